@@ -1,0 +1,55 @@
+"""rewardkit: verifiable visual rewards and dataset metrics for VLM reinforcement learning.
+
+    >>> from rewardkit import detection_reward
+    >>> completion = "<think>one cat</think><answer>[{'Position': [10, 10, 500, 500], 'Confidence': 0.9}]</answer>"
+    >>> round(float(detection_reward(completion, [[10, 10, 500, 500]])), 3)
+    2.9
+
+Public names are loaded on first use so that ``import rewardkit`` stays cheap (no torch,
+pandas, matplotlib or trainer import, ever).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    # types
+    "Boxes": "rewardkit.types",
+    "Points": "rewardkit.types",
+    "Keypoints": "rewardkit.types",
+    "Mask": "rewardkit.types",
+    "RewardResult": "rewardkit.types",
+    "ParseResult": "rewardkit.types",
+    # registry
+    "Reward": "rewardkit.registry",
+    "get_reward": "rewardkit.registry",
+    "list_rewards": "rewardkit.registry",
+    "score": "rewardkit.registry",
+    "score_batch": "rewardkit.registry",
+    "register_reward": "rewardkit.registry",
+    # reward families
+    "format_reward": "rewardkit.rewards.format",
+    "detection_reward": "rewardkit.rewards.detection",
+    "classification_reward": "rewardkit.rewards.classification",
+    "grounding_reward": "rewardkit.rewards.grounding",
+    "counting_reward": "rewardkit.rewards.counting",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(mod), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

@@ -1,0 +1,25 @@
+"""Dataset-level metrics (COCO, LVIS, LISA, RefCOCO, salient objects, accuracy).
+
+Submodules are imported on use (``from rewardkit.metrics.coco import coco_evaluate``);
+names listed in ``_LAZY`` are also reachable as attributes of this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    # name -> submodule; each metric family adds its public functions here
+}
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'rewardkit.metrics' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"rewardkit.metrics.{mod}"), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_LAZY))

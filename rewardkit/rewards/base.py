@@ -1,0 +1,127 @@
+"""The reward contract and the decorator that records rewards by name.
+
+A reward is a pure function ``(completion: str, ground_truth, **params) -> RewardResult``.
+``@register_reward`` records it with its metadata (task, score range, components, tags)
+in this layer; :mod:`rewardkit.registry` (a surface) looks names up and builds picklable
+callables from them.
+
+Two error channels (see DESIGN.md):
+
+* bad caller input (unknown parameter value, wrong shapes) raises ``ValueError``;
+* bad model output never raises: the reward returns its minimum with a ``reason``.
+  Parsers never raise; ``@register_reward`` adds a safety net on top: a
+  ``RecursionError``, ``MemoryError`` or ``OverflowError`` becomes the minimum with
+  reason ``internal_error:<Type>`` unless ``strict=True`` is passed. A
+  :class:`BadGroundTruth` raised by a ground-truth reader becomes ``score=None``
+  (the reward does not apply to that sample).
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rewardkit.types import RewardResult
+
+__all__ = ["RewardSpec", "register_reward", "REWARD_SPECS", "BadGroundTruth", "minimum_result", "not_applicable"]
+
+
+class BadGroundTruth(ValueError):
+    """Raised by ground-truth readers; rewards turn it into ``score=None``."""
+
+
+@dataclass(frozen=True)
+class RewardSpec:
+    """Metadata of one registered reward."""
+
+    name: str
+    fn: Callable[..., RewardResult]
+    task: str
+    range: tuple[float, float]
+    components: tuple[str, ...] = ()
+    tags: frozenset[str] = frozenset()
+    params: Mapping[str, Any] = field(default_factory=dict)
+    scheduled: bool = False
+    prepare: Callable[..., Any] | None = None
+    doc: str = ""
+
+    @property
+    def summary(self) -> str:
+        return (self.doc.strip().splitlines() or [""])[0]
+
+
+REWARD_SPECS: dict[str, RewardSpec] = {}
+
+
+def minimum_result(spec_range: tuple[float, float], components: tuple[str, ...], reason: str, **details: Any) -> RewardResult:
+    return RewardResult(spec_range[0], {c: 0.0 for c in components}, reason, details)
+
+
+def not_applicable(components: tuple[str, ...], reason: str) -> RewardResult:
+    return RewardResult(None, {}, reason)
+
+
+def register_reward(
+    name: str,
+    *,
+    task: str,
+    range: tuple[float, float],  # noqa: A002 - the public name DESIGN.md gives
+    components: tuple[str, ...] = (),
+    tags: tuple[str, ...] | frozenset[str] = (),
+    scheduled: bool = False,
+    prepare: Callable[..., Any] | None = None,
+) -> Callable[[Callable[..., RewardResult]], Callable[..., RewardResult]]:
+    """Record ``fn`` under ``name`` with its metadata.
+
+    ``prepare(ground_truth, **params)`` (optional) parses the ground truth once; batch
+    entry points call it once per prompt and pass its result to every completion (the
+    reward function must accept both raw and prepared ground truth).
+    ``scheduled=True`` marks rewards that take ``step`` and ``max_steps``.
+    """
+    lo, hi = range
+    if not lo <= hi:
+        raise ValueError(f"Expected range (lo, hi) with lo <= hi, but got {range!r}")
+
+    def decorate(fn: Callable[..., RewardResult]) -> Callable[..., RewardResult]:
+        if name in REWARD_SPECS and REWARD_SPECS[name].fn.__module__ != fn.__module__:
+            raise ValueError(f"Reward name {name!r} is already registered by {REWARD_SPECS[name].fn.__module__}")
+        sig = inspect.signature(fn)
+        params = {
+            p.name: p.default
+            for p in sig.parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "strict"
+        }
+
+        @functools.wraps(fn)
+        def wrapper(completion: Any, ground_truth: Any, *args: Any, strict: bool = False, **kwargs: Any) -> RewardResult:
+            try:
+                return fn(completion, ground_truth, *args, strict=strict, **kwargs) if "strict" in sig.parameters else fn(completion, ground_truth, *args, **kwargs)
+            except BadGroundTruth as exc:
+                if strict:
+                    raise
+                return RewardResult(None, {}, "bad_ground_truth", {"error": str(exc)[:200]})
+            except (RecursionError, MemoryError, OverflowError) as exc:
+                if strict:
+                    raise
+                return minimum_result((lo, hi), components, f"internal_error:{type(exc).__name__}")
+
+        spec = RewardSpec(
+            name=name,
+            fn=wrapper,
+            task=task,
+            range=(float(lo), float(hi)),
+            components=tuple(components),
+            tags=frozenset(tags),
+            params=params,
+            scheduled=scheduled,
+            prepare=prepare,
+            doc=inspect.getdoc(fn) or "",
+        )
+        REWARD_SPECS[name] = spec
+        wrapper.reward_spec = spec  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate

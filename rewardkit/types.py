@@ -1,0 +1,264 @@
+"""Typed values passed between the layers of rewardkit.
+
+Every type is a frozen dataclass that validates itself in ``__post_init__`` and holds
+no logic beyond validation and conversion. Arrays are copied to the canonical dtype
+and made read-only, so a value cannot change after it was checked.
+
+Conventions
+-----------
+* Boxes are ``xyxy`` (x1, y1, x2, y2) float64, ``N x 4``.
+* An image size is ``(width, height)``, the PIL convention.
+* Masks are boolean ``H x W`` arrays (one dtype contract; see :class:`Mask`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+__all__ = [
+    "Boxes",
+    "Points",
+    "Keypoints",
+    "Mask",
+    "RewardResult",
+    "ParseResult",
+    "ImageSize",
+]
+
+T = TypeVar("T")
+
+ImageSize = tuple[int, int]
+"""``(width, height)`` in pixels."""
+
+
+def _frozen_array(value: Any, dtype: Any, name: str, shape_tail: tuple[int, ...]) -> np.ndarray:
+    arr = np.asarray(value, dtype=dtype)
+    if arr.size == 0:
+        arr = arr.reshape((0, *shape_tail))
+    if arr.ndim != 1 + len(shape_tail) or tuple(arr.shape[1:]) != shape_tail:
+        expected = "N x " + " x ".join(map(str, shape_tail)) if shape_tail else "N"
+        raise ValueError(f"Expected `{name}` to be an array of shape {expected}, but got shape {arr.shape}")
+    arr = np.array(arr, dtype=dtype, copy=True)
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Boxes:
+    """Axis-aligned boxes in ``xyxy`` order (float64, ``N x 4``).
+
+    ``scores`` (float64, ``N``) and ``labels`` (a tuple of ``N`` strings or ``None``) are
+    optional. Coordinates must be finite; use :mod:`rewardkit.parsing` to turn model
+    output (which may hold NaN, inverted corners, ...) into valid ``Boxes``.
+    """
+
+    xyxy: np.ndarray
+    scores: np.ndarray | None = None
+    labels: tuple[str | None, ...] | None = None
+
+    def __post_init__(self) -> None:
+        xyxy = _frozen_array(self.xyxy, np.float64, "xyxy", (4,))
+        if not np.all(np.isfinite(xyxy)):
+            raise ValueError("Expected `xyxy` to hold finite coordinates, but got NaN or inf")
+        object.__setattr__(self, "xyxy", xyxy)
+        n = xyxy.shape[0]
+        if self.scores is not None:
+            scores = _frozen_array(self.scores, np.float64, "scores", ())
+            if scores.shape[0] != n:
+                raise ValueError(f"Expected {n} scores, but got {scores.shape[0]}")
+            object.__setattr__(self, "scores", scores)
+        if self.labels is not None:
+            labels = tuple(None if lab is None else str(lab) for lab in self.labels)
+            if len(labels) != n:
+                raise ValueError(f"Expected {n} labels, but got {len(labels)}")
+            object.__setattr__(self, "labels", labels)
+
+    def __len__(self) -> int:
+        return int(self.xyxy.shape[0])
+
+    @classmethod
+    def empty(cls) -> Boxes:
+        """Zero boxes with the right shape."""
+        return cls(np.zeros((0, 4), dtype=np.float64))
+
+    @classmethod
+    def from_xywh(cls, xywh: Any, scores: Any = None, labels: Any = None) -> Boxes:
+        arr = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
+        xyxy = np.concatenate([arr[:, :2], arr[:, :2] + arr[:, 2:]], axis=1)
+        return cls(xyxy, scores, None if labels is None else tuple(labels))
+
+    @property
+    def xywh(self) -> np.ndarray:
+        """``x, y, w, h`` with ``w = x2 - x1`` (the COCO layout)."""
+        out = self.xyxy.copy()
+        out[:, 2:] -= out[:, :2]
+        return out
+
+    @property
+    def area(self) -> np.ndarray:
+        w = np.clip(self.xyxy[:, 2] - self.xyxy[:, 0], 0, None)
+        h = np.clip(self.xyxy[:, 3] - self.xyxy[:, 1], 0, None)
+        return w * h
+
+    def __repr__(self) -> str:
+        return f"Boxes(n={len(self)}, scores={'yes' if self.scores is not None else 'no'}, labels={self.labels!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """2-D points ``N x 2`` (float64) with optional per-point integer labels (1 = positive)."""
+
+    xy: np.ndarray
+    labels: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        xy = _frozen_array(self.xy, np.float64, "xy", (2,))
+        if not np.all(np.isfinite(xy)):
+            raise ValueError("Expected `xy` to hold finite coordinates, but got NaN or inf")
+        object.__setattr__(self, "xy", xy)
+        if self.labels is not None:
+            labels = _frozen_array(self.labels, np.int64, "labels", ())
+            if labels.shape[0] != xy.shape[0]:
+                raise ValueError(f"Expected {xy.shape[0]} point labels, but got {labels.shape[0]}")
+            object.__setattr__(self, "labels", labels)
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+    @classmethod
+    def empty(cls) -> Points:
+        return cls(np.zeros((0, 2), dtype=np.float64))
+
+
+@dataclass(frozen=True, eq=False)
+class Keypoints:
+    """Keypoints of one instance: ``K x 2`` or ``K x 3`` coordinates plus visibility ``K``.
+
+    ``visibility`` follows COCO: 0 not labelled, 1 labelled but occluded, 2 visible.
+    For 3-D poses ``xy`` is ``K x 3`` (x, y, z) and visibility defaults to 2.
+    """
+
+    xy: np.ndarray
+    visibility: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.xy, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] not in (2, 3):
+            raise ValueError(f"Expected `xy` of shape K x 2 or K x 3, but got {arr.shape}")
+        arr = arr.copy()
+        arr.setflags(write=False)
+        object.__setattr__(self, "xy", arr)
+        vis = np.full(arr.shape[0], 2, dtype=np.int64) if self.visibility is None else np.asarray(self.visibility, dtype=np.int64).copy()
+        if vis.shape != (arr.shape[0],):
+            raise ValueError(f"Expected {arr.shape[0]} visibility flags, but got shape {vis.shape}")
+        vis.setflags(write=False)
+        object.__setattr__(self, "visibility", vis)
+
+    def __len__(self) -> int:
+        return int(self.xy.shape[0])
+
+
+@dataclass(frozen=True, eq=False)
+class Mask:
+    """A binary mask: ``bool`` array ``H x W``.
+
+    One dtype contract: a mask is boolean. Conversions from RLE, polygons and 0/255
+    images live in :mod:`rewardkit.parsing.masks`; they binarize explicitly, so a 0/1
+    mask can never be emptied by a ``> 128`` threshold (the Seg-R1 defect).
+    """
+
+    data: np.ndarray
+
+    def __post_init__(self) -> None:
+        arr = np.asarray(self.data)
+        if arr.dtype != np.bool_:
+            raise ValueError(
+                f"Expected `data` to be a bool array, but got dtype {arr.dtype}; "
+                "convert with rewardkit.parsing.masks.to_mask(...) which binarizes explicitly"
+            )
+        if arr.ndim != 2:
+            raise ValueError(f"Expected `data` of shape H x W, but got {arr.shape}")
+        arr = arr.copy()
+        arr.setflags(write=False)
+        object.__setattr__(self, "data", arr)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.data.shape[0]), int(self.data.shape[1]))
+
+    @property
+    def area(self) -> int:
+        return int(self.data.sum())
+
+    @classmethod
+    def empty(cls, height: int, width: int) -> Mask:
+        return cls(np.zeros((height, width), dtype=bool))
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    """The result of one reward on one completion.
+
+    ``score`` is the total (``None`` when the reward does not apply to the sample, e.g.
+    bad ground truth or another task: TRL then skips it). ``components`` are the named
+    parts (their sum is the score for additive rewards). ``reason`` is a short code when
+    the completion could not be scored normally (``no_answer_tag``, ``unparseable``,
+    ``bad_coordinates``, ...). ``float(result)`` gives the score (NaN for ``None``).
+    """
+
+    score: float | None
+    components: Mapping[str, float] = field(default_factory=dict)
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.score is not None:
+            s = float(self.score)
+            object.__setattr__(self, "score", s)
+        object.__setattr__(self, "components", MappingProxyType({str(k): float(v) for k, v in dict(self.components).items()}))
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+
+    def __float__(self) -> float:
+        return math.nan if self.score is None else float(self.score)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "components": dict(self.components), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class ParseResult(Generic[T]):
+    """What a parser read from model output.
+
+    ``value`` is the parsed object (an empty object of the right type on failure, never
+    ``None`` for box/point parsers), ``ok`` whether parsing succeeded, ``reason`` a short
+    failure code, and ``details`` free-form notes (e.g. ``{"repaired": True}``).
+    """
+
+    value: T
+    ok: bool = True
+    reason: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+
+
+def as_image_size(value: Any) -> ImageSize:
+    """Validate an image size given as ``(width, height)`` or ``{"width":, "height":}``."""
+    if isinstance(value, Mapping):
+        try:
+            value = (value["width"], value["height"])
+        except KeyError as exc:
+            raise ValueError(f"Expected image_size with keys 'width' and 'height', but got {sorted(value)}") from exc
+    if not isinstance(value, Sequence | np.ndarray) or len(value) != 2:
+        raise ValueError(f"Expected image_size as (width, height), but got {value!r}")
+    w, h = (float(v) for v in value)
+    if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
+        raise ValueError(f"Expected a positive image_size (width, height), but got {value!r}")
+    return (int(round(w)), int(round(h)))
