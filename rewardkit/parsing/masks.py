@@ -1,0 +1,359 @@
+"""Binary masks from every accepted form, with one dtype contract (``bool H x W``).
+
+Accepted inputs of :func:`to_mask`:
+
+* :class:`~rewardkit.types.Mask` (returned as is) and ``bool`` arrays;
+* integer / float arrays (``H x W``, ``H x W x 1`` or grey ``H x W x 3``) holding only
+  ``{0, 1}`` or only ``{0, 255}``: binarized with ``!= 0``. Any other value set
+  (grey levels, soft maps) needs an explicit ``threshold`` (foreground is ``value >
+  threshold``, the PySODMetrics convention ``gt > 128``), and a threshold that would
+  empty a ``{0, 1}`` mask (``threshold >= 1`` on values in ``{0, 1}``) raises
+  ``ValueError``: the public Seg-R1 code thresholds its 0/1 ground truth with ``> 128``
+  and trains against empty masks; by contract that cannot happen here;
+* COCO RLE dicts ``{"size": [h, w], "counts": ...}`` with compressed counts (``str`` or
+  ``bytes``) or uncompressed counts (a list of run lengths, column-major, starting with
+  background), and JSON strings of them;
+* polygons in COCO layout ``[[x1, y1, x2, y2, ...], ...]`` (needs ``image_size``); several
+  polygons are combined with ``polygon_rule="union"`` (COCO / pycocotools ``annToMask``,
+  the default) or ``"evenodd"`` (XOR: a polygon inside another one cuts a hole); shapely
+  ``Polygon`` / ``MultiPolygon`` objects keep their interiors as holes;
+* COCO annotation dicts with a ``"segmentation"`` key (RLE or polygons);
+* paths to PNG / JPEG / BMP files (``str`` or :class:`pathlib.Path`), read as grey levels
+  and then binarized like arrays.
+
+Polygons are rasterized by pycocotools (``frPyObjects``), so a mask built here is
+identical to the one pycocotools' ``annToMask`` gives for the same annotation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.types import Mask, as_image_size
+
+__all__ = [
+    "to_mask",
+    "to_masks",
+    "from_rle",
+    "to_rle",
+    "from_polygons",
+    "binarize",
+    "load_mask_image",
+    "PolygonRule",
+]
+
+PolygonRule = Literal["union", "evenodd"]
+
+_IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
+_MAX_PIXELS = 1 << 28  # 268M pixels: refuse absurd sizes from untrusted JSON
+
+
+def _check_hw(height: Any, width: Any) -> tuple[int, int]:
+    try:
+        h, w = int(height), int(width)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"Expected an integer mask size [height, width], but got {[height, width]!r}") from exc
+    if h < 0 or w < 0 or h * w > _MAX_PIXELS:
+        raise ValueError(f"Expected a mask size [height, width] with 0 <= h*w <= {_MAX_PIXELS}, but got {[h, w]}")
+    return h, w
+
+
+def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
+    """Binarize an image array with an explicit, validated rule; returns ``bool H x W``.
+
+    ``threshold=None``: the values must all lie in ``{0, 1}`` or all in ``{0, 255}``
+    (``True`` where non-zero); anything else raises ``ValueError`` asking for a
+    threshold. ``threshold=t``: foreground is ``value > t``; a threshold that would
+    turn a ``{0, 1}`` mask into an empty one (``t >= 1`` while every value is 0 or 1)
+    raises ``ValueError`` instead of silently emptying the mask.
+    """
+    a = np.asarray(arr)
+    if a.ndim == 3 and a.shape[2] in (1, 3, 4):
+        if a.shape[2] == 4:
+            a = a[:, :, :3]
+        if a.shape[2] == 3 and not (np.array_equal(a[:, :, 0], a[:, :, 1]) and np.array_equal(a[:, :, 0], a[:, :, 2])):
+            raise ValueError("Expected a grey-level mask image, but got an RGB image whose channels differ")
+        a = a[:, :, 0]
+    if a.ndim != 2:
+        raise ValueError(f"Expected a mask array of shape H x W, but got shape {a.shape}")
+    if a.dtype == np.bool_:
+        return a.copy()
+    if a.dtype.kind not in "iuf":
+        raise ValueError(f"Expected a numeric or bool mask array, but got dtype {a.dtype}")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ValueError("Expected finite mask values, but got NaN or inf")
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=bool)
+    lo, hi = a.min(), a.max()
+    zero_one = lo >= 0 and hi <= 1 and np.all((a == 0) | (a == 1))
+    if threshold is None:
+        if zero_one:
+            return a != 0
+        if lo >= 0 and hi <= 255 and np.all((a == 0) | (a == 255)):
+            return a != 0
+        raise ValueError(
+            "Expected a mask with values in {0, 1} or in {0, 255}, but got other values "
+            f"(min {lo}, max {hi}); pass an explicit `threshold` (foreground = value > threshold)"
+        )
+    t = float(threshold)
+    if not np.isfinite(t):
+        raise ValueError(f"Expected a finite threshold, but got {threshold!r}")
+    if zero_one and hi == 1 and t >= 1:
+        raise ValueError(
+            f"threshold {t} would empty a 0/1 mask (every value is 0 or 1); a 0/1 mask needs no "
+            "threshold (this is the Seg-R1 `> 128` defect)"
+        )
+    return a > t
+
+
+def load_mask_image(path: str | Path) -> np.ndarray:
+    """Read an image file as a grey-level array (no binarization)."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"Expected a mask image file, but {str(p)!r} does not exist")
+    try:
+        from PIL import Image
+
+        with Image.open(p) as im:
+            if im.mode in ("1",):
+                return np.asarray(im, dtype=bool)
+            if im.mode not in ("L", "I", "I;16", "F", "P"):
+                im = im.convert("L")
+            elif im.mode == "P":
+                im = im.convert("L")
+            return np.asarray(im)
+    except ImportError:  # pragma: no cover - pillow is in the dev extra
+        import cv2
+
+        arr = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+        if arr is None:
+            raise ValueError(f"Could not read mask image {str(p)!r}") from None
+        return arr
+
+
+def from_rle(rle: Mapping[str, Any]) -> Mask:
+    """Decode a COCO RLE dict (compressed ``str``/``bytes`` or uncompressed list counts)."""
+    from pycocotools import mask as mask_utils
+
+    if "size" not in rle or "counts" not in rle:
+        raise ValueError(f"Expected an RLE dict with keys 'size' and 'counts', but got keys {sorted(rle)}")
+    size = rle["size"]
+    if not isinstance(size, Sequence | np.ndarray) or len(size) != 2:
+        raise ValueError(f"Expected RLE 'size' [height, width], but got {size!r}")
+    h, w = _check_hw(size[0], size[1])
+    counts = rle["counts"]
+    if isinstance(counts, str):
+        counts = counts.encode("ascii")
+    if isinstance(counts, bytes):
+        compressed = {"size": [h, w], "counts": counts}
+    elif isinstance(counts, Sequence | np.ndarray):
+        c = np.asarray(counts, dtype=np.int64).ravel()
+        if np.any(c < 0) or int(c.sum()) != h * w:
+            raise ValueError(f"Expected uncompressed RLE counts that sum to h*w = {h * w}, but they sum to {int(c.sum())}")
+        # decode directly: runs alternate background / foreground in column-major order
+        flat = np.repeat(np.arange(c.size) % 2 == 1, c)
+        return Mask(flat.reshape((w, h)).T)
+    else:
+        raise ValueError(f"Expected RLE counts as str, bytes or a list of ints, but got {type(counts).__name__}")
+    try:
+        arr = mask_utils.decode(compressed)
+    except Exception as exc:  # pycocotools raises TypeError/ValueError on broken strings
+        raise ValueError(f"Could not decode RLE counts: {exc}") from exc
+    if arr.shape != (h, w):
+        raise ValueError(f"RLE decoded to shape {arr.shape}, expected {(h, w)}")
+    return Mask(arr.astype(bool))
+
+
+def to_rle(mask: Any, *, as_str: bool = True) -> dict[str, Any]:
+    """Encode a mask as compressed COCO RLE ``{"size": [h, w], "counts": str}``.
+
+    ``as_str=False`` keeps ``counts`` as ``bytes`` (what pycocotools returns).
+    """
+    from pycocotools import mask as mask_utils
+
+    m = to_mask(mask)
+    rle = mask_utils.encode(np.asfortranarray(m.data.astype(np.uint8)))
+    counts = rle["counts"]
+    if as_str and isinstance(counts, bytes):
+        counts = counts.decode("ascii")
+    return {"size": [int(rle["size"][0]), int(rle["size"][1])], "counts": counts}
+
+
+def _is_polygon_list(value: Any) -> bool:
+    if not isinstance(value, Sequence | np.ndarray) or isinstance(value, str | bytes) or len(value) == 0:
+        return False
+    first = value[0]
+    return isinstance(first, Sequence | np.ndarray) and not isinstance(first, str | bytes)
+
+
+def from_polygons(
+    polygons: Any,
+    image_size: Any,
+    *,
+    rule: PolygonRule = "union",
+) -> Mask:
+    """Rasterize COCO polygons ``[[x1, y1, x2, y2, ...], ...]`` (or shapely geometry).
+
+    ``image_size`` is ``(width, height)``. ``rule="union"`` ORs the polygons (what
+    pycocotools ``annToMask`` does; COCO has no holes), ``rule="evenodd"`` XORs them so an
+    inner polygon cuts a hole. Shapely polygons subtract their interiors. A polygon
+    needs at least 3 points (6 numbers); shorter ones raise ``ValueError`` (pycocotools
+    would read a 4-number polygon as a box).
+    """
+    if rule not in ("union", "evenodd"):
+        raise ValueError(f"Expected rule 'union' or 'evenodd', but got {rule!r}")
+    w, h = as_image_size(image_size)
+    _check_hw(h, w)
+    out = np.zeros((h, w), dtype=bool)
+    combine = np.logical_or if rule == "union" else np.logical_xor
+    if _is_shapely(polygons):
+        for ext, holes in _shapely_rings(polygons):
+            region = _raster([ext], h, w)
+            for hole in holes:
+                region &= ~_raster([hole], h, w)
+            out = combine(out, region)
+        return Mask(out)
+    if not _is_polygon_list(polygons):
+        raise ValueError("Expected polygons as a list of [x1, y1, x2, y2, ...] lists")
+    flat = []
+    for poly in polygons:
+        if _is_shapely(poly):
+            out = combine(out, from_polygons(poly, (w, h), rule="union").data)
+            continue
+        p = np.asarray(poly, dtype=np.float64).ravel()
+        if p.size < 6 or p.size % 2 or not np.all(np.isfinite(p)):
+            raise ValueError(f"Expected a polygon with >= 3 finite (x, y) points, but got {p.size} numbers")
+        flat.append(p.tolist())
+    if rule == "union" and flat:
+        out |= _raster(flat, h, w)
+    else:
+        for p in flat:
+            out = combine(out, _raster([p], h, w))
+    return Mask(out)
+
+
+def _raster(polys: list[list[float]], h: int, w: int) -> np.ndarray:
+    from pycocotools import mask as mask_utils
+
+    if h == 0 or w == 0:
+        return np.zeros((h, w), dtype=bool)
+    rles = mask_utils.frPyObjects([list(map(float, p)) for p in polys], h, w)
+    return mask_utils.decode(mask_utils.merge(rles)).astype(bool)
+
+
+def _is_shapely(value: Any) -> bool:
+    return type(value).__module__.startswith("shapely")
+
+
+def _shapely_rings(geom: Any) -> list[tuple[list[float], list[list[float]]]]:
+    kind = geom.geom_type
+    if kind == "Polygon":
+        if geom.is_empty:
+            return []
+        ext = np.asarray(geom.exterior.coords, dtype=np.float64)[:-1].ravel().tolist()
+        holes = [np.asarray(r.coords, dtype=np.float64)[:-1].ravel().tolist() for r in geom.interiors]
+        return [(ext, holes)]
+    if kind in ("MultiPolygon", "GeometryCollection"):
+        rings = []
+        for g in geom.geoms:
+            rings.extend(_shapely_rings(g))
+        return rings
+    raise ValueError(f"Expected a shapely Polygon or MultiPolygon, but got {kind}")
+
+
+def to_mask(
+    value: Any,
+    *,
+    image_size: Any = None,
+    threshold: float | None = None,
+    polygon_rule: PolygonRule = "union",
+) -> Mask:
+    """Turn any accepted mask form into a :class:`~rewardkit.types.Mask` (see module doc).
+
+    ``image_size`` ``(width, height)`` is needed for polygons and is checked against the
+    size of every other form when given. Raises ``ValueError`` on anything it cannot
+    read unambiguously.
+    """
+    mask = _to_mask(value, image_size=image_size, threshold=threshold, polygon_rule=polygon_rule)
+    if image_size is not None:
+        w, h = as_image_size(image_size)
+        if mask.shape != (h, w):
+            raise ValueError(f"Expected a mask of size (width, height) = {(w, h)}, but got {(mask.shape[1], mask.shape[0])}")
+    return mask
+
+
+def _to_mask(value: Any, *, image_size: Any, threshold: float | None, polygon_rule: PolygonRule) -> Mask:
+    if isinstance(value, Mask):
+        return value
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        return Mask(binarize(value, threshold=threshold))
+    if isinstance(value, Path):
+        return Mask(binarize(load_mask_image(value), threshold=threshold))
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if isinstance(value, str):
+        s = value.strip()
+        if s.startswith(("{", "[")):
+            if len(s) > 50_000_000:
+                raise ValueError("Mask JSON too large")
+            try:
+                obj = json.loads(s)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"Could not parse mask JSON: {exc}") from exc
+            return _to_mask(obj, image_size=image_size, threshold=threshold, polygon_rule=polygon_rule)
+        if Path(s).suffix.lower() in _IMAGE_SUFFIXES or Path(s).is_file():
+            return Mask(binarize(load_mask_image(s), threshold=threshold))
+        raise ValueError(f"Expected a mask (array, RLE, polygons or an image path), but got the string {s[:80]!r}")
+    if isinstance(value, Mapping):
+        if "counts" in value:
+            return from_rle(value)
+        if "segmentation" in value:
+            seg = value["segmentation"]
+            size = image_size
+            if size is None and "height" in value and "width" in value:
+                size = (value["width"], value["height"])
+            if isinstance(seg, Mapping) and "counts" in seg:
+                return from_rle(seg)
+            if size is None:
+                raise ValueError("Polygon segmentation needs `image_size` (width, height)")
+            return from_polygons(seg, size, rule=polygon_rule)
+        raise ValueError(f"Expected an RLE dict or a COCO annotation, but got keys {sorted(map(str, value))}")
+    if _is_shapely(value):
+        if image_size is None:
+            raise ValueError("Polygons need `image_size` (width, height)")
+        return from_polygons(value, image_size, rule=polygon_rule)
+    if _is_polygon_list(value):
+        first = value[0]
+        # a nested list of numbers per row is an array image; a list of flat coordinate lists is polygons
+        if image_size is not None and not _is_polygon_list(first) and _looks_like_polygons(value, image_size):
+            return from_polygons(value, image_size, rule=polygon_rule)
+        arr = np.asarray(value)
+        if arr.dtype != object and arr.ndim == 2:
+            return Mask(binarize(arr, threshold=threshold))
+        if image_size is None:
+            raise ValueError("Polygons need `image_size` (width, height)")
+        return from_polygons(value, image_size, rule=polygon_rule)
+    raise ValueError(f"Expected a mask (bool array, RLE dict, polygons, image path), but got {type(value).__name__}")
+
+
+def _looks_like_polygons(value: Sequence[Any], image_size: Any) -> bool:
+    """A list of flat lists is polygons unless it is exactly an H x W grid of 0/1/255."""
+    w, h = as_image_size(image_size)
+    if len(value) == h and all(isinstance(r, Sequence | np.ndarray) and len(r) == w for r in value):
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            return True
+        if np.all(np.isin(arr, (0, 1, 255))):
+            return False
+    return True
+
+
+def to_masks(values: Sequence[Any], **kwargs: Any) -> list[Mask]:
+    """:func:`to_mask` over a sequence."""
+    return [to_mask(v, **kwargs) for v in values]
