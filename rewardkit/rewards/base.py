@@ -24,13 +24,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.errors import BadGroundTruth
 from rewardkit.types import RewardResult
 
 __all__ = ["RewardSpec", "register_reward", "REWARD_SPECS", "BadGroundTruth", "minimum_result", "not_applicable"]
-
-
-class BadGroundTruth(ValueError):
-    """Raised by ground-truth readers; rewards turn it into ``score=None``."""
 
 
 @dataclass(frozen=True)

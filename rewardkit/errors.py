@@ -1,0 +1,14 @@
+"""Exceptions shared by every layer (bottom of the import graph, beside ``types``)."""
+
+from __future__ import annotations
+
+__all__ = ["BadGroundTruth"]
+
+
+class BadGroundTruth(ValueError):
+    """The ground truth of a sample cannot be used; rewards turn it into ``score=None``.
+
+    Raised by ground-truth readers (``rewardkit.parsing.ground_truth``). A reward that
+    catches it reports ``reason="bad_ground_truth"`` and does not apply to the sample,
+    so TRL skips it instead of training on a wrong signal.
+    """

@@ -1,0 +1,173 @@
+"""Load a structured payload (JSON or a Python literal) from model output, safely.
+
+Order: strip code fences -> ``json.loads`` -> ``ast.literal_eval`` -> repair a cut-off
+tail (drop the incomplete last item, close the open brackets) -> load again.
+
+Bounds: payloads longer than :data:`MAX_PAYLOAD_CHARS` or nested deeper than
+:data:`MAX_DEPTH` are refused before any loader runs (``ast.literal_eval`` recurses
+and ``json`` can exhaust the stack on hostile nesting). Nothing here raises.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Any
+
+__all__ = ["load_structured", "strip_fences", "MAX_PAYLOAD_CHARS", "MAX_DEPTH"]
+
+MAX_PAYLOAD_CHARS = 200_000
+MAX_DEPTH = 16
+
+_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n?")
+
+
+def strip_fences(text: str) -> str:
+    """Content of the first ```` ``` ```` fenced block (an unclosed fence runs to the end)."""
+    m = _FENCE.search(text)
+    if m is None:
+        return text
+    rest = text[m.end():]
+    end = rest.find("```")
+    return rest if end < 0 else rest[:end]
+
+
+_STRINGS = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'')
+_BRACKETS = re.compile(r"[\[\]{}()]")
+
+
+def _max_depth(text: str) -> int:
+    """Deepest bracket nesting outside string literals."""
+    depth = best = 0
+    for ch in _BRACKETS.findall(_STRINGS.sub("", text)):
+        if ch in "[{(":
+            depth += 1
+            if depth > best:
+                best = depth
+        else:
+            depth -= 1
+    return best
+
+
+def _try_load(text: str) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(text)
+    except (ValueError, RecursionError, TypeError):
+        pass
+    if '"' not in text and "\\" not in text and "'" in text:
+        # python literal with single-quoted strings and no escapes: same value as JSON
+        try:
+            return True, json.loads(text.replace("'", '"'))
+        except (ValueError, RecursionError, TypeError):
+            pass
+    if _max_depth(text) > MAX_DEPTH:
+        return False, None
+    try:
+        return True, ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError, AttributeError, KeyError, IndexError):
+        return False, None
+
+
+def _repair_tail(text: str) -> str | None:
+    """Close a payload cut off mid-way: keep complete items, close open brackets.
+
+    ``[{"bbox_2d": [1, 2, 3, 4]}, {"bbox_2d": [5, 6`` -> ``[{"bbox_2d": [1, 2, 3, 4]}]``.
+    """
+    stack: list[str] = []
+    in_str: str | None = None
+    esc = False
+    # positions right after a complete element at depth 1 (a closed '}' or ']' or ')')
+    last_cut = -1
+    for i, ch in enumerate(text):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == in_str:
+                in_str = None
+            continue
+        if ch in "\"'":
+            in_str = ch
+        elif ch in "[{(":
+            stack.append({"[": "]", "{": "}", "(": ")"}[ch])
+        elif ch in "]})":
+            if not stack or stack[-1] != ch:
+                return None
+            stack.pop()
+            if len(stack) == 1:
+                last_cut = i + 1
+            elif not stack:
+                return None  # already complete; nothing to repair
+    if not stack:
+        return None
+    if last_cut < 0:
+        return None
+    outer = text.lstrip()[:1]
+    closer = {"[": "]", "{": "}", "(": ")"}.get(outer)
+    if closer is None:
+        return None
+    return text[:last_cut] + closer
+
+
+def load_structured(text: str) -> tuple[bool, Any, dict[str, Any]]:
+    """Parse ``text`` as JSON or a Python literal. Returns ``(ok, value, details)``."""
+    details: dict[str, Any] = {}
+    if len(text) > MAX_PAYLOAD_CHARS:
+        details["error"] = "too_long"
+        return False, None, details
+    body = text.strip()
+    if "```" in body:
+        body = strip_fences(body).strip()
+        details["fenced"] = True
+    if not body or body[0] not in "[{(":
+        # allow a leading label such as 'json' or prose before the first bracket
+        starts = [i for i in (body.find("["), body.find("{")) if i >= 0]
+        if not starts:
+            details["error"] = "no_structure"
+            return False, None, details
+        body = body[min(starts):]
+        details["skipped_prefix"] = True
+    ok, value = _try_load(body)
+    if ok:
+        return True, value, details
+    # trailing prose after a complete structure: cut at the matching bracket
+    trimmed = _cut_at_balance(body)
+    if trimmed is not None and trimmed != body:
+        ok, value = _try_load(trimmed)
+        if ok:
+            details["trimmed_suffix"] = True
+            return True, value, details
+    repaired = _repair_tail(body)
+    if repaired is not None:
+        ok, value = _try_load(repaired)
+        if ok:
+            details["repaired"] = True
+            return True, value, details
+    details["error"] = "unparseable"
+    return False, None, details
+
+
+def _cut_at_balance(text: str) -> str | None:
+    depth = 0
+    in_str: str | None = None
+    esc = False
+    for i, ch in enumerate(text):
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == in_str:
+                in_str = None
+            continue
+        if ch in "\"'":
+            in_str = ch
+        elif ch in "[{(":
+            depth += 1
+        elif ch in "]})":
+            depth -= 1
+            if depth == 0:
+                return text[: i + 1]
+    return None

@@ -1,0 +1,225 @@
+"""Box payloads of model answers -> :class:`~rewardkit.types.Boxes`.
+
+Formats read (SPEC section 1), tried in this order:
+
+1. Negatives: ``No Objects``, ``none``, ``[]``, ... -> zero boxes, ``ok=True``
+   (``details["negative"] = True``).
+2. Qwen box tokens ``<|object_ref_start|>cat<|object_ref_end|><|box_start|>(x1,y1),(x2,y2)<|box_end|>``
+   and Rex-Omni bins ``<x1><y1><x2><y2>`` (optionally inside box tokens).
+3. Structured payloads via :func:`~rewardkit.parsing._structured.load_structured`
+   (JSON, python literals, code fences, cut-off tails repaired): Visual-RFT
+   ``[{'Position': [x1, y1, x2, y2], 'Confidence': 0.9}]``, Qwen2.5-VL
+   ``[{"bbox_2d": [...], "label": "cat"}]``, plain ``[x1, y1, x2, y2]``, ``[[...], [...]]``,
+   ``[[x1, y1], [x2, y2]]``, ``{"bbox": [...]}``.
+4. Free-text fallbacks: tuple pairs ``(x1,y1),(x2,y2)`` and bracketed quadruples
+   ``[x1, y1, x2, y2]`` anywhere in the text.
+
+Coordinates are returned as written (no frame conversion). One rule for bad boxes:
+
+* inverted corners (``x2 < x1`` or ``y2 < y1``) are **reordered** (the box is the same
+  rectangle);
+* a box with a non-finite coordinate (NaN, inf) or one whose magnitude exceeds
+  :data:`MAX_ABS_COORD` is **dropped** and counted in ``details["dropped"]``; if every
+  box is dropped the parse fails with ``reason="bad_coordinates"``;
+* zero-area boxes are **kept** (they are predictions; they overlap nothing);
+* more than :data:`MAX_BOXES` boxes fails with ``reason="too_many_boxes"``.
+
+Confidences that are missing or not finite become NaN in ``Boxes.scores`` (the reward
+decides what a missing confidence means); labels that are missing become ``None``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS, load_structured
+from rewardkit.types import Boxes, ParseResult
+
+__all__ = ["parse_boxes", "is_negative_answer", "boxes_from_items", "MAX_BOXES", "MAX_ABS_COORD", "BOX_KEYS", "SCORE_KEYS", "LABEL_KEYS"]
+
+MAX_BOXES = 1000
+MAX_ABS_COORD = 1e7
+
+BOX_KEYS = ("bbox_2d", "bbox", "box", "position", "box_2d", "bbox2d", "coordinates", "coords", "xyxy")
+SCORE_KEYS = ("confidence", "score", "conf", "prob", "probability")
+LABEL_KEYS = ("label", "category", "class", "name", "object", "category_name", "class_name")
+
+_NEGATIVES = frozenset(
+    {
+        "no objects", "no object", "none", "no", "nothing", "empty", "no objects found",
+        "no object found", "no objects detected", "there are no objects", "[]", "{}", "null", "n/a",
+    }
+)
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_BOX_TOKEN = re.compile(
+    r"(?:<\|object_ref_start\|>(?P<label>.*?)<\|object_ref_end\|>\s*)?"
+    r"<\|box_start\|>(?P<body>.*?)<\|box_end\|>",
+    re.DOTALL,
+)
+_BINS = re.compile(r"<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>")
+_PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
+_QUAD = re.compile(rf"\[\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*\]")
+_NEG_CLEAN = re.compile(r"[\s.!]+$")
+
+
+def is_negative_answer(text: str) -> bool:
+    """True for answers meaning "no object" (``No Objects``, ``none``, ``[]``, ...)."""
+    t = _NEG_CLEAN.sub("", text.strip().lower())
+    t = " ".join(t.split())
+    return t in _NEGATIVES
+
+
+def _number(v: Any) -> float | None:
+    if isinstance(v, bool):
+        return None
+    try:
+        if isinstance(v, int | float):
+            return float(v)
+        if isinstance(v, str) and len(v) < 64:
+            return float(v.strip())
+    except (ValueError, OverflowError):
+        return math.inf  # a number too large to represent: kept, then dropped as bad coordinate
+    return None
+
+
+def _coords(v: Any) -> list[float] | None:
+    """4 numbers from ``[x1, y1, x2, y2]`` or ``[[x1, y1], [x2, y2]]``; None otherwise."""
+    if isinstance(v, Sequence) and not isinstance(v, str):
+        if len(v) == 4:
+            nums = [_number(x) for x in v]
+            if all(n is not None for n in nums):
+                return nums  # type: ignore[return-value]
+        if len(v) == 2 and all(isinstance(p, Sequence) and not isinstance(p, str) and len(p) == 2 for p in v):
+            nums = [_number(x) for p in v for x in p]
+            if all(n is not None for n in nums):
+                return nums  # type: ignore[return-value]
+    return None
+
+
+def _get(d: Mapping[Any, Any], keys: Sequence[str]) -> Any:
+    lowered = {str(k).strip().lower(): val for k, val in d.items()}
+    for k in keys:
+        if k in lowered:
+            return lowered[k]
+    return None
+
+
+def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[str | None], int]:
+    """Read boxes from a loaded structure. Returns (coords, scores, labels, n_invalid_items)."""
+    coords: list[list[float]] = []
+    scores: list[float] = []
+    labels: list[str | None] = []
+    invalid = 0
+    if isinstance(items, Mapping):
+        nested = _get(items, ("boxes", "objects", "detections", "bboxes", "results"))
+        items = nested if isinstance(nested, list) else [items]
+    elif isinstance(items, Sequence) and not isinstance(items, str):
+        if _coords(items) is not None and not any(isinstance(x, Mapping) for x in items):
+            items = [items]
+    else:
+        return coords, scores, labels, 1
+    for item in items:
+        if isinstance(item, Mapping):
+            box = _coords(_get(item, BOX_KEYS))
+            if box is None:
+                invalid += 1
+                continue
+            s = _number(_get(item, SCORE_KEYS))
+            lab = _get(item, LABEL_KEYS)
+            coords.append(box)
+            scores.append(math.nan if s is None else s)
+            labels.append(None if lab is None or isinstance(lab, Mapping | list) else str(lab))
+        else:
+            box = _coords(item)
+            if box is None:
+                invalid += 1
+                continue
+            coords.append(box)
+            scores.append(math.nan)
+            labels.append(None)
+        if len(coords) > MAX_BOXES:
+            break
+    return coords, scores, labels, invalid
+
+
+def _finish(coords: list[list[float]], scores: list[float], labels: list[str | None], details: dict[str, Any]) -> ParseResult[Boxes]:
+    if len(coords) > MAX_BOXES:
+        return ParseResult(Boxes.empty(), False, "too_many_boxes", {**details, "n_boxes": len(coords)})
+    if not coords:
+        return ParseResult(Boxes.empty(), False, "no_boxes", details)
+    arr = np.asarray(coords, dtype=np.float64).reshape(-1, 4)
+    sc = np.asarray(scores, dtype=np.float64)
+    keep = np.all(np.isfinite(arr), axis=1) & np.all(np.abs(arr) <= MAX_ABS_COORD, axis=1)
+    dropped = int((~keep).sum())
+    if dropped:
+        details = {**details, "dropped": dropped}
+        arr, sc = arr[keep], sc[keep]
+        labels = [lab for lab, k in zip(labels, keep) if k]
+        if arr.shape[0] == 0:
+            return ParseResult(Boxes.empty(), False, "bad_coordinates", details)
+    x1 = np.minimum(arr[:, 0], arr[:, 2])
+    x2 = np.maximum(arr[:, 0], arr[:, 2])
+    y1 = np.minimum(arr[:, 1], arr[:, 3])
+    y2 = np.maximum(arr[:, 1], arr[:, 3])
+    if np.any(x1 != arr[:, 0]) or np.any(y1 != arr[:, 1]):
+        details = {**details, "reordered": True}
+    xyxy = np.stack([x1, y1, x2, y2], axis=1)
+    sc = np.where(np.isfinite(sc), sc, np.nan)
+    has_labels = any(lab is not None for lab in labels)
+    return ParseResult(Boxes(xyxy, sc, tuple(labels) if has_labels else None), True, None, details)
+
+
+def parse_boxes(payload: Any) -> ParseResult[Boxes]:
+    """Read boxes from an answer payload. Never raises; see the module docstring."""
+    if payload is None:
+        return ParseResult(Boxes.empty(), False, "no_answer", {})
+    text = payload if isinstance(payload, str) else str(payload)
+    if len(text) > MAX_PAYLOAD_CHARS:
+        return ParseResult(Boxes.empty(), False, "too_long", {"n_chars": len(text)})
+    stripped = text.strip()
+    if not stripped:
+        return ParseResult(Boxes.empty(), False, "empty_answer", {})
+    if is_negative_answer(stripped):
+        return ParseResult(Boxes.empty(), True, None, {"negative": True, "format": "negative"})
+
+    if "<|box_start|>" in stripped:
+        coords, labels = [], []
+        for m in _BOX_TOKEN.finditer(stripped):
+            body = m.group("body")
+            nums = [float(x) for x in re.findall(_NUM, body)]
+            if len(nums) == 4:
+                coords.append(nums)
+                lab = m.group("label")
+                labels.append(lab.strip() if lab is not None else None)
+            if len(coords) > MAX_BOXES:
+                break
+        if coords:
+            return _finish(coords, [math.nan] * len(coords), labels, {"format": "box_tokens"})
+    if _BINS.search(stripped):
+        coords = [[float(g) for g in m.groups()] for m in _BINS.finditer(stripped)]
+        return _finish(coords, [math.nan] * len(coords), [None] * len(coords), {"format": "bins"})
+
+    if "[" in stripped or "{" in stripped or stripped.startswith("("):
+        ok, value, details = load_structured(stripped)
+        if ok:
+            coords, scores, labels, invalid = boxes_from_items(value)
+            details = {**details, "format": "structured", "invalid_items": invalid}
+            if coords or invalid == 0:
+                if not coords and isinstance(value, list | tuple | dict) and len(value) == 0:
+                    return ParseResult(Boxes.empty(), True, None, {**details, "negative": True})
+                if coords:
+                    return _finish(coords, scores, labels, details)
+    pairs = _PAIRS.findall(stripped)
+    if pairs:
+        coords = [[float(x) for x in p] for p in pairs[: MAX_BOXES + 1]]
+        return _finish(coords, [math.nan] * len(coords), [None] * len(coords), {"format": "tuples"})
+    quads = _QUAD.findall(stripped)
+    if quads:
+        coords = [[float(x) for x in q] for q in quads[: MAX_BOXES + 1]]
+        return _finish(coords, [math.nan] * len(coords), [None] * len(coords), {"format": "regex_lists"})
+    return ParseResult(Boxes.empty(), False, "unparseable", {})

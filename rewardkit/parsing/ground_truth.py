@@ -1,0 +1,144 @@
+"""Ground truth readers: the many shapes datasets store a sample's answer in.
+
+Accepted for boxes: a :class:`~rewardkit.types.Boxes`; one box ``[x1, y1, x2, y2]``;
+a list of boxes; a list of dicts (``Position`` / ``bbox_2d`` / ``bbox`` keys, optional
+labels); a dict ``{"boxes": ..., "labels": ..., "image_size": (w, h)}``; the solution
+string of the Visual-RFT datasets (``<answer>[{'Position': [...], 'Confidence': 1}]</answer>``)
+or a JSON string of any of the above. An empty list means "no object in the image".
+
+Ground truth is the caller's data, not model output: when it cannot be read these
+functions raise :class:`~rewardkit.errors.BadGroundTruth` (a ``ValueError``), which the
+rewards turn into ``score=None`` ("does not apply to this sample").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rewardkit.errors import BadGroundTruth
+from rewardkit.parsing._structured import load_structured
+from rewardkit.parsing.boxes import boxes_from_items, is_negative_answer
+from rewardkit.parsing.tags import extract_answer
+from rewardkit.types import Boxes, ImageSize, as_image_size
+
+__all__ = ["BoxTarget", "read_box_target", "as_boxes_gt", "read_text_target"]
+
+
+@dataclass(frozen=True, eq=False)
+class BoxTarget:
+    """Parsed box ground truth of one sample (parse it once per prompt)."""
+
+    boxes: Boxes
+    image_size: ImageSize | None = None
+    frame: str | None = None
+
+
+def _from_structure(value: Any) -> Boxes:
+    if isinstance(value, Boxes):
+        return value
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 0:
+        return Boxes.empty()
+    coords, scores, labels, invalid = boxes_from_items(value)
+    if invalid or not coords:
+        raise BadGroundTruth(f"Expected ground-truth boxes (lists of 4 numbers or dicts with a box key), but got {str(value)[:120]!r}")
+    arr = np.asarray(coords, dtype=np.float64).reshape(-1, 4)
+    if not np.all(np.isfinite(arr)):
+        raise BadGroundTruth("Expected finite ground-truth coordinates, but got NaN or inf")
+    arr = np.concatenate([np.minimum(arr[:, :2], arr[:, 2:]), np.maximum(arr[:, :2], arr[:, 2:])], axis=1)
+    has_labels = any(lab is not None for lab in labels)
+    return Boxes(arr, None, tuple(labels) if has_labels else None)
+
+
+def _from_string(text: str) -> Any:
+    answer = extract_answer(text) if "<answer" in text.lower() else text
+    if answer is None:
+        raise BadGroundTruth(f"Expected a ground-truth answer, but got {text[:120]!r}")
+    if is_negative_answer(answer):
+        return []
+    try:
+        return json.loads(answer)
+    except ValueError:
+        ok, value, _ = load_structured(answer)
+        if not ok:
+            raise BadGroundTruth(f"Could not read ground-truth boxes from {answer[:120]!r}") from None
+        return value
+
+
+def read_box_target(ground_truth: Any, *, image_size: Any = None) -> BoxTarget:
+    """Read box ground truth; ``image_size`` overrides one stored in the ground truth."""
+    if isinstance(ground_truth, BoxTarget):
+        if image_size is not None and ground_truth.image_size is None:
+            return BoxTarget(ground_truth.boxes, as_image_size(image_size), ground_truth.frame)
+        return ground_truth
+    value = ground_truth
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        value = _from_string(value)
+    size = None
+    frame = None
+    if isinstance(value, Mapping) and any(k in value for k in ("boxes", "bboxes", "bbox", "box", "solution")):
+        raw_size = value.get("image_size")
+        if raw_size is not None:
+            try:
+                size = as_image_size(raw_size)
+            except ValueError as exc:
+                raise BadGroundTruth(str(exc)) from None
+        frame = value.get("frame")
+        boxes_value = next(value[k] for k in ("boxes", "bboxes", "bbox", "box", "solution") if k in value)
+        if isinstance(boxes_value, str):
+            boxes_value = _from_string(boxes_value)
+        boxes = _from_structure(boxes_value)
+        labels = value.get("labels")
+        if labels is not None:
+            if isinstance(labels, str):
+                labels = [labels]
+            labels = list(labels)
+            if len(labels) != len(boxes):
+                raise BadGroundTruth(f"Expected {len(boxes)} ground-truth labels, but got {len(labels)}")
+            boxes = Boxes(boxes.xyxy, boxes.scores, tuple(labels))
+    else:
+        boxes = _from_structure(value)
+    if image_size is not None:
+        size = as_image_size(image_size)
+    return BoxTarget(boxes, size, frame)
+
+
+def as_boxes_gt(ground_truth: Any) -> Boxes:
+    """Ground-truth boxes of a sample in any accepted form (see the module docstring)."""
+    return read_box_target(ground_truth).boxes
+
+
+def read_text_target(ground_truth: Any) -> str:
+    """A textual ground truth (class name, count): plain string, ``<answer>`` solution
+    string, a dict with ``answer``/``label``/``solution``, or a one-element list."""
+    value = ground_truth
+    if isinstance(value, Mapping):
+        for k in ("answer", "label", "class", "solution", "count", "ground_truth"):
+            if k in value:
+                value = value[k]
+                break
+        else:
+            raise BadGroundTruth(f"Expected a dict with an 'answer' or 'label' key, but got keys {sorted(value)[:10]}")
+    if isinstance(value, list | tuple) and len(value) == 1:
+        value = value[0]
+    if isinstance(value, bool) or value is None:
+        raise BadGroundTruth(f"Expected a textual ground truth, but got {value!r}")
+    if isinstance(value, int | float | np.integer | np.floating):
+        return str(int(value)) if float(value) == int(value) else str(value)
+    if not isinstance(value, str):
+        raise BadGroundTruth(f"Expected a textual ground truth, but got {type(value).__name__}")
+    if "<answer" in value.lower():
+        inner = extract_answer(value)
+        value = inner if inner is not None else value
+    value = value.strip()
+    if not value:
+        raise BadGroundTruth("Expected a non-empty ground truth, but got an empty string")
+    return value

@@ -1,0 +1,60 @@
+"""Integer answers for counting.
+
+Read an integer written with digits (``"3"``, ``"3.0"``, ``"There are 3 dogs."``) or
+as an English word from zero to twenty. An answer holding several different numbers is
+ambiguous and fails (``reason="ambiguous"``): a model must not hedge ``"2 or 3"``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rewardkit.types import ParseResult
+
+__all__ = ["parse_count", "parse_number"]
+
+_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+        "fifteen sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,15}(?:\.\d+)?(?!\w|\.\d)")
+_WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
+MAX_CHARS = 2000
+
+
+def parse_number(payload: Any) -> ParseResult[float]:
+    """A single number in the answer (digits only)."""
+    if payload is None:
+        return ParseResult(0.0, False, "no_answer", {})
+    text = str(payload).strip()[:MAX_CHARS]
+    found = {float(m) for m in _NUMBER.findall(text.replace(",", ""))}
+    if not found:
+        return ParseResult(0.0, False, "unparseable", {})
+    if len(found) > 1:
+        return ParseResult(0.0, False, "ambiguous", {"numbers": sorted(found)[:10]})
+    return ParseResult(found.pop(), True, None, {})
+
+
+def parse_count(payload: Any) -> ParseResult[int]:
+    """A non-negative integer count (digits or words zero..twenty)."""
+    if payload is None:
+        return ParseResult(0, False, "no_answer", {})
+    text = str(payload).strip()
+    if not text:
+        return ParseResult(0, False, "empty_answer", {})
+    if len(text) > MAX_CHARS:
+        return ParseResult(0, False, "too_long", {})
+    values = {float(m) for m in _NUMBER.findall(text)}
+    values |= {float(_WORDS[m.lower()]) for m in _WORD.findall(text)}
+    if not values:
+        return ParseResult(0, False, "unparseable", {})
+    if len(values) > 1:
+        return ParseResult(0, False, "ambiguous", {"numbers": sorted(values)[:10]})
+    v = values.pop()
+    if v < 0 or v != int(v):
+        return ParseResult(0, False, "not_a_count", {"value": v})
+    return ParseResult(int(v), True, None, {})

@@ -1,0 +1,156 @@
+"""``<think>...</think><answer>...</answer>`` tags.
+
+The scan is a single linear pass over tag tokens (no backtracking regex over the whole
+completion), so a megabyte of unclosed ``<answer>`` tags costs linear time.
+
+Rules (SPEC section 1):
+
+* Tags match across newlines, are case-insensitive and tolerate whitespace inside the
+  brackets (``< answer >``, ``</ answer>``).
+* The LAST answer block is the answer. A final ``<answer>`` that is never closed (a
+  completion cut at the length limit) still yields its text, flagged ``closed=False``.
+* Strict format: exactly one think block followed by exactly one answer block, nothing
+  but whitespace before, between and after.
+* Lenient format: an answer block (closed) can be found.
+* An echoed prompt (seen with Qwen3-VL) is removed when the caller passes ``prompt``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["TagParse", "parse_completion", "extract_answer", "strip_prompt", "completion_text", "MAX_COMPLETION_CHARS"]
+
+MAX_COMPLETION_CHARS = 4_000_000
+"""Completions longer than this are cut before scanning (their tail is dropped)."""
+
+_TAG = re.compile(r"<\s*(/?)\s*(think|answer)\s*>", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TagParse:
+    """Result of reading the tags of one completion."""
+
+    answer: str | None
+    think: str | None
+    strict: bool
+    lenient: bool
+    n_think: int
+    n_answer: int
+    closed: bool = True
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return dict(self.details.get("counts", {}))
+
+
+def completion_text(completion: Any) -> str:
+    """The text of a completion given as a string or as a TRL conversational message list."""
+    if isinstance(completion, str):
+        return completion
+    if isinstance(completion, dict):
+        content = completion.get("content", "")
+        return completion_text(content)
+    if isinstance(completion, list | tuple):
+        parts = []
+        for item in completion:
+            if isinstance(item, dict):
+                if item.get("role", "assistant") != "assistant" and "type" not in item:
+                    continue
+                if item.get("type") not in (None, "text"):
+                    continue
+                parts.append(completion_text(item.get("content", item.get("text", ""))))
+            elif isinstance(item, str):
+                parts.append(item)
+        return "".join(parts)
+    if completion is None:
+        return ""
+    return str(completion)
+
+
+def strip_prompt(text: str, prompt: str | None) -> str:
+    """Remove a prompt that the model echoed at the start of its completion."""
+    if not prompt:
+        return text
+    p = prompt.strip()
+    if not p:
+        return text
+    t = text.lstrip()
+    if t.startswith(p):
+        return t[len(p):]
+    return text
+
+
+def parse_completion(completion: Any, prompt: str | None = None) -> TagParse:
+    """Read the think/answer structure of a completion. Never raises on model output."""
+    text = completion_text(completion)
+    text = strip_prompt(text, prompt if isinstance(prompt, str) else None)
+    if len(text) > MAX_COMPLETION_CHARS:
+        text = text[:MAX_COMPLETION_CHARS]
+    tokens = [(m.start(), m.end(), m.group(1) == "/", m.group(2).lower()) for m in _TAG.finditer(text)]
+    counts = {"<think>": 0, "</think>": 0, "<answer>": 0, "</answer>": 0}
+    for _, _, close, name in tokens:
+        counts[f"<{'/' if close else ''}{name}>"] += 1
+
+    # last answer block: last '</answer>' with its nearest preceding '<answer>'
+    answer: str | None = None
+    closed = True
+    last_open = None
+    last_block: tuple[int, int] | None = None
+    for start, end, close, name in tokens:
+        if name != "answer":
+            continue
+        if not close:
+            last_open = (start, end)
+        elif last_open is not None:
+            last_block = (last_open[1], start)
+            last_open = None
+    # an unclosed <answer> after the last closed block (cut-off completion)
+    if last_open is not None and (last_block is None or last_open[1] > last_block[1]):
+        answer = text[last_open[1]:]
+        closed = False
+    elif last_block is not None:
+        answer = text[last_block[0]:last_block[1]]
+
+    think: str | None = None
+    t_open = None
+    for start, end, close, name in tokens:
+        if name != "think":
+            continue
+        if not close:
+            t_open = end
+        elif t_open is not None:
+            think = text[t_open:start]
+            t_open = None
+
+    strict = False
+    if [(c, n) for _, _, c, n in tokens] == [(False, "think"), (True, "think"), (False, "answer"), (True, "answer")]:
+        (s0, _, _, _), (s1, e1, _, _), (s2, _, _, _), (_, e3, _, _) = tokens
+        strict = not text[:s0].strip() and not text[e1:s2].strip() and not text[e3:].strip()
+
+    lenient = answer is not None and closed
+    reason = None
+    if answer is None:
+        reason = "no_answer_tag"
+    elif not closed:
+        reason = "unclosed_answer_tag"
+    return TagParse(
+        answer=answer.strip() if answer is not None else None,
+        think=think,
+        strict=strict,
+        lenient=lenient,
+        n_think=counts["<think>"],
+        n_answer=counts["<answer>"],
+        closed=closed,
+        reason=reason,
+        details={"counts": counts},
+    )
+
+
+def extract_answer(completion: Any, prompt: str | None = None) -> str | None:
+    """The text of the last answer block (``None`` if there is none)."""
+    return parse_completion(completion, prompt).answer
