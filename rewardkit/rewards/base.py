@@ -93,7 +93,7 @@ def register_reward(
         }
 
         @functools.wraps(fn)
-        def wrapper(completion: Any, ground_truth: Any, *args: Any, strict: bool = False, **kwargs: Any) -> RewardResult:
+        def wrapper(completion: Any, ground_truth: Any = None, *args: Any, strict: bool = False, **kwargs: Any) -> RewardResult:
             try:
                 return fn(completion, ground_truth, *args, strict=strict, **kwargs) if "strict" in sig.parameters else fn(completion, ground_truth, *args, **kwargs)
             except BadGroundTruth as exc:

@@ -1,0 +1,82 @@
+"""Shared helpers of the reward families (parameter validation, frames, results)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rewardkit.parsing.frames import (
+    QWEN25VL_MAX_PIXELS,
+    QWEN25VL_MIN_PIXELS,
+    check_frame,
+    convert_boxes,
+    convert_points,
+)
+from rewardkit.parsing.ground_truth import BoxTarget
+from rewardkit.types import RewardResult
+
+__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "FRAME_DEFAULTS"]
+
+FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
+
+
+def check_unit(name: str, value: float) -> float:
+    v = float(value)
+    if not 0.0 <= v <= 1.0:
+        raise ValueError(f"Expected `{name}` in [0, 1], but got {value!r}")
+    return v
+
+
+def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
+    if value not in choices:
+        raise ValueError(f"Expected `{name}` to be one of {list(choices)}, but got {value!r}")
+    return value
+
+
+def _resize_kw(min_pixels: int | None, max_pixels: int | None) -> dict[str, int]:
+    return {
+        "min_pixels": QWEN25VL_MIN_PIXELS if min_pixels is None else int(min_pixels),
+        "max_pixels": QWEN25VL_MAX_PIXELS if max_pixels is None else int(max_pixels),
+    }
+
+
+def boxes_to_gt_frame(
+    xyxy: np.ndarray,
+    pred_frame: str,
+    gt_frame: str,
+    target: BoxTarget,
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> np.ndarray:
+    """Predicted boxes converted into the ground truth's frame (ValueError on a bad frame
+    or a missing image size: both are caller input)."""
+    check_frame(pred_frame)
+    gt_frame = target.frame or gt_frame
+    check_frame(gt_frame)
+    if pred_frame == gt_frame or xyxy.shape[0] == 0:
+        return xyxy
+    return convert_boxes(xyxy, pred_frame, gt_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+
+
+def points_to_gt_frame(
+    xy: np.ndarray,
+    pred_frame: str,
+    gt_frame: str,
+    target: BoxTarget,
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> np.ndarray:
+    check_frame(pred_frame)
+    gt_frame = target.frame or gt_frame
+    check_frame(gt_frame)
+    if pred_frame == gt_frame or xy.shape[0] == 0:
+        return xy
+    return convert_points(xy, pred_frame, gt_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+
+
+def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
+    """The reward's minimum with every component at 0 and a reason code."""
+    return RewardResult(lo, {c: 0.0 for c in components}, reason, details)

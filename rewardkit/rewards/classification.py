@@ -1,0 +1,77 @@
+"""Visual-RFT classification reward (paper Eq. 9): R_cls = R_acc + R_format.
+
+``R_acc = 1`` if the answer names the ground-truth class, else 0. Matching is exact on a
+normalized form (:func:`rewardkit.parsing.labels.normalize_label`: case, whitespace,
+underscores, punctuation, articles) with an optional synonym table. An answer naming
+several classes ("A or B") scores 0, as does an empty answer.
+
+The public code accepts ``gt in ans or ans in gt`` after stripping, which pays the empty
+answer (a run collapsed to ``<answer></answer>``), "a" for "apple", hedges and short
+prefixes. That rule is available only as ``compat="substring"``; it also reads the whole
+completion when there is no answer tag, as the public code does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from rewardkit.parsing.ground_truth import read_text_target
+from rewardkit.parsing.labels import labels_match, parse_label, substring_match
+from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
+from rewardkit.rewards._common import check_choice, zero
+from rewardkit.rewards.base import register_reward
+from rewardkit.types import RewardResult
+
+__all__ = ["classification_reward"]
+
+_COMPONENTS = ("accuracy", "format")
+
+
+def _prepare(ground_truth: Any, **_: Any) -> str:
+    return read_text_target(ground_truth)
+
+
+@register_reward(
+    "visual_rft.classification",
+    task="classification",
+    range=(0.0, 2.0),
+    components=_COMPONENTS,
+    tags=("visual_rft", "paper:Visual-RFT", "labels"),
+    prepare=_prepare,
+)
+def classification_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    synonyms: Mapping[str, Iterable[str]] | None = None,
+    compat: Literal["substring"] | None = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R_cls = R_acc + R_format (Visual-RFT Eq. 9), in [0, 2].
+
+    >>> float(classification_reward("<think>red bird</think><answer>Cardinal</answer>", "cardinal"))
+    2.0
+    >>> float(classification_reward("<think>?</think><answer>cardinal or robin</answer>", "cardinal"))
+    1.0
+    >>> float(classification_reward("<think>?</think><answer></answer>", "cardinal"))
+    0.0
+    """
+    check_choice("compat", compat, (None, "substring"))
+    gt = read_text_target(ground_truth)
+    tp = parse_completion(completion, prompt)
+    fmt = 1.0 if tp.strict else 0.0
+    if compat == "substring":
+        answer = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt).strip()
+        acc = 1.0 if substring_match(answer, gt) else 0.0
+        return RewardResult(acc + fmt, {"accuracy": acc, "format": fmt}, None)
+    if tp.answer is None:
+        return zero(_COMPONENTS, tp.reason)
+    label = parse_label(tp.answer)
+    if not label.ok:
+        return zero(_COMPONENTS, label.reason)
+    if label.details.get("multi") and not labels_match(label.value, gt, synonyms):
+        return RewardResult(fmt, {"accuracy": 0.0, "format": fmt}, "multiple_answers")
+    acc = 1.0 if labels_match(label.value, gt, synonyms) else 0.0
+    reason = None if tp.strict else (tp.reason or "bad_format")
+    return RewardResult(acc + fmt, {"accuracy": acc, "format": fmt}, reason)

@@ -1,0 +1,52 @@
+"""Counting reward: integer equality with an optional tolerance (SPEC 2.7).
+
+``R = 1 if |n_pred - n_gt| <= tolerance else 0``. The count is read by
+:func:`rewardkit.parsing.numbers.parse_count` (digits or words zero..twenty); an answer
+with several different numbers ("2 or 3") is ambiguous and scores 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardkit.parsing.ground_truth import read_text_target
+from rewardkit.parsing.numbers import parse_count
+from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards._common import zero
+from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.types import RewardResult
+
+__all__ = ["counting_reward"]
+
+
+def _gt_count(ground_truth: Any) -> int:
+    if isinstance(ground_truth, int) and not isinstance(ground_truth, bool):
+        return ground_truth
+    parsed = parse_count(read_text_target(ground_truth))
+    if not parsed.ok:
+        raise BadGroundTruth(f"Expected an integer count as ground truth, but got {ground_truth!r}")
+    return parsed.value
+
+
+def _prepare(ground_truth: Any, **_: Any) -> int:
+    return _gt_count(ground_truth)
+
+
+@register_reward("count.exact", task="counting", range=(0.0, 1.0), components=("accuracy",), tags=("counting",), prepare=_prepare)
+def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None) -> RewardResult:
+    """R = 1 if |count - ground truth| <= tolerance else 0.
+
+    >>> float(counting_reward("<think>..</think><answer>There are 3 dogs.</answer>", 3))
+    1.0
+    """
+    if int(tolerance) != tolerance or tolerance < 0:
+        raise ValueError(f"Expected `tolerance` to be a non-negative integer, but got {tolerance!r}")
+    gt = _gt_count(ground_truth)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return zero(("accuracy",), tp.reason)
+    parsed = parse_count(tp.answer)
+    if not parsed.ok:
+        return zero(("accuracy",), parsed.reason)
+    acc = 1.0 if abs(parsed.value - gt) <= tolerance else 0.0
+    return RewardResult(acc, {"accuracy": acc}, None, {"count": parsed.value})

@@ -1,0 +1,49 @@
+"""Format rewards (SPEC 2.1).
+
+* ``format.think_answer``: 1 if the completion is exactly one ``<think>`` block followed
+  by exactly one ``<answer>`` block with nothing else but whitespace (DeepSeek-R1 style),
+  else 0. TRL's ``think_format_reward`` only checks ``<think>``; this checks both.
+* ``format.tag_count`` (open-r1): 0.25 for each of ``<think>``, ``</think>``,
+  ``<answer>``, ``</answer>`` that occurs exactly once, so a second answer block loses.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards.base import register_reward
+from rewardkit.types import RewardResult
+
+__all__ = ["format_reward", "tag_count_reward"]
+
+
+@register_reward("format.think_answer", task="format", range=(0.0, 1.0), components=("format",), tags=("format", "r1"))
+def format_reward(completion: Any, ground_truth: Any = None, *, prompt: str | None = None) -> RewardResult:
+    """Strict think/answer format: R_format = 1 if ``<think>...</think><answer>...</answer>``
+    (exactly one of each, in order, nothing outside but whitespace) else 0.
+
+    >>> float(format_reward("<think>a</think>\\n<answer>b</answer>"))
+    1.0
+    >>> float(format_reward("<think>a</think><answer>b</answer><answer>c</answer>"))
+    0.0
+    """
+    tp = parse_completion(completion, prompt)
+    value = 1.0 if tp.strict else 0.0
+    reason = None if tp.strict else (tp.reason or "bad_format")
+    return RewardResult(value, {"format": value}, reason)
+
+
+@register_reward("format.tag_count", task="format", range=(0.0, 1.0), components=("tag_count",), tags=("format", "open-r1"))
+def tag_count_reward(completion: Any, ground_truth: Any = None, *, prompt: str | None = None) -> RewardResult:
+    """open-r1's tag count: 0.25 per tag among ``<think>``, ``</think>``, ``<answer>``,
+    ``</answer>`` that appears exactly once.
+
+    >>> float(tag_count_reward("<think>a</think><answer>b</answer>"))
+    1.0
+    >>> float(tag_count_reward("<think>a</think><answer>b</answer><answer>c</answer>"))
+    0.5
+    """
+    tp = parse_completion(completion, prompt)
+    value = 0.25 * sum(1 for n in tp.counts.values() if n == 1)
+    return RewardResult(value, {"tag_count": value}, None if value == 1.0 else "bad_format")
