@@ -11,6 +11,10 @@ from typing import Any
 
 _LAZY: dict[str, str] = {
     # name -> submodule; each metric family adds its public functions here
+    "sod_evaluate": "sod",
+    "SODMetrics": "sod",
+    "lisa_evaluate": "lisa",
+    "LISAMetrics": "lisa",
 }
 
 

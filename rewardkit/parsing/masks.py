@@ -161,7 +161,7 @@ def from_rle(rle: Mapping[str, Any]) -> Mask:
     else:
         raise ValueError(f"Expected RLE counts as str, bytes or a list of ints, but got {type(counts).__name__}")
     try:
-        arr = mask_utils.decode(compressed)
+        arr = mask_utils.decode([compressed])[:, :, 0]
     except Exception as exc:  # pycocotools raises TypeError/ValueError on broken strings
         raise ValueError(f"Could not decode RLE counts: {exc}") from exc
     if arr.shape != (h, w):
@@ -243,7 +243,7 @@ def _raster(polys: list[list[float]], h: int, w: int) -> np.ndarray:
     if h == 0 or w == 0:
         return np.zeros((h, w), dtype=bool)
     rles = mask_utils.frPyObjects([list(map(float, p)) for p in polys], h, w)
-    return mask_utils.decode(mask_utils.merge(rles)).astype(bool)
+    return mask_utils.decode([mask_utils.merge(rles)])[:, :, 0].astype(bool)
 
 
 def _is_shapely(value: Any) -> bool:
