@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["box_iou", "box_iou_xywh", "box_giou", "box_area", "xyxy_to_xywh", "xywh_to_xyxy"]
+__all__ = ["box_iou", "box_iou_xywh", "box_iou_xywh_paired", "box_giou", "box_area", "xyxy_to_xywh", "xywh_to_xyxy"]
 
 
 def _as_boxes(a: Any, name: str) -> np.ndarray:
@@ -69,6 +69,34 @@ def box_iou_xywh(dt: Any, gt: Any, iscrowd: Any = None) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.where(valid, inter / np.where(valid, union, 1.0), 0.0)
     return out
+
+
+def box_iou_xywh_paired(dt: Any, gt: Any, iscrowd: Any = None) -> np.ndarray:
+    """IoU of row ``i`` of ``dt`` with row ``i`` of ``gt`` (``xywh``), shape ``(N,)``.
+
+    The element-wise form of :func:`box_iou_xywh` (same operations, same order, so the
+    same bits): used by the COCO metric on its sparse list of (detection, ground truth)
+    pairs of the same image and category.
+    """
+    d = _as_boxes(dt, "dt")
+    g = _as_boxes(gt, "gt")
+    if d.shape != g.shape:
+        raise ValueError(f"Expected `dt` and `gt` of the same shape, but got {d.shape} and {g.shape}")
+    dx, dy, dw, dh = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+    gx, gy, gw, gh = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
+    da = dw * dh
+    ga = gw * gh
+    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
+    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    inter = w * h
+    union = da + ga - inter
+    if iscrowd is not None:
+        crowd = np.asarray(iscrowd, dtype=bool).reshape(-1)
+        if crowd.any():
+            union = np.where(crowd, da, union)
+    valid = (w > 0) & (h > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(valid, inter / np.where(valid, union, 1.0), 0.0)
 
 
 def box_iou(a: Any, b: Any) -> np.ndarray:

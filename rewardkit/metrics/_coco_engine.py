@@ -1,0 +1,276 @@
+"""Vectorized COCO-style matching and accumulation (shared by COCO and LVIS).
+
+This module reproduces the semantics of ``pycocotools.cocoeval.COCOeval.evaluateImg`` and
+``accumulate`` (and of their copies in lvis-api) with numpy arrays instead of a Python loop
+per image, category, area range, IoU threshold, detection and ground truth.
+
+How the per-image greedy matching is vectorized
+-----------------------------------------------
+For one (image, category, area range, IoU threshold) pycocotools walks the detections in
+score order; each detection takes, among the still available ground truths whose IoU is at
+least ``min(t, 1 - 1e-10)``, the best one, where "best" is the lexicographic maximum of
+
+    (not ignored, IoU, position of the ground truth in file order)
+
+(ignored ground truths are sorted last and only reached when no regular one matches; an
+IoU tie goes to the later ground truth because the loop replaces the running best on
+``>=``). A crowd ground truth stays available after a match. Only pairs whose IoU reaches
+the lowest threshold can ever match, so the work is done on that sparse list of candidate
+pairs. The greedy dependency is only between detections of the same (image, category),
+so the loop runs over the *rank* of a detection inside its group (at most ``maxDets``
+steps) and each step handles every group, area range and threshold at once.
+
+Accumulation sorts each category's detections once (stable, by ``-score``, then image
+order, then rank inside the image: the order pycocotools' mergesort produces) and computes
+the cumulative true/false positives for all area ranges and thresholds together. Precision
+sampling uses an integer form of ``np.searchsorted(rc, recThrs, "left")``: the first
+position where the true-positive count reaches the smallest integer ``x`` with
+``x / npig >= recThr`` (computed with the same float division), which is the same index.
+Every floating point operation that produces a reported number (``tp / npig``,
+``tp / (fp + tp + np.spacing(1))``, the means of ``summarize``) is the same operation on the
+same operands in the same order as in pycocotools, so results are bit-identical.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Matched", "group_sort", "candidate_pairs", "match", "accumulate", "summarize_mean"]
+
+_EPS = np.spacing(1)
+
+
+def group_sort(
+    group: np.ndarray, score: np.ndarray, cap: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Order detections by (group, -score, file order) and give each its rank in its group.
+
+    Returns ``(keep, rank)``: ``keep`` the indices of the kept detections in that order
+    (those with rank < ``cap`` when ``cap`` is given) and ``rank`` their rank.
+    """
+    n = group.shape[0]
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.lexsort((np.arange(n), -score, group))
+    g = group[order]
+    start = np.r_[True, g[1:] != g[:-1]]
+    first = np.flatnonzero(start)
+    seg = np.cumsum(start) - 1
+    rank = np.arange(n) - first[seg]
+    if cap is not None:
+        sel = rank < cap
+        order, rank = order[sel], rank[sel]
+    return order, rank
+
+
+def candidate_pairs(
+    dt_group: np.ndarray, gt_group: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (detection, ground truth) index pairs of the same group.
+
+    Detections are visited in the given order, ground truths of a group in ascending index
+    (file) order, so the pairs of one group read like a row-major ``D x G`` matrix.
+    """
+    if dt_group.size == 0 or gt_group.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    gorder = np.argsort(gt_group, kind="stable")
+    gsorted = gt_group[gorder]
+    lo = np.searchsorted(gsorted, dt_group, side="left")
+    hi = np.searchsorted(gsorted, dt_group, side="right")
+    cnt = hi - lo
+    total = int(cnt.sum())
+    if total == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    dt_idx = np.repeat(np.arange(dt_group.shape[0]), cnt)
+    offs = np.cumsum(cnt) - cnt
+    within = np.arange(total) - np.repeat(offs, cnt)
+    gt_idx = gorder[np.repeat(lo, cnt) + within]
+    return dt_idx, gt_idx
+
+
+@dataclass
+class Matched:
+    """Per detection, area range and threshold: matched (to a ground truth of nonzero id)
+    and ignored (``dtIgnore`` before the unmatched-outside-area rule)."""
+
+    matched: np.ndarray  # (D, A, T) bool: dtMatches != 0
+    ignored: np.ndarray  # (D, A, T) bool: gtIgnore of the matched ground truth
+
+
+def match(
+    n_dt: int,
+    dt_rank: np.ndarray,
+    e_dt: np.ndarray,
+    e_gt: np.ndarray,
+    e_iou: np.ndarray,
+    gt_crowd: np.ndarray,
+    gt_ignore: np.ndarray,
+    gt_id_nonzero: np.ndarray,
+    iou_thrs: np.ndarray,
+) -> Matched:
+    """Greedy matching of pycocotools ``evaluateImg`` for all groups, area ranges, thresholds.
+
+    ``e_dt, e_gt, e_iou``: candidate pairs (detection index, ground truth index, IoU);
+    ``gt_ignore``: ``(G, A)`` ignore flag per area range (crowd / ignore / outside range);
+    ``gt_crowd``: crowd ground truths stay available after a match.
+    """
+    A = gt_ignore.shape[1]
+    T = len(iou_thrs)
+    matched = np.zeros((n_dt, A, T), dtype=bool)
+    ignored = np.zeros((n_dt, A, T), dtype=bool)
+    thr = np.array([min([float(t), 1 - 1e-10]) for t in iou_thrs], dtype=np.float64)
+    if e_dt.size == 0:
+        return Matched(matched, ignored)
+    # only pairs that reach the lowest threshold can match (NaN IoU never does)
+    keep = e_iou >= thr.min()
+    e_dt, e_gt, e_iou = e_dt[keep], e_gt[keep], e_iou[keep]
+    if e_dt.size == 0:
+        return Matched(matched, ignored)
+    e_rank = dt_rank[e_dt]
+    order = np.lexsort((e_gt, e_dt, e_rank))
+    e_dt, e_gt, e_iou, e_rank = e_dt[order], e_gt[order], e_iou[order], e_rank[order]
+    bounds = np.flatnonzero(np.diff(e_rank)) + 1
+    starts = np.r_[0, bounds]
+    ends = np.r_[bounds, e_rank.size]
+
+    n_gt = gt_ignore.shape[0]
+    used = np.zeros((n_gt, A, T), dtype=bool)
+    gt_nonig = ~gt_ignore
+    thr3 = thr[None, None, :]
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        d = e_dt[s:e]
+        g = e_gt[s:e]
+        iou3 = e_iou[s:e, None, None]
+        valid = (iou3 >= thr3) & (~used[g] | gt_crowd[g, None, None])
+        nonig = gt_nonig[g][:, :, None]
+        E = d.shape[0]
+        segstart = np.r_[True, d[1:] != d[:-1]]
+        first = np.flatnonzero(segstart)
+        if first.size == E:
+            # one candidate per detection: the pair matches iff it is valid
+            hit = valid
+            si, ai, ti = np.nonzero(hit)
+            ce = si
+        else:
+            seg = np.cumsum(segstart) - 1
+            k1 = np.where(valid & nonig, iou3, -1.0)
+            k2 = np.where(valid & ~nonig, iou3, -1.0)
+            m1 = np.maximum.reduceat(k1, first, axis=0)
+            m2 = np.maximum.reduceat(k2, first, axis=0)
+            has1 = m1 >= 0
+            best = np.where(has1, m1, m2)[seg]
+            key = np.where(has1[seg], k1, k2)
+            hit = (key == best) & (best >= 0)
+            pos = np.where(hit, np.arange(E)[:, None, None], -1)
+            ch = np.maximum.reduceat(pos, first, axis=0)
+            si, ai, ti = np.nonzero(ch >= 0)
+            ce = ch[si, ai, ti]
+        gsel = g[ce]
+        dsel = d[ce]
+        used[gsel, ai, ti] = True
+        matched[dsel, ai, ti] = gt_id_nonzero[gsel]
+        ignored[dsel, ai, ti] = gt_ignore[gsel, ai]
+    return Matched(matched, ignored)
+
+
+def _need_counts(npig: np.ndarray, rec_thrs: np.ndarray) -> np.ndarray:
+    """Smallest integer x with ``float(x) / npig >= r`` (float division), per (npig, r)."""
+    n = npig.astype(np.float64)[:, None]
+    r = rec_thrs[None, :]
+    x = np.maximum(np.floor(r * n) - 2.0, 0.0)
+    for _ in range(8):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lt = (x / n) < r
+        if not lt.any():
+            break
+        x = np.where(lt, x + 1.0, x)
+    return x.astype(np.int64)
+
+
+def accumulate(
+    n_cat: int,
+    dt_cat: np.ndarray,
+    dt_img: np.ndarray,
+    dt_rank: np.ndarray,
+    dt_score: np.ndarray,
+    tps: np.ndarray,
+    fps: np.ndarray,
+    npig: np.ndarray,
+    rec_thrs: np.ndarray,
+    max_dets: list[int] | None,
+    progress=None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """pycocotools ``accumulate``: precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)``, scores.
+
+    ``tps``/``fps``: ``(D, A, T)`` bool per detection (already ignore-resolved);
+    ``npig``: ``(K, A)`` number of non-ignored ground truths; ``max_dets``: per-image,
+    per-category caps (``None``: a single M entry without cap, as in LVIS).
+    """
+    T = tps.shape[2] if tps.ndim == 3 else 0
+    A = npig.shape[1]
+    R = rec_thrs.shape[0]
+    M = 1 if max_dets is None else len(max_dets)
+    if tps.ndim != 3:
+        raise ValueError("tps must be (D, A, T)")
+    precision = -np.ones((T, R, n_cat, A, M))
+    recall = -np.ones((T, n_cat, A, M))
+    scores = -np.ones((T, R, n_cat, A, M))
+    order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
+    need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(n_cat, A, R)
+    caps = [None] if max_dets is None else list(max_dets)
+    for m, cap in enumerate(caps):
+        sel = order if cap is None else order[dt_rank[order] < cap]
+        cats = dt_cat[sel]
+        bnd = np.searchsorted(cats, np.arange(n_cat + 1), side="left")
+        for k in range(n_cat):
+            if progress is not None:
+                progress(1)
+            npk = npig[k]
+            if not (npk > 0).any():
+                continue
+            idx = sel[bnd[k] : bnd[k + 1]]
+            n = idx.shape[0]
+            acols = np.flatnonzero(npk > 0)
+            if n == 0:
+                recall[:, k, acols, m] = 0.0
+                precision[:, :, k, acols, m] = 0.0
+                scores[:, :, k, acols, m] = 0.0
+                continue
+            tp_i = np.cumsum(tps[idx][:, acols, :], axis=0)  # (n, a, T) int
+            fp_i = np.cumsum(fps[idx][:, acols, :], axis=0)
+            tp = tp_i.astype(np.float64)
+            fp = fp_i.astype(np.float64)
+            npa = npk[acols]
+            rc_last = tp[-1] / npa[:, None]  # (a, T)
+            recall[:, k, acols, m] = rc_last.T
+            pr = tp / (fp + tp + _EPS)
+            pr = np.maximum.accumulate(pr[::-1], axis=0)[::-1]
+            # first index with tp >= need: integer searchsorted over all columns at once
+            na = acols.size
+            C = na * T
+            big = int(max(n, int(npa.max()))) + 2
+            keys = np.ascontiguousarray(tp_i.reshape(n, C).T)  # (C, n)
+            off = (np.arange(C, dtype=np.int64) * big)[:, None]
+            nd = need[k, acols]  # (a, R)
+            q = np.minimum(np.repeat(nd, T, axis=0), big - 1)  # (C, R), column c = a*T + t
+            pos = np.searchsorted((keys + off).ravel(), (q + off).ravel(), side="left")
+            pos = pos.reshape(C, R) - np.arange(C)[:, None] * n
+            ok = pos < n
+            posc = np.where(ok, pos, 0)
+            cols = np.arange(C)[:, None]
+            prc = pr.reshape(n, C)
+            qv = np.where(ok, prc[posc, cols], 0.0)  # (C, R)
+            sv = np.where(ok, dt_score[idx][posc], 0.0)
+            precision[:, :, k, acols, m] = qv.reshape(na, T, R).transpose(1, 2, 0)
+            scores[:, :, k, acols, m] = sv.reshape(na, T, R).transpose(1, 2, 0)
+    return precision, recall, scores
+
+
+def summarize_mean(s: np.ndarray) -> float:
+    """``np.mean(s[s > -1])`` or -1 when empty (pycocotools ``_summarize``)."""
+    v = s[s > -1]
+    if len(v) == 0:
+        return -1.0
+    return float(np.mean(v))
