@@ -50,6 +50,22 @@ def _max_depth(text: str) -> int:
     return best
 
 
+_PY_TO_JSON = {"nan": "NaN", "inf": "Infinity", "None": "null", "True": "true", "False": "false"}
+_PY_WORDS = re.compile(r"(?<![\w.])(-?)(nan|inf|None|True|False)(?![\w.])")
+
+
+def _py_words_to_json(text: str) -> str:
+    """Replace python's nan/inf/None/True/False by their JSON spelling outside strings."""
+    out: list[str] = []
+    pos = 0
+    for m in _STRINGS.finditer(text):
+        out.append(_PY_WORDS.sub(lambda w: w.group(1) + _PY_TO_JSON[w.group(2)], text[pos:m.start()]))
+        out.append(m.group(0))
+        pos = m.end()
+    out.append(_PY_WORDS.sub(lambda w: w.group(1) + _PY_TO_JSON[w.group(2)], text[pos:]))
+    return "".join(out)
+
+
 def _try_load(text: str) -> tuple[bool, Any]:
     try:
         return True, json.loads(text)
@@ -66,7 +82,17 @@ def _try_load(text: str) -> tuple[bool, Any]:
     try:
         return True, ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError, AttributeError, KeyError, IndexError):
-        return False, None
+        pass
+    if _PY_WORDS.search(text) and ('"' not in text or "'" not in text) and "\\" not in text:
+        # python repr of a non-finite float (`nan`, `inf`), possibly beside None/True:
+        # neither json nor literal_eval reads it; map the words to JSON and retry, so the
+        # box holding it is dropped by the bad-coordinate rule instead of failing the payload
+        t = _py_words_to_json(text.replace("'", '"'))
+        try:
+            return True, json.loads(t)
+        except (ValueError, RecursionError, TypeError):
+            pass
+    return False, None
 
 
 def _repair_tail(text: str) -> str | None:
