@@ -12,11 +12,12 @@ from rewardkit.parsing.frames import (
     check_frame,
     convert_boxes,
     convert_points,
+    frame_extent,
 )
 from rewardkit.parsing.ground_truth import BoxTarget
 from rewardkit.types import RewardResult
 
-__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "FRAME_DEFAULTS"]
+__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "FRAME_DEFAULTS"]
 
 FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
 
@@ -80,3 +81,33 @@ def points_to_gt_frame(
 def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
     """The reward's minimum with every component at 0 and a reason code."""
     return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
+
+
+def frame_warning(
+    coords: np.ndarray,
+    pred_frame: str,
+    target: BoxTarget,
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> str | None:
+    """A reason code when predicted coordinates do not look like ``pred_frame``.
+
+    ``out_of_frame``: a coordinate lies more than 2% outside the image in that frame.
+    ``suspect_frame_norm1``: every coordinate is within [0, 1] although the frame's
+    extent is >= 100 (predictions normalized to 0..1 declared as norm1000 or pixels).
+    The score is computed as declared; the reason makes the mismatch visible in reports.
+    """
+    if coords.size == 0:
+        return None
+    try:
+        ew, eh = frame_extent(pred_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+    except ValueError:
+        return None
+    flat = coords.reshape(-1, 2)
+    if (flat[:, 0].min() < -0.02 * ew or flat[:, 0].max() > 1.02 * ew
+            or flat[:, 1].min() < -0.02 * eh or flat[:, 1].max() > 1.02 * eh):
+        return "out_of_frame"
+    if min(ew, eh) >= 100 and flat.max() <= 1.0 and flat.max() > 0:
+        return "suspect_frame_norm1"
+    return None

@@ -31,7 +31,13 @@ from rewardkit.geometry.matching import match_greedy_confidence, match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
 from rewardkit.parsing.tags import parse_completion
-from rewardkit.rewards._common import boxes_to_gt_frame, check_choice, check_unit, zero
+from rewardkit.rewards._common import (
+    boxes_to_gt_frame,
+    check_choice,
+    check_unit,
+    frame_warning,
+    zero,
+)
 from rewardkit.rewards.base import register_reward
 from rewardkit.types import RewardResult
 
@@ -95,6 +101,7 @@ def detection_reward(
     fmt = 1.0 if tp.strict else 0.0
     pred = parsed.value
     n_pred, n_gt = len(pred), len(target.boxes)
+    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     if n_pred == 0 and n_gt == 0:
         iou_r = conf_r = float(empty_score)
     elif n_pred == 0:
@@ -114,7 +121,7 @@ def detection_reward(
         iou_r = iou_sum / denom
         conf_r = float(np.where(matched, conf, 1.0 - conf).mean())
     score = iou_r + conf_r + fmt
-    reason = None if tp.strict else (tp.reason or "bad_format")
+    reason = (tp.reason or "bad_format") if not tp.strict else warn
     return RewardResult(score, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
 
 
@@ -161,10 +168,11 @@ def detection_f1_reward(
         return RewardResult(float(empty_score), {"f1": float(empty_score)}, None)
     if n_pred == 0 or n_gt == 0:
         return RewardResult(0.0, {"f1": 0.0}, None, {"n_pred": n_pred, "n_gt": n_gt})
+    warn = frame_warning(parsed.value.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     xyxy = boxes_to_gt_frame(parsed.value.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     iou = box_iou(xyxy, target.boxes.xyxy)
     ok = iou >= iou_threshold if inclusive else iou > iou_threshold
     pi, gi = match_hungarian(-(ok.astype(np.float64) + 1e-3 * iou))
     n_tp = int(ok[pi, gi].sum())
     f1 = 2.0 * n_tp / (n_pred + n_gt)
-    return RewardResult(f1, {"f1": f1}, None, {"tp": n_tp, "n_pred": n_pred, "n_gt": n_gt})
+    return RewardResult(f1, {"f1": f1}, warn, {"tp": n_tp, "n_pred": n_pred, "n_gt": n_gt})

@@ -23,7 +23,13 @@ from rewardkit.geometry.boxes import box_giou, box_iou
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.tags import parse_completion
-from rewardkit.rewards._common import boxes_to_gt_frame, check_choice, check_unit, zero
+from rewardkit.rewards._common import (
+    boxes_to_gt_frame,
+    check_choice,
+    check_unit,
+    frame_warning,
+    zero,
+)
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
@@ -63,6 +69,7 @@ def _grounding(
         return zero(comp, "no_boxes")
     if len(parsed.value) > 1 and multiple == "zero":
         return zero(comp, "multiple_boxes")
+    warn = frame_warning(parsed.value.xyxy[:1], pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     xyxy = boxes_to_gt_frame(parsed.value.xyxy[:1], pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     iou = float(np.max(box_iou(xyxy, target.boxes.xyxy)))
     if kind == "iou":
@@ -73,7 +80,7 @@ def _grounding(
         value = float(np.max(box_giou(xyxy, target.boxes.xyxy))) + 1.0
     else:
         value = 1.0 if (iou >= threshold if comparison == ">=" else iou > threshold) else 0.0
-    return RewardResult(value, {kind: value}, None, {"iou": iou, "n_boxes": len(parsed.value)})
+    return RewardResult(value, {kind: value}, warn, {"iou": iou, "n_boxes": len(parsed.value)})
 
 
 _TAGS = ("grounding", "boxes", "rec")
