@@ -22,6 +22,7 @@ _WORDS = {
     )
 }
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,15}(?:\.\d+)?(?!\w|\.\d)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # "1,000" is one number, "2,3" two
 _WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
 MAX_CHARS = 2000
 
@@ -48,7 +49,7 @@ def parse_count(payload: Any) -> ParseResult[int]:
         return ParseResult(0, False, "empty_answer", {})
     if len(text) > MAX_CHARS:
         return ParseResult(0, False, "too_long", {})
-    values = {float(m) for m in _NUMBER.findall(text)}
+    values = {float(m) for m in _NUMBER.findall(_THOUSANDS.sub("", text))}
     values |= {float(_WORDS[m.lower()]) for m in _WORD.findall(text)}
     if not values:
         return ParseResult(0, False, "unparseable", {})
