@@ -1,0 +1,440 @@
+"""Vision-R1's criterion-driven localization reward (Zhan et al., 2025, Section 3.2-3.3).
+
+"Vision-R1: Evolving Human-Free Alignment in Large Vision-Language Models via
+Vision-Guided Reinforcement Learning". Every localization task (detection, visual
+grounding, REC: one box is a list of one) is scored as detection::
+
+    reward = reward_DF + reward_recall + reward_prec                      (Eq. 7)
+
+* ``reward_DF`` (:func:`dual_format_reward`, Eq. 4): 1 only if the template holds (the
+  payload is one well-formed box list: JSON/literal list, every item has a box, a label
+  when the ground truth has labels, nothing cut off, repaired or around it, one answer
+  block when tags are used) AND the content holds (4 finite numbers per box, x1 < x2 and
+  y1 < y2 as written, inside the frame's bounds, whole numbers when
+  ``integer_coords``). ``[]`` / "No Objects" is a valid answer (it is the correct one on
+  an image without objects).
+* Box-prioritized matching (Eq. 3): Hungarian assignment on a box-only cost with terms
+  on comparable scales: mean absolute coordinate difference in the normalized
+  ``norm1`` frame (in [0, 1]) plus ``1 - GIoU`` (in [0, 2]); ``cost="giou"`` or
+  ``"iou"`` use the overlap term only.
+* ``reward_recall = f(n_valid / n_gt)`` (Eq. 5), a matched prediction being valid when
+  its IoU ``>= xi_0``.
+* ``reward_prec = sum_m f([IoU_m >= xi_0] * IoU_m) / M`` (Eq. 6) over the matched
+  predictions, ``M`` = the number of predicted instances: unmatched and duplicate boxes
+  count in ``M``, so box spam costs.
+* Differentiation (Eq. 8): ``f(x) = 1 if x >= xi_2; 0 if x < xi_1; x otherwise``.
+* Staged progression (Section 3.3): ``(xi_0, xi_1, xi_2) = before`` (0.5, 0.5, 0.75)
+  until the fraction ``switch_at`` of training, ``after`` (0.75, 0.75, 0.9) from then on
+  (``switch_at=1.0``: never, the paper's choice for Qwen2.5-VL; 0.5 for Griffon-G). The
+  reward is scheduled: pass ``step`` and ``max_steps`` (the trainer adapters do); without
+  a step the first stage applies. ``schedule=`` takes any
+  :class:`~rewardkit.rewards.schedules.Staged` giving ``xi0``, ``xi1``, ``xi2``.
+
+Empty cases (named parameters): no object and no prediction: recall = precision =
+``empty_score`` (1.0); no object but predictions: both 0; objects but no prediction:
+both 0.
+
+``compat="released_code"`` reproduces the released implementation (Griffon repository,
+``visionr1_qwen.py``) so runs can be compared: the matcher cost is unnormalized L1 (in
+the ground truth's frame) minus GIoU minus a label-agreement term; the criteria use GIoU
+instead of IoU; precision is the mean over matched pairs only of GIoU clipped to
+[0, 1] (two correct boxes plus eight junk boxes score precision 1 and recall 1);
+recall counts GIoU > 0.5 (0.5 exactly counts one half) with no differentiation; the
+schedule is off (the released launch script never passes the step); the dual format is
+the released check (the payload parses as JSON, every dict item with ``bbox_2d`` and
+``label`` has a 4-list; inverted for samples without objects).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.geometry.boxes import box_giou, box_iou
+from rewardkit.geometry.matching import match_hungarian
+from rewardkit.parsing.boxes import parse_boxes
+from rewardkit.parsing.frames import check_frame, frame_extent
+from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
+from rewardkit.parsing.labels import labels_match, normalize_label
+from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
+from rewardkit.rewards._common import _resize_kw, boxes_to_gt_frame, check_choice, check_unit
+from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.schedules import Staged
+from rewardkit.types import Boxes, ParseResult, RewardResult
+
+__all__ = [
+    "localization_reward",
+    "dual_format_reward",
+    "differentiate",
+    "progressive_schedule",
+    "read_payload",
+    "prepare_box_target",
+    "Payload",
+]
+
+_COMPONENTS = ("format", "recall", "precision")
+PAPER_BEFORE = (0.5, 0.5, 0.75)
+PAPER_AFTER = (0.75, 0.75, 0.9)
+
+
+def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
+    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
+    return read_box_target(ground_truth, image_size=image_size)
+
+
+def differentiate(x: float, xi1: float, xi2: float) -> float:
+    """Vision-R1's differentiation f (Eq. 8): 1 if x >= xi2, 0 if x < xi1, else x."""
+    if x >= xi2:
+        return 1.0
+    if x < xi1:
+        return 0.0
+    return float(x)
+
+
+def _check_thresholds(name: str, value: Any) -> tuple[float, float, float]:
+    try:
+        xi = tuple(float(v) for v in value)
+    except TypeError:
+        raise ValueError(f"Expected `{name}` as (xi0, xi1, xi2), but got {value!r}") from None
+    if len(xi) != 3 or not all(0.0 <= v <= 1.0 for v in xi):
+        raise ValueError(f"Expected `{name}` as three thresholds in [0, 1], but got {value!r}")
+    if xi[1] > xi[2]:
+        raise ValueError(f"Expected xi1 <= xi2 in `{name}`, but got {value!r}")
+    return xi  # type: ignore[return-value]
+
+
+def progressive_schedule(switch_at: float = 0.5, before: Any = PAPER_BEFORE, after: Any = PAPER_AFTER) -> Staged:
+    """The staged progression of Section 3.3 as a :class:`Staged` schedule by fraction."""
+    check_unit("switch_at", switch_at)
+    b = _check_thresholds("before", before)
+    a = _check_thresholds("after", after)
+    return Staged(
+        [(0.0, {"xi0": b[0], "xi1": b[1], "xi2": b[2]}), (float(switch_at), {"xi0": a[0], "xi1": a[1], "xi2": a[2]})],
+        by="fraction",
+    )
+
+
+class Payload:
+    """The answer text of a completion and how it was found."""
+
+    __slots__ = ("text", "tags", "reason", "one_block")
+
+    def __init__(self, text: str | None, tags: TagParse | None, reason: str | None, one_block: bool) -> None:
+        self.text = text
+        self.tags = tags
+        self.reason = reason
+        self.one_block = one_block
+
+
+def read_payload(completion: Any, prompt: str | None = None, answer: str = "auto") -> Payload:
+    """Find the answer payload: the last ``<answer>`` block (``answer="tag"``), the whole
+    completion (``"whole"``, the released Vision-R1 setup: Qwen2.5-VL answers with bare
+    JSON), or ``"auto"``: the answer block when the completion has any think/answer tag,
+    else the whole completion. A think block without an answer block has no payload."""
+    check_choice("answer", answer, ("auto", "tag", "whole"))
+    tp = parse_completion(completion, prompt)
+    counts = tp.counts
+    any_tag = any(counts.values())
+    if answer == "whole" or (answer == "auto" and not any_tag):
+        text = strip_prompt(completion_text(completion), prompt if isinstance(prompt, str) else None).strip()
+        if answer == "whole" and tp.answer is not None and any_tag:
+            text = tp.answer
+        return Payload(text, tp, None if text else "empty_answer", True)
+    if tp.answer is None:
+        return Payload(None, tp, tp.reason or "no_answer_tag", False)
+    one = counts.get("<answer>", 0) == 1 and counts.get("</answer>", 0) == 1 and tp.closed
+    return Payload(tp.answer, tp, None, one)
+
+
+def _content_ok(parsed: ParseResult[Boxes], extent: tuple[float, float] | None, integer_coords: bool) -> tuple[bool, str | None]:
+    d = parsed.details
+    if d.get("dropped"):
+        return False, "bad_coordinates"
+    if d.get("reordered"):
+        return False, "inverted_box"
+    xyxy = parsed.value.xyxy
+    if xyxy.shape[0] == 0:
+        return True, None
+    if np.any(xyxy[:, 2] <= xyxy[:, 0]) or np.any(xyxy[:, 3] <= xyxy[:, 1]):
+        return False, "empty_box"
+    if np.any(xyxy < 0):
+        return False, "out_of_bounds"
+    if extent is not None:
+        w, h = extent
+        if np.any(xyxy[:, [0, 2]] > w) or np.any(xyxy[:, [1, 3]] > h):
+            return False, "out_of_bounds"
+    if integer_coords and np.any(xyxy != np.round(xyxy)):
+        return False, "non_integer_coordinates"
+    return True, None
+
+
+def _pred_extent(pred_frame: str, target: BoxTarget | None, image_size: Any, resize_kw: dict[str, int]) -> tuple[float, float] | None:
+    size = image_size if image_size is not None else (target.image_size if target is not None else None)
+    if pred_frame in ("pixel", "qwen25vl") and size is None:
+        return None  # upper bound unknown: only >= 0 is checked
+    return frame_extent(pred_frame, size, **resize_kw)
+
+
+def _dual_format(
+    payload: Payload,
+    parsed: ParseResult[Boxes] | None,
+    target: BoxTarget | None,
+    *,
+    pred_frame: str,
+    image_size: Any,
+    integer_coords: bool,
+    resize_kw: dict[str, int],
+) -> tuple[float, str | None]:
+    """(reward_DF, reason) of Eq. 4."""
+    if payload.text is None or not payload.text:
+        return 0.0, payload.reason or "empty_answer"
+    if not payload.one_block:
+        return 0.0, "several_answer_blocks"
+    if parsed is None or not parsed.ok:
+        return 0.0, (parsed.reason if parsed is not None else None) or "unparseable"
+    d = parsed.details
+    if not d.get("negative"):
+        if d.get("format") != "structured" or d.get("invalid_items"):
+            return 0.0, "bad_template"
+        if d.get("repaired") or d.get("trimmed_suffix") or d.get("skipped_prefix"):
+            return 0.0, "bad_template"
+        boxes = parsed.value
+        gt_has_labels = target is not None and target.boxes.labels is not None
+        if gt_has_labels and (boxes.labels is None or any(lab is None or not str(lab).strip() for lab in boxes.labels)):
+            return 0.0, "missing_label"
+    ok, why = _content_ok(parsed, _pred_extent(pred_frame, target, image_size, resize_kw), integer_coords)
+    return (1.0, None) if ok else (0.0, why)
+
+
+def _released_dual_format(text: str | None, n_gt: int) -> float:
+    """The released check: parse as JSON (fences removed); a list whose dict items with
+    ``bbox_2d`` and ``label`` all hold 4-lists -> 1; non-JSON -> 0. Inverted (1 - r)
+    for samples without objects."""
+    import json
+    import re
+
+    r = 0.0
+    if text is not None:
+        body = re.sub(r"```json\n|\n```", "", text).strip()
+        try:
+            data = json.loads(body[:1_000_000])
+            r = 1.0
+            if isinstance(data, list):
+                for item in data:
+                    if isinstance(item, dict) and "bbox_2d" in item and "label" in item:
+                        b = item["bbox_2d"]
+                        if not (isinstance(b, list) and len(b) == 4):
+                            r = 0.0
+        except (ValueError, RecursionError):
+            r = 0.0
+    return r if n_gt > 0 else 1.0 - r
+
+
+@register_reward(
+    "vision_r1.dual_format",
+    task="format",
+    range=(0.0, 1.0),
+    components=("format",),
+    tags=("vision_r1", "paper:Vision-R1", "format", "content_check", "boxes"),
+    prepare=prepare_box_target,
+)
+def dual_format_reward(
+    completion: Any,
+    ground_truth: Any = None,
+    *,
+    pred_frame: str = "norm1000",
+    image_size: Any = None,
+    integer_coords: bool = False,
+    answer: Literal["auto", "tag", "whole"] = "auto",
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """Vision-R1 dual format reward (Eq. 4): 1 if the template AND the content hold, else 0.
+
+    Template: one box list (JSON or literal; every item has a box, and a label when the
+    ground truth has labels; no cut-off/repaired tail, no text around it; a single answer
+    block when tags are used). Content: 4 finite numbers per box written with x1 < x2 and
+    y1 < y2, inside ``[0, extent]`` of ``pred_frame`` (``pixel``/``qwen25vl`` need
+    ``image_size`` for the upper bound), whole numbers if ``integer_coords``. ``[]`` and
+    "No Objects" hold both. The ground truth is optional (only its labels and image size
+    are used).
+
+    >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 300, 400], "label": "cat"}]'))
+    1.0
+    >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 3000, 400], "label": "cat"}]'))
+    0.0
+    """
+    check_frame(pred_frame)
+    target = None
+    if ground_truth is not None:
+        target = read_box_target(ground_truth, image_size=image_size)
+    payload = read_payload(completion, prompt, answer)
+    parsed = parse_boxes(payload.text) if payload.text else None
+    df, why = _dual_format(
+        payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
+        integer_coords=integer_coords, resize_kw=_resize_kw(min_pixels, max_pixels),
+    )
+    return RewardResult(df, {"format": df}, why)
+
+
+def _norm1(xyxy: np.ndarray, extent: tuple[float, float]) -> np.ndarray:
+    w, h = extent
+    return xyxy / np.array([w, h, w, h])
+
+
+@register_reward(
+    "vision_r1.localization",
+    task="detection",
+    range=(0.0, 3.0),
+    components=_COMPONENTS,
+    tags=("vision_r1", "paper:Vision-R1", "boxes", "grounding", "rec"),
+    scheduled=True,
+    prepare=prepare_box_target,
+)
+def localization_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    switch_at: float = 0.5,
+    before: tuple[float, float, float] = PAPER_BEFORE,
+    after: tuple[float, float, float] = PAPER_AFTER,
+    schedule: Staged | None = None,
+    step: int | None = None,
+    max_steps: int | None = None,
+    cost: Literal["l1+giou", "giou", "iou"] = "l1+giou",
+    use_labels: bool = False,
+    compat: Literal["released_code"] | None = None,
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    integer_coords: bool = False,
+    empty_score: float = 1.0,
+    answer: Literal["auto", "tag", "whole"] = "auto",
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """Vision-R1 criterion-driven reward = dual format + recall + precision (Eq. 4-8), in [0, 3].
+
+    Parameters: ``switch_at`` (fraction of training where ``after`` replaces ``before``;
+    1.0 = never), ``before`` / ``after`` thresholds ``(xi0, xi1, xi2)``, or a custom
+    ``schedule``; ``step`` / ``max_steps`` (training progress; no step -> first stage);
+    ``cost`` of the box-prioritized Hungarian matching; ``use_labels`` (a matched pair
+    with a wrong label is not valid; the paper matches on boxes only); frames and
+    ``image_size``; ``empty_score`` when the image has no object and the answer has none;
+    ``compat="released_code"`` (see the module docstring).
+
+    >>> gt = [[100, 100, 300, 300], [500, 500, 700, 800]]
+    >>> c = '[{"bbox_2d": [100, 100, 300, 300], "label": "a"}, {"bbox_2d": [500, 500, 700, 800], "label": "b"}]'
+    >>> r = localization_reward(c, gt)
+    >>> r.score, dict(r.components)
+    (3.0, {'format': 1.0, 'recall': 1.0, 'precision': 1.0})
+    """
+    check_choice("compat", compat, (None, "released_code"))
+    check_choice("cost", cost, ("l1+giou", "giou", "iou"))
+    check_frame(pred_frame)
+    check_frame(gt_frame)
+    if schedule is None:
+        schedule = progressive_schedule(switch_at, before, after)
+    elif not isinstance(schedule, Staged):
+        raise ValueError(f"Expected `schedule` to be a Staged schedule, but got {type(schedule).__name__}")
+    xi = schedule.at(step, max_steps)
+    try:
+        xi0, xi1, xi2 = float(xi["xi0"]), float(xi["xi1"]), float(xi["xi2"])
+    except KeyError as exc:
+        raise ValueError(f"Expected the schedule to give xi0, xi1 and xi2, but it lacks {exc}") from None
+    resize_kw = _resize_kw(min_pixels, max_pixels)
+
+    target = read_box_target(ground_truth, image_size=image_size)
+    gt = target.boxes
+    n_gt = len(gt)
+    payload = read_payload(completion, prompt, "whole" if compat == "released_code" and answer == "auto" else answer)
+    parsed = parse_boxes(payload.text) if payload.text else None
+    if compat == "released_code":
+        df = _released_dual_format(payload.text, n_gt)
+        why = None
+    else:
+        df, why = _dual_format(
+            payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
+            integer_coords=integer_coords, resize_kw=resize_kw,
+        )
+    details: dict[str, Any] = {"n_gt": n_gt, "xi": (xi0, xi1, xi2)}
+    if compat == "released_code" and (parsed is None or not parsed.ok or len(parsed.value) == 0):
+        # released code: no readable box -> 0 on images with objects, 1 on images without
+        rp = 0.0 if n_gt > 0 else 1.0
+        return RewardResult(df + 2 * rp, {"format": df, "recall": rp, "precision": rp}, None, details)
+    if parsed is None or not parsed.ok:
+        reason = why or payload.reason or (parsed.reason if parsed is not None else None) or "unparseable"
+        return RewardResult(df, {"format": df, "recall": 0.0, "precision": 0.0}, reason, details)
+
+    pred = parsed.value
+    n_pred = len(pred)
+    details["n_pred"] = n_pred
+    if n_gt == 0 or n_pred == 0:
+        rp = float(empty_score) if (n_gt == 0 and n_pred == 0) else 0.0
+        return RewardResult(df + 2 * rp, {"format": df, "recall": rp, "precision": rp}, why, details)
+
+    pxyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    gxyxy = gt.xyxy
+    giou = box_giou(pxyxy, gxyxy)
+    label_ok = _label_agreement(pred, gt)
+
+    if compat == "released_code":
+        l1 = np.abs(pxyxy[:, None, :] - gxyxy[None, :, :]).sum(axis=2)
+        c = l1 - giou - (label_ok.astype(np.float64) if label_ok is not None else 0.0)
+        pi, gi = match_hungarian(c)
+        g = giou[pi, gi]
+        prec_vals = np.clip(g, 0.0, 1.0)
+        precision = float(prec_vals.mean()) if prec_vals.size else 0.0
+        tp = float(np.where(g > 0.5, 1.0, np.where(g < 0.5, 0.0, g)).sum())
+        recall = float(min(max(tp / n_gt, 0.0), 1.0))
+        details.update(matched=len(pi), mode="released_code")
+        return RewardResult(df + recall + precision, {"format": df, "recall": recall, "precision": precision}, why, details)
+
+    iou = box_iou(pxyxy, gxyxy)
+    if cost == "l1+giou":
+        extent = _norm_extent(gt_frame, target, pxyxy, gxyxy, resize_kw)
+        l1 = np.abs(_norm1(pxyxy, extent)[:, None, :] - _norm1(gxyxy, extent)[None, :, :]).mean(axis=2)
+        c = l1 + (1.0 - giou)
+    elif cost == "giou":
+        c = 1.0 - giou
+    else:
+        c = 1.0 - iou
+    pi, gi = match_hungarian(c)
+    ious = iou[pi, gi]
+    valid = ious >= xi0
+    if use_labels and label_ok is not None:
+        valid &= label_ok[pi, gi]
+    n_valid = int(valid.sum())
+    recall = differentiate(n_valid / n_gt, xi1, xi2)
+    per_instance = [differentiate(float(v) if ok else 0.0, xi1, xi2) for v, ok in zip(ious, valid)]
+    precision = float(sum(per_instance)) / n_pred
+    details.update(matched=len(pi), valid=n_valid, mean_iou=float(ious.mean()) if ious.size else 0.0)
+    return RewardResult(df + recall + precision, {"format": df, "recall": recall, "precision": precision}, why, details)
+
+
+def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
+    """``(n_pred, n_gt)`` bool: labels agree (normalized). None if either side has none."""
+    if pred.labels is None or gt.labels is None:
+        return None
+    gl = [normalize_label(g) if g is not None else None for g in gt.labels]
+    out = np.zeros((len(pred), len(gt)), dtype=bool)
+    for i, p in enumerate(pred.labels):
+        if p is None:
+            continue
+        for j, g in enumerate(gt.labels):
+            out[i, j] = g is None or (gl[j] is not None and labels_match(p, g))
+    return out
+
+
+def _norm_extent(gt_frame: str, target: BoxTarget, pxyxy: np.ndarray, gxyxy: np.ndarray, resize_kw: dict[str, int]) -> tuple[float, float]:
+    """Size of the image in ``gt_frame`` units, for the normalized L1 cost. Without an
+    image size in a pixel frame, the extent of all boxes stands in (documented)."""
+    if gt_frame in ("pixel", "qwen25vl") and target.image_size is None:
+        both = np.concatenate([pxyxy, gxyxy], axis=0)
+        w = float(max(np.abs(both[:, [0, 2]]).max(), 1.0))
+        h = float(max(np.abs(both[:, [1, 3]]).max(), 1.0))
+        return (w, h)
+    return frame_extent(gt_frame, target.image_size, **resize_kw)
