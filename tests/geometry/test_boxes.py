@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 
 from rewardkit.geometry.boxes import box_area, box_giou, box_iou, xywh_to_xyxy, xyxy_to_xywh
-from rewardkit.geometry.matching import match_greedy_confidence, match_greedy_global, match_hungarian
+from rewardkit.geometry.matching import (
+    match_greedy_confidence,
+    match_greedy_global,
+    match_hungarian,
+)
 
 P = pytest.param
 
