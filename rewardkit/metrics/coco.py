@@ -414,9 +414,29 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
 
 
 def _pair_iou_bbox(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, e_dt, e_gt) -> np.ndarray:
-    from rewardkit.geometry.boxes import box_iou_xywh_paired
+    """IoU of each (detection, ground truth) pair of ``xywh`` boxes.
 
-    return box_iou_xywh_paired(dt_boxes[e_dt], gt_boxes[e_gt], gt_crowd[e_gt])
+    The element-wise form of :func:`rewardkit.geometry.boxes.box_iou_xywh` (the same
+    operations in the same order as pycocotools' ``bbIou``, hence the same bits); the
+    matrix form would compute every pair of an image, this one only the same-category
+    pairs. Crowd: the union is the detection's area.
+    """
+    d = dt_boxes[e_dt]
+    g = gt_boxes[e_gt]
+    dx, dy, dw, dh = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
+    gx, gy, gw, gh = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
+    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
+    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    inter = w * h
+    da = dw * dh
+    union = da + gw * gh - inter
+    crowd = gt_crowd[e_gt]
+    if crowd.any():
+        union = np.where(crowd, da, union)
+    valid = (w > 0) & (h > 0)
+    out = np.zeros(inter.shape, dtype=np.float64)
+    np.divide(inter, union, out=out, where=valid)
+    return out
 
 
 def _pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_group, e_dt, e_gt) -> np.ndarray:
@@ -493,14 +513,19 @@ def _pair_oks(
 
 
 def _evaluate_prepared(
-    P: _Prepared, p: CocoParams, progress: Callable[[int], None] | None = None
+    P: _Prepared,
+    p: CocoParams,
+    progress: Callable[[int], None] | None = None,
+    per_group_cap: bool = True,
 ) -> dict[str, np.ndarray]:
+    """Match and accumulate. ``per_group_cap=False`` (LVIS): no maxDets cap per (image,
+    category) and a single M entry."""
     K = len(P.cat_ids)
     A = len(p.areaRng)
-    max_dets = sorted(int(m) for m in p.maxDets)
+    max_dets = sorted(int(m) for m in p.maxDets) if per_group_cap else None
     dt_group = P.dt_img * K + P.dt_cat
     gt_group = P.gt_img * K + P.gt_cat
-    keep, rank = _eng.group_sort(dt_group, P.dt_score, max_dets[-1])
+    keep, rank = _eng.group_sort(dt_group, P.dt_score, max_dets[-1] if max_dets else None)
     kd_group = dt_group[keep]
     e_dt, e_gt = _eng.candidate_pairs(kd_group, gt_group)
     if P.iou_type == "bbox":

@@ -1,0 +1,379 @@
+"""LVIS detection metrics, identical to lvis-api 0.5.3 (``LVISEval``), on the native engine.
+
+LVIS (Gupta et al., "LVIS: A Dataset for Large Vocabulary Instance Segmentation", CVPR
+2019) is evaluated as a *federated* data set. The rules reproduced here, all from lvis-api:
+
+- at most 300 detections per image **across categories** (``LVISResults``): for an
+  image with more than 300, the 300 highest scores (stable: ties keep file order);
+  faster-coco-eval's LVIS mode caps per (image, category) instead and differs then;
+- ground truths and detections with ``area <= 0`` are dropped (lvis-api's
+  ``get_ann_ids`` keeps ``0 < area < inf``);
+- a detection is kept only if its category is in the image's ``neg_category_ids`` or has
+  a ground truth in the image (federated filter);
+- unmatched detections of the image's ``not_exhaustive_category_ids`` are ignored;
+- no crowd; a ground truth's own ``ignore`` field is honoured;
+- matching and accumulation as COCO (IoU thresholds 0.50:0.05:0.95, 101 recall points,
+  area ranges all/small/medium/large), without a per-category ``maxDets`` cap;
+- APr / APc / APf: mean over the categories of frequency ``r`` (< 10 training images),
+  ``c`` (10-99), ``f`` (>= 100); AR@300.
+
+The returned keys are lvis-api's: ``AP``, ``AP50``, ``AP75``, ``APs``, ``APm``, ``APl``,
+``APr``, ``APc``, ``APf``, ``AR@300``, ``ARs@300``, ``ARm@300``, ``ARl@300``, plus
+``precision`` ``(T, R, K, A)``, ``recall`` ``(T, K, A)`` and ``per_category``.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import defaultdict
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.metrics import _coco_engine as _eng
+from rewardkit.metrics.coco import (
+    CocoParams,
+    _ann_to_rle,
+    _chunked,
+    _evaluate_prepared,
+    _ids_list,
+    _load_gt,
+    _load_results,
+    _Prepared,
+    per_category_table,
+)
+
+__all__ = ["lvis_evaluate", "LvisEvaluator", "limit_dets_per_image", "LVIS_RESULT_KEYS"]
+
+LVIS_RESULT_KEYS = (
+    "AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf",
+    "AR@300", "ARs@300", "ARm@300", "ARl@300",
+)  # fmt: skip
+
+
+def limit_dets_per_image(results: list, max_dets: int = 300) -> list:
+    """lvis-api's cap: per image (first-appearance order) the ``max_dets`` best scores.
+
+    Images with at most ``max_dets`` detections keep their file order; larger ones are
+    sorted by descending score (stable) and cut.
+    """
+    by_img: dict[Any, list] = defaultdict(list)
+    for r in results:
+        by_img[r["image_id"]].append(r)
+    out = []
+    for anns in by_img.values():
+        if len(anns) > max_dets:
+            anns = sorted(anns, key=lambda a: a["score"], reverse=True)[:max_dets]
+        out.extend(anns)
+    return out
+
+
+def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, max_dets: int) -> tuple[_Prepared, dict]:
+    images = dataset.get("images", [])
+    img_by_id = {img["id"]: img for img in images}
+    cats = dataset.get("categories", [])
+    cat_by_id = {c["id"]: c for c in cats}
+    img_ids = _ids_list(np.unique(p.imgIds)) if len(p.imgIds) else sorted(img_by_id)
+    cat_ids = _ids_list(np.unique(p.catIds)) if len(p.catIds) else sorted(cat_by_id)
+    img_pos = {v: i for i, v in enumerate(img_ids)}
+    cat_pos = {v: i for i, v in enumerate(cat_ids)}
+
+    gts = [a for a in dataset.get("annotations", []) if a["image_id"] in img_pos and a["category_id"] in cat_pos]
+    gts = [a for a in gts if 0 < a["area"] < float("inf")]
+    gt_img = np.asarray([img_pos[a["image_id"]] for a in gts], dtype=np.int64)
+    gt_cat = np.asarray([cat_pos[a["category_id"]] for a in gts], dtype=np.int64)
+    gt_area = np.asarray([a["area"] for a in gts], dtype=np.float64)
+    gt_ignore = np.asarray([bool(a.get("ignore", 0)) for a in gts], dtype=bool)
+    gt_crowd = np.zeros(len(gts), dtype=bool)
+    gt_id_nonzero = np.asarray([a["id"] != 0 for a in gts], dtype=bool)
+    if iou_type == "bbox":
+        gt_geom: Any = np.asarray([a["bbox"] for a in gts], dtype=np.float64).reshape(-1, 4)
+    else:
+        gt_geom = [
+            _ann_to_rle(a["segmentation"], img_by_id[a["image_id"]]["height"], img_by_id[a["image_id"]]["width"])
+            for a in gts
+        ]
+
+    # ---- detections (LVISResults semantics)
+    res = limit_dets_per_image(results, max_dets) if max_dets >= 0 else list(results)
+    missing = {r["image_id"] for r in res} - set(img_by_id)
+    if missing:
+        raise ValueError(
+            f"Results do not correspond to the ground truth: image ids {sorted(missing)[:10]} "
+            "are not in gt['images']"
+        )
+    branch = None
+    if res:
+        if "bbox" in res[0]:
+            branch = "bbox"
+        elif "segmentation" in res[0]:
+            branch = "segm"
+        else:
+            raise ValueError("Expected results with a 'bbox' or 'segmentation' field")
+    rles = None
+    if branch == "bbox":
+        boxes = np.asarray([r["bbox"] for r in res], dtype=np.float64).reshape(-1, 4)
+        area = boxes[:, 2] * boxes[:, 3]
+    elif branch == "segm":
+        from pycocotools import mask as mask_utils
+
+        rles = [
+            _ann_to_rle(r["segmentation"], img_by_id[r["image_id"]]["height"], img_by_id[r["image_id"]]["width"])
+            for r in res
+        ]
+        area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
+        boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
+    else:
+        boxes = np.zeros((0, 4))
+        area = np.zeros(0)
+
+    # federated filter
+    neg = {i: set(img_by_id[i].get("neg_category_ids", [])) for i in img_ids}
+    nel = {i: set(img_by_id[i].get("not_exhaustive_category_ids", [])) for i in img_ids}
+    present: dict[Any, set] = defaultdict(set)
+    for a in gts:
+        present[a["image_id"]].add(a["category_id"])
+    keep = []
+    for j, r in enumerate(res):
+        iid, cid = r["image_id"], r["category_id"]
+        if iid not in img_pos or cid not in cat_pos or not (0 < area[j] < float("inf")):
+            continue
+        if cid not in neg[iid] and cid not in present[iid]:
+            continue
+        keep.append(j)
+    kept = [res[j] for j in keep]
+    ka = np.asarray(keep, dtype=np.int64)
+    dt_img = np.asarray([img_pos[r["image_id"]] for r in kept], dtype=np.int64)
+    dt_cat = np.asarray([cat_pos[r["category_id"]] for r in kept], dtype=np.int64)
+    dt_score = np.asarray([r["score"] for r in kept], dtype=np.float64)
+    dt_extra = np.asarray([r["category_id"] in nel[r["image_id"]] for r in kept], dtype=bool)
+    if iou_type == "bbox":
+        if branch == "segm":
+            dt_geom: Any = np.asarray(
+                [r["bbox"] if "bbox" in r else boxes[j] for j, r in zip(keep, kept)], dtype=np.float64
+            ).reshape(-1, 4)
+        else:
+            dt_geom = boxes[ka] if ka.size else np.zeros((0, 4))
+    else:
+        if branch == "segm":
+            dt_geom = [rles[j] for j in keep]
+        else:
+            dt_geom = []
+            for r in kept:
+                img = img_by_id[r["image_id"]]
+                if "segmentation" in r:
+                    segm = r["segmentation"]
+                else:
+                    x, y, w, h = r["bbox"]
+                    segm = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+                dt_geom.append(_ann_to_rle(segm, img["height"], img["width"]))
+    P = _Prepared(
+        iou_type=iou_type,
+        img_ids=img_ids,
+        cat_ids=cat_ids,
+        cat_names=[cat_by_id.get(c, {}).get("name", str(c)) for c in cat_ids],
+        gt_img=gt_img,
+        gt_cat=gt_cat,
+        gt_area=gt_area,
+        gt_crowd=gt_crowd,
+        gt_ignore=gt_ignore,
+        gt_id_nonzero=gt_id_nonzero,
+        gt_geom=gt_geom,
+        dt_img=dt_img,
+        dt_cat=dt_cat,
+        dt_score=dt_score,
+        dt_area=area[ka] if ka.size else np.zeros(0),
+        dt_geom=dt_geom,
+        dt_extra_ignore=dt_extra,
+    )
+    freq = [cat_by_id.get(c, {}).get("frequency") for c in cat_ids]
+    return P, {"frequency": freq}
+
+
+def _lvis_mean(s: np.ndarray) -> float:
+    return _eng.summarize_mean(s)
+
+
+def _summarize_lvis(precision: np.ndarray, recall: np.ndarray, p: CocoParams, freq: list, max_dets: int) -> dict:
+    lbl = list(p.areaRngLbl)
+    thrs = np.asarray(p.iouThrs)
+    groups = [[k for k, f in enumerate(freq) if f == g] for g in ("r", "c", "f")]
+
+    def ap(iou_thr=None, area="all", group=None):
+        aidx = [i for i, a in enumerate(lbl) if a == area]
+        s = precision
+        if iou_thr is not None:
+            s = s[np.where(iou_thr == thrs)[0]]
+        if group is not None:
+            s = s[:, :, groups[group], aidx]
+        else:
+            s = s[:, :, :, aidx]
+        return _lvis_mean(s)
+
+    def ar(area="all"):
+        aidx = [i for i, a in enumerate(lbl) if a == area]
+        return _lvis_mean(recall[:, :, aidx])
+
+    out = {
+        "AP": ap(),
+        "AP50": ap(iou_thr=0.50),
+        "AP75": ap(iou_thr=0.75),
+        "APs": ap(area="small"),
+        "APm": ap(area="medium"),
+        "APl": ap(area="large"),
+        "APr": ap(group=0),
+        "APc": ap(group=1),
+        "APf": ap(group=2),
+        f"AR@{max_dets}": ar(),
+    }
+    for area in ("small", "medium", "large"):
+        out[f"AR{area[0]}@{max_dets}"] = ar(area)
+    return out
+
+
+def lvis_evaluate(
+    gt: Any,
+    results: Any,
+    iou_type: Literal["bbox", "segm"] = "bbox",
+    *,
+    max_dets: int = 300,
+    backend: Literal["native", "lvis"] = "native",
+    progress: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """LVIS evaluation identical to lvis-api 0.5.3 ``LVISEval(...).run()``.
+
+    Args:
+        gt: LVIS annotation dict or path (images carry ``neg_category_ids`` and
+            ``not_exhaustive_category_ids``; categories carry ``frequency``).
+        results: results list or path.
+        iou_type: ``"bbox"`` or ``"segm"``.
+        max_dets: per-image cap across categories (lvis-api: 300).
+        backend: ``"native"`` or ``"lvis"`` (runs lvis-api; on numpy >= 1.24 its
+            ``np.float`` alias is restored for the call).
+        **params: ``iouThrs``, ``recThrs``, ``areaRng``, ``areaRngLbl``, ``imgIds``, ``catIds``.
+
+    Returns:
+        lvis-api's result keys plus ``precision``, ``recall``, ``per_category``.
+    """
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"Expected `iou_type` in ('bbox', 'segm'), but got {iou_type!r}")
+    state = _init_state(gt, iou_type, max_dets, params)
+    _update(state, results)
+    return _compute(state, backend=backend, progress=progress)
+
+
+def _make_lvis_params(iou_type: str, params: dict) -> CocoParams:
+    from rewardkit.metrics.coco import _make_params
+
+    bad = {k for k in params if k in ("maxDets", "max_dets_per_cat", "kpt_oks_sigmas", "useCats")}
+    if bad:
+        raise TypeError(f"Unsupported LVIS parameter(s) {sorted(bad)}; use `max_dets` for the per-image cap")
+    return _make_params(iou_type, params)
+
+
+class _LvisState:
+    def __init__(self, dataset: dict, iou_type: str, max_dets: int, p: CocoParams) -> None:
+        self.dataset = dataset
+        self.iou_type = iou_type
+        self.max_dets = max_dets
+        self.params = p
+        self.results: list = []
+
+
+def _init_state(gt: Any, iou_type: str, max_dets: int, params: dict) -> _LvisState:
+    return _LvisState(_load_gt(gt), iou_type, int(max_dets), _make_lvis_params(iou_type, params))
+
+
+def _update(state: _LvisState, results: Any) -> None:
+    state.results.extend(_load_results(results))
+
+
+def _compute(state: _LvisState, *, backend: str = "native", progress: bool = False) -> dict[str, Any]:
+    p = state.params
+    if backend == "lvis":
+        return _run_lvis_api(state)
+    if backend != "native":
+        raise ValueError(f"Expected `backend` in ('native', 'lvis'), but got {backend!r}")
+    P, meta = _prepare_lvis(state.dataset, state.results, state.iou_type, p, state.max_dets)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(P.cat_ids), desc=f"LVIS {state.iou_type}", unit="cat")
+    try:
+        ev = _evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    precision = ev["precision"][..., 0]
+    recall = ev["recall"][..., 0]
+    out: dict[str, Any] = {k: float(v) for k, v in _summarize_lvis(precision, recall, p, meta["frequency"], state.max_dets).items()}
+    out["precision"] = precision
+    out["recall"] = recall
+    a_all = p.areaRngLbl.index("all") if "all" in p.areaRngLbl else 0
+    rows = per_category_table(precision[..., None], P.cat_ids, P.cat_names, p.iouThrs, a_all, -1)
+    for row, f in zip(rows, meta["frequency"]):
+        row["frequency"] = f
+    out["per_category"] = rows
+    out["params"] = {**p.as_dict(), "catIds": list(P.cat_ids), "maxDets": [state.max_dets]}
+    out["iou_type"] = state.iou_type
+    out["backend"] = "native"
+    return out
+
+
+def _run_lvis_api(state: _LvisState) -> dict[str, Any]:
+    """lvis-api on copies of the inputs, with ``np.float`` restored for the call."""
+    import logging
+
+    try:
+        from lvis import LVIS, LVISEval, LVISResults
+    except ImportError as exc:  # pragma: no cover - optional extra
+        raise ImportError("backend='lvis' needs `pip install rewardkit[lvis]`") from exc
+    had = hasattr(np, "float")
+    if not had:
+        np.float = float  # type: ignore[attr-defined]
+    try:
+        logging.getLogger("lvis").setLevel(logging.ERROR)
+        gt = LVIS.__new__(LVIS)
+        gt.logger = logging.getLogger("lvis.lvis")
+        gt.dataset = copy.deepcopy(state.dataset)
+        gt._create_index()
+        dt = LVISResults(gt, copy.deepcopy(state.results), max_dets=state.max_dets)
+        E = LVISEval(gt, dt, state.iou_type)
+        p = state.params
+        E.params.iou_thrs = np.asarray(p.iouThrs)
+        E.params.rec_thrs = np.asarray(p.recThrs)
+        E.params.area_rng = [list(a) for a in p.areaRng]
+        E.params.area_rng_lbl = list(p.areaRngLbl)
+        E.params.max_dets = state.max_dets
+        if p.imgIds:
+            E.params.img_ids = list(p.imgIds)
+        if p.catIds:
+            E.params.cat_ids = list(p.catIds)
+        E.run()
+    finally:
+        if not had:
+            del np.float  # type: ignore[attr-defined]
+    out: dict[str, Any] = {k: float(v) for k, v in E.results.items()}
+    out["precision"] = np.asarray(E.eval["precision"])
+    out["recall"] = np.asarray(E.eval["recall"])
+    out["iou_type"] = state.iou_type
+    out["backend"] = "lvis"
+    return out
+
+
+class LvisEvaluator:
+    """Streaming LVIS evaluation (``update`` / ``compute`` / ``reset``)."""
+
+    def __init__(self, gt: Any, iou_type: Literal["bbox", "segm"] = "bbox", *, max_dets: int = 300, **params: Any):
+        self._state = _init_state(gt, iou_type, max_dets, params)
+
+    def update(self, results: Any) -> None:
+        _update(self._state, results)
+
+    def compute(self, backend: Literal["native", "lvis"] = "native") -> dict[str, Any]:
+        return _compute(self._state, backend=backend)
+
+    def reset(self) -> None:
+        self._state.results = []
