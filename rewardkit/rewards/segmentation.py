@@ -1,0 +1,411 @@
+"""Segmentation rewards: mask IoU, Seg-R1's mask reward, point-in-mask (SPEC 2.7, 2.8).
+
+* ``segmentation.mask_iou``: IoU between the mask the completion describes and the
+  ground-truth mask. The answer may hold an RLE dict, polygons (``[[x1, y1, x2, y2,
+  ...], ...]`` or one polygon as ``[[x, y], ...]`` points) in ``pred_frame``, or Seg-R1
+  prompts turned into a mask by the segmenter.
+* ``seg_r1.mask`` (Seg-R1): the answer holds box and point prompts
+  (``<bbox>[...]</bbox>, <points>[[x, y], ...]</points>, <labels>[1, 0, ...]</labels>``);
+  a promptable segmenter turns them into a mask (per box, the points inside it are its
+  prompts; several boxes are OR-ed) and
+  ``R = 0.7 * IoU(mask, gt) + 0.3 * S_alpha(mask, gt) + R_format`` with ``alpha = 0.5``,
+  in [0, 2]. ``R_format`` is 1 when the strict think/answer format holds and the prompts
+  parse. S-measure is PySODMetrics 1.6.2's (``compat="seg_r1"``: the pre-1.6.2 one Seg-R1
+  used); where 1.6.2 gives NaN (an object whose centroid is in the last row or column)
+  the term is 0, which is also what the old version gives.
+* ``point.in_mask`` (Rex-Omni style pointing): with one ground-truth mask, the fraction of
+  predicted points that fall on it; with a list of instance masks, points and instances
+  are matched one-to-one (a point matches an instance it falls on) and
+  ``R = 2 * matches / (n_points + n_instances)``.
+
+Fixed public defect (Seg-R1): its ground truth (0/1) was thresholded with ``> 128`` and
+so became empty, which makes the S-measure term reward smaller masks. Here ground truth
+goes through :func:`rewardkit.parsing.masks.to_mask` (one bool contract, a 0/1 image can
+never be emptied); this defect is not reproducible.
+
+Segmenters: pass ``segmenter=`` a :class:`~rewardkit.geometry.segmenters.Segmenter`
+instance or the name of one registered with :func:`register_segmenter` (names keep
+reward objects picklable for trainer workers; ``"geometric"`` is built in). The image
+comes from the ``image`` parameter or the ground truth's ``"image"`` key; without one,
+the segmenter gets the mask size (enough for the geometric segmenter). Its embedding is
+cached per image, so the G completions of one prompt encode it once; ``score_batch``
+warms the cache once in ``prepare``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.geometry.masks import mask_iou_pair
+from rewardkit.geometry.matching import match_hungarian
+from rewardkit.geometry.segmenters import (
+    BaseSegmenter,
+    GeometricSegmenter,
+    image_hw,
+    segment_prompts,
+)
+from rewardkit.parsing._structured import load_structured
+from rewardkit.parsing.frames import check_frame, convert_boxes, convert_points
+from rewardkit.parsing.masks import from_polygons, to_mask
+from rewardkit.parsing.points import parse_points
+from rewardkit.parsing.seg_r1 import parse_seg_r1
+from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.types import Mask, RewardResult
+
+__all__ = [
+    "SegTarget",
+    "read_seg_target",
+    "prepare_seg_target",
+    "register_segmenter",
+    "get_segmenter",
+    "mask_iou_reward",
+    "seg_r1_mask_reward",
+    "point_in_mask_reward",
+]
+
+_SEGMENTERS: dict[str, Any] = {}
+
+
+def register_segmenter(name: str, segmenter: Any) -> None:
+    """Make ``segmenter`` reachable as ``segmenter=name`` (register it in every worker)."""
+    if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
+        raise ValueError("Expected a segmenter with prepare() and predict()")
+    _SEGMENTERS[str(name)] = segmenter
+
+
+def get_segmenter(segmenter: Any) -> Any:
+    """A segmenter instance from an instance or a registered name (``"geometric"`` built in)."""
+    if segmenter is None or segmenter == "geometric":
+        if "geometric" not in _SEGMENTERS:
+            _SEGMENTERS["geometric"] = GeometricSegmenter()
+        return _SEGMENTERS["geometric"]
+    if isinstance(segmenter, str):
+        try:
+            return _SEGMENTERS[segmenter]
+        except KeyError:
+            raise KeyError(f"Unknown segmenter {segmenter!r}; registered: {sorted(_SEGMENTERS) or ['geometric']}") from None
+    if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
+        raise ValueError(f"Expected a segmenter (prepare/predict) or its registered name, but got {type(segmenter).__name__}")
+    return segmenter
+
+
+@dataclass(frozen=True, eq=False)
+class SegTarget:
+    """A parsed segmentation ground truth: ``masks`` (one or more instances), ``image``."""
+
+    masks: tuple[Mask, ...]
+    image: Any = None
+    instances: bool = False
+
+    @property
+    def mask(self) -> Mask:
+        if len(self.masks) == 1:
+            return self.masks[0]
+        out = np.zeros(self.masks[0].shape, dtype=bool)
+        for m in self.masks:
+            out |= m.data
+        return Mask(out)
+
+    @property
+    def hw(self) -> tuple[int, int]:
+        return self.masks[0].shape
+
+
+def read_seg_target(ground_truth: Any, *, image: Any = None, image_size: Any = None) -> SegTarget:
+    """Ground truth in any accepted mask form (RLE dict, polygons with size, array, PNG
+    path, COCO annotation), a dict ``{"mask" | "rle" | "segmentation": ..., "image": ...,
+    "image_size": (w, h)}``, or a list of instance masks ``{"masks": [...]}``. Raises
+    :class:`BadGroundTruth`."""
+    if isinstance(ground_truth, SegTarget):
+        return ground_truth if image is None else SegTarget(ground_truth.masks, image, ground_truth.instances)
+    gt = ground_truth
+    if isinstance(gt, str) and gt.strip().startswith("{"):
+        ok, value, _ = load_structured(gt.strip())
+        if ok and isinstance(value, Mapping):
+            gt = value
+    img = image
+    size = image_size
+    instances = False
+    try:
+        if isinstance(gt, Mapping) and not ("counts" in gt and "size" in gt):
+            img = gt.get("image", img) if img is None else img
+            size = gt.get("image_size", size)
+            if size is None and "width" in gt and "height" in gt:
+                size = (gt["width"], gt["height"])
+            if "masks" in gt:
+                instances = True
+                raw = list(gt["masks"])
+            else:
+                key = next((k for k in ("mask", "rle", "segmentation") if k in gt), None)
+                if key is None:
+                    raise BadGroundTruth(f"Expected a mask under 'mask', 'rle', 'segmentation' or 'masks', got keys {sorted(gt)}")
+                raw = [gt[key]]
+        else:
+            raw = [gt]
+        if size is None and img is not None:
+            h, w = image_hw(img)
+            size = (w, h)
+        masks = tuple(to_mask(r, image_size=size) for r in raw)
+    except BadGroundTruth:
+        raise
+    except (ValueError, TypeError, OSError) as exc:
+        raise BadGroundTruth(f"Unusable segmentation ground truth: {exc}") from exc
+    if not masks:
+        raise BadGroundTruth("Expected at least one ground-truth mask")
+    if len({m.shape for m in masks}) != 1:
+        raise BadGroundTruth("Expected instance masks of one size")
+    return SegTarget(masks, img, instances)
+
+
+def prepare_seg_target(ground_truth: Any, **params: Any) -> SegTarget:
+    """Parse the ground truth once per prompt and warm the segmenter's embedding cache."""
+    target = read_seg_target(ground_truth, image=params.get("image"))
+    seg = get_segmenter(params.get("segmenter", "geometric"))
+    if isinstance(seg, BaseSegmenter):
+        seg.state_for(_segmenter_input(target))
+    return target
+
+
+def _prepare_masks(ground_truth: Any, **params: Any) -> SegTarget:
+    return read_seg_target(ground_truth)
+
+
+def _segmenter_input(target: SegTarget) -> Any:
+    if target.image is not None:
+        return target.image
+    h, w = target.hw
+    return (w, h)
+
+
+def _resize_nearest(mask: np.ndarray, hw: tuple[int, int]) -> np.ndarray:
+    h, w = hw
+    if mask.shape == (h, w):
+        return mask
+    rows = np.minimum((np.arange(h) + 0.5) * mask.shape[0] / h, mask.shape[0] - 1).astype(np.intp)
+    cols = np.minimum((np.arange(w) + 0.5) * mask.shape[1] / w, mask.shape[1] - 1).astype(np.intp)
+    return mask[rows[:, None], cols[None, :]]
+
+
+def _prompts_to_mask(prompts: Any, target: SegTarget, segmenter: Any, pred_frame: str) -> Mask:
+    seg = get_segmenter(segmenter)
+    img = _segmenter_input(target)
+    state = seg.state_for(img) if isinstance(seg, BaseSegmenter) else seg.prepare(img)
+    h, w = seg.image_size(state)
+    boxes = prompts.boxes.xyxy
+    pts = prompts.points.xy
+    if pred_frame != "pixel":
+        boxes = convert_boxes(boxes, pred_frame, "pixel", image_size=(w, h)) if len(boxes) else boxes
+        pts = convert_points(pts, pred_frame, "pixel", image_size=(w, h)) if len(pts) else pts
+    m = segment_prompts(seg, state, boxes, pts, prompts.point_labels)
+    return Mask(_resize_nearest(m.data, target.hw))
+
+
+def _s_term(pred: np.ndarray, gt: np.ndarray, alpha: float, compat: Any) -> tuple[float, bool]:
+    from rewardkit.metrics.sod import s_measure
+
+    if np.array_equal(pred, gt):
+        return 1.0, False  # identical masks: exactly 1 (the formula gives 1 - O(1e-14))
+    s = s_measure(pred, gt, alpha=alpha, compat=compat)
+    if np.isnan(s):
+        return 0.0, True
+    return float(s), False
+
+
+def _check_weights(iou_weight: float, s_weight: float) -> None:
+    if not (0.0 <= iou_weight <= 1.0 and 0.0 <= s_weight <= 1.0 and iou_weight + s_weight <= 1.0 + 1e-12):
+        raise ValueError(f"Expected iou_weight, s_weight in [0, 1] with sum <= 1, but got {iou_weight}, {s_weight}")
+
+
+_SEG_COMPONENTS = ("iou", "s_measure", "format")
+
+
+@register_reward(
+    "seg_r1.mask",
+    task="segmentation",
+    range=(0.0, 2.0),
+    components=_SEG_COMPONENTS,
+    tags=("segmentation", "seg-r1", "segmenter"),
+    prepare=prepare_seg_target,
+)
+def seg_r1_mask_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    image: Any = None,
+    segmenter: Any = "geometric",
+    pred_frame: str = "seg_r1",
+    iou_weight: float = 0.7,
+    s_weight: float = 0.3,
+    alpha: float = 0.5,
+    compat: Literal["seg_r1"] | None = None,
+    empty_score: float = 1.0,
+    prompt: str | None = None,
+) -> RewardResult:
+    """Seg-R1: R = 0.7 * IoU(mask, gt) + 0.3 * S_0.5(mask, gt) + R_format, in [0, 2].
+
+    ``empty_score`` is the IoU when both masks are empty. ``pred_frame`` is the frame of
+    the prompts (Seg-R1: pixels of the image resized to 768 x 768).
+
+    >>> import numpy as np
+    >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
+    >>> c = "<think>t</think><answer><bbox>[200, 100, 500, 300]</bbox></answer>"
+    >>> float(seg_r1_mask_reward(c, gt))
+    2.0
+    """
+    _check_weights(iou_weight, s_weight)
+    check_frame(pred_frame)
+    target = read_seg_target(ground_truth, image=image)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), tp.reason or "no_answer_tag")
+    parsed = parse_seg_r1(tp.answer)
+    if not parsed.ok:
+        return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), parsed.reason)
+    fmt = 1.0 if tp.strict else 0.0
+    pred = _prompts_to_mask(parsed.value, target, segmenter, pred_frame)
+    gt = target.mask
+    iou = mask_iou_pair(pred, gt, empty_value=empty_score)
+    s, s_nan = _s_term(pred.data, gt.data, alpha, compat)
+    score = iou_weight * iou + s_weight * s + fmt
+    details = {"pred_area": pred.area, "gt_area": gt.area}
+    if s_nan:
+        details["s_measure_nan"] = True
+    return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
+
+
+def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str) -> tuple[Mask | None, str | None]:
+    if "<bbox>" in answer.lower() or "<points>" in answer.lower():
+        parsed = parse_seg_r1(answer)
+        if not parsed.ok:
+            return None, parsed.reason
+        return _prompts_to_mask(parsed.value, target, segmenter, pred_frame), None
+    ok, value, _ = load_structured(answer.strip())
+    if not ok:
+        return None, "unparseable"
+    h, w = target.hw
+    try:
+        if isinstance(value, Mapping) and "counts" in value:
+            m = to_mask(value)
+            if m.shape != (h, w):
+                return None, "wrong_mask_size"
+            return m, None
+        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0:
+            if all(isinstance(v, Sequence) and len(v) == 2 for v in value):
+                value = [[c for pt in value for c in pt]]  # one polygon as [[x, y], ...]
+            polys = []
+            for poly in value:
+                arr = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
+                if pred_frame != "pixel":
+                    arr = convert_points(arr, pred_frame, "pixel", image_size=(w, h))
+                polys.append(arr.ravel())
+            return from_polygons(polys, (w, h)), None
+        if isinstance(value, Sequence) and len(value) == 0:
+            return Mask.empty(h, w), None
+    except (ValueError, TypeError):
+        return None, "bad_mask"
+    return None, "unparseable"
+
+
+@register_reward(
+    "segmentation.mask_iou",
+    task="segmentation",
+    range=(0.0, 1.0),
+    components=("iou",),
+    tags=("segmentation",),
+    prepare=prepare_seg_target,
+)
+def mask_iou_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    image: Any = None,
+    segmenter: Any = "geometric",
+    pred_frame: str = "pixel",
+    empty_score: float = 1.0,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = IoU(predicted mask, gt mask) = |P & G| / |P | G|; ``empty_score`` when both are empty.
+
+    >>> import numpy as np
+    >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
+    >>> float(mask_iou_reward("<answer>[[0, 0, 5, 0, 5, 5, 0, 5]]</answer>", gt))
+    1.0
+    """
+    check_frame(pred_frame)
+    target = read_seg_target(ground_truth, image=image)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return RewardResult(0.0, {"iou": 0.0}, tp.reason or "no_answer_tag")
+    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame)
+    if pred is None:
+        return RewardResult(0.0, {"iou": 0.0}, reason)
+    iou = mask_iou_pair(pred, target.mask, empty_value=empty_score)
+    return RewardResult(iou, {"iou": iou}, None, {"pred_area": pred.area})
+
+
+@register_reward(
+    "point.in_mask",
+    task="point",
+    range=(0.0, 1.0),
+    components=("hit",),
+    tags=("points", "segmentation", "rex-omni"),
+    prepare=_prepare_masks,
+)
+def point_in_mask_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    pred_frame: str = "pixel",
+    empty_score: float = 1.0,
+    prompt: str | None = None,
+) -> RewardResult:
+    """One mask: R = (points on the mask) / n_points. Instance masks (``{"masks": [...]}``):
+    R = 2 * one-to-one matches / (n_points + n_instances). ``empty_score`` when there are
+    no points and the mask is empty (no instances).
+
+    >>> import numpy as np
+    >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
+    >>> float(point_in_mask_reward("<answer>[[2, 2], [8, 8]]</answer>", gt))
+    0.5
+    """
+    check_frame(pred_frame)
+    target = read_seg_target(ground_truth)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return RewardResult(0.0, {"hit": 0.0}, tp.reason or "no_answer_tag")
+    parsed = parse_points(tp.answer)
+    if not parsed.ok:
+        return RewardResult(0.0, {"hit": 0.0}, parsed.reason)
+    h, w = target.hw
+    xy = parsed.value.xy
+    if pred_frame != "pixel" and len(xy):
+        xy = convert_points(xy, pred_frame, "pixel", image_size=(w, h))
+    masks = np.stack([m.data for m in target.masks])
+    if not target.instances:
+        masks = masks[:1] if len(masks) == 1 else np.any(masks, axis=0, keepdims=True)
+    n_inst = int(sum(1 for m in masks if m.any()))
+    n_p = len(xy)
+    if n_p == 0:
+        value = float(empty_score) if n_inst == 0 else 0.0
+        return RewardResult(value, {"hit": value}, None)
+    cols = np.floor(xy[:, 0]).astype(np.int64)
+    rows = np.floor(xy[:, 1]).astype(np.int64)
+    valid = (cols >= 0) & (cols < w) & (rows >= 0) & (rows < h)
+    on = np.zeros((n_p, masks.shape[0]), dtype=bool)
+    on[valid] = masks[:, rows[valid], cols[valid]].T
+    if not target.instances:
+        value = float(on[:, 0].sum()) / n_p
+        return RewardResult(value, {"hit": value}, None, {"hits": int(on[:, 0].sum())})
+    keep = np.array([m.any() for m in masks])
+    on = on[:, keep]
+    if on.shape[1] == 0:
+        return RewardResult(0.0, {"hit": 0.0}, None)
+    pi, mi = match_hungarian(-on.astype(np.float64))
+    hits = int(on[pi, mi].sum())
+    value = 2.0 * hits / (n_p + on.shape[1])
+    return RewardResult(value, {"hit": value}, None, {"hits": hits})
