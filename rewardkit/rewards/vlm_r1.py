@@ -1,0 +1,328 @@
+"""VLM-R1's localization rewards (Shen et al., 2025, "VLM-R1: A Stable and Generalizable
+R1-style Large Vision-Language Model"; om-ai-lab/VLM-R1). SPEC 2.6.
+
+* ``vlm_r1.rec_iou``: IoU of the answer's box with the referred object (REC).
+* ``vlm_r1.od_ap`` / ``vlm_r1.od_ap50``: COCO AP@[.5:.95] / AP50 of this completion's
+  boxes against this sample's ground truth, every box scored 1.0 unless the answer gives
+  a confidence; computed by :func:`rewardkit.geometry.ap.image_ap`, bit-identical to a
+  one-image, one-category pycocotools evaluation (the public code builds a whole COCO
+  evaluator per completion). Both sides empty gives ``both_empty`` (1.0).
+* ``vlm_r1.od_length``: AP x min(1, n_gt / n_pred) (the public ``odLength``).
+* ``vlm_r1.weighted_sum``: greedy matching by global maximum IoU (pairs need IoU >=
+  ``iou_threshold``), then ``(alpha * position + beta * label + gamma * completeness) /
+  (alpha + beta + gamma)`` with position = sum of the IoU of label-correct matches / n_gt,
+  label = label-correct matches / n_gt, completeness = 1 - (miss rate + false-alarm
+  rate) / 2, miss rate = unmatched ground truth / n_gt, false-alarm rate = unmatched
+  predictions / n_pred. Defaults alpha 0.7, beta 0, gamma 0.3: ``0.7 * position + 0.3 *
+  completeness``. A matched pair with a wrong label is neither a miss nor a false alarm
+  (as in the public code) but adds nothing to position. A prediction without a label
+  is label-wrong when the ground truth has labels (the public code crashes with a
+  ``NameError`` on the first such match); ground truth without labels makes every match
+  label-correct.
+* ``penalty.repetition``: ``-(1 - unique / total)`` over the answer's boxes (box and
+  label), or over word 6-grams of the text when the answer holds no box list.
+
+Differences from the public code, all deliberate (SPEC: fix known defects by default):
+one IoU convention (continuous coordinates; the public REC/weighted-sum IoU adds "+1"
+pixel to intersections only); frames are explicit; class-agnostic AP (the public
+``calculate_map`` evaluates per label and silently drops predictions whose label is
+not in the ground truth); a REC answer with several boxes scores 0 (``multiple="zero"``;
+the public reward reads the first box: ``multiple="first"``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.geometry.ap import image_ap
+from rewardkit.geometry.boxes import box_iou
+from rewardkit.geometry.matching import match_greedy_global
+from rewardkit.parsing.boxes import parse_boxes
+from rewardkit.parsing.ground_truth import read_box_target
+from rewardkit.parsing.labels import labels_match, normalize_label
+from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
+from rewardkit.rewards._common import boxes_to_gt_frame, check_unit, frame_warning, zero
+from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.grounding import _grounding
+from rewardkit.rewards.localization import prepare_box_target
+from rewardkit.types import RewardResult
+
+__all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty"]
+
+_TAGS = ("vlm_r1", "paper:VLM-R1", "boxes")
+
+
+@register_reward("vlm_r1.rec_iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "rec", "grounding"), prepare=prepare_box_target)
+def rec_iou_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    multiple: Literal["zero", "first"] = "zero",
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """VLM-R1 REC reward: IoU of the predicted box with the referred object, in [0, 1].
+
+    ``multiple="zero"`` (default): an answer with several boxes scores 0 (otherwise a
+    correct first box followed by any number of guesses earns full reward);
+    ``"first"``: the public behaviour (the first box is read). Frames: VLM-R1 trains
+    Qwen2.5-VL with ``pred_frame="qwen25vl"`` and the original ``image_size``.
+
+    >>> float(rec_iou_reward("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50]))
+    0.5
+    """
+    return _grounding("iou", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
+                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, image_size: Any,
+                pred_frame: str, gt_frame: str, min_pixels: int | None, max_pixels: int | None):
+    """(pred_xyxy in the gt frame, pred Boxes, target, reason) or a reason for failure."""
+    target = read_box_target(ground_truth, image_size=image_size)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return None, None, target, tp.reason
+    parsed = parse_boxes(tp.answer)
+    if not parsed.ok:
+        return None, None, target, parsed.reason
+    pred = parsed.value
+    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    xyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    return xyxy, pred, target, warn
+
+
+def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
+        pred_frame: str, gt_frame: str, image_size: Any, prompt: str | None,
+        min_pixels: int | None, max_pixels: int | None) -> RewardResult:
+    comps = ("ap", "length") if length else (which,)
+    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
+    if pred is None:
+        return zero(comps, reason)
+    scores = None
+    if pred.scores is not None and len(pred):
+        s = np.asarray(pred.scores, dtype=np.float64)
+        if np.isfinite(s).any():
+            scores = np.where(np.isfinite(s), s, 1.0)
+    r = image_ap(xyxy, target.boxes.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
+    value = r.ap if which == "ap" else r.ap50
+    details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
+    if not length:
+        return RewardResult(value, {which: value}, reason, details)
+    n_pred, n_gt = r.n_pred, r.n_gt
+    factor = 1.0 if n_pred <= n_gt else n_gt / n_pred
+    return RewardResult(value * factor, {"ap": value, "length": factor}, reason, details)
+
+
+
+
+@register_reward("vlm_r1.od_ap", task="detection", range=(0.0, 1.0), components=("ap",), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
+def od_ap_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """VLM-R1 ``od_ap``: COCO AP@[.5:.95] of this completion against this sample, in [0, 1].
+
+    Equal to pycocotools' ``stats[0]`` for a one-image, one-category evaluation.
+
+    Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
+    code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
+    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
+    at most 100 boxes count (``maxDets``).
+    """
+    return _ap(completion, ground_truth, which="ap", length=False, both_empty=both_empty, no_gt=no_gt,
+               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
+               min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+@register_reward("vlm_r1.od_ap50", task="detection", range=(0.0, 1.0), components=("ap50",), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
+def od_ap50_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """VLM-R1 ``od_ap50``: COCO AP50 of this completion against this sample, in [0, 1]
+    (pycocotools' ``stats[1]`` for a one-image, one-category evaluation).
+
+    Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
+    code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
+    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
+    at most 100 boxes count (``maxDets``).
+    """
+    return _ap(completion, ground_truth, which="ap50", length=False, both_empty=both_empty, no_gt=no_gt,
+               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
+               min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+@register_reward("vlm_r1.od_length", task="detection", range=(0.0, 1.0), components=("ap", "length"), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
+def od_length_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """VLM-R1 ``odLength``: AP@[.5:.95] x min(1, n_gt / n_pred), in [0, 1].
+
+    The length factor makes extra boxes cost even when they rank after the correct ones
+    (plain AP ignores them when every box is scored 1.0).
+
+    Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
+    code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
+    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
+    at most 100 boxes count (``maxDets``).
+    """
+    return _ap(completion, ground_truth, which="ap", length=True, both_empty=both_empty, no_gt=no_gt,
+               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
+               min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+
+
+@register_reward(
+    "vlm_r1.weighted_sum",
+    task="detection",
+    range=(0.0, 1.0),
+    components=("position", "label", "completeness"),
+    tags=(*_TAGS, "labels"),
+    prepare=prepare_box_target,
+)
+def weighted_sum_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    iou_threshold: float = 0.5,
+    alpha: float = 0.7,
+    beta: float = 0.0,
+    gamma: float = 0.3,
+    empty_score: float = 1.0,
+    synonyms: Any = None,
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> RewardResult:
+    """VLM-R1 ``weighted_sum`` detection score, in [0, 1]:
+    ``(alpha * position + beta * label + gamma * completeness) / (alpha + beta + gamma)``.
+
+    Greedy matching by global maximum IoU, pairs need IoU >= ``iou_threshold``.
+    position = sum(IoU of label-correct matches) / n_gt; label = label-correct matches /
+    n_gt; completeness = 1 - (misses / n_gt + false alarms / n_pred) / 2. Labels compare
+    by :func:`~rewardkit.parsing.labels.labels_match` (normalized; ``synonyms``).
+    ``empty_score`` when neither the ground truth nor the answer has a box; an answer
+    with boxes on an image without objects scores 0, no box on an image with objects 0.
+
+    >>> gt = {"boxes": [[0, 0, 100, 100]], "labels": ["cat"]}
+    >>> float(weighted_sum_reward('<answer>[{"bbox_2d": [0, 0, 100, 100], "label": "cat"}]</answer>', gt))
+    1.0
+    """
+    check_unit("iou_threshold", iou_threshold)
+    if min(alpha, beta, gamma) < 0 or alpha + beta + gamma <= 0:
+        raise ValueError(f"Expected non-negative weights with a positive sum, but got {(alpha, beta, gamma)}")
+    comps = ("position", "label", "completeness")
+    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
+    if pred is None:
+        return zero(comps, reason)
+    gt = target.boxes
+    n_pred, n_gt = len(pred), len(gt)
+    details: dict[str, Any] = {"n_pred": n_pred, "n_gt": n_gt}
+    if n_gt == 0:
+        v = float(empty_score) if n_pred == 0 else 0.0
+        return RewardResult(v, {"position": v, "label": v, "completeness": v}, reason, details)
+    if n_pred == 0:
+        return RewardResult(0.0, {c: 0.0 for c in comps}, reason, details)
+    iou = box_iou(xyxy, gt.xyxy)
+    pi, gi = match_greedy_global(iou, threshold=iou_threshold, inclusive=True)
+    correct = []
+    for p, g in zip(pi, gi):
+        gl = gt.labels[g] if gt.labels is not None else None
+        pl = pred.labels[p] if pred.labels is not None else None
+        correct.append(gl is None or (pl is not None and labels_match(pl, gl, synonyms)))
+    correct_arr = np.asarray(correct, dtype=bool)
+    position = float(iou[pi, gi][correct_arr].sum()) / n_gt if len(pi) else 0.0
+    label = float(correct_arr.sum()) / n_gt
+    miss = (n_gt - len(pi)) / n_gt
+    false_alarm = (n_pred - len(pi)) / n_pred
+    completeness = 1.0 - (miss + false_alarm) / 2.0
+    value = (alpha * position + beta * label + gamma * completeness) / (alpha + beta + gamma)
+    details.update(matched=len(pi), label_correct=int(correct_arr.sum()), miss_rate=miss, false_alarm_rate=false_alarm)
+    return RewardResult(value, {"position": position, "label": label, "completeness": completeness}, reason, details)
+
+
+@register_reward("penalty.repetition", task="detection", range=(-1.0, 0.0), components=("repetition",), tags=("vlm_r1", "paper:VLM-R1", "penalty"))
+def repetition_penalty(
+    completion: Any,
+    ground_truth: Any = None,
+    *,
+    ngram_size: int = 6,
+    decimals: int | None = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """VLM-R1 repetition penalty: ``-(1 - unique / total)``, in [-1, 0].
+
+    Items are the boxes of the answer (coordinates and normalized label; ``decimals``
+    rounds coordinates before comparing, ``None`` compares them exactly), or, when the
+    answer holds no box list, the word ``ngram_size``-grams of the text (lowercased).
+    Fewer items than one n-gram, or an empty completion: 0 (no penalty). The ground truth
+    is not used.
+
+    >>> b = '{"bbox_2d": [0, 0, 10, 10], "label": "cat"}'
+    >>> float(repetition_penalty(f"<answer>[{b}, {b}, {b}, {b}]</answer>"))
+    -0.75
+    """
+    if int(ngram_size) < 1:
+        raise ValueError(f"Expected ngram_size >= 1, but got {ngram_size!r}")
+    tp = parse_completion(completion, prompt)
+    text = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt)
+    if not text or not text.strip():
+        return RewardResult(0.0, {"repetition": 0.0}, None, {"items": 0})
+    parsed = parse_boxes(text)
+    if parsed.ok and len(parsed.value):
+        boxes = parsed.value
+        coords = boxes.xyxy if decimals is None else np.round(boxes.xyxy, int(decimals))
+        labels = boxes.labels or (None,) * len(boxes)
+        items = [(tuple(c.tolist()), normalize_label(lab) if lab is not None else None) for c, lab in zip(coords, labels)]
+        unit = "boxes"
+    else:
+        words = text.lower().split()
+        n = int(ngram_size)
+        items = [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+        unit = "ngrams"
+    if not items:
+        return RewardResult(0.0, {"repetition": 0.0}, None, {"items": 0, "unit": unit})
+    value = -(1.0 - len(set(items)) / len(items))
+    value = 0.0 if value == 0 else value
+    return RewardResult(value, {"repetition": value}, None, {"items": len(items), "unique": len(set(items)), "unit": unit})
