@@ -1,0 +1,381 @@
+"""TRL ``GRPOTrainer`` reward functions from registered rewardkit rewards.
+
+TRL (>= 1.x) calls every reward function as::
+
+    f(prompts=[...], completions=[...], completion_ids=[...], <dataset columns>=[...],
+      trainer_state=TrainerState, log_extra=fn(column, values), log_metric=fn(name, value))
+
+with one row per completion (each prompt repeated ``num_generations`` times, in a row),
+and logs ``rewards/<__name__>/mean``; the advantage uses the weighted sum over all reward
+functions (``GRPOConfig.reward_weights``), ``None`` meaning "does not apply" (skipped).
+
+:func:`trl_rewards` turns registered rewards into such functions:
+
+* ``split_components=True`` (default): one function per component of each reward,
+  named ``<reward>/<component>`` (``visual_rft.detection/iou``, ``.../confidence``,
+  ``.../format``), so TRL logs each component and the trainer's total is their sum
+  (the reward's score for additive rewards such as Visual-RFT's R_d = R_IoU + R_conf +
+  R_format). ``reward_weights`` then weight components.
+* ``split_components=False``: one function per reward, named after it, returning the
+  total; components are sent through ``log_metric("<reward>/<component>", mean)``.
+
+The per-component functions of one reward share one scorer: the first call on a batch
+scores it (ground truth parsed once per prompt group through the reward's ``prepare``),
+the others read the cached results, so a reward is computed once per batch, not once per
+component. The returned objects are picklable callable class instances (the cache is
+not pickled).
+
+Per row: the completion may be a string or a list of messages (conversational
+datasets); the ground truth is read from ``ground_truth_column``; the image size from
+the ``image_size`` column or the ``image`` / ``images`` column (PIL ``.size`` is
+``(width, height)``) when the reward's frames need it (``pred_frame != gt_frame`` and not
+both normalized); a ``reward`` or ``task`` column (``task_column``) selects the rewards
+that apply to the row, the others return ``None`` (format rewards, task ``"format"``,
+apply to every row); scheduled rewards
+(``scheduled=True``, e.g. Vision-R1's progressive thresholds) get
+``trainer_state.global_step`` and ``trainer_state.max_steps`` as ``step`` /
+``max_steps``.
+
+``asynchronous=True`` gives ``async`` callables that score the batch with
+``asyncio.to_thread`` (TRL runs async reward functions concurrently on its event loop,
+so a slow reward does not block the others).
+
+    >>> from rewardkit.adapters.trl import trl_rewards
+    >>> funcs = trl_rewards("visual_rft.detection")
+    >>> [f.__name__ for f in funcs]
+    ['visual_rft.detection/iou', 'visual_rft.detection/confidence', 'visual_rft.detection/format']
+    >>> c = "<think>a cat</think><answer>[{'Position': [10, 10, 500, 500], 'Confidence': 0.9}]</answer>"
+    >>> [round(f(prompts=["p"], completions=[c], solution=[[[10, 10, 500, 500]]])[0], 3) for f in funcs]
+    [1.0, 0.9, 1.0]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rewardkit.adapters._common import (
+    as_reward,
+    completion_text,
+    gt_key,
+    image_size_of,
+    needs_image_size,
+    prompt_text,
+    reward_params,
+)
+
+from rewardkit.registry import Reward
+from rewardkit.types import RewardResult
+
+__all__ = ["trl_rewards", "TRLRewardFunction", "AsyncTRLRewardFunction", "BatchScorer"]
+
+_AUTO = "auto"
+_TASK_COLUMNS = ("reward", "task")
+
+
+class BatchScorer:
+    """Scores one TRL batch with one reward, once, and caches the results.
+
+    The cache holds the last batch only, keyed on the identity of the ``completions``
+    list (TRL passes the same list object to every reward function of a step) and on
+    its length; a lock makes concurrent (async) callers wait for the first one.
+    """
+
+    def __init__(
+        self,
+        reward: Reward,
+        *,
+        ground_truth_column: str = "solution",
+        task_column: str | None = _AUTO,
+        image_columns: Sequence[str] = ("image_size", "image", "images"),
+        strip_prompt: bool = False,
+        log_reasons: bool = False,
+    ) -> None:
+        self.reward = reward
+        self.ground_truth_column = ground_truth_column
+        self.task_column = task_column
+        self.image_columns = tuple(image_columns)
+        self.strip_prompt = bool(strip_prompt)
+        self.log_reasons = bool(log_reasons)
+        self._init_runtime()
+
+    def _init_runtime(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[Any, ...] | None = None
+        self._completions_ref: Any = None
+        self._results: list[RewardResult | None] = []
+        self._logged_key: tuple[Any, ...] | None = None
+        self._warned_sum = False
+        spec = self.reward.spec
+        self._spec = spec
+        self._fn = spec.fn
+        self._params = dict(self.reward.params)
+        self._needs_size = needs_image_size(self.reward)
+        self._scheduled = spec.scheduled
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {
+            "reward": self.reward,
+            "ground_truth_column": self.ground_truth_column,
+            "task_column": self.task_column,
+            "image_columns": self.image_columns,
+            "strip_prompt": self.strip_prompt,
+            "log_reasons": self.log_reasons,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._init_runtime()
+
+    # -- per-row helpers -------------------------------------------------------------
+    def _applies(self, kwargs: Mapping[str, Any], n: int) -> list[bool]:
+        column = self.task_column
+        if column == _AUTO:
+            column = next((c for c in _TASK_COLUMNS if c in kwargs), None)
+        if not column or column not in kwargs or self._spec.task == "format":
+            return [True] * n
+        values = kwargs[column]
+        names = {self._spec.name, self._spec.task}
+        return [v is None or v == "" or v in names for v in values]
+
+    def _image_sizes(self, kwargs: Mapping[str, Any], n: int) -> list[Any]:
+        for column in self.image_columns:
+            values = kwargs.get(column)
+            if values is not None and len(values) == n:
+                return [image_size_of(v) for v in values]
+        return [None] * n
+
+    def _step_params(self, trainer_state: Any) -> dict[str, Any]:
+        if not self._scheduled:
+            return {}
+        if trainer_state is None:
+            return {"step": None, "max_steps": None}
+        step = getattr(trainer_state, "global_step", None)
+        max_steps = getattr(trainer_state, "max_steps", None)
+        if not max_steps or max_steps <= 0:
+            max_steps = None
+        return {"step": step, "max_steps": max_steps}
+
+    # -- scoring ---------------------------------------------------------------------
+    def score(
+        self,
+        prompts: Sequence[Any] | None,
+        completions: Sequence[Any],
+        kwargs: Mapping[str, Any],
+    ) -> list[RewardResult | None]:
+        """Results for every row (``None`` where the reward does not apply)."""
+        trainer_state = kwargs.get("trainer_state")
+        step = getattr(trainer_state, "global_step", None)
+        key = (id(completions), len(completions), step)
+        with self._lock:
+            if self._key == key and self._completions_ref is completions:
+                return self._results
+            results = self._score(prompts, completions, kwargs, trainer_state)
+            self._key, self._completions_ref, self._results = key, completions, results
+            return results
+
+    def _score(self, prompts: Any, completions: Sequence[Any], kwargs: Mapping[str, Any], trainer_state: Any) -> list[RewardResult | None]:
+        n = len(completions)
+        if self.ground_truth_column not in kwargs:
+            available = sorted(k for k in kwargs if k not in ("trainer_state", "log_extra", "log_metric"))
+            raise KeyError(
+                f"Expected a dataset column {self.ground_truth_column!r} with the ground truth, but the reward "
+                f"function got only {available}; pass ground_truth_column=... to trl_rewards, and keep the "
+                "column with GRPOConfig(remove_unused_columns=False)"
+            )
+        gts = kwargs[self.ground_truth_column]
+        applies = self._applies(kwargs, n)
+        sizes = self._image_sizes(kwargs, n) if self._needs_size else [None] * n
+        params = {**self._params, **self._step_params(trainer_state)}
+        prepared: dict[Any, Any] = {}
+        out: list[RewardResult | None] = []
+        fn = self._fn
+        for i in range(n):
+            if not applies[i]:
+                out.append(None)
+                continue
+            row_params = params
+            if sizes[i] is not None:
+                row_params = {**params, "image_size": sizes[i]}
+            if self.strip_prompt and prompts is not None:
+                row_params = {**row_params, "prompt": prompt_text(prompts[i])}
+            gt = gts[i]
+            k = (gt_key(gt), sizes[i])
+            if k not in prepared:
+                prepared[k] = self.reward.prepare(gt, **({"image_size": sizes[i]} if sizes[i] is not None else {}))
+            out.append(fn(completion_text(completions[i]), prepared[k], **row_params))
+        return out
+
+    def log(self, results: list[RewardResult | None], kwargs: Mapping[str, Any], completions: Any, *, components: bool) -> None:
+        """Send component means (``log_metric``) and reason codes (``log_extra``) once per batch."""
+        key = self._key
+        if self._logged_key == key:
+            return
+        self._logged_key = key
+        name = self._spec.name
+        log_metric = kwargs.get("log_metric")
+        if components and callable(log_metric):
+            for comp in self._spec.components:
+                vals = [r.components[comp] for r in results if r is not None and r.score is not None and comp in r.components]
+                if vals:
+                    log_metric(f"{name}/{comp}", sum(vals) / len(vals))
+        log_extra = kwargs.get("log_extra")
+        if self.log_reasons and callable(log_extra):
+            log_extra(f"{name}/reason", [None if r is None else r.reason for r in results])
+
+
+def _total(result: RewardResult | None) -> float | None:
+    return None if result is None or result.score is None else float(result.score)
+
+
+class TRLRewardFunction:
+    """One GRPO reward function: the total of a reward, or one of its components.
+
+    Picklable; ``__name__`` is ``<reward>`` or ``<reward>/<component>``.
+    """
+
+    def __init__(self, scorer: BatchScorer, component: str | None = None) -> None:
+        self.scorer = scorer
+        self.component = component
+        name = scorer.reward.name
+        self.__name__ = name if component is None else f"{name}/{component}"
+        self.__qualname__ = self.__name__
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"scorer": self.scorer, "component": self.component}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["scorer"], state["component"])  # type: ignore[misc]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__name__!r})"
+
+    def _values(self, results: list[RewardResult | None]) -> list[float | None]:
+        if self.component is None:
+            return [_total(r) for r in results]
+        comp = self.component
+        out: list[float | None] = []
+        for r in results:
+            if r is None or r.score is None:
+                out.append(None)
+            else:
+                out.append(float(r.components.get(comp, 0.0)))
+        if not self.scorer._warned_sum and comp == self.scorer._spec.components[-1]:
+            for r in results:
+                if r is not None and r.score is not None and r.components:
+                    if abs(sum(r.components.values()) - r.score) > 1e-6:
+                        self.scorer._warned_sum = True
+                        warnings.warn(
+                            f"Reward {self.scorer._spec.name!r}: its score is not the sum of its components, so the "
+                            "trainer's total with split_components=True differs from the reward's score; use "
+                            "split_components=False (the total, components via log_metric) or reward_weights",
+                            stacklevel=3,
+                        )
+                        break
+        return out
+
+    def _finish(self, prompts: Any, completions: Any, kwargs: Mapping[str, Any]) -> list[float | None]:
+        results = self.scorer.score(prompts, completions, kwargs)
+        first = self.component is None or self.component == (self.scorer._spec.components or (None,))[0]
+        if first:
+            self.scorer.log(results, kwargs, completions, components=self.component is None)
+        return self._values(results)
+
+    def __call__(self, prompts: Any = None, completions: Any = None, completion_ids: Any = None, **kwargs: Any) -> list[float | None]:
+        if completions is None:
+            raise ValueError("Expected `completions` (TRL passes prompts=, completions=, completion_ids=)")
+        return self._finish(prompts, completions, kwargs)
+
+
+class AsyncTRLRewardFunction(TRLRewardFunction):
+    """Async variant: scores the batch in a worker thread (``asyncio.to_thread``)."""
+
+    async def __call__(self, prompts: Any = None, completions: Any = None, completion_ids: Any = None, **kwargs: Any) -> list[float | None]:  # type: ignore[override]
+        if completions is None:
+            raise ValueError("Expected `completions` (TRL passes prompts=, completions=, completion_ids=)")
+        return await asyncio.to_thread(self._finish, prompts, completions, kwargs)
+
+
+def trl_rewards(
+    name_or_names: str | Reward | Sequence[str | Reward],
+    ground_truth_column: str = "solution",
+    split_components: bool = True,
+    *,
+    task_column: str | None = _AUTO,
+    image_columns: Sequence[str] = ("image_size", "image", "images"),
+    asynchronous: bool = False,
+    strip_prompt: bool = False,
+    log_reasons: bool = False,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    **common_params: Any,
+) -> list[TRLRewardFunction]:
+    """GRPOTrainer reward functions for one or several registered rewards.
+
+    Parameters
+    ----------
+    name_or_names:
+        A registered reward name (``"visual_rft.detection"``), a bound
+        :class:`~rewardkit.registry.Reward`, or a list of them (one run mixing tasks).
+    ground_truth_column:
+        Dataset column holding each row's ground truth (keep it with
+        ``GRPOConfig(remove_unused_columns=False)``).
+    split_components:
+        One function per component (default) or one per reward (total; components via
+        ``log_metric``). Rewards without components always give one function.
+    task_column:
+        Column whose value (a reward name or a task such as ``"detection"``) selects the
+        rewards that apply to a row; others return ``None``. ``"auto"`` (default) uses a
+        ``reward`` or else a ``task`` column when present; ``None`` disables it.
+    image_columns:
+        Columns searched, in order, for the image size when a reward's frames need it.
+    asynchronous:
+        Return ``async`` callables (scored with ``asyncio.to_thread``).
+    strip_prompt:
+        Pass each row's prompt text to the reward so an echoed prompt is stripped.
+    log_reasons:
+        Add a ``<reward>/reason`` column (reason codes) to TRL's completions table.
+    params:
+        Per-reward parameters, ``{"visual_rft.detection": {"iou_threshold": 0.5}}``.
+    **common_params:
+        Parameters given to every reward that accepts them (``pred_frame="pixel"``);
+        a parameter that no reward accepts is an error.
+    """
+    items = [name_or_names] if isinstance(name_or_names, str | Reward) else list(name_or_names)
+    if not items:
+        raise ValueError("Expected at least one reward name, but got an empty list")
+    per_reward = dict(params or {})
+    rewards: list[Reward] = []
+    used: set[str] = set()
+    for item in items:
+        name = item.name if isinstance(item, Reward) else item
+        own = reward_params(name, common_params) if isinstance(name, str) else {}
+        used |= set(own)
+        rewards.append(as_reward(item, {**own, **dict(per_reward.pop(name, {}))}))
+    unused = sorted(set(common_params) - used)
+    if unused:
+        raise ValueError(f"Parameter(s) {unused} are accepted by none of the rewards {[r.name for r in rewards]}")
+    if per_reward:
+        raise ValueError(f"`params` names reward(s) {sorted(per_reward)} that are not in {[r.name for r in rewards]}")
+    names = [r.name for r in rewards]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Expected distinct rewards (TRL logs by name), but got {names}")
+    cls = AsyncTRLRewardFunction if asynchronous else TRLRewardFunction
+    funcs: list[TRLRewardFunction] = []
+    for reward in rewards:
+        scorer = BatchScorer(
+            reward,
+            ground_truth_column=ground_truth_column,
+            task_column=task_column,
+            image_columns=image_columns,
+            strip_prompt=strip_prompt,
+            log_reasons=log_reasons,
+        )
+        comps = reward.spec.components
+        if split_components and len(comps) > 1:
+            funcs.extend(cls(scorer, c) for c in comps)
+        else:
+            funcs.append(cls(scorer, None))
+    return funcs
