@@ -210,6 +210,9 @@ def _load_results(results: Any) -> list:
 
 
 def _ann_to_rle(segm: Any, h: int, w: int) -> Any:
+    """pycocotools ``annToRLE``: polygons and uncompressed RLE to compressed RLE."""
+    if isinstance(segm, dict) and not isinstance(segm.get("counts"), list):
+        return segm
     from pycocotools import mask as mask_utils
 
     if isinstance(segm, list):
@@ -353,8 +356,9 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
             for d in dsel
         ]
         dt_area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
-        boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
+        boxes = np.zeros((0, 4))
         if iou_type == "bbox":
+            boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
             boxes = np.asarray(
                 [d["bbox"] if "bbox" in d else boxes[i] for i, d in enumerate(dsel)], dtype=np.float64
             ).reshape(-1, 4)
@@ -439,28 +443,34 @@ def _pair_iou_bbox(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndar
     return out
 
 
-def _pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_group, e_dt, e_gt) -> np.ndarray:
-    """pycocotools.mask.iou per (image, category) block of the pair list."""
+def _pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, e_dt, e_gt) -> np.ndarray:
+    """``pycocotools.mask.iou`` once per block (an image) of the pair list, then gathered.
+
+    Each IoU is computed independently by pycocotools, so batching the pairs of an image
+    (detections x ground truths, categories mixed) gives the same values as one call per
+    (image, category) with fewer calls; pairs of other categories are computed and dropped.
+    """
     from pycocotools import mask as mask_utils
 
     out = np.zeros(e_dt.shape[0], dtype=np.float64)
     if e_dt.size == 0:
         return out
-    grp = dt_group[e_dt]
-    starts = np.flatnonzero(np.r_[True, grp[1:] != grp[:-1]])
-    ends = np.r_[starts[1:], grp.size]
-    for s, e in zip(starts.tolist(), ends.tolist()):
+    blk = dt_block[e_dt]
+    brk = np.flatnonzero(blk[1:] != blk[:-1]) + 1
+    starts = [0, *brk.tolist()]
+    ends = [*brk.tolist(), int(blk.size)]
+    crowd = gt_crowd.astype(np.uint8)
+    for s, e in zip(starts, ends):
         dd = e_dt[s:e]
         gg = e_gt[s:e]
-        d_u = dd[np.r_[True, dd[1:] != dd[:-1]]]
-        ng = (e - s) // d_u.size
-        g_u = gg[:ng]
+        d_u, d_inv = np.unique(dd, return_inverse=True)
+        g_u, g_inv = np.unique(gg, return_inverse=True)
         ious = mask_utils.iou(
             [dt_rles[i] for i in d_u.tolist()],
             [gt_rles[i] for i in g_u.tolist()],
-            [int(c) for c in gt_crowd[g_u].tolist()],
+            crowd[g_u].tolist(),
         )
-        out[s:e] = np.asarray(ious, dtype=np.float64).reshape(-1)
+        out[s:e] = np.asarray(ious, dtype=np.float64).reshape(d_u.size, g_u.size)[d_inv, g_inv]
     return out
 
 
@@ -531,7 +541,9 @@ def _evaluate_prepared(
     if P.iou_type == "bbox":
         e_iou = _pair_iou_bbox(P.dt_geom[keep], P.gt_geom, P.gt_crowd, e_dt, e_gt)
     elif P.iou_type == "segm":
-        e_iou = _pair_iou_segm([P.dt_geom[i] for i in keep.tolist()], P.gt_geom, P.gt_crowd, kd_group, e_dt, e_gt)
+        e_iou = _pair_iou_segm(
+            [P.dt_geom[i] for i in keep.tolist()], P.gt_geom, P.gt_crowd, P.dt_img[keep], e_dt, e_gt
+        )
     else:
         e_iou = _pair_oks(P.dt_geom[keep], P.gt_geom, P.gt_bbox, P.gt_area, p.kpt_oks_sigmas, e_dt, e_gt)
     rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
