@@ -1,0 +1,64 @@
+"""Registry surface: lookup errors with suggestions, listing, Reward objects."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+import rewardkit
+from rewardkit.registry import Reward, get_reward, get_spec, list_rewards, score
+
+CORE = [
+    "format.think_answer", "format.tag_count", "visual_rft.detection", "visual_rft.classification",
+    "grounding.iou", "grounding.iou_squared", "grounding.giou_plus_one", "grounding.accuracy",
+    "count.exact", "detection.f1", "point.in_box",
+]
+
+
+def test_core_rewards_registered():
+    names = list_rewards()
+    assert names == sorted(names)
+    assert set(CORE) <= set(names)
+    assert set(list_rewards(task="grounding")) >= {"grounding.iou", "grounding.accuracy"}
+    assert "visual_rft.detection" in list_rewards(tags=["visual_rft"])
+    assert list_rewards(task="no-such-task") == []
+
+
+@pytest.mark.parametrize(("typo", "suggestion"), [
+    ("visual_rft.detecton", "visual_rft.detection"),
+    ("grounding.iou_sq", "grounding.iou_squared"),
+    ("count.exat", "count.exact"),
+])
+def test_unknown_name_did_you_mean(typo, suggestion):
+    with pytest.raises(KeyError) as info:
+        get_reward(typo)
+    msg = str(info.value)
+    assert "did you mean" in msg and repr(suggestion) in msg and "available:" in msg
+    with pytest.raises(KeyError, match="did you mean"):
+        score("x", None, reward=typo)
+
+
+def test_unknown_name_without_close_match_lists_available():
+    with pytest.raises(KeyError) as info:
+        get_spec("zzzz")
+    assert "available:" in str(info.value) and "visual_rft.detection" in str(info.value)
+
+
+@pytest.mark.parametrize("name", CORE)
+def test_reward_object_pickles_with_name(name):
+    r = get_reward(name)
+    assert isinstance(r, Reward) and r.__name__ == name
+    r2 = pickle.loads(pickle.dumps(r))
+    assert r2.__name__ == name and r2.params == r.params
+    spec = get_spec(name)
+    assert spec.range[0] <= spec.range[1] and spec.components
+
+
+def test_public_api():
+    for name in ("detection_reward", "classification_reward", "grounding_reward", "format_reward",
+                 "counting_reward", "score", "list_rewards"):
+        assert callable(getattr(rewardkit, name))
+    assert rewardkit.detection_reward.reward_spec.name == "visual_rft.detection"
+    with pytest.raises(AttributeError):
+        rewardkit.no_such_name  # noqa: B018
