@@ -93,3 +93,62 @@ def test_faster_coco_eval(benchmark, data):
     pytest.importorskip("faster_coco_eval")
     stats = _run(benchmark, _faster, data)
     assert stats.shape == (12,)
+
+
+# ----------------------------------------------------------------------------- memory
+# ``python benchmarks/bench_coco.py [bbox|segm] [n_images]`` measures, for each evaluator in
+# a fresh subprocess, the wall time and the peak resident set size growth (ru_maxrss);
+# with ``--tracemalloc`` also the tracemalloc peak (Python and numpy allocations; it slows
+# pycocotools' pure-Python loop about 15x, so use it on small sizes).
+
+_CHILD = r"""
+import sys, time, tracemalloc, resource, pickle
+sys.path.insert(0, {root!r})
+sys.path.insert(0, {root!r} + "/benchmarks")
+from bench_coco import _pycocotools, _faster
+from rewardkit.metrics.coco import coco_evaluate
+with open({path!r}, "rb") as f:
+    gt, dt = pickle.load(f)
+name, iou_type = {name!r}, {iou_type!r}
+fn = {{"native": lambda g, d, t: coco_evaluate(g, d, t)["stats"], "pycocotools": _pycocotools,
+      "faster_coco_eval": _faster}}[name]
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if {trace!r}:
+    tracemalloc.start()
+t = time.perf_counter()
+fn(gt, dt, iou_type)
+dt_s = time.perf_counter() - t
+peak = tracemalloc.get_traced_memory()[1] if {trace!r} else 0
+rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(f"{{name}} time={{dt_s:.2f}}s tracemalloc_peak={{peak / 2**20:.0f}}MiB rss_growth={{(rss1 - rss0) / 1024:.0f}}MiB")
+"""
+
+
+def _memory_main(iou_type: str, n_images: int, traces=(False,)) -> None:
+    import pickle
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[1])
+    gt, dt = benchmark_set(0, n_images=n_images, iou_type=iou_type)
+    with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
+        pickle.dump((gt, dt), f)
+    print(f"{iou_type}: {n_images} images, {len(gt['annotations'])} gt, {len(dt)} detections")
+    for trace in traces:
+        for name in ("native", "pycocotools", "faster_coco_eval"):
+            code = _CHILD.format(root=root, path=f.name, name=name, iou_type=iou_type, trace=trace)
+            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+            print(("[tracemalloc] " if trace else "") + (out.stdout.strip() or out.stderr[-500:]))
+    os.unlink(f.name)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _memory_main(
+        sys.argv[1] if len(sys.argv) > 1 else "bbox",
+        int(sys.argv[2]) if len(sys.argv) > 2 else 200,
+        (False, True) if "--tracemalloc" in sys.argv else (False,),
+    )
