@@ -15,12 +15,16 @@ functions (``GRPOConfig.reward_weights``), ``None`` meaning "does not apply" (sk
   named ``<reward>/<component>`` (``visual_rft.detection/iou``, ``.../confidence``,
   ``.../format``), so TRL logs each component and the trainer's total is their sum
   (the reward's score for additive rewards such as Visual-RFT's R_d = R_IoU + R_conf +
-  R_format). ``reward_weights`` then weight components.
+  R_format). ``reward_weights`` then weight components. A reward whose score is a
+  weighted sum (Seg-R1: 0.7 IoU + 0.3 S + format) gives the weighted components when its
+  result carries ``details["weights"]``; otherwise a warning says that the trainer's
+  total differs from the score and ``split_components=False`` is the right choice.
 * ``split_components=False``: one function per reward, named after it, returning the
   total; components are sent through ``log_metric("<reward>/<component>", mean)``.
 
 The per-component functions of one reward share one scorer: the first call on a batch
-scores it (ground truth parsed once per prompt group through the reward's ``prepare``),
+scores it (ground truth parsed once per prompt group through the reward's ``prepare``,
+and the group scored through the reward's group entry point when it has one),
 the others read the cached results, so a reward is computed once per batch, not once per
 component. The returned objects are picklable callable class instances (the cache is
 not pickled).
@@ -112,6 +116,7 @@ class BatchScorer:
         spec = self.reward.spec
         self._spec = spec
         self._fn = spec.fn
+        self._batch_fn = getattr(spec, "batch", None)  # group entry point, when the family has one
         self._params = dict(self.reward.params)
         self._needs_size = needs_image_size(self.reward)
         self._scheduled = spec.scheduled
@@ -189,24 +194,36 @@ class BatchScorer:
         gts = kwargs[self.ground_truth_column]
         applies = self._applies(kwargs, n)
         sizes = self._image_sizes(kwargs, n) if self._needs_size else [None] * n
+        prompt_texts = [prompt_text(p) for p in prompts] if self.strip_prompt and prompts is not None else [None] * n
         params = {**self._params, **self._step_params(trainer_state)}
+        out: list[RewardResult | None] = [None] * n
         prepared: dict[Any, Any] = {}
-        out: list[RewardResult | None] = []
-        fn = self._fn
-        for i in range(n):
+        batch_fn = self._batch_fn
+        # Rows of one prompt group are consecutive in TRL (RepeatSampler): score each run of
+        # rows sharing ground truth, image size and prompt at once.
+        i = 0
+        while i < n:
             if not applies[i]:
-                out.append(None)
+                i += 1
                 continue
-            row_params = params
+            gkey = (gt_key(gts[i]), sizes[i])
+            j = i + 1
+            while j < n and applies[j] and sizes[j] == sizes[i] and prompt_texts[j] == prompt_texts[i] and (gts[j] is gts[i] or gt_key(gts[j]) == gkey[0]):
+                j += 1
+            if gkey not in prepared:
+                prepared[gkey] = self.reward.prepare(gts[i], **({"image_size": sizes[i]} if sizes[i] is not None else {}))
+            group_params = params
             if sizes[i] is not None:
-                row_params = {**params, "image_size": sizes[i]}
-            if self.strip_prompt and prompts is not None:
-                row_params = {**row_params, "prompt": prompt_text(prompts[i])}
-            gt = gts[i]
-            k = (gt_key(gt), sizes[i])
-            if k not in prepared:
-                prepared[k] = self.reward.prepare(gt, **({"image_size": sizes[i]} if sizes[i] is not None else {}))
-            out.append(fn(completion_text(completions[i]), prepared[k], **row_params))
+                group_params = {**group_params, "image_size": sizes[i]}
+            if prompt_texts[i] is not None:
+                group_params = {**group_params, "prompt": prompt_texts[i]}
+            texts = [completion_text(c) for c in completions[i:j]]
+            if batch_fn is not None and j - i > 1:
+                results = batch_fn(texts, prepared[gkey], **group_params)
+            else:
+                results = [self._fn(t, prepared[gkey], **group_params) for t in texts]
+            out[i:j] = results
+            i = j
         return out
 
     def log(self, results: list[RewardResult | None], kwargs: Mapping[str, Any], completions: Any, *, components: bool) -> None:
@@ -262,11 +279,16 @@ class TRLRewardFunction:
             if r is None or r.score is None:
                 out.append(None)
             else:
-                out.append(float(r.components.get(comp, 0.0)))
+                weights = r.details.get("weights") if isinstance(r.details, Mapping) else None
+                w = float(weights.get(comp, 1.0)) if isinstance(weights, Mapping) else 1.0
+                out.append(w * float(r.components.get(comp, 0.0)))
         if not self.scorer._warned_sum and comp == self.scorer._spec.components[-1]:
             for r in results:
                 if r is not None and r.score is not None and r.components:
-                    if abs(sum(r.components.values()) - r.score) > 1e-6:
+                    weights = r.details.get("weights") if isinstance(r.details, Mapping) else None
+                    weights = weights if isinstance(weights, Mapping) else {}
+                    total = sum(float(weights.get(k, 1.0)) * v for k, v in r.components.items())
+                    if abs(total - r.score) > 1e-6:
                         self.scorer._warned_sum = True
                         warnings.warn(
                             f"Reward {self.scorer._spec.name!r}: its score is not the sum of its components, so the "

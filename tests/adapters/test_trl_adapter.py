@@ -79,6 +79,7 @@ def test_the_reward_is_computed_once_per_batch_not_once_per_component():
         return prepare(*a, **k)
 
     scorer._fn = counting_fn
+    scorer._batch_fn = None
     scorer.reward.prepare = counting_prepare
     # two prompt groups of G=4 generations
     batch = _batch([GOOD, HALF, NOFMT, "x"] * 2, [GT] * 4 + [[[0, 0, 100, 100]]] * 4)
@@ -144,7 +145,7 @@ def test_scheduled_rewards_get_the_trainer_step():
         seen.append((kw.get("step"), kw.get("max_steps")))
         return Reward("visual_rft.detection")(completion, gt)
 
-    scorer._fn, scorer._scheduled = spy, True
+    scorer._fn, scorer._batch_fn, scorer._scheduled = spy, None, True
     state = SimpleNamespace(global_step=7, max_steps=20)
     funcs[0](**_batch([GOOD], [GT], trainer_state=state))
     funcs[0](**_batch([GOOD], [GT]))
@@ -192,7 +193,7 @@ def test_async_variant_scores_once_and_matches_sync():
         count["n"] += 1
         return fn(*a, **k)
 
-    scorer._fn = counting
+    scorer._fn, scorer._batch_fn = counting, None
     batch = _batch([GOOD, HALF, NOFMT, "x"], [GT] * 4)
 
     async def run():
@@ -202,3 +203,19 @@ def test_async_variant_scores_once_and_matches_sync():
     sync = [f(**batch) for f in trl_rewards("visual_rft.detection")]
     assert out == sync
     assert count["n"] == 4
+
+
+def test_groups_use_the_reward_group_entry_point_when_there_is_one():
+    funcs = trl_rewards("visual_rft.detection", split_components=False)
+    scorer = funcs[0].scorer
+    groups = []
+
+    def batch_fn(texts, prepared, **kw):
+        groups.append(len(texts))
+        return [scorer._fn(t, prepared, **kw) for t in texts]
+
+    scorer._batch_fn = batch_fn
+    comps = [GOOD, HALF, NOFMT] * 2
+    out = funcs[0](**_batch(comps, [GT] * 3 + [[[0, 0, 100, 100]]] * 3))
+    assert groups == [3, 3]
+    assert out[:3] == pytest.approx([get_reward("visual_rft.detection")(c, GT).score for c in comps[:3]])

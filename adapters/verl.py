@@ -1,0 +1,400 @@
+"""veRL custom reward function (and data preparation) for registered rewardkit rewards.
+
+veRL (0.9.1) loads a custom reward function from configuration::
+
+    reward.custom_reward_function.path=pkg://rewardkit.adapters.verl
+    reward.custom_reward_function.name=compute_score          # the default
+    +reward.custom_reward_function.reward_kwargs.reward=visual_rft.detection
+
+and calls it once per sample as ``compute_score(data_source=..., solution_str=...,
+ground_truth=..., extra_info=..., **reward_kwargs)``. It returns a dict whose ``score``
+is the reward and whose other keys (the reward's components) veRL logs per sample; the
+keys are the same for every sample (veRL stacks them into arrays).
+
+Which reward scores a sample, first match wins:
+
+1. ``extra_info["reward"]`` (written by :func:`make_row`),
+2. ``reward_kwargs.rewards[data_source]`` (a table from data source to reward name),
+3. ``data_source`` itself when it is a registered reward name,
+4. ``reward_kwargs.reward`` (the default reward of the run).
+
+Parameters: ``reward_kwargs.params`` (``{param: value}`` for every reward that accepts
+it, or ``{reward_name: {param: value}}``), then ``extra_info["reward_params"]`` (a dict
+or a JSON string), then ``extra_info["image_size"]`` (``[width, height]`` of the
+original image, written at data preparation: images never reach the reward) and
+``extra_info["min_pixels"]`` / ``["max_pixels"]`` for the Qwen2.5-VL frame.
+
+Ground truth arrives from the parquet row's ``reward_model.ground_truth`` as a JSON
+string, a dict, a list or a numpy array (parquet lists); all are read.
+
+A run that mixes rewards (detection, grounding, classification rows) must name them
+all (``rewards`` table or ``reward_kwargs.mix``): every sample then carries the union of
+their components (0 where a component is not its reward's), since veRL stacks the keys
+of all samples.
+
+``None`` ("the reward does not apply": unreadable ground truth) cannot be skipped in
+veRL: such a sample scores ``none_score`` (default 0.0) with every component 0 and
+``applicable`` 0 (``applicable`` is 1 for the others).
+
+Schedules (Vision-R1's progressive thresholds) need the training step. ``step`` /
+``max_steps`` are read from ``reward_kwargs`` or ``extra_info`` (``step``,
+``global_step``, ``global_steps``: veRL's agent loop merges the rollout server's
+``global_steps`` into ``extra_info``; ``max_steps`` or ``total_training_steps``). The
+reward manager :class:`rewardkit.adapters.verl_manager.RewardkitRewardManager` (loaded
+with ``reward.reward_manager.source=importlib``) fills both from the batch and the
+trainer configuration; see ``docs/adapters-verl.md``.
+
+This module imports neither torch nor veRL (``import rewardkit.adapters.verl`` stays
+cheap in Ray actors); pandas/pyarrow are imported inside :func:`write_parquet`.
+
+    >>> r = compute_score("coco", "<think>x</think><answer>[[10, 10, 500, 500]]</answer>",
+    ...                   "[[10, 10, 500, 500]]", {"reward": "visual_rft.detection"})
+    >>> r["score"], r["iou"], r["confidence"], r["format"]
+    (3.0, 1.0, 1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from rewardkit.adapters._common import gt_key, normalize_ground_truth
+
+from rewardkit.registry import Reward, get_spec
+from rewardkit.types import RewardResult
+
+__all__ = ["compute_score", "RewardkitScorer", "make_row", "write_parquet", "result_to_dict", "DEFAULT_SCORER"]
+
+_STEP_KEYS = ("step", "global_step", "global_steps")
+_MAX_STEP_KEYS = ("max_steps", "total_training_steps")
+_IGNORED_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return tuple(sorted((str(k), _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list | tuple):
+        return tuple(_freeze(v) for v in value)
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+def _as_int(value: Any) -> int | None:
+    if value is None:
+        return None
+    try:
+        if hasattr(value, "item"):
+            value = value.item()
+        v = int(value)
+    except (TypeError, ValueError):
+        return None
+    return v
+
+
+def result_to_dict(result: RewardResult, components: Sequence[str], none_score: float = 0.0) -> dict[str, float]:
+    """veRL's per-sample dict: ``score``, every component (0 when absent), ``applicable``."""
+    if result.score is None:
+        out = {"score": float(none_score)}
+        out.update({c: 0.0 for c in components})
+        out["applicable"] = 0.0
+        return out
+    out = {"score": float(result.score)}
+    comps = result.components
+    out.update({c: float(comps.get(c, 0.0)) for c in components})
+    out["applicable"] = 1.0
+    return out
+
+
+class RewardkitScorer:
+    """The state behind :func:`compute_score`: bound rewards and prepared ground truth.
+
+    Rewards are built once per (name, parameters); ground truth is prepared once per
+    (reward, parameters, ground truth, image size) and kept in a small LRU cache, so the
+    G samples of one prompt (scored one by one by veRL) parse it once.
+    """
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        self.cache_size = int(cache_size)
+        self._rewards: dict[Any, Reward] = {}
+        self._prepared: OrderedDict[Any, Any] = OrderedDict()
+        self._keys: dict[Any, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"cache_size": self.cache_size}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["cache_size"])  # type: ignore[misc]
+
+    def reward(self, name: str, params: Mapping[str, Any]) -> Reward:
+        key = (name, _freeze(params))
+        reward = self._rewards.get(key)
+        if reward is None:
+            reward = Reward(name, **dict(params))
+            self._rewards[key] = reward
+        return reward
+
+    def prepared(self, reward: Reward, ground_truth: Any, image_size: Any) -> Any:
+        key = (reward.name, _freeze(reward.params), gt_key(ground_truth), image_size)
+        with self._lock:
+            if key in self._prepared:
+                self._prepared.move_to_end(key)
+                return self._prepared[key]
+        value = reward.prepare(ground_truth, **({"image_size": image_size} if image_size is not None else {}))
+        with self._lock:
+            self._prepared[key] = value
+            while len(self._prepared) > self.cache_size:
+                self._prepared.popitem(last=False)
+        return value
+
+    # -- selection -------------------------------------------------------------------
+    @staticmethod
+    def select(data_source: Any, extra_info: Mapping[str, Any], reward: str | None, rewards: Mapping[str, str] | None) -> str:
+        name = extra_info.get("reward")
+        if name:
+            return str(name)
+        if rewards and data_source in rewards:
+            return str(rewards[data_source])
+        if isinstance(data_source, str):
+            try:
+                get_spec(data_source)
+                return data_source
+            except KeyError:
+                pass
+        if reward:
+            return str(reward)
+        raise KeyError(
+            f"No reward for data_source {data_source!r}: put the reward name in extra_info['reward'] "
+            "(rewardkit.adapters.verl.make_row does), or pass reward_kwargs.reward=<name> or "
+            "reward_kwargs.rewards={data_source: name}"
+        )
+
+    @staticmethod
+    def params_for(name: str, params: Mapping[str, Any] | None, extra_info: Mapping[str, Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        spec = get_spec(name)
+        allowed = set(spec.params) | {"strict"}
+        out: dict[str, Any] = {}
+        if params:
+            nested = params.get(name)
+            if isinstance(nested, Mapping):
+                out.update(nested)
+            out.update({k: v for k, v in params.items() if k in allowed and not isinstance(v, Mapping)})
+        out.update({k: v for k, v in kwargs.items() if k in allowed})
+        row = extra_info.get("reward_params")
+        if isinstance(row, str) and row:
+            row = json.loads(row)
+        if isinstance(row, Mapping):
+            out.update({k: v for k, v in row.items() if v is not None})
+        for k in ("min_pixels", "max_pixels"):
+            if k in allowed and extra_info.get(k) is not None and k not in out:
+                out[k] = int(extra_info[k])
+        unknown = sorted(set(out) - allowed)
+        if unknown:
+            raise ValueError(f"Reward {name!r} got unknown parameter(s) {unknown}; expected some of {sorted(allowed)}")
+        return out
+
+    @staticmethod
+    def step_of(extra_info: Mapping[str, Any], kwargs: Mapping[str, Any]) -> tuple[int | None, int | None]:
+        step = max_steps = None
+        for src in (kwargs, extra_info):
+            for k in _STEP_KEYS:
+                if step is None and src.get(k) is not None:
+                    step = _as_int(src[k])
+            for k in _MAX_STEP_KEYS:
+                if max_steps is None and src.get(k) is not None:
+                    max_steps = _as_int(src[k])
+        if max_steps is not None and max_steps <= 0:
+            max_steps = None
+        return step, max_steps
+
+    # -- scoring ---------------------------------------------------------------------
+    def __call__(
+        self,
+        data_source: Any,
+        solution_str: str,
+        ground_truth: Any,
+        extra_info: Mapping[str, Any] | None = None,
+        *,
+        reward: str | None = None,
+        rewards: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        mix: Sequence[str] | None = None,
+        none_score: float = 0.0,
+        **kwargs: Any,
+    ) -> dict[str, float]:
+        info: Mapping[str, Any] = extra_info if isinstance(extra_info, Mapping) else {}
+        kw = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+        name = self.select(data_source, info, reward, rewards)
+        spec = get_spec(name)
+        bound = self.params_for(name, params, info, {k: v for k, v in kw.items() if k not in _STEP_KEYS + _MAX_STEP_KEYS})
+        image_size = bound.pop("image_size", None)
+        if image_size is None and "image_size" in spec.params and info.get("image_size") is not None:
+            image_size = info["image_size"]
+        if image_size is not None:
+            image_size = tuple(int(v) for v in (image_size.tolist() if hasattr(image_size, "tolist") else image_size))
+        call: dict[str, Any] = {}
+        if spec.scheduled:
+            step, max_steps = self.step_of(info, kw)
+            if step is not None and max_steps is None:
+                raise ValueError(
+                    f"Reward {name!r} follows a schedule over training and got step={step} but no max_steps: load "
+                    "the reward manager rewardkit.adapters.verl_manager.RewardkitRewardManager (it reads the "
+                    "total training steps), or pass +reward.custom_reward_function.reward_kwargs.max_steps=N"
+                )
+            call = {"step": step, "max_steps": max_steps}
+        if image_size is not None:
+            call["image_size"] = image_size
+        r = self.reward(name, bound)
+        gt = normalize_ground_truth(ground_truth)
+        prepared = self.prepared(r, gt, image_size)
+        text = solution_str if isinstance(solution_str, str) else str(solution_str)
+        result = spec.fn(text, prepared, **{**r.params, **call})
+        return result_to_dict(result, self.keys(name, reward, rewards, mix), none_score)
+
+    def keys(self, name: str, reward: str | None, rewards: Mapping[str, str] | None, mix: Sequence[str] | None) -> tuple[str, ...]:
+        """Component keys of a sample: the union over every reward the run names (the
+        selected one, ``mix``, the ``rewards`` table, the default ``reward``), so that a
+        batch mixing rewards gives every sample the same keys, as veRL requires."""
+        key = (name, reward, _freeze(rewards), _freeze(mix))
+        cached = self._keys.get(key)
+        if cached is None:
+            # the run's rewards first (same order for every sample), the selected one last
+            names = [*(mix or ()), *((rewards or {}).values()), *([reward] if reward else []), name]
+            seen: dict[str, None] = {}
+            for n in names:
+                for c in get_spec(str(n)).components:
+                    seen.setdefault(c, None)
+            cached = self._keys[key] = tuple(seen)
+        return cached
+
+
+DEFAULT_SCORER = RewardkitScorer()
+
+
+def compute_score(
+    data_source: Any,
+    solution_str: str,
+    ground_truth: Any,
+    extra_info: Mapping[str, Any] | None = None,
+    **kwargs: Any,
+) -> dict[str, float]:
+    """veRL ``custom_reward_function`` entry point (see the module docstring).
+
+    ``kwargs`` are veRL's ``reward_kwargs``: ``reward`` (default reward name),
+    ``rewards`` (``{data_source: name}``), ``mix`` (every reward name of a run that
+    mixes rewards through ``extra_info``, so all samples get the same keys),
+    ``params``, ``none_score``, ``step`` / ``max_steps``, or any parameter of the
+    selected reward.
+    """
+    return DEFAULT_SCORER(data_source, solution_str, ground_truth, extra_info, **kwargs)
+
+
+# -- data preparation --------------------------------------------------------------
+def _image_entry(image: Any) -> Any:
+    """An image as a parquet cell: path strings stay paths, bytes become ``{"bytes": ...}``,
+    PIL images are PNG-encoded."""
+    if isinstance(image, str):
+        return image
+    if isinstance(image, bytes | bytearray):
+        return {"bytes": bytes(image)}
+    if isinstance(image, Mapping):
+        return dict(image)
+    save = getattr(image, "save", None)
+    if callable(save):
+        import io
+
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        return {"bytes": buf.getvalue()}
+    raise ValueError(f"Expected an image path, bytes, a dict or a PIL image, but got {type(image).__name__}")
+
+
+def make_row(
+    *,
+    prompt: str,
+    ground_truth: Any,
+    reward: str,
+    images: Sequence[Any] = (),
+    image_size: Sequence[int] | None = None,
+    data_source: str | None = None,
+    ability: str | None = None,
+    split: str = "train",
+    index: int = 0,
+    reward_params: Mapping[str, Any] | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+    system: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One veRL RL-dataset row (the layout of ``verl.utils.dataset.RLHFDataset``).
+
+    ``prompt`` gets one ``<image>`` placeholder per image in front (unless it already has
+    them); ``reward_model.ground_truth`` is stored as a JSON string (one parquet type for
+    boxes, class names and counts alike); ``extra_info`` holds the reward name, the
+    original ``image_size`` ``[width, height]``, the Qwen2.5-VL ``resized_size`` and
+    ``resize_scale`` ``[sx, sy]`` (processed / original, when ``min_pixels`` or
+    ``max_pixels`` is given), ``min_pixels`` / ``max_pixels``, and ``reward_params`` (JSON).
+    """
+    spec = get_spec(reward)
+    images = list(images)
+    content = prompt
+    n_placeholders = prompt.count("<image>")
+    if images and n_placeholders == 0:
+        content = "<image>" * len(images) + prompt
+    elif n_placeholders not in (0, len(images)):
+        raise ValueError(f"Expected {len(images)} <image> placeholders in the prompt, but got {n_placeholders}")
+    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": content}]
+    gt = normalize_ground_truth(ground_truth)
+    info: dict[str, Any] = {"split": split, "index": int(index), "reward": reward}
+    if image_size is not None:
+        w, h = (int(v) for v in image_size)
+        info["image_size"] = [w, h]
+        if min_pixels is not None or max_pixels is not None:
+            from rewardkit.parsing.frames import (
+                QWEN25VL_MAX_PIXELS,
+                QWEN25VL_MIN_PIXELS,
+                qwen25vl_resize,
+            )
+
+            lo = QWEN25VL_MIN_PIXELS if min_pixels is None else int(min_pixels)
+            hi = QWEN25VL_MAX_PIXELS if max_pixels is None else int(max_pixels)
+            rw, rh = qwen25vl_resize(w, h, min_pixels=lo, max_pixels=hi)
+            info["resized_size"] = [rw, rh]
+            info["resize_scale"] = [rw / w, rh / h]
+    if min_pixels is not None:
+        info["min_pixels"] = int(min_pixels)
+    if max_pixels is not None:
+        info["max_pixels"] = int(max_pixels)
+    info["reward_params"] = json.dumps(dict(reward_params or {}), sort_keys=True)
+    if extra:
+        info.update(extra)
+    return {
+        "data_source": data_source or reward,
+        "prompt": messages,
+        "images": [_image_entry(im) for im in images],
+        "ability": ability or spec.task,
+        "reward_model": {"style": "rule", "ground_truth": json.dumps(gt) if not isinstance(gt, str) else gt},
+        "extra_info": info,
+    }
+
+
+def write_parquet(rows: Iterable[Mapping[str, Any]], path: str) -> str:
+    """Write rows from :func:`make_row` to a parquet file veRL reads (pandas + pyarrow)."""
+    import pandas as pd  # lazy: optional dependency
+
+    rows = list(rows)
+    kinds = {type(im).__name__ for row in rows for im in row.get("images", ())}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"Expected one image form per file (all paths or all encoded images), but got {sorted(kinds)}: "
+            "parquet cannot mix strings and structs in the `images` column"
+        )
+    frame = pd.DataFrame(rows)
+    frame.to_parquet(path, index=False)
+    return str(path)
