@@ -80,8 +80,16 @@ class Reward:
             return ground_truth  # the reward itself reports bad ground truth per completion
 
     def score_batch(self, completions: Sequence[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
+        """Score the G completions of one prompt; the ground truth is parsed once and,
+        where the family has a group entry point, work is shared across the group."""
+        if params:
+            _check_params(self.spec, params)
+        merged = {**self.params, **params}
         prepared = self.prepare(ground_truth, **params)
-        return [self(c, prepared, **params) for c in completions]
+        spec = self.spec
+        if spec.batch is not None:
+            return spec.batch(completions, prepared, **merged)
+        return [spec.fn(c, prepared, **merged) for c in completions]
 
     def __getstate__(self) -> dict[str, Any]:
         return {"name": self.name, "params": self.params}

@@ -88,6 +88,19 @@ class Boxes:
         return cls(np.zeros((0, 4), dtype=np.float64))
 
     @classmethod
+    def _trusted(cls, xyxy: np.ndarray, scores: np.ndarray | None, labels: tuple[str | None, ...] | None) -> Boxes:
+        """Build without validation from arrays a parser has already checked
+        (float64 ``N x 4`` finite, float64 ``N``, ``N`` labels). Internal fast path."""
+        obj = object.__new__(cls)
+        xyxy.setflags(write=False)
+        object.__setattr__(obj, "xyxy", xyxy)
+        if scores is not None:
+            scores.setflags(write=False)
+        object.__setattr__(obj, "scores", scores)
+        object.__setattr__(obj, "labels", labels)
+        return obj
+
+    @classmethod
     def from_xywh(cls, xywh: Any, scores: Any = None, labels: Any = None) -> Boxes:
         arr = np.asarray(xywh, dtype=np.float64).reshape(-1, 4)
         xyxy = np.concatenate([arr[:, :2], arr[:, :2] + arr[:, 2:]], axis=1)

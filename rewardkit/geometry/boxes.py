@@ -53,21 +53,29 @@ def box_iou_xywh(dt: Any, gt: Any, iscrowd: Any = None) -> np.ndarray:
     g = _as_boxes(gt, "gt")
     if d.shape[0] == 0 or g.shape[0] == 0:
         return np.zeros((d.shape[0], g.shape[0]), dtype=np.float64)
-    dx, dy, dw, dh = (d[:, i : i + 1] for i in range(4))
-    gx, gy, gw, gh = (g[None, :, i] for i in range(4))
-    da = dw * dh
-    ga = gw * gh
-    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
-    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
+    return _iou_xywh(d, g, iscrowd)
+
+
+def _iou_xywh(d: np.ndarray, g: np.ndarray, iscrowd: Any = None) -> np.ndarray:
+    # same operations, same order as pycocotools' bbIou: right edge = w + x, etc.
+    dT = d.T
+    dx, dy, dw, dh = dT[0][:, None], dT[1][:, None], dT[2][:, None], dT[3][:, None]
+    gx, gy, gw, gh = g.T
+    w = np.minimum(dw + dx, gw + gx)
+    w -= np.maximum(dx, gx)
+    h = np.minimum(dh + dy, gh + gy)
+    h -= np.maximum(dy, gy)
     inter = w * h
-    union = da + ga - inter
+    da = dw * dh
+    union = da + gw * gh
+    union -= inter
     if iscrowd is not None:
-        crowd = np.asarray(iscrowd, dtype=bool).reshape(1, -1)
+        crowd = np.asarray(iscrowd, dtype=bool)
         if crowd.any():
-            union = np.where(crowd, np.broadcast_to(da, union.shape), union)
+            union = np.where(crowd[None, :], da, union)
     valid = (w > 0) & (h > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(valid, inter / np.where(valid, union, 1.0), 0.0)
+    out = np.zeros(inter.shape, dtype=np.float64)
+    np.divide(inter, union, out=out, where=valid)
     return out
 
 
@@ -101,7 +109,15 @@ def box_iou_xywh_paired(dt: Any, gt: Any, iscrowd: Any = None) -> np.ndarray:
 
 def box_iou(a: Any, b: Any) -> np.ndarray:
     """IoU matrix ``(N, M)`` of ``xyxy`` boxes (pycocotools' arithmetic)."""
-    return box_iou_xywh(xyxy_to_xywh(a), xyxy_to_xywh(b))
+    x = _as_boxes(a, "a")
+    y = _as_boxes(b, "b")
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        return np.zeros((x.shape[0], y.shape[0]), dtype=np.float64)
+    xw = x.copy()
+    xw[:, 2:] -= x[:, :2]
+    yw = y.copy()
+    yw[:, 2:] -= y[:, :2]
+    return _iou_xywh(xw, yw)
 
 
 def box_giou(a: Any, b: Any) -> np.ndarray:

@@ -49,6 +49,8 @@ def match_greedy_confidence(
         s = np.asarray(scores, dtype=np.float64)
         s = np.where(np.isnan(s), -np.inf, s)
         order = np.argsort(-s, kind="stable")
+    if n_pred * n_gt <= 4096:
+        return _greedy_small(m.tolist(), order.tolist(), threshold, inclusive)
     free = np.ones(n_gt, dtype=bool)
     pi: list[int] = []
     gi: list[int] = []
@@ -61,6 +63,31 @@ def match_greedy_confidence(
             pi.append(int(p))
             gi.append(j)
             if not free.any():
+                break
+    return np.asarray(pi, dtype=np.int64), np.asarray(gi, dtype=np.int64)
+
+
+def _greedy_small(rows: list[list[float]], order: list[int], threshold: float, inclusive: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The same greedy matching in plain Python (faster than numpy for small matrices)."""
+    n_gt = len(rows[0])
+    free = [True] * n_gt
+    left = n_gt
+    pi: list[int] = []
+    gi: list[int] = []
+    for p in order:
+        row = rows[p]
+        best = -1.0
+        j = -1
+        for g in range(n_gt):
+            if free[g] and row[g] > best:
+                best = row[g]
+                j = g
+        if j >= 0 and ((best >= threshold) if inclusive else (best > threshold)):
+            free[j] = False
+            pi.append(p)
+            gi.append(j)
+            left -= 1
+            if not left:
                 break
     return np.asarray(pi, dtype=np.int64), np.asarray(gi, dtype=np.int64)
 

@@ -67,11 +67,13 @@ def _py_words_to_json(text: str) -> str:
 
 
 def _try_load(text: str) -> tuple[bool, Any]:
-    try:
-        return True, json.loads(text)
-    except (ValueError, RecursionError, TypeError):
-        pass
-    if '"' not in text and "\\" not in text and "'" in text:
+    swap = '"' not in text and "\\" not in text and "'" in text
+    if not swap:
+        try:
+            return True, json.loads(text)
+        except (ValueError, RecursionError, TypeError):
+            pass
+    else:
         # python literal with single-quoted strings and no escapes: same value as JSON
         try:
             return True, json.loads(text.replace("'", '"'))

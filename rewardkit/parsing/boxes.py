@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,8 @@ _NEG_CLEAN = re.compile(r"[\s.!]+$")
 
 def is_negative_answer(text: str) -> bool:
     """True for answers meaning "no object" (``No Objects``, ``none``, ``[]``, ...)."""
+    if len(text) > 64:
+        return False
     t = _NEG_CLEAN.sub("", text.strip().lower())
     t = " ".join(t.split())
     return t in _NEGATIVES
@@ -87,8 +90,18 @@ def _number(v: Any) -> float | None:
     return None
 
 
+_PLAIN = (int, float)
+
+
 def _coords(v: Any) -> list[float] | None:
     """4 numbers from ``[x1, y1, x2, y2]`` or ``[[x1, y1], [x2, y2]]``; None otherwise."""
+    if type(v) is list and len(v) == 4:
+        a, b, c, d = v
+        if type(a) in _PLAIN and type(b) in _PLAIN and type(c) in _PLAIN and type(d) in _PLAIN:
+            try:
+                return [float(a), float(b), float(c), float(d)]
+            except OverflowError:
+                pass
     if isinstance(v, Sequence) and not isinstance(v, str):
         if len(v) == 4:
             nums = [_number(x) for x in v]
@@ -101,12 +114,24 @@ def _coords(v: Any) -> list[float] | None:
     return None
 
 
-def _get(d: Mapping[Any, Any], keys: Sequence[str]) -> Any:
-    lowered = {str(k).strip().lower(): val for k, val in d.items()}
+_NO_KEY = object()
+
+
+@lru_cache(maxsize=4096)
+def _key_for(keys: tuple[Any, ...], wanted: tuple[str, ...]) -> Any:
+    lowered: dict[str, Any] = {}
     for k in keys:
-        if k in lowered:
-            return lowered[k]
-    return None
+        lowered.setdefault(str(k).strip().lower(), k)
+    for w in wanted:
+        if w in lowered:
+            return lowered[w]
+    return _NO_KEY
+
+
+def _get(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
+    """``d[k]`` for the first of ``keys`` present (case-insensitive); key sets cached."""
+    k = _key_for(tuple(d), keys)
+    return None if k is _NO_KEY else d[k]
 
 
 def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[str | None], int]:
@@ -115,7 +140,9 @@ def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[s
     scores: list[float] = []
     labels: list[str | None] = []
     invalid = 0
-    if isinstance(items, Mapping):
+    if type(items) is list and items and type(items[0]) is dict:
+        pass  # the usual list of box dicts
+    elif isinstance(items, Mapping):
         nested = _get(items, ("boxes", "objects", "detections", "bboxes", "results"))
         items = nested if isinstance(nested, list) else [items]
     elif isinstance(items, Sequence) and not isinstance(items, str):
@@ -123,14 +150,22 @@ def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[s
             items = [items]
     else:
         return coords, scores, labels, 1
+    last_keys: tuple[Any, ...] | None = None
+    bk = sk = lk = _NO_KEY
     for item in items:
-        if isinstance(item, Mapping):
-            box = _coords(_get(item, BOX_KEYS))
+        if type(item) is dict or isinstance(item, Mapping):
+            keys = tuple(item)
+            if keys != last_keys:  # one key lookup per distinct key set, not per item
+                last_keys = keys
+                bk, sk, lk = _key_for(keys, BOX_KEYS), _key_for(keys, SCORE_KEYS), _key_for(keys, LABEL_KEYS)
+            box = None if bk is _NO_KEY else _coords(item[bk])
             if box is None:
                 invalid += 1
                 continue
-            s = _number(_get(item, SCORE_KEYS))
-            lab = _get(item, LABEL_KEYS)
+            s = None if sk is _NO_KEY else item[sk]
+            if type(s) is not float:
+                s = _number(s)
+            lab = None if lk is _NO_KEY else item[lk]
             coords.append(box)
             scores.append(math.nan if s is None else s)
             labels.append(None if lab is None or isinstance(lab, Mapping | list) else str(lab))
@@ -152,26 +187,25 @@ def _finish(coords: list[list[float]], scores: list[float], labels: list[str | N
         return ParseResult(Boxes.empty(), False, "too_many_boxes", {**details, "n_boxes": len(coords)})
     if not coords:
         return ParseResult(Boxes.empty(), False, "no_boxes", details)
-    arr = np.asarray(coords, dtype=np.float64).reshape(-1, 4)
-    sc = np.asarray(scores, dtype=np.float64)
-    keep = np.all(np.isfinite(arr), axis=1) & np.all(np.abs(arr) <= MAX_ABS_COORD, axis=1)
-    dropped = int((~keep).sum())
-    if dropped:
-        details = {**details, "dropped": dropped}
-        arr, sc = arr[keep], sc[keep]
-        labels = [lab for lab, k in zip(labels, keep) if k]
-        if arr.shape[0] == 0:
+    lim = MAX_ABS_COORD
+    # validate in plain Python (cheaper than numpy for the usual handful of boxes)
+    good = [-lim <= c[0] <= lim and -lim <= c[1] <= lim and -lim <= c[2] <= lim and -lim <= c[3] <= lim for c in coords]
+    if not all(good):  # NaN fails the comparisons too
+        details = {**details, "dropped": good.count(False)}
+        coords = [c for c, k in zip(coords, good) if k]
+        scores = [v for v, k in zip(scores, good) if k]
+        labels = [lab for lab, k in zip(labels, good) if k]
+        if not coords:
             return ParseResult(Boxes.empty(), False, "bad_coordinates", details)
-    x1 = np.minimum(arr[:, 0], arr[:, 2])
-    x2 = np.maximum(arr[:, 0], arr[:, 2])
-    y1 = np.minimum(arr[:, 1], arr[:, 3])
-    y2 = np.maximum(arr[:, 1], arr[:, 3])
-    if np.any(x1 != arr[:, 0]) or np.any(y1 != arr[:, 1]):
+    if any(c[2] < c[0] or c[3] < c[1] for c in coords):
         details = {**details, "reordered": True}
-    xyxy = np.stack([x1, y1, x2, y2], axis=1)
-    sc = np.where(np.isfinite(sc), sc, np.nan)
-    has_labels = any(lab is not None for lab in labels)
-    return ParseResult(Boxes(xyxy, sc, tuple(labels) if has_labels else None), True, None, details)
+        coords = [[min(c[0], c[2]), min(c[1], c[3]), max(c[0], c[2]), max(c[1], c[3])] for c in coords]
+    arr = np.array(coords, dtype=np.float64)
+    sc = np.array(scores, dtype=np.float64)
+    if not np.isfinite(sc).all():
+        sc[~np.isfinite(sc)] = np.nan
+    has_labels = labels.count(None) != len(labels)
+    return ParseResult(Boxes._trusted(arr, sc, tuple(labels) if has_labels else None), True, None, details)
 
 
 def parse_boxes(payload: Any) -> ParseResult[Boxes]:

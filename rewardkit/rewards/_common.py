@@ -17,7 +17,7 @@ from rewardkit.parsing.frames import (
 from rewardkit.parsing.ground_truth import BoxTarget
 from rewardkit.types import RewardResult
 
-__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "FRAME_DEFAULTS"]
+__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "FRAME_DEFAULTS"]
 
 FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
 
@@ -83,8 +83,40 @@ def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **det
     return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
+def frame_flags(
+    xyxy: np.ndarray,
+    pred_frame: str,
+    target: BoxTarget,
+    *,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> tuple[list[bool], list[bool], list[bool]] | None:
+    """Per-box flags for :func:`frame_warning`: (outside the frame by > 2%, every
+    coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown."""
+    if xyxy.size == 0:
+        return None
+    try:
+        ew, eh = frame_extent(pred_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+    except ValueError:
+        return None
+    x = xyxy[:, 0::2]
+    y = xyxy[:, 1::2]
+    out = ((x < -0.02 * ew) | (x > 1.02 * ew)).any(axis=1) | ((y < -0.02 * eh) | (y > 1.02 * eh)).any(axis=1)
+    mx = xyxy.max(axis=1)
+    small = mx <= 1.0 if min(ew, eh) >= 100 else np.zeros(len(mx), dtype=bool)
+    return out.tolist(), small.tolist(), (mx > 0).tolist()
+
+
+def reduce_frame_flags(out: list[bool], small: list[bool], positive: list[bool]) -> str | None:
+    if any(out):
+        return "out_of_frame"
+    if all(small) and any(positive):
+        return "suspect_frame_norm1"
+    return None
+
+
 def frame_warning(
-    coords: np.ndarray,
+    xyxy: np.ndarray,
     pred_frame: str,
     target: BoxTarget,
     *,
@@ -98,16 +130,5 @@ def frame_warning(
     extent is >= 100 (predictions normalized to 0..1 declared as norm1000 or pixels).
     The score is computed as declared; the reason makes the mismatch visible in reports.
     """
-    if coords.size == 0:
-        return None
-    try:
-        ew, eh = frame_extent(pred_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
-    except ValueError:
-        return None
-    flat = coords.reshape(-1, 2)
-    if (flat[:, 0].min() < -0.02 * ew or flat[:, 0].max() > 1.02 * ew
-            or flat[:, 1].min() < -0.02 * eh or flat[:, 1].max() > 1.02 * eh):
-        return "out_of_frame"
-    if min(ew, eh) >= 100 and flat.max() <= 1.0 and flat.max() > 0:
-        return "suspect_frame_norm1"
-    return None
+    flags = frame_flags(xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    return None if flags is None else reduce_frame_flags(*flags)

@@ -18,6 +18,7 @@ Two error channels (see DESIGN.md):
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
@@ -27,7 +28,7 @@ from typing import Any
 from rewardkit.errors import BadGroundTruth
 from rewardkit.types import RewardResult
 
-__all__ = ["RewardSpec", "register_reward", "REWARD_SPECS", "BadGroundTruth", "minimum_result", "not_applicable"]
+__all__ = ["RewardSpec", "register_reward", "register_batch", "REWARD_SPECS", "BadGroundTruth", "minimum_result", "not_applicable"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class RewardSpec:
     scheduled: bool = False
     prepare: Callable[..., Any] | None = None
     doc: str = ""
+    batch: Callable[..., list[RewardResult]] | None = None
 
     @property
     def summary(self) -> str:
@@ -119,6 +121,38 @@ def register_reward(
         )
         REWARD_SPECS[name] = spec
         wrapper.reward_spec = spec  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], Callable[..., list[RewardResult]]]:
+    """Attach a group entry point to the registered reward ``name``.
+
+    ``fn(completions, ground_truth, **params) -> list[RewardResult]`` scores the G
+    completions of one prompt at once (sharing work such as one IoU matrix for the whole
+    group) and must return exactly what the per-completion reward returns for each.
+    The same safety net applies: bad ground truth gives ``None`` scores; an internal
+    error falls back to the per-completion path.
+    """
+
+    def decorate(fn: Callable[..., list[RewardResult]]) -> Callable[..., list[RewardResult]]:
+        spec = REWARD_SPECS[name]
+
+        @functools.wraps(fn)
+        def wrapper(completions: Any, ground_truth: Any = None, *, strict: bool = False, **kwargs: Any) -> list[RewardResult]:
+            try:
+                return fn(list(completions), ground_truth, **kwargs)
+            except BadGroundTruth as exc:
+                if strict:
+                    raise
+                return [RewardResult(None, {}, "bad_ground_truth", {"error": str(exc)[:200]}) for _ in completions]
+            except (RecursionError, MemoryError, OverflowError):
+                if strict:
+                    raise
+                return [spec.fn(c, ground_truth, **kwargs) for c in completions]
+
+        REWARD_SPECS[name] = dataclasses.replace(spec, batch=wrapper)
         return wrapper
 
     return decorate

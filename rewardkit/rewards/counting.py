@@ -21,6 +21,8 @@ __all__ = ["counting_reward"]
 
 def _gt_count(ground_truth: Any) -> int:
     if isinstance(ground_truth, int) and not isinstance(ground_truth, bool):
+        if ground_truth < 0:
+            raise BadGroundTruth(f"Expected a non-negative count as ground truth, but got {ground_truth}")
         return ground_truth
     parsed = parse_count(read_text_target(ground_truth))
     if not parsed.ok:

@@ -22,24 +22,27 @@ crashing, so the negative answer is learnable. An unreadable payload scores the 
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
 
 from rewardkit.geometry.boxes import box_iou
-from rewardkit.geometry.matching import match_greedy_confidence, match_hungarian
+from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
-from rewardkit.parsing.tags import parse_completion
+from rewardkit.parsing.tags import TagParse, parse_completion
 from rewardkit.rewards._common import (
     boxes_to_gt_frame,
     check_choice,
     check_unit,
+    frame_flags,
     frame_warning,
+    reduce_frame_flags,
     zero,
 )
-from rewardkit.rewards.base import register_reward
-from rewardkit.types import RewardResult
+from rewardkit.rewards.base import register_batch, register_reward
+from rewardkit.types import Boxes, RewardResult
 
 __all__ = ["detection_reward", "detection_f1_reward", "prepare_box_target"]
 
@@ -49,6 +52,80 @@ _COMPONENTS = ("iou", "confidence", "format")
 def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
     """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
     return read_box_target(ground_truth, image_size=image_size)
+
+
+def _read_prediction(completion: Any, prompt: str | None) -> tuple[TagParse, Boxes | None, str | None]:
+    """Tags and boxes of one completion: (tags, boxes or None, failure reason)."""
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return tp, None, tp.reason
+    parsed = parse_boxes(tp.answer)
+    if not parsed.ok:
+        return tp, None, parsed.reason
+    return tp, parsed.value, None
+
+
+def _visual_rft_result(
+    tp: TagParse,
+    pred: Boxes,
+    n_gt: int,
+    cands: list[list[tuple[int, float]]],
+    warn: str | None,
+    *,
+    normalize: str,
+    default_confidence: float,
+    empty_score: float,
+) -> RewardResult:
+    """R_IoU + R_conf + R_format of one completion (plain Python: for the usual handful of
+    boxes this beats numpy's per-call overhead).
+
+    ``cands[p]`` lists the ground truths ``(g, IoU)`` whose IoU with prediction ``p`` is
+    above the threshold, in ascending ``g``. Greedy matching only ever accepts one of
+    those: the best still-free ground truth is a match iff its IoU is above tau.
+    """
+    fmt = 1.0 if tp.strict else 0.0
+    n_pred = len(pred)
+    if n_pred == 0:
+        iou_r = conf_r = float(empty_score) if n_gt == 0 else 0.0
+    else:
+        raw = pred.scores.tolist() if pred.scores is not None else [math.nan] * n_pred
+        conf = [default_confidence if c != c else (0.0 if c < 0.0 else 1.0 if c > 1.0 else c) for c in raw]
+        matched = [False] * n_pred
+        ious: list[float] = []
+        if n_gt and cands:
+            taken: set[int] = set()
+            # descending confidence, file order on ties (sorted is stable with reverse=True)
+            for p in sorted(range(n_pred), key=conf.__getitem__, reverse=True):
+                best, j = -1.0, -1
+                for g, v in cands[p]:
+                    if v > best and g not in taken:
+                        best, j = v, g
+                if j >= 0:
+                    taken.add(j)
+                    matched[p] = True
+                    ious.append(best)
+                    if len(taken) == n_gt:
+                        break
+        denom = max(n_gt, n_pred) if normalize == "max" else n_pred
+        iou_r = math.fsum(ious) / denom
+        conf_r = math.fsum(c if m else 1.0 - c for c, m in zip(conf, matched)) / n_pred
+    reason = (tp.reason or "bad_format") if not tp.strict else warn
+    return RewardResult(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
+
+
+def _candidates(iou: np.ndarray, threshold: float) -> list[list[tuple[int, float]]]:
+    """Per row, the ``(column, value)`` pairs with value > threshold, ascending column."""
+    rows, cols = np.nonzero(iou > threshold)
+    out: list[list[tuple[int, float]]] = [[] for _ in range(iou.shape[0])]
+    for r, c, v in zip(rows.tolist(), cols.tolist(), iou[rows, cols].tolist()):
+        out[r].append((c, v))
+    return out
+
+
+def _check_detection_params(iou_threshold: float, normalize: str, default_confidence: float) -> None:
+    check_unit("iou_threshold", iou_threshold)
+    check_choice("normalize", normalize, ("max", "pred"))
+    check_unit("default_confidence", default_confidence)
 
 
 @register_reward(
@@ -82,47 +159,77 @@ def detection_reward(
     ``default_confidence`` for boxes without a confidence; ``empty_score`` for R_IoU and
     R_conf when both the answer and the ground truth have no box.
 
+    Matching order is by confidence; predictions with EQUAL confidence are taken in file
+    order, so reordering tied boxes can change which one matches (as in the paper).
+
     >>> gt = [[10, 10, 500, 500]]
     >>> c = "<think>x</think><answer>[{'Position': [10, 10, 500, 500], 'Confidence': 0.9}]</answer>"
     >>> r = detection_reward(c, gt)
     >>> round(r.score, 3), dict(r.components)
     (2.9, {'iou': 1.0, 'confidence': 0.9, 'format': 1.0})
     """
-    check_unit("iou_threshold", iou_threshold)
-    check_choice("normalize", normalize, ("max", "pred"))
-    check_unit("default_confidence", default_confidence)
+    return _detection_batch_impl(
+        [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize, pred_frame=pred_frame,
+        gt_frame=gt_frame, image_size=image_size, default_confidence=default_confidence, empty_score=empty_score,
+        prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels,
+    )[0]
+
+
+def _detection_batch_impl(
+    completions: list[Any],
+    ground_truth: Any,
+    *,
+    iou_threshold: float = 0.5,
+    normalize: str = "max",
+    pred_frame: str = "norm1000",
+    gt_frame: str = "norm1000",
+    image_size: Any = None,
+    default_confidence: float = 1.0,
+    empty_score: float = 1.0,
+    prompt: str | None = None,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> list[RewardResult]:
+    _check_detection_params(iou_threshold, normalize, default_confidence)
     target = read_box_target(ground_truth, image_size=image_size)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return zero(_COMPONENTS, tp.reason)
-    parsed = parse_boxes(tp.answer)
-    if not parsed.ok:
-        return zero(_COMPONENTS, parsed.reason)
-    fmt = 1.0 if tp.strict else 0.0
-    pred = parsed.value
-    n_pred, n_gt = len(pred), len(target.boxes)
-    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    if n_pred == 0 and n_gt == 0:
-        iou_r = conf_r = float(empty_score)
-    elif n_pred == 0:
-        iou_r = conf_r = 0.0
-    else:
-        xyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-        conf = pred.scores if pred.scores is not None else np.full(n_pred, np.nan)
-        conf = np.clip(np.where(np.isnan(conf), default_confidence, conf), 0.0, 1.0)
-        matched = np.zeros(n_pred, dtype=bool)
-        iou_sum = 0.0
+    n_gt = len(target.boxes)
+    reads = [_read_prediction(c, prompt) for c in completions]
+    filled = [pred for _, pred, _ in reads if pred is not None and len(pred)]
+    cands: list[list[tuple[int, float]]] = []
+    out_f: list[bool] = []
+    small_f: list[bool] = []
+    pos_f: list[bool] = []
+    if filled:
+        # one IoU matrix and one frame check for the whole group of completions
+        stacked = np.concatenate([b.xyxy for b in filled]) if len(filled) > 1 else filled[0].xyxy
+        flags = frame_flags(stacked, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+        if flags is not None:
+            out_f, small_f, pos_f = flags
         if n_gt:
-            iou = box_iou(xyxy, target.boxes.xyxy)
-            pi, gi = match_greedy_confidence(iou, conf, threshold=iou_threshold, inclusive=False)
-            matched[pi] = True
-            iou_sum = float(iou[pi, gi].sum())
-        denom = max(n_gt, n_pred) if normalize == "max" else n_pred
-        iou_r = iou_sum / denom
-        conf_r = float(np.where(matched, conf, 1.0 - conf).mean())
-    score = iou_r + conf_r + fmt
-    reason = (tp.reason or "bad_format") if not tp.strict else warn
-    return RewardResult(score, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
+            xyxy = boxes_to_gt_frame(stacked, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+            cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
+    results: list[RewardResult] = []
+    k = 0
+    for tp, pred, reason in reads:
+        if pred is None:
+            results.append(zero(_COMPONENTS, reason))
+            continue
+        n = len(pred)
+        warn = reduce_frame_flags(out_f[k : k + n], small_f[k : k + n], pos_f[k : k + n]) if n and out_f else None
+        results.append(
+            _visual_rft_result(
+                tp, pred, n_gt, cands[k : k + n], warn, normalize=normalize,
+                default_confidence=default_confidence, empty_score=empty_score,
+            )
+        )
+        k += n
+    return results
+
+
+@register_batch("visual_rft.detection")
+def detection_reward_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
+    """The G completions of one prompt at once: one IoU matrix for the group."""
+    return _detection_batch_impl(completions, ground_truth, **params)
 
 
 @register_reward(
