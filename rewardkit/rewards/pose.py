@@ -1,0 +1,447 @@
+"""Pose rewards (SPEC 2.9: Pose-RFT, and the survey's infant-pose case).
+
+One person per sample. The completion's answer holds keypoints in any form
+:func:`rewardkit.parsing.keypoints.parse_keypoints` reads (``[[x, y], ...]``,
+``[[x, y, v], ...]``, named COCO-17 joints). Ground truth: a COCO keypoint annotation
+``{"keypoints": [x, y, v] * K, "area": a, "bbox": [x, y, w, h]}``, or ``K x 3`` rows
+``[x, y, v]`` (then ``area`` comes from the parameter, or from the bbox / the extent of
+the labelled keypoints). Predicted keypoints that are missing (visibility 0, ``null``,
+absent from a named payload) are treated as infinitely far away.
+
+* ``pose.oks``: R = OKS (COCO sigmas, area-normalized, GT-visibility-aware), identical to
+  ``COCOeval.computeOks`` on the same pair.
+* ``pose.pck``: fraction of labelled keypoints within ``threshold * scale``; scale = the
+  larger side of the GT bbox (``normalize="bbox"``) or the torso diameter (distance
+  left shoulder - right hip, ``"torso"``), or a number.
+* ``pose.recall_weighted`` (missed keypoints cost more than misplaced or false ones):
+  per labelled GT keypoint k with OKS similarity ``ks_k``, a predicted one costs
+  ``1 - ks_k`` (at most 1), a missed one costs ``miss_weight`` (default 2); a predicted
+  keypoint where the GT is unlabelled costs ``false_weight`` (default 0.5);
+  ``R = 1 - cost / (miss_weight * n_labelled + false_weight * n_unlabelled)`` in [0, 1].
+* ``pose.plausibility``: anatomical plausibility of the predicted pose alone (2-D or 3-D)
+  against a body profile (``"adult_coco17"`` or ``"infant_coco17"``, see
+  :mod:`rewardkit.geometry.body_profiles` for the numbers and their sources): mean of
+  the bone-ratio, left/right symmetry and joint-angle component scores; each check
+  scores 1 inside its range and ``max(0, 1 - excess / margin)`` outside (``excess``
+  relative to the violated bound).
+* ``pose.mpjpe`` (3-D): ``R = max(0, 1 - MPJPE / max_error)`` after root alignment
+  (default; root = mid-hip for COCO-17, else joint 0) or Procrustes alignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.geometry.body_profiles import BodyProfile, get_profile
+from rewardkit.geometry.keypoints import COCO_SIGMAS, compute_oks, keypoint_similarities, mpjpe
+from rewardkit.parsing.frames import check_frame, convert_points
+from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints
+from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.types import Keypoints, RewardResult
+
+__all__ = [
+    "PoseTarget",
+    "read_pose_target",
+    "oks_reward",
+    "pck_reward",
+    "recall_weighted_reward",
+    "plausibility_reward",
+    "mpjpe_reward",
+    "plausibility_scores",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class PoseTarget:
+    """A parsed pose ground truth: ``xyv`` (K x 3 for 2-D: x, y, v; K x 4 for 3-D: x, y, z, v)."""
+
+    coords: np.ndarray
+    visibility: np.ndarray
+    area: float | None
+    bbox: np.ndarray | None
+
+    @property
+    def k(self) -> int:
+        return int(self.coords.shape[0])
+
+
+def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int = 2) -> PoseTarget:
+    """Read a pose ground truth (see the module doc). Raises :class:`BadGroundTruth`."""
+    if isinstance(ground_truth, PoseTarget):
+        return ground_truth
+    gt = ground_truth
+    bbox = None
+    gt_area = area
+    if isinstance(gt, str):
+        from rewardkit.parsing._structured import load_structured
+
+        ok, gt, _ = load_structured(gt.strip())
+        if not ok:
+            raise BadGroundTruth("Unreadable pose ground truth string")
+    if isinstance(gt, Keypoints):
+        return PoseTarget(np.asarray(gt.xy, dtype=np.float64), np.asarray(gt.visibility), area, None)
+    if isinstance(gt, Mapping):
+        key = next((k for k in ("keypoints", "joints3d", "joints", "pose") if k in gt), None)
+        if key is None:
+            raise BadGroundTruth(f"Expected a 'keypoints' key in the pose ground truth, got {sorted(map(str, gt))}")
+        if gt_area is None and gt.get("area") is not None:
+            gt_area = float(gt["area"])
+        if gt.get("bbox") is not None:
+            bbox = np.asarray(gt["bbox"], dtype=np.float64).ravel()
+        gt = gt[key]
+    try:
+        arr = np.asarray(gt, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise BadGroundTruth(f"Unreadable pose ground truth: {exc}") from exc
+    if arr.ndim == 1:
+        if arr.size % (dims + 1):
+            raise BadGroundTruth(f"Expected a flat list of (x, y{', z' if dims == 3 else ''}, v) values, got {arr.size} numbers")
+        arr = arr.reshape(-1, dims + 1)
+    if arr.ndim != 2 or arr.shape[1] not in (dims, dims + 1) or arr.shape[0] == 0:
+        raise BadGroundTruth(f"Expected ground-truth keypoints K x {dims + 1}, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise BadGroundTruth("Ground-truth keypoints must be finite")
+    coords = arr[:, :dims].copy()
+    vis = arr[:, dims].astype(np.int64) if arr.shape[1] == dims + 1 else np.full(arr.shape[0], 2, np.int64)
+    if bbox is not None and bbox.shape != (4,):
+        raise BadGroundTruth(f"Expected a COCO bbox [x, y, w, h], got {bbox.tolist()}")
+    return PoseTarget(coords, vis, gt_area, bbox)
+
+
+def _prepare_2d(ground_truth: Any, **params: Any) -> PoseTarget:
+    return read_pose_target(ground_truth, area=params.get("area"))
+
+
+def _prepare_3d(ground_truth: Any, **params: Any) -> PoseTarget:
+    return read_pose_target(ground_truth, dims=3)
+
+
+def _area(target: PoseTarget) -> float:
+    if target.area is not None:
+        return float(target.area)
+    if target.bbox is not None:
+        return float(target.bbox[2] * target.bbox[3])
+    lab = target.visibility > 0
+    if lab.sum() < 2:
+        raise BadGroundTruth("Pose ground truth needs an area, a bbox or two labelled keypoints")
+    ext = target.coords[lab].max(axis=0) - target.coords[lab].min(axis=0)
+    return float(ext[0] * ext[1])
+
+
+def _predicted(completion: Any, target: PoseTarget, prompt: str | None, pred_frame: str, image_size: Any, dims: int = 2) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+    """Predicted coordinates (missing -> inf) and a 'predicted' flag per keypoint."""
+    check_frame(pred_frame)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return None, None, tp.reason or "no_answer_tag"
+    names = COCO_KEYPOINT_NAMES if target.k == 17 else tuple(f"joint_{i}" for i in range(target.k))
+    parsed = parse_keypoints(tp.answer, joint_names=names, num_keypoints=target.k, dims=dims)
+    if not parsed.ok:
+        return None, None, parsed.reason
+    xy = np.array(parsed.value.xy, dtype=np.float64)
+    present = parsed.value.visibility > 0
+    if pred_frame != "pixel" and dims == 2:
+        xy = convert_points(xy, pred_frame, "pixel", image_size=image_size)
+    xy[~present] = np.inf
+    return xy, present, None
+
+
+_FRAME_DOC = "pred_frame: frame of the predicted keypoints (ground truth in pixels)."
+
+
+@register_reward("pose.oks", task="pose", range=(0.0, 1.0), components=("oks",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d)
+def oks_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    area: float | None = None,
+    sigmas: Sequence[float] | None = None,
+    pred_frame: str = "pixel",
+    image_size: Any = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = OKS = mean over labelled GT keypoints of exp(-d^2 / (2 s^2 (2 sigma)^2)), s^2 = area.
+
+    >>> float(oks_reward("<answer>[[10, 10], [20, 20]]</answer>", {"keypoints": [10, 10, 2, 20, 20, 2], "area": 100}, sigmas=[0.5, 0.5]))
+    1.0
+    """
+    target = read_pose_target(ground_truth, area=area)
+    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    if xy is None:
+        return RewardResult(0.0, {"oks": 0.0}, reason)
+    gt = np.concatenate([target.coords, target.visibility[:, None]], axis=1)
+    if target.bbox is None and not (target.visibility > 0).any():
+        raise BadGroundTruth("A ground truth without labelled keypoints needs its bbox")
+    with np.errstate(invalid="ignore", over="ignore"):
+        value = float(compute_oks(xy[None], gt[None], [_area(target)], None if target.bbox is None else target.bbox[None], sigmas=sigmas)[0, 0])
+    if not np.isfinite(value):
+        value = 0.0
+    return RewardResult(value, {"oks": value}, None, {"n_predicted": int(present.sum())})
+
+
+def _pck_scale(target: PoseTarget, normalize: Any) -> float:
+    if isinstance(normalize, int | float) and not isinstance(normalize, bool):
+        return float(normalize)
+    if normalize == "bbox":
+        if target.bbox is not None:
+            return float(max(target.bbox[2], target.bbox[3]))
+        lab = target.visibility > 0
+        ext = target.coords[lab].max(axis=0) - target.coords[lab].min(axis=0) if lab.sum() >= 2 else np.zeros(2)
+        return float(ext.max())
+    if normalize == "torso":
+        if target.k != 17 or not (target.visibility[[5, 12]] > 0).all():
+            raise BadGroundTruth("normalize='torso' needs COCO-17 with left shoulder and right hip labelled")
+        return float(np.linalg.norm(target.coords[5] - target.coords[12]))
+    raise ValueError(f"Expected normalize 'bbox', 'torso' or a number, but got {normalize!r}")
+
+
+@register_reward("pose.pck", task="pose", range=(0.0, 1.0), components=("pck",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d)
+def pck_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    threshold: float = 0.2,
+    normalize: Literal["bbox", "torso"] | float = "bbox",
+    pred_frame: str = "pixel",
+    image_size: Any = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = PCK = mean over labelled GT keypoints of [||p - g|| <= threshold * scale].
+
+    >>> float(pck_reward("<answer>[[0, 0], [100, 100]]</answer>", {"keypoints": [0, 0, 2, 100, 100, 2], "bbox": [0, 0, 100, 100]}))
+    1.0
+    """
+    if not threshold > 0:
+        raise ValueError(f"Expected a positive threshold, but got {threshold!r}")
+    target = read_pose_target(ground_truth)
+    lab = target.visibility > 0
+    if not lab.any():
+        raise BadGroundTruth("PCK needs at least one labelled ground-truth keypoint")
+    scale = _pck_scale(target, normalize)
+    if not scale > 0:
+        raise BadGroundTruth("PCK scale of the ground truth is 0")
+    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    if xy is None:
+        return RewardResult(0.0, {"pck": 0.0}, reason)
+    with np.errstate(invalid="ignore"):
+        dist = np.linalg.norm(xy[lab] - target.coords[lab], axis=1)
+    value = float(np.mean(np.nan_to_num(dist, nan=np.inf) <= threshold * scale))
+    return RewardResult(value, {"pck": value}, None, {"scale": scale})
+
+
+@register_reward(
+    "pose.recall_weighted",
+    task="pose",
+    range=(0.0, 1.0),
+    components=("similarity", "missed", "false"),
+    tags=("pose", "keypoints", "safety"),
+    prepare=_prepare_2d,
+)
+def recall_weighted_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    miss_weight: float = 2.0,
+    false_weight: float = 0.5,
+    area: float | None = None,
+    sigmas: Sequence[float] | None = None,
+    pred_frame: str = "pixel",
+    image_size: Any = None,
+    empty_score: float = 1.0,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = 1 - [sum_pred (1 - ks_k) + miss_weight * n_missed + false_weight * n_false]
+    / (miss_weight * n_labelled + false_weight * n_unlabelled).
+
+    ``miss_weight > 1`` makes a missed keypoint cost more than any misplaced one (whose cost
+    is at most 1). Components: mean similarity over labelled keypoints, fraction missed,
+    fraction of unlabelled keypoints predicted. ``empty_score`` when the denominator is 0.
+
+    >>> gt = {"keypoints": [10, 10, 2, 20, 20, 2, 0, 0, 0], "area": 100}
+    >>> float(recall_weighted_reward("<answer>[[10, 10, 2], [20, 20, 2], [0, 0, 0]]</answer>", gt, sigmas=[0.5] * 3))
+    1.0
+    """
+    if miss_weight < 0 or false_weight < 0:
+        raise ValueError("Expected non-negative miss_weight and false_weight")
+    target = read_pose_target(ground_truth, area=area)
+    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    comps = ("similarity", "missed", "false")
+    if xy is None:
+        return RewardResult(0.0, dict.fromkeys(comps, 0.0), reason)
+    lab = target.visibility > 0
+    n_lab, n_unl = int(lab.sum()), int((~lab).sum())
+    denom = miss_weight * n_lab + false_weight * n_unl
+    if denom == 0:
+        return RewardResult(float(empty_score), {"similarity": float(empty_score), "missed": 0.0, "false": 0.0}, None)
+    pred_lab = lab & present
+    ks = np.zeros(target.k)
+    if pred_lab.any():
+        sig = COCO_SIGMAS if sigmas is None else np.asarray(sigmas, dtype=np.float64).ravel()
+        if sig.shape[0] != target.k:
+            raise ValueError(f"Expected {target.k} sigmas (one per keypoint), but got {sig.shape[0]}")
+        ks[pred_lab] = keypoint_similarities(xy[pred_lab], target.coords[pred_lab], _area(target), sigmas=sig[pred_lab])
+    n_missed = int((lab & ~present).sum())
+    n_false = int((~lab & present).sum())
+    cost = float(np.sum(1 - ks[pred_lab])) + miss_weight * n_missed + false_weight * n_false
+    value = max(0.0, 1.0 - cost / denom)
+    return RewardResult(
+        value,
+        {
+            "similarity": float(ks[lab].mean()) if n_lab else 1.0,
+            "missed": n_missed / n_lab if n_lab else 0.0,
+            "false": n_false / n_unl if n_unl else 0.0,
+        },
+        None,
+    )
+
+
+def _check_score(value: float, lo: float, hi: float, margin: float) -> float:
+    if value < lo:
+        excess = (lo - value) / lo if lo > 0 else 0.0
+    elif value > hi:
+        excess = (value - hi) / hi if hi > 0 else np.inf
+    else:
+        return 1.0
+    return max(0.0, 1.0 - excess / margin)
+
+
+def plausibility_scores(coords: np.ndarray, present: np.ndarray, profile: BodyProfile, *, margin: float = 0.5) -> dict[str, Any]:
+    """Component scores ``bones``, ``symmetry``, ``angles`` (each NaN when nothing could be
+    checked) and the per-check details, for one pose (``K x 2`` or ``K x 3``)."""
+    dims = coords.shape[1]
+    out: dict[str, Any] = {"checks": {}}
+    ok = present & np.all(np.isfinite(coords), axis=1)
+    lengths = {}
+    for name, (i, j) in profile.bones.items():
+        if ok[i] and ok[j]:
+            lengths[name] = float(np.linalg.norm(coords[i] - coords[j]))
+    (a, b), (c, d) = profile.torso
+    bone_scores = []
+    if ok[[a, b, c, d]].all():
+        torso = float(np.linalg.norm((coords[a] + coords[b]) / 2 - (coords[c] + coords[d]) / 2))
+        if torso > 0:
+            for name, (lo, hi) in profile.ratio_ranges.items():
+                if name in lengths:
+                    r = lengths[name] / torso
+                    s = _check_score(r, lo if dims == 3 else 0.0, hi, margin)
+                    out["checks"][f"ratio:{name}"] = (r, s)
+                    bone_scores.append(s)
+        else:
+            bone_scores.append(0.0)  # collapsed torso
+            out["checks"]["ratio:torso"] = (0.0, 0.0)
+    tol = profile.symmetry_tolerance if dims == 3 else profile.symmetry_tolerance_2d
+    sym_scores = []
+    for left, right in profile.pairs:
+        if left in lengths and right in lengths:
+            m = max(lengths[left], lengths[right])
+            asym = 0.0 if m == 0 else abs(lengths[left] - lengths[right]) / m
+            s = 1.0 if asym <= tol else max(0.0, 1.0 - (asym - tol) / margin)
+            out["checks"][f"symmetry:{left}"] = (asym, s)
+            sym_scores.append(s)
+    ang_scores = []
+    for name, (lo, hi) in profile.angle_ranges.items():
+        i, j, k = profile.angles[name]
+        if ok[i] and ok[j] and ok[k]:
+            u, v = coords[i] - coords[j], coords[k] - coords[j]
+            nu, nv = np.linalg.norm(u), np.linalg.norm(v)
+            if nu == 0 or nv == 0:
+                s, ang = 0.0, float("nan")  # collapsed limb
+            else:
+                ang = float(np.degrees(np.arccos(np.clip(np.dot(u, v) / (nu * nv), -1.0, 1.0))))
+                s = _check_score(ang, lo if dims == 3 else lo / 2, hi, margin)
+            out["checks"][f"angle:{name}"] = (ang, s)
+            ang_scores.append(s)
+    out["bones"] = float(np.mean(bone_scores)) if bone_scores else float("nan")
+    out["symmetry"] = float(np.mean(sym_scores)) if sym_scores else float("nan")
+    out["angles"] = float(np.mean(ang_scores)) if ang_scores else float("nan")
+    return out
+
+
+@register_reward(
+    "pose.plausibility",
+    task="pose",
+    range=(0.0, 1.0),
+    components=("bones", "symmetry", "angles"),
+    tags=("pose", "keypoints", "plausibility", "infant"),
+)
+def plausibility_reward(
+    completion: Any,
+    ground_truth: Any = None,
+    *,
+    profile: Any = "adult_coco17",
+    dims: int = 2,
+    margin: float = 0.5,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = mean of the available components (bone ratios, left/right symmetry, joint
+    angles) of the predicted pose against ``profile``; 0 with reason ``too_few_keypoints``
+    when nothing can be checked. ``ground_truth`` is unused (it may carry
+    ``{"profile": name}``, which overrides the parameter).
+
+    >>> pose = [[0, -60], [0, 0], [0, 0], [-8, -55], [8, -55], [-20, -40], [20, -40], [-22, -15], [22, -15], [-24, 7], [24, 7], [-15, 10], [15, 10], [-15, 35], [15, 35], [-15, 60], [15, 60]]
+    >>> float(plausibility_reward(f"<answer>{pose}</answer>"))
+    1.0
+    """
+    if isinstance(ground_truth, Mapping) and "profile" in ground_truth:
+        profile = ground_truth["profile"]
+    prof = get_profile(profile)
+    if dims not in (2, 3):
+        raise ValueError(f"Expected dims 2 or 3, but got {dims!r}")
+    if not margin > 0:
+        raise ValueError(f"Expected a positive margin, but got {margin!r}")
+    comps = ("bones", "symmetry", "angles")
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return RewardResult(0.0, dict.fromkeys(comps, 0.0), tp.reason or "no_answer_tag")
+    parsed = parse_keypoints(tp.answer, num_keypoints=prof.num_keypoints, dims=dims)
+    if not parsed.ok:
+        return RewardResult(0.0, dict.fromkeys(comps, 0.0), parsed.reason)
+    res = plausibility_scores(np.asarray(parsed.value.xy), parsed.value.visibility > 0, prof, margin=margin)
+    vals = [res[c] for c in comps if not np.isnan(res[c])]
+    if not vals:
+        return RewardResult(0.0, dict.fromkeys(comps, 0.0), "too_few_keypoints")
+    value = float(np.mean(vals))
+    return RewardResult(value, {c: (0.0 if np.isnan(res[c]) else res[c]) for c in comps}, None, {"checks": res["checks"], "profile": prof.name})
+
+
+@register_reward("pose.mpjpe", task="pose", range=(0.0, 1.0), components=("mpjpe_score",), tags=("pose", "3d"), prepare=_prepare_3d)
+def mpjpe_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    max_error: float = 150.0,
+    align: Literal["none", "root", "procrustes"] = "root",
+    root: int | Sequence[int] | None = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """R = max(0, 1 - MPJPE / max_error) with MPJPE after ``align`` (root: mid-hip for
+    COCO-17, else joint 0; ``max_error`` in the ground truth's unit, e.g. mm).
+    Missing predicted joints make R = 0 (reason ``missing_joints``).
+
+    >>> float(mpjpe_reward("<answer>[[0, 0, 0], [100, 0, 0]]</answer>", [[10, 10, 10], [110, 10, 10]]))
+    1.0
+    """
+    if not max_error > 0:
+        raise ValueError(f"Expected a positive max_error, but got {max_error!r}")
+    target = read_pose_target(ground_truth, dims=3)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return RewardResult(0.0, {"mpjpe_score": 0.0}, tp.reason or "no_answer_tag")
+    names = COCO_KEYPOINT_NAMES if target.k == 17 else tuple(f"joint_{i}" for i in range(target.k))
+    parsed = parse_keypoints(tp.answer, joint_names=names, num_keypoints=target.k, dims=3)
+    if not parsed.ok:
+        return RewardResult(0.0, {"mpjpe_score": 0.0}, parsed.reason)
+    lab = target.visibility > 0
+    if not lab.any():
+        raise BadGroundTruth("MPJPE needs labelled ground-truth joints")
+    if not (parsed.value.visibility[lab] > 0).all():
+        return RewardResult(0.0, {"mpjpe_score": 0.0}, "missing_joints")
+    r = root if root is not None else ((11, 12) if target.k == 17 else 0)
+    err = mpjpe(parsed.value.xy, target.coords, align=align, root=r, visible=lab)
+    value = max(0.0, 1.0 - err / max_error) if np.isfinite(err) else 0.0
+    return RewardResult(value, {"mpjpe_score": value}, None, {"mpjpe": err})
