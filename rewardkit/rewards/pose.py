@@ -443,5 +443,7 @@ def mpjpe_reward(
         return RewardResult(0.0, {"mpjpe_score": 0.0}, "missing_joints")
     r = root if root is not None else ((11, 12) if target.k == 17 else 0)
     err = mpjpe(parsed.value.xy, target.coords, align=align, root=r, visible=lab)
+    if np.isfinite(err) and err <= 1e-9 * max_error:
+        err = 0.0  # float rounding of the alignment (Procrustes of identical poses gives ~1e-13)
     value = max(0.0, 1.0 - err / max_error) if np.isfinite(err) else 0.0
     return RewardResult(value, {"mpjpe_score": value}, None, {"mpjpe": err})
