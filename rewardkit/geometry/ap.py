@@ -39,7 +39,9 @@ No prediction but ground truth present gives 0 (pycocotools gives 0 too).
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -77,19 +79,74 @@ class ImageAP:
     n_gt: int
 
 
-def _as_xywh(value: Any, fmt: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _rows_xywh(value: Any, fmt: str) -> tuple[list[list[float]], list[float] | None]:
+    """Boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``, the same float operation as
+    numpy's), plus the scores a :class:`Boxes` carries."""
+    scores = None
     if isinstance(value, Boxes):
-        return value.xywh, value.scores
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.size == 0:
-        return np.zeros((0, 4)), None
-    if arr.ndim != 2 or arr.shape[1] != 4:
-        raise ValueError(f"Expected boxes of shape N x 4, but got shape {arr.shape}")
-    if fmt == "xywh":
-        return arr, None
-    out = arr.copy()
-    out[:, 2:] = arr[:, 2:] - arr[:, :2]
-    return out, None
+        rows = value.xyxy.tolist()
+        if value.scores is not None:
+            scores = value.scores.tolist()
+        fmt = "xyxy"
+    else:
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.size == 0:
+            return [], None
+        if arr.ndim != 2 or arr.shape[1] != 4:
+            raise ValueError(f"Expected boxes of shape N x 4, but got shape {arr.shape}")
+        rows = arr.tolist()
+    if fmt == "xyxy":
+        rows = [[x1, y1, x2 - x1, y2 - y1] for x1, y1, x2, y2 in rows]
+    return rows, scores
+
+
+_SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
+
+
+def _iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[float]]:
+    """IoU rows of ``xywh`` boxes for small inputs: the arithmetic of
+    :func:`rewardkit.geometry.boxes.box_iou_xywh` (pycocotools' ``bbIou``: right edge =
+    w + x, union = (da + ga) - inter, 0 unless both overlaps are > 0) on Python floats,
+    which avoids numpy's per-call overhead for the few boxes of one completion. Tested
+    bit-identical to ``box_iou_xywh`` and ``pycocotools.mask.iou``."""
+    out = []
+    for dx, dy, dw, dh in dt:
+        da = dw * dh
+        dr = dw + dx
+        db = dh + dy
+        row = []
+        for gx, gy, gw, gh in gt:
+            gr = gw + gx
+            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
+            if not w > 0:
+                row.append(0.0)
+                continue
+            gb = gh + gy
+            h = (db if db < gb else gb) - (dy if dy > gy else gy)
+            if not h > 0:
+                row.append(0.0)
+                continue
+            inter = w * h
+            row.append(inter / (da + gw * gh - inter))
+        out.append(row)
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _recall_columns(npig: int) -> np.ndarray:
+    """Column ``j - 1`` of the ``j``-th true positive read at each recall threshold.
+
+    ``np.searchsorted(tp_sum / npig, recThrs, "left")`` lands on the first detection
+    whose cumulative recall ``j / npig`` reaches the threshold, i.e. on the ``j``-th true
+    positive with ``j`` the smallest count whose recall (the same float division) is
+    ``>= r``; ``r = 0`` lands on the first detection, whose monotone precision is the
+    maximum over all of them (column 0 as well).
+    """
+    rec = np.arange(1, npig + 1, dtype=np.float64) / npig
+    j = np.searchsorted(rec, RECALL_THRESHOLDS, side="left")  # j - 1 in 0..npig-1
+    j = np.minimum(j, npig - 1)
+    j.setflags(write=False)
+    return j
 
 
 def image_ap(
@@ -115,18 +172,16 @@ def image_ap(
         raise ValueError(f"Expected fmt 'xyxy' or 'xywh', but got {fmt!r}")
     if max_dets < 1:
         raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
-    dt, dt_scores = _as_xywh(pred, fmt)
-    gt_xywh, _ = _as_xywh(gt, fmt)
+    dt_l, dt_scores = _rows_xywh(pred, fmt)
+    gt_l, _ = _rows_xywh(gt, fmt)
     if scores is not None:
-        dt_scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-        if dt_scores.shape[0] != dt.shape[0]:
-            raise ValueError(f"Expected {dt.shape[0]} scores, but got {dt_scores.shape[0]}")
-    n_pred, n_gt = int(dt.shape[0]), int(gt_xywh.shape[0])
-
+        dt_scores = np.asarray(scores, dtype=np.float64).reshape(-1).tolist()
+        if len(dt_scores) != len(dt_l):
+            raise ValueError(f"Expected {len(dt_l)} scores, but got {len(dt_scores)}")
+    n_pred, n_gt = len(dt_l), len(gt_l)
     lo, hi = AREA_ALL
-    gt_area = gt_xywh[:, 2] * gt_xywh[:, 3]
-    gt_ig_raw = (gt_area < lo) | (gt_area > hi)
-    npig = int(n_gt - np.count_nonzero(gt_ig_raw))
+    gt_ig = [not (lo <= w * h <= hi) for _, _, w, h in gt_l]
+    npig = n_gt - sum(gt_ig)
 
     if n_pred == 0 and n_gt == 0:
         return ImageAP(both_empty, both_empty, both_empty, both_empty, False, 0, 0)
@@ -135,101 +190,126 @@ def image_ap(
     if n_pred == 0:
         return ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt)
 
-    # predictions: stable sort by -score, keep max_dets
-    if dt_scores is None:
-        order = np.arange(min(n_pred, max_dets))
-    else:
-        order = np.argsort(-dt_scores, kind="mergesort")[:max_dets]
-    dt = dt[order]
-    D = dt.shape[0]
+    # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets
+    if dt_scores is not None:
+        if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
+            order = np.argsort(-np.asarray(dt_scores), kind="mergesort")[:max_dets].tolist()
+        else:
+            s = dt_scores
+            order = sorted(range(n_pred), key=lambda i: -s[i])[:max_dets]
+        dt_l = [dt_l[i] for i in order]
+    elif n_pred > max_dets:
+        dt_l = dt_l[:max_dets]
+    D = len(dt_l)
     # ground truth: regular first, ignored last (stable)
-    if npig != n_gt:
-        gind = np.argsort(gt_ig_raw.astype(np.int64), kind="mergesort")
-        gt_xywh = gt_xywh[gind]
-        gt_ig = gt_ig_raw[gind].tolist()
+    any_ig = npig != n_gt
+    if any_ig:
+        gorder = [i for i in range(n_gt) if not gt_ig[i]] + [i for i in range(n_gt) if gt_ig[i]]
+        gt_l = [gt_l[i] for i in gorder]
+        gt_ig = [gt_ig[i] for i in gorder]
+    if D * n_gt <= _SMALL:
+        ious = _iou_rows(dt_l, gt_l)
     else:
-        gt_ig = None
-    ious = np.asarray(box_iou_xywh(dt, gt_xywh), dtype=np.float64).reshape(D, -1)
+        ious = box_iou_xywh(np.asarray(dt_l), np.asarray(gt_l)).tolist()
+    dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
 
-    matched, dt_ig = _greedy_match(ious, gt_ig)
-
-    dt_area = dt[:, 2] * dt[:, 3]
-    out_of_range = (dt_area < lo) | (dt_area > hi)
-    if out_of_range.any():
-        dt_ig = dt_ig | (~matched & out_of_range[None, :])
-    keep = ~dt_ig
-    tp_sum = np.cumsum(matched & keep, axis=1).astype(float)
-    fp_sum = np.cumsum(~matched & keep, axis=1).astype(float)
-    rc = tp_sum / npig
-    pr = tp_sum / (fp_sum + tp_sum + _EPS)
-    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-    q = np.zeros((len(_CAPS), RECALL_THRESHOLDS.shape[0]))
-    for t in range(len(_CAPS)):
-        inds = np.searchsorted(rc[t], RECALL_THRESHOLDS, side="left")
-        ok = inds < D
-        q[t, ok] = pr[t, inds[ok]]
-    ap = float(np.mean(q.ravel()))
-    ap50 = float(np.mean(q[_IDX50]))
-    ap75 = float(np.mean(q[_IDX75]))
-    ar = float(np.mean(rc[:, -1]))
+    rows, n_tp = _match_all_thresholds(ious, gt_ig if any_ig else None, dt_out, npig)
+    cols = _recall_columns(npig)
+    q = np.take(np.asarray(rows, dtype=np.float64), cols, axis=1)  # C-contiguous (a[:, idx] is not)
+    # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
+    # reductions run over the same contiguous memory as pycocotools' 1-D arrays
+    # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
+    add = np.add.reduce
+    ap = float(add(q, axis=None) / q.size)
+    row_sums = add(q, axis=1)
+    ap50 = float(row_sums[_IDX50] / q.shape[1])
+    ap75 = float(row_sums[_IDX75] / q.shape[1])
+    ar = float(add(np.array([k / npig for k in n_tp])) / len(n_tp))
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
 
 
-def _greedy_match(ious: np.ndarray, gt_ig: list[bool] | None) -> tuple[np.ndarray, np.ndarray]:
-    """pycocotools' evaluateImg matching for every IoU threshold (no crowd).
+def _match_all_thresholds(
+    ious: list[list[float]], gt_ig: list[bool] | None, dt_out: list[bool], npig: int
+) -> tuple[list[list[float]], list[int]]:
+    """pycocotools' evaluateImg matching and accumulate's precision for every IoU
+    threshold (no crowd).
 
-    ``ious`` is ``D x G`` with predictions in score order and ground truth regular-first.
-    Returns ``matched`` and ``dt_ignore`` (matched to an ignored ground truth), ``T x D``.
+    ``ious`` rows are predictions in score order, columns ground truth regular-first.
+    Returns, per threshold, the monotone precision at the ``j``-th true positive for
+    ``j = 1..npig`` (0 past the last one) and the number of true positives. Thresholds
+    that leave the same set of candidate IoUs (``>= t``) give the same matching, which
+    is computed once.
     """
-    D, G = ious.shape
-    T = len(_CAPS)
-    matched = np.zeros((T, D), dtype=bool)
-    dt_ig = np.zeros((T, D), dtype=bool)
-    if G == 0:
-        return matched, dt_ig
-    # Candidates of each prediction at the lowest threshold (a superset for the others).
-    # `not v < t` keeps NaN, which pycocotools would also accept.
-    rows = ious.tolist()
-    cands = [[(g, v) for g, v in enumerate(row) if not v < _T0] for row in rows]
-    if not any(cands):
-        return matched, dt_ig
-    if gt_ig is None:
-        simple = all(len(c) <= 1 for c in cands)
-        for t, thr in enumerate(_CAPS):
-            taken = [False] * G
-            for d, cand in enumerate(cands):
-                if not cand:
+    eps = _EPS
+    D = len(ious)
+    # candidates at the lowest threshold (a superset for the others); `not v < t` keeps
+    # NaN, which pycocotools would also accept
+    cands = [[(g, v) for g, v in enumerate(row) if not v < _T0] for row in ious]
+    values = sorted({v for c in cands for _, v in c if v == v})
+    rows: list[list[float]] = []
+    n_tp: list[int] = []
+    cache: dict[int, tuple[list[float], int]] = {}
+    for thr in _CAPS:
+        key = len(values) - bisect_left(values, thr)  # how many candidate IoUs are >= thr
+        hit = cache.get(key)
+        if hit is None:
+            hit = _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps)
+            cache[key] = hit
+        rows.append(hit[0])
+        n_tp.append(hit[1])
+    return rows, n_tp
+
+
+def _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps):  # noqa: ANN001, ANN202 - hot path
+    taken: set[int] = set()
+    tp = 0
+    fp = 0
+    prec: list[float] = []
+    if gt_ig is None:  # no ignored ground truth (the usual case): the same loop, fewer tests
+        for d in range(D):
+            m = -1
+            best = thr
+            for g, v in cands[d]:
+                if v < best or g in taken:
                     continue
-                if simple:
-                    g, v = cand[0]
-                    if taken[g] or v < thr:
-                        continue
-                    taken[g] = True
-                    matched[t, d] = True
-                    continue
-                best, m = thr, -1
-                for g, v in cand:
-                    if taken[g] or v < best:
-                        continue
-                    best, m = v, g
-                if m >= 0:
-                    taken[m] = True
-                    matched[t, d] = True
-        return matched, dt_ig
-    for t, thr in enumerate(_CAPS):
-        taken = [False] * G
-        for d, cand in enumerate(cands):
-            best, m = thr, -1
-            for g, v in cand:
-                if taken[g]:
-                    continue
-                if m > -1 and not gt_ig[m] and gt_ig[g]:
-                    break
-                if v < best:
-                    continue
-                best, m = v, g
+                best = v
+                m = g
             if m >= 0:
-                taken[m] = True
-                matched[t, d] = True
-                dt_ig[t, d] = gt_ig[m]
-    return matched, dt_ig
+                taken.add(m)
+                tp += 1
+                prec.append(tp / (float(fp + tp) + eps))
+            elif not dt_out[d]:
+                fp += 1
+        for i in range(len(prec) - 2, -1, -1):
+            if prec[i + 1] > prec[i]:
+                prec[i] = prec[i + 1]
+        prec.extend([0.0] * (npig - len(prec)))
+        return prec, tp
+    for d in range(D):
+        best = thr
+        m = -1
+        for g, v in cands[d]:
+            if g in taken:
+                continue
+            if gt_ig is not None and m > -1 and not gt_ig[m] and gt_ig[g]:
+                break
+            if v < best:
+                continue
+            best = v
+            m = g
+        if m >= 0:
+            taken.add(m)
+            if gt_ig is not None and gt_ig[m]:
+                continue  # matched to an ignored ground truth: ignored
+            tp += 1
+            prec.append(tp / (float(fp + tp) + eps))
+        elif dt_out[d]:
+            continue  # unmatched and outside the area range: ignored
+        else:
+            fp += 1
+    # monotone from the right: suffix maximum over the true positives
+    for i in range(len(prec) - 2, -1, -1):
+        if prec[i + 1] > prec[i]:
+            prec[i] = prec[i + 1]
+    prec.extend([0.0] * (npig - len(prec)))
+    return prec, tp

@@ -127,3 +127,27 @@ def test_xyxy_and_boxes_inputs_agree():
     gt_xyxy = np.concatenate([gt[:, :2], gt[:, :2] + gt[:, 2:]], axis=1)
     b = image_ap(Boxes(dt_xyxy, scores), Boxes(gt_xyxy))
     assert abs(a.ap - b.ap) < 1e-12 and abs(a.ap50 - b.ap50) < 1e-12
+
+
+def test_small_iou_kernel_is_bit_identical():
+    from pycocotools import mask as mask_utils
+
+    from rewardkit.geometry.ap import _iou_rows
+    from rewardkit.geometry.boxes import box_iou_xywh
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        d = np.column_stack([rng.uniform(0, 100, (6, 2)), rng.uniform(0, 60, (6, 2))])
+        g = np.column_stack([rng.uniform(0, 100, (4, 2)), rng.uniform(0, 60, (4, 2))])
+        d[0] = g[0]  # exact duplicate
+        d[1, 2] = 0.0  # zero width
+        ours = np.array(_iou_rows(d.tolist(), g.tolist()))
+        assert (ours == box_iou_xywh(d, g)).all()
+        assert (ours == mask_utils.iou(d.tolist(), g.tolist(), [0] * 4)).all()
+
+
+def test_both_code_paths_are_exercised():
+    from rewardkit.geometry.ap import _SMALL
+
+    sizes = [len(d) * len(g) for d, g, _ in (make_case(s) for s in range(N_CASES))]
+    assert sum(s > _SMALL for s in sizes) >= 10 and sum(0 < s <= _SMALL for s in sizes) >= 100
