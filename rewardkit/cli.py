@@ -16,7 +16,7 @@ import importlib
 import json
 import math
 import sys
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,24 @@ class _RowScorer:
         self.default_reward = default_reward
         self.params = params
         self._rewards: dict[str, Any] = {}
+        # ground truth parsed once per distinct value (rows of one prompt share it)
+        self._prepared: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
+
+    def _prepare(self, reward: Any, ground_truth: Any, params: dict[str, Any]) -> Any:
+        if reward.spec.prepare is None:
+            return ground_truth
+        try:
+            gt_key = ground_truth if isinstance(ground_truth, str) else json.dumps(ground_truth, sort_keys=True)
+            key = (reward.name, gt_key, repr(sorted(params.items())))
+        except (TypeError, ValueError):
+            return reward.prepare(ground_truth, **params)
+        hit = self._prepared.get(key)
+        if hit is None:
+            hit = reward.prepare(ground_truth, **params)
+            self._prepared[key] = hit
+            if len(self._prepared) > 256:
+                self._prepared.popitem(last=False)
+        return hit
 
     def _reward(self, name: str) -> Any:
         r = self._rewards.get(name)
@@ -102,7 +120,7 @@ class _RowScorer:
                 if key in accepted or (key in ("step", "max_steps") and reward.spec.scheduled):
                     params[key] = data[key]
         try:
-            result = reward(completion, ground_truth, **params)
+            result = reward(completion, self._prepare(reward, ground_truth, params), **params)
         except (ValueError, TypeError, KeyError) as exc:
             out["reason"] = f"bad_params: {str(exc)[:300]}"
             return out
