@@ -53,7 +53,6 @@ def test_counting(completion, gt, params, expected, reason):
 
 NEGATIVE_INT_GT = pytest.param(
     -2, id="negative-int",
-    marks=pytest.mark.xfail(strict=True, reason="counting._gt_count accepts any int; '-2' as a string is rejected (reported to the lead)"),
 )
 
 
