@@ -1,0 +1,44 @@
+"""Mask IoU for the G = 8 completions of one prompt vs pycocotools (RLE encode + iou)."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from pycocotools import mask as mask_utils
+
+from rewardkit.geometry.masks import mask_iou, mask_iou_pair
+
+FULL = os.environ.get("RK_BENCH_FULL") == "1"
+SIZES = [(480, 640), (1024, 1024)] if FULL else [(480, 640)]
+
+
+def _group(h, w, g=8, seed=0):
+    rng = np.random.default_rng(seed)
+    gt = np.zeros((h, w), bool)
+    gt[h // 4 : h // 2, w // 4 : w // 2] = True
+    preds = np.zeros((g, h, w), bool)
+    for i in range(g):
+        y0, x0 = rng.integers(0, h // 3), rng.integers(0, w // 3)
+        preds[i, y0 : y0 + h // 3, x0 : x0 + w // 3] = True
+    return preds, gt
+
+
+@pytest.mark.parametrize("hw", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("impl", ["rewardkit-matrix", "rewardkit-pairs", "pycocotools"])
+def test_group_of_8(benchmark, hw, impl):
+    preds, gt = _group(*hw)
+    benchmark.group = f"mask IoU, 8 completions vs 1 GT, {hw[0]}x{hw[1]}"
+    if impl == "rewardkit-matrix":
+        out = benchmark(mask_iou, preds, gt[None])
+    elif impl == "rewardkit-pairs":
+        out = benchmark(lambda: np.array([[mask_iou_pair(p, gt)] for p in preds]))
+    else:
+        def ref():
+            rp = mask_utils.encode(np.asfortranarray(preds.transpose(1, 2, 0).astype(np.uint8)))
+            rg = mask_utils.encode(np.asfortranarray(gt[:, :, None].astype(np.uint8)))
+            return mask_utils.iou(rp, rg, [0])
+
+        out = benchmark(ref)
+    assert np.asarray(out).shape == (8, 1)
