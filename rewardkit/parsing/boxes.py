@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -56,16 +56,40 @@ _NEGATIVES = frozenset(
         "no object found", "no objects detected", "there are no objects", "[]", "{}", "null", "n/a",
     }
 )
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
-_BOX_TOKEN = re.compile(
-    r"(?:<\|object_ref_start\|>(?P<label>.*?)<\|object_ref_end\|>\s*)?"
-    r"<\|box_start\|>(?P<body>.*?)<\|box_end\|>",
-    re.DOTALL,
-)
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"  # unambiguous: linear backtracking on long digit runs
 _BINS = re.compile(r"<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>")
 _PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
 _QUAD = re.compile(rf"\[\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*\]")
 _NEG_CLEAN = re.compile(r"[\s.!]+$")
+
+
+_BOX_START, _BOX_END = "<|box_start|>", "<|box_end|>"
+_REF_START, _REF_END = "<|object_ref_start|>", "<|object_ref_end|>"
+
+
+def _box_tokens(text: str) -> Iterator[tuple[str | None, str]]:
+    """``(label, body)`` of each ``[<|object_ref_start|>label<|object_ref_end|>]<|box_start|>body<|box_end|>``.
+
+    A linear scan with ``str.find`` (a lazy ``.*?`` regex is quadratic on a run of
+    unclosed ``<|box_start|>`` tokens). The label is the reference that ends right
+    before the box (whitespace allowed), searched after the previous box only.
+    """
+    pos = 0
+    while True:
+        start = text.find(_BOX_START, pos)
+        if start < 0:
+            return
+        end = text.find(_BOX_END, start + len(_BOX_START))
+        if end < 0:
+            return
+        label = None
+        before = text[pos:start].rstrip()
+        if before.endswith(_REF_END):
+            ref = before.rfind(_REF_START)
+            if ref >= 0:
+                label = before[ref + len(_REF_START): len(before) - len(_REF_END)]
+        yield label, text[start + len(_BOX_START): end]
+        pos = end + len(_BOX_END)
 
 
 def is_negative_answer(text: str) -> bool:
@@ -223,12 +247,10 @@ def parse_boxes(payload: Any) -> ParseResult[Boxes]:
 
     if "<|box_start|>" in stripped:
         coords, labels = [], []
-        for m in _BOX_TOKEN.finditer(stripped):
-            body = m.group("body")
+        for lab, body in _box_tokens(stripped):
             nums = [float(x) for x in re.findall(_NUM, body)]
             if len(nums) == 4:
                 coords.append(nums)
-                lab = m.group("label")
                 labels.append(lab.strip() if lab is not None else None)
             if len(coords) > MAX_BOXES:
                 break

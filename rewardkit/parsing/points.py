@@ -20,7 +20,7 @@ from rewardkit.types import ParseResult, Points
 __all__ = ["parse_points", "POINT_KEYS"]
 
 POINT_KEYS = ("point_2d", "point", "points", "point2d", "position", "xy", "coordinate")
-_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"  # unambiguous: linear backtracking on long digit runs
 _PAIR = re.compile(rf"[\(\[]\s*({_NUM})\s*,\s*({_NUM})\s*[\)\]]")
 
 

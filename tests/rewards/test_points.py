@@ -91,6 +91,8 @@ POINTS = [
     P("[[NaN, 1], [3, 4]]", True, [[3, 4]], id="nan-dropped"),
     P("[]", True, [], id="negative"),
     P("nowhere", False, [], id="unparseable"),
+    P("(" + "9" * 50000 + ", 1, 2", False, [], id="50k-digit-run-linear"),
+    P("[" + "9" * 50000 + ", 1], [3, 4]", True, [[3, 4]], id="50k-digit-point-dropped"),
 ]
 
 
