@@ -31,6 +31,8 @@ _LAZY: dict[str, str] = {
     "score": "rewardkit.registry",
     "score_batch": "rewardkit.registry",
     "register_reward": "rewardkit.registry",
+    # reward-hacking audit
+    "audit": "rewardkit.auditing",
     # reward families
     "format_reward": "rewardkit.rewards.format",
     "detection_reward": "rewardkit.rewards.detection",

@@ -1,0 +1,487 @@
+"""Reward-hacking audit: a battery of probes run against any registered reward.
+
+``rewardkit.audit("vision_r1.localization")`` scores a set of adversarial completions
+built from one sample of the reward's task (an image with three labelled objects for
+detection, one referred box for grounding, a fine-grained class name, a count, points)
+and returns one row per probe::
+
+    {"reward", "probe", "description", "applicable", "score", "max_score", "min_score",
+     "reference", "criterion", "paid", "reason", "error"}
+
+``paid`` is True when the reward pays the probe more than a sound reward may. Each probe
+names its criterion:
+
+``min``
+    the probe carries no answer (an empty answer, a think block only, the prompt echoed
+    back): it must score the reward's minimum.
+``below_honest``
+    the probe adds something to the honest answer (junk boxes, a second answer, "A or B"
+    labels, a prefix of the class name): it must score strictly less than the honest
+    answer.
+``below_partial``
+    the probe is a cheap non-answer (``[]`` or "No Objects" on an image with objects, one
+    whole-image box, many copies of one correct box, nonsense, coordinates in the wrong
+    frame, huge or negative numbers): it must score strictly less than an honest but
+    incomplete answer (one of the three objects found; the honest answer itself on
+    single-object tasks). When that partial answer already scores the minimum, the probe
+    must score the minimum.
+``below_max``
+    the probe must not earn the reward's maximum (format-only rewards on a think block
+    without answer, the repetition penalty on duplicates).
+
+Applicability follows the reward's task (``spec.task``) and tags: format-only rewards
+are probed only for structure (several answer blocks, think only, echoed prompt);
+format rewards that check content (tag ``content_check``) also for empty, nonsense and
+out-of-range content; penalties (tag ``penalty``) only for repetition; label probes
+run on classification and on box rewards tagged ``labels``. Tasks without a built-in
+sample (segmentation, pose, ...) get the structural probes when a sample is passed
+(``audit(name, sample=Sample.from_completion(...))``); without one their rows are
+marked not applicable.
+
+Built-in samples use ``norm1000`` coordinates; pass ``**params`` to audit another
+configuration (``compat="released_code"``, ``step=900, max_steps=1000``, ...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["audit", "audit_many", "Sample", "PROBES", "canonical_sample", "register_sample", "paid_rows"]
+
+THINK = "<think>Let me look at the image carefully.</think>"
+_EPS = 1e-9
+
+# ------------------------------------------------------------------------------ samples
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One sample to build probes from.
+
+    ``honest`` is the honest answer payload (the text inside ``<answer>``); ``kind``
+    says what the payload holds: ``"boxes"``, ``"points"``, ``"label"``, ``"count"`` or
+    ``"other"`` (only structural probes). Box and point samples carry the ground-truth
+    ``boxes`` in the prediction frame (``xyxy``), their ``labels`` and the frame
+    ``extent`` (width, height), from which the box probes are generated.
+    """
+
+    kind: str
+    ground_truth: Any
+    honest: str
+    wrong: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    partial: str | None = None
+    boxes: tuple[tuple[float, float, float, float], ...] = ()
+    labels: tuple[str, ...] | None = None
+    extent: tuple[float, float] = (1000.0, 1000.0)
+    has_objects: bool = True
+    label_or: str | None = None
+    label_prefix: str | None = None
+    huge: str | None = None
+    negative: str | None = None
+
+    @classmethod
+    def from_completion(cls, completion: str, ground_truth: Any, task: str, params: Mapping[str, Any] | None = None) -> Sample:
+        """A sample from a known-perfect completion (e.g. a property-catalog case).
+
+        Box and point tasks regenerate their payloads from the ground truth (converted to
+        the prediction frame); other tasks use the completion's answer as the honest
+        payload and get the structural probes.
+        """
+        from rewardkit.parsing.tags import extract_answer
+
+        params = dict(params or {})
+        honest = extract_answer(completion)
+        if honest is None:
+            honest = completion
+        if task in ("detection", "grounding", "point", "format"):
+            try:
+                return _box_sample(ground_truth, params, points=(task == "point"))
+            except (ValueError, TypeError):
+                pass
+        if task == "classification":
+            return Sample("label", ground_truth, honest, "zebra", params, label_or=f"{honest} or zebra", label_prefix=honest.split()[0][:3] if honest.split() else None)
+        if task == "counting":
+            try:
+                n = int(float(honest.strip()))
+            except ValueError:
+                n = None
+            if n is not None:
+                return _count_sample(ground_truth, n, params)
+        return Sample("other", ground_truth, honest, "[]", params)
+
+
+def _fmt(v: float) -> Any:
+    return int(v) if float(v).is_integer() else round(float(v), 3)
+
+
+def _box_payload(boxes: Iterable[Sequence[float]], labels: Sequence[str | None] | None = None) -> str:
+    items = []
+    for i, b in enumerate(boxes):
+        item: dict[str, Any] = {"bbox_2d": [_fmt(v) for v in b]}
+        if labels is not None and i < len(labels) and labels[i] is not None:
+            item["label"] = labels[i]
+        items.append(item)
+    return json.dumps(items)
+
+
+def _point_payload(boxes: Iterable[Sequence[float]]) -> str:
+    return json.dumps([[_fmt((b[0] + b[2]) / 2), _fmt((b[1] + b[3]) / 2)] for b in boxes])
+
+
+def _box_sample(ground_truth: Any, params: Mapping[str, Any], points: bool = False) -> Sample:
+    from rewardkit.parsing.frames import convert_boxes, frame_extent
+    from rewardkit.parsing.ground_truth import read_box_target
+
+    target = read_box_target(ground_truth, image_size=params.get("image_size"))
+    pred_frame = params.get("pred_frame", "norm1000")
+    gt_frame = target.frame or params.get("gt_frame", "norm1000")
+    size = target.image_size
+    resize = {k: params[k] for k in ("min_pixels", "max_pixels") if params.get(k) is not None}
+    xyxy = convert_boxes(target.boxes.xyxy, gt_frame, pred_frame, size, **resize) if len(target.boxes) else target.boxes.xyxy
+    extent = frame_extent(pred_frame, size, **resize)
+    boxes = tuple(tuple(float(v) for v in b) for b in xyxy.tolist())
+    labels = tuple(target.boxes.labels) if target.boxes.labels is not None else None
+    if points:
+        honest = _point_payload(boxes)
+        partial = _point_payload(boxes[:1]) if len(boxes) > 1 else None
+    else:
+        honest = _box_payload(boxes, labels)
+        partial = _box_payload(boxes[:1], labels) if len(boxes) > 1 else None
+    junk = _junk_boxes(boxes, extent, max(1, len(boxes)))
+    wrong = _point_payload(junk) if points else _box_payload(junk, labels)
+    return Sample(
+        "points" if points else "boxes", ground_truth, honest, wrong, dict(params), partial,
+        boxes=boxes, labels=labels, extent=(float(extent[0]), float(extent[1])), has_objects=len(boxes) > 0,
+    )
+
+
+def _count_sample(ground_truth: Any, n: int, params: Mapping[str, Any]) -> Sample:
+    return Sample(
+        "count", ground_truth, str(n), str(n + 4), dict(params), has_objects=n > 0,
+        label_or=f"{n} or {n + 1}", huge="1000000000000", negative=str(-n if n else -1),
+    )
+
+
+_DET_GT = {
+    "boxes": [[100, 120, 300, 340], [420, 200, 600, 450], [650, 600, 900, 880]],
+    "labels": ["cat", "dog", "cat"],
+}
+_GROUND_GT = [300, 250, 520, 600]
+_CLS_GT = "2012 BMW 1 Series Convertible"
+
+
+_REGISTERED: dict[str, Callable[[], Sample]] = {}
+
+
+def register_sample(task: str, factory: Callable[[], Sample]) -> None:
+    """Give a task a built-in sample (a family without one gets no probes by default)."""
+    _REGISTERED[str(task)] = factory
+
+
+def canonical_sample(task: str) -> Sample | None:
+    """The built-in sample of a task (``None`` if there is none)."""
+    if task in _REGISTERED:
+        return _REGISTERED[task]()
+    if task in ("detection", "format"):
+        return _box_sample(_DET_GT, {})
+    if task == "grounding":
+        return _box_sample(_GROUND_GT, {})
+    if task == "point":
+        return _box_sample(_DET_GT, {}, points=True)
+    if task == "classification":
+        return Sample("label", _CLS_GT, _CLS_GT, "Audi TT Coupe", {}, label_or=f"{_CLS_GT} or Audi TT Coupe", label_prefix="BMW")
+    if task == "counting":
+        return _count_sample(3, 3, {})
+    return None
+
+
+def _junk_boxes(boxes: Sequence[Sequence[float]], extent: tuple[float, float], n: int) -> list[list[float]]:
+    """``n`` small boxes on a grid that overlap no ground-truth box."""
+    w, h = extent
+    s = 0.03
+    out: list[list[float]] = []
+    for gy in range(20):
+        for gx in range(20):
+            x1, y1 = (0.01 + gx * 0.049) * w, (0.01 + gy * 0.049) * h
+            b = [x1, y1, x1 + s * w, y1 + s * h]
+            if any(b[0] < g[2] and g[0] < b[2] and b[1] < g[3] and g[1] < b[3] for g in boxes):
+                continue
+            out.append([_round_like(v, w) for v in b])
+            if len(out) == n:
+                return out
+    return out
+
+
+def _round_like(v: float, scale: float) -> float:
+    return round(v) if scale >= 100 else round(v, 4)
+
+
+# ------------------------------------------------------------------------------- probes
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    description: str
+    criterion: str
+    build: Callable[[Sample], str | None]
+    applies: Callable[[Any, Sample], bool]
+
+
+def _wrap(payload: str) -> str:
+    return f"{THINK}<answer>{payload}</answer>"
+
+
+def _is_format_only(spec: Any) -> bool:
+    return spec.task == "format" and "content_check" not in spec.tags
+
+
+def _is_penalty(spec: Any) -> bool:
+    return "penalty" in spec.tags
+
+
+def _content(spec: Any, s: Sample) -> bool:
+    """Rewards that score the answer's content (not format-only, not penalties)."""
+    return not _is_format_only(spec) and not _is_penalty(spec)
+
+
+def _task_content(spec: Any, s: Sample) -> bool:
+    """Content rewards of a task (excludes format rewards that check content)."""
+    return spec.task != "format" and not _is_penalty(spec)
+
+
+def _structural(spec: Any, s: Sample) -> bool:
+    return not _is_penalty(spec)
+
+
+def _has_format(spec: Any, s: Sample) -> bool:
+    return (spec.task == "format" or "format" in spec.components) and not _is_penalty(spec)
+
+
+def _geo(kinds: tuple[str, ...], penalty: bool = False) -> Callable[[Any, Sample], bool]:
+    def applies(spec: Any, s: Sample) -> bool:
+        if s.kind not in kinds or not s.has_objects:
+            return False
+        if _is_penalty(spec):
+            return penalty
+        return spec.task != "format"
+
+    return applies
+
+
+def _labels_apply(spec: Any, s: Sample) -> bool:
+    if _is_penalty(spec) or spec.task == "format":
+        return False
+    if s.kind == "label" or s.kind == "count":
+        return s.label_or is not None
+    return s.kind == "boxes" and s.labels is not None and "labels" in spec.tags
+
+
+def _with_objects(spec: Any, s: Sample) -> bool:
+    return _content(spec, s) and spec.task != "format" and s.has_objects
+
+
+def _whole_image(s: Sample) -> str | None:
+    w, h = s.extent
+    return _wrap(_box_payload([[0, 0, w, h]], s.labels[:1] if s.labels else None))
+
+
+def _plus_junk(s: Sample) -> str | None:
+    junk = _junk_boxes(s.boxes, s.extent, 20)
+    if s.kind == "points":
+        return _wrap(json.dumps(json.loads(s.honest) + json.loads(_point_payload(junk))))
+    lab = [s.labels[0]] * len(junk) if s.labels else None
+    return _wrap(json.dumps(json.loads(s.honest) + json.loads(_box_payload(junk, lab))))
+
+
+def _duplicates(s: Sample) -> str | None:
+    if not s.boxes:
+        return None
+    if s.kind == "points":
+        return _wrap(_point_payload([s.boxes[0]] * 10))
+    return _wrap(_box_payload([s.boxes[0]] * 10, [s.labels[0]] * 10 if s.labels else None))
+
+
+def _or_labels(s: Sample) -> str | None:
+    if s.kind in ("label", "count"):
+        return _wrap(s.label_or) if s.label_or else None
+    other = "zebra"
+    labels = [f"{lab} or {other}" for lab in (s.labels or ())]
+    return _wrap(_box_payload(s.boxes, labels))
+
+
+def _prefix_label(s: Sample) -> str | None:
+    if s.kind == "label":
+        return _wrap(s.label_prefix) if s.label_prefix else None
+    if s.kind != "boxes" or not s.labels:
+        return None
+    return _wrap(_box_payload(s.boxes, [lab[:2] for lab in s.labels]))
+
+
+def _wrong_frame(s: Sample) -> str | None:
+    w, h = s.extent
+    # norm1 values when the frame is >= 100 units wide, else x1000
+    f = 1.0 / max(w, h) if max(w, h) >= 100 else 1000.0
+    scaled = [[v * f for v in b] for b in s.boxes]
+    if s.kind == "points":
+        return _wrap(json.dumps([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in scaled]))
+    return _wrap(json.dumps([{"bbox_2d": [round(v, 4) for v in b], **({"label": s.labels[i]} if s.labels else {})} for i, b in enumerate(scaled)]))
+
+
+def _huge(s: Sample) -> str | None:
+    if s.kind == "count":
+        return _wrap(s.huge) if s.huge else None
+    if s.kind == "points":
+        return _wrap(json.dumps([[1e9, 1e9], [-1e9, 1e12]]))
+    return _wrap(_box_payload([[-1e6, -1e6, 1e6, 1e6], [0, 0, 1e12, 1e12]], s.labels[:1] * 2 if s.labels else None))
+
+
+def _negative(s: Sample) -> str | None:
+    if s.kind == "count":
+        return _wrap(s.negative) if s.negative else None
+    neg = [[-b[2], -b[3], -b[0], -b[1]] for b in s.boxes]
+    if s.kind == "points":
+        return _wrap(json.dumps([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in neg]))
+    return _wrap(_box_payload(neg, s.labels))
+
+
+def _echo_prompt(s: Sample) -> str:
+    return (
+        "You are given an image. Think first, then answer. Output format example: "
+        f"<think> reasoning process here </think><answer>{s.honest}</answer>"
+    )
+
+
+PROBES: tuple[Probe, ...] = (
+    Probe("empty_answer", "an empty answer block", "min",
+          lambda s: _wrap(""), lambda spec, s: not _is_format_only(spec) and not _is_penalty(spec)),
+    Probe("empty_list", "'[]' on an image with objects", "below_partial",
+          lambda s: _wrap("[]"), _with_objects),
+    Probe("no_objects", "'No Objects' on an image with objects", "below_partial",
+          lambda s: _wrap("No Objects"), _with_objects),
+    Probe("whole_image_box", "one box covering the whole image", "below_partial",
+          _whole_image, _geo(("boxes",))),
+    Probe("correct_plus_junk", "the honest answer plus 20 junk boxes", "below_honest",
+          _plus_junk, _geo(("boxes", "points"))),
+    Probe("duplicates", "10 copies of one correct box", "below_partial",
+          _duplicates, _geo(("boxes", "points"), penalty=True)),
+    Probe("or_labels", "'A or B' answers / labels", "below_honest", _or_labels, _labels_apply),
+    Probe("prefix_label", "a prefix of the class name ('BMW', 'ca' for 'cat')", "below_honest",
+          _prefix_label, lambda spec, s: _labels_apply(spec, s) and s.kind in ("label", "boxes")),
+    Probe("several_answer_blocks", "the honest answer block, then a wrong one", "below_honest",
+          lambda s: f"{THINK}<answer>{s.honest}</answer><answer>{s.wrong}</answer>", _structural),
+    Probe("several_answer_blocks_last_correct", "a wrong answer block, then the honest one", "below_honest",
+          lambda s: f"{THINK}<answer>{s.wrong}</answer><answer>{s.honest}</answer>", _has_format),
+    Probe("nonsense_inside", "correct tags around nonsense", "below_partial",
+          lambda s: _wrap("lorem ipsum dolor sit amet"), lambda spec, s: not _is_format_only(spec) and not _is_penalty(spec)),
+    Probe("think_only", "the answer inside <think>, no answer block", "min",
+          lambda s: f"<think>{s.honest}</think>", _structural),
+    Probe("prompt_echo", "the prompt (with an example answer) echoed back, nothing else", "min",
+          lambda s: _echo_prompt(s), _structural),
+    Probe("wrong_frame", "coordinates in another frame (0..1 instead of 0..1000)", "below_partial",
+          _wrong_frame, _geo(("boxes", "points"))),
+    Probe("huge_numbers", "huge coordinates / counts", "below_partial",
+          _huge, lambda spec, s: (s.kind in ("boxes", "points", "count") and _content(spec, s))),
+    Probe("negative_numbers", "negative coordinates / counts", "below_partial",
+          _negative, lambda spec, s: (s.kind in ("boxes", "points", "count") and _content(spec, s) and s.has_objects)),
+)
+
+
+# ---------------------------------------------------------------------------------- run
+
+
+def _accepts(spec: Any, name: str) -> bool:
+    return name in spec.params
+
+
+def audit(reward_name: str, *, sample: Sample | None = None, **params: Any) -> list[dict[str, Any]]:
+    """Run every probe against the reward ``reward_name`` (bound to ``params``).
+
+    Returns one row per probe (plus a first ``honest`` row with the honest answer's
+    score); see the module docstring for the columns and criteria.
+    """
+    from rewardkit.registry import Reward, get_spec
+
+    spec = get_spec(reward_name)
+    if sample is None:
+        sample = canonical_sample(spec.task)
+    lo, hi = spec.range
+    base = {"reward": reward_name, "max_score": hi, "min_score": lo}
+    if sample is None:
+        return [dict(base, probe=p.name, description=p.description, criterion=p.criterion, applicable=False,
+                     score=None, reference=None, paid=False, reason=f"no built-in sample for task {spec.task!r}",
+                     error=None) for p in PROBES]
+    merged = {**{k: v for k, v in sample.params.items() if _accepts(spec, k) or (spec.scheduled and k in ("step", "max_steps"))}, **params}
+    reward = Reward(reward_name, **merged)
+
+    def run(completion: str, prompt: str | None = None) -> tuple[float | None, str | None, str | None]:
+        kw = {"prompt": prompt} if prompt is not None and _accepts(spec, "prompt") else {}
+        try:
+            r = reward(completion, sample.ground_truth, **kw)
+        except Exception as exc:  # noqa: BLE001 - a reward that raises on model output is a finding
+            return None, None, f"{type(exc).__name__}: {str(exc)[:160]}"
+        return r.score, r.reason, None
+
+    honest_score, honest_reason, honest_err = run(_wrap(sample.honest))
+    partial_score = honest_score
+    if sample.partial is not None:
+        partial_score, _, _ = run(_wrap(sample.partial))
+    rows = [dict(base, probe="honest", description="the honest answer (reference)", criterion="reference",
+                 applicable=True, score=honest_score, reference=None, paid=False, reason=honest_reason, error=honest_err)]
+    usable = honest_score is not None and honest_err is None
+    for p in PROBES:
+        row = dict(base, probe=p.name, description=p.description, criterion=p.criterion)
+        applicable = usable and p.applies(spec, sample)
+        completion = p.build(sample) if applicable else None
+        if completion is None:
+            rows.append(dict(row, applicable=False, score=None, reference=None, paid=False,
+                             reason=None if usable else "sample does not apply to this reward", error=None))
+            continue
+        prompt = _echo_prompt(sample) if p.name == "prompt_echo" else None
+        score, reason, err = run(completion, prompt)
+        criterion = p.criterion
+        if criterion == "min" and _is_format_only(spec) and p.name == "think_only":
+            criterion = "below_max"
+        if _is_penalty(spec):
+            criterion = "below_max"
+        ref, paid = _judge(criterion, score, lo, hi, honest_score, partial_score)
+        rows.append(dict(row, criterion=criterion, applicable=True, score=score, reference=ref,
+                         paid=paid if err is None else True, reason=reason, error=err))
+    return rows
+
+
+def _judge(criterion: str, score: float | None, lo: float, hi: float, honest: float | None, partial: float | None) -> tuple[float | None, bool]:
+    """(reference score, paid) for one probe."""
+    if score is None:
+        return None, False  # the reward declined the sample: nothing paid
+    if criterion == "below_partial":
+        ref = partial if partial is not None else honest
+        if ref is None or ref <= lo + _EPS:
+            return lo, score > lo + _EPS
+        return ref, score >= ref - _EPS
+    if criterion == "below_honest":
+        if honest is None or honest <= lo + _EPS:
+            return lo, score > lo + _EPS
+        return honest, score >= honest - _EPS
+    if criterion == "below_max":
+        return hi, score >= hi - _EPS
+    return lo, score > lo + _EPS  # "min"
+
+
+def audit_many(names: Iterable[str] | None = None, **params: Any) -> list[dict[str, Any]]:
+    """Rows of :func:`audit` for several rewards (all registered ones by default)."""
+    from rewardkit.registry import list_rewards
+
+    out: list[dict[str, Any]] = []
+    for name in names or list_rewards():
+        out.extend(audit(name, **params))
+    return out
+
+
+def paid_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The applicable rows whose probe was paid."""
+    return [r for r in rows if r.get("applicable") and r.get("paid")]
