@@ -238,8 +238,8 @@ def accumulate(
                 precision[:, :, k, acols, m] = 0.0
                 scores[:, :, k, acols, m] = 0.0
                 continue
-            tp_i = np.cumsum(tps[idx][:, acols, :], axis=0)  # (n, a, T) int
-            fp_i = np.cumsum(fps[idx][:, acols, :], axis=0)
+            tp_i = np.cumsum(tps[idx][:, acols, :], axis=0, dtype=np.int32)  # (n, a, T)
+            fp_i = np.cumsum(fps[idx][:, acols, :], axis=0, dtype=np.int32)
             tp = tp_i.astype(np.float64)
             fp = fp_i.astype(np.float64)
             npa = npk[acols]
