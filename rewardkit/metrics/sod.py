@@ -80,6 +80,31 @@ def prepare_sod_pair(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
     refused). ``pred``: integer 0..255 divided by 255, bool as 0/1, float taken as 0..1;
     then min-max normalized when not constant.
     """
+    pair = _prepare_pair(pred, gt)
+    return pair.pred, pair.gt
+
+
+class _Pair:
+    """A prepared image: float ``pred``, bool ``gt`` and, for uint8 input, the uint8 map
+    and the 256-entry table with ``pred == table[u8]`` (bit-identical to the reference's
+    ``u8 / 255`` then min-max arithmetic, done once per grey level)."""
+
+    __slots__ = ("pred", "gt", "u8", "table", "hist2")
+
+    def __init__(self, pred: np.ndarray, gt: np.ndarray, u8: np.ndarray | None = None, table: np.ndarray | None = None) -> None:
+        self.pred, self.gt, self.u8, self.table = pred, gt, u8, table
+        self.hist2: np.ndarray | None = None  # (2, 256) counts of grey levels outside / inside gt
+
+    def joint_hist(self) -> np.ndarray:
+        if self.hist2 is None:
+            idx = self.gt.astype(np.intp)
+            idx <<= 8
+            idx += self.u8
+            self.hist2 = np.bincount(idx.ravel(), minlength=512).reshape(2, 256)
+        return self.hist2
+
+
+def _prepare_pair(pred: Any, gt: Any) -> _Pair:
     g = np.asarray(gt)
     p = np.asarray(pred)
     if g.ndim == 3 and g.shape[2] == 1:
@@ -100,11 +125,18 @@ def prepare_sod_pair(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
             )
         gb = g > 128
     elif g.dtype.kind == "f":
-        if g.size and (g.max() <= 1.0):
+        if g.size and 0 < g.max() <= 1.0:
             raise ValueError("Expected a 0..255 ground-truth image, but got floats in [0, 1]; pass a bool mask")
         gb = g > 128
     else:
         raise ValueError(f"Expected a bool or 0..255 ground truth, but got dtype {g.dtype}")
+    if p.dtype.kind in "iu" and p.size and p.min() >= 0 and p.max() <= 255:
+        u8 = p if p.dtype == np.uint8 else p.astype(np.uint8)
+        lo_v, hi_v = int(u8.min()), int(u8.max())
+        table = np.arange(256) / 255
+        if hi_v != lo_v:
+            table = (table - table[lo_v]) / (table[hi_v] - table[lo_v])
+        return _Pair(np.take(table, u8), gb, u8, table)
     if p.dtype == np.bool_:
         pf = p.astype(np.float64)
     elif p.dtype.kind in "iu":
@@ -119,7 +151,7 @@ def prepare_sod_pair(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = pf.min(), pf.max()
         if hi != lo:
             pf = (pf - lo) / (hi - lo)
-    return pf, gb
+    return _Pair(pf, gb)
 
 
 # ---------------------------------------------------------------- S-measure
@@ -220,6 +252,106 @@ def _region(pred: np.ndarray, gt: np.ndarray, old: bool) -> float:
     return total
 
 
+def _centroid(gt: np.ndarray, n_fg: int) -> tuple[int, int]:
+    h, w = gt.shape
+    if n_fg == 0:
+        cy, cx = np.round(h / 2), np.round(w / 2)
+    else:
+        rows = np.count_nonzero(gt, axis=1)
+        cols = np.count_nonzero(gt, axis=0)
+        sy = int(np.dot(rows.astype(np.int64), np.arange(h, dtype=np.int64)))
+        sx = int(np.dot(cols.astype(np.int64), np.arange(w, dtype=np.int64)))
+        cy, cx = np.round(np.array([sy / n_fg, sx / n_fg]))
+    return int(cy) + 1, int(cx) + 1
+
+
+def _s_object_hist(counts: np.ndarray, values: np.ndarray, old: bool) -> float:
+    n = int(counts.sum())
+    mean = float(counts @ values) / n
+    if n > 1:
+        dv = values - mean
+        std = np.sqrt(float(counts @ (dv * dv)) / (n - 1))
+    elif old:
+        std = np.nan
+    else:
+        std = 0.0
+    return 2 * mean / (mean**2 + 1 + std + EPS)
+
+
+def _s_measure_u8(pair: _Pair, alpha: float, old: bool) -> float:
+    """S-measure from per-quadrant joint histograms of (grey level, gt); degenerate
+    quadrants (constant prediction, N <= 2, near-zero covariance) use the reference
+    arithmetic on the slice so the branch decisions match."""
+    pred, gt, u8, t = pair.pred, pair.gt, pair.u8, pair.table
+    h, w = gt.shape
+    area = h * w
+    n_fg = int(np.count_nonzero(gt))
+    if n_fg == 0:
+        return float(1 - np.mean(pred))
+    if n_fg == area:
+        return float(np.mean(pred))
+    cy, cx = _centroid(gt, n_fg)
+    idx = gt.astype(np.intp)
+    idx <<= 8
+    idx += u8
+    idx[cy:, :] += 1024
+    idx[:, cx:] += 512
+    counts = np.bincount(idx.ravel(), minlength=2048).reshape(4, 2, 256)
+    pair.hist2 = counts.sum(axis=0)
+    hist = counts.astype(np.float64)
+    y_all = n_fg / area
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        c1 = hist[:, 1, :].sum(axis=0)
+        c0 = hist[:, 0, :].sum(axis=0)
+        obj = _s_object_hist(c1, t, old) * y_all + _s_object_hist(c0, 1 - t, old) * (1 - y_all)
+        w_lt = cx * cy / area
+        w_rt = cy * (w - cx) / area
+        w_lb = (h - cy) * cx / area
+        w_rb = 1 - w_lt - w_rt - w_lb
+        quads = (
+            (slice(0, cy), slice(0, cx), w_lt),
+            (slice(0, cy), slice(cx, w), w_rt),
+            (slice(cy, h), slice(0, cx), w_lb),
+            (slice(cy, h), slice(cx, w), w_rb),
+        )
+        reg = 0.0
+        for q, (rs, cs, weight) in enumerate(quads):
+            g1, g0 = hist[q, 1], hist[q, 0]
+            cnt = g1 + g0
+            n = int(cnt.sum())
+            n1 = int(g1.sum())
+            score = None
+            if n > 2 and np.count_nonzero(cnt) > 1:
+                if n1 == 0 or n1 == n:
+                    score = 0.0  # gt constant: alpha = 0, beta > 0 (prediction not constant)
+                else:
+                    d = (n - 1) if old else (n - 1 + EPS)
+                    x = float(cnt @ t) / n
+                    y = n1 / n
+                    dv = t - x
+                    sigma_x = float(cnt @ (dv * dv)) / d
+                    sigma_y = (n1 * (1 - y) ** 2 + (n - n1) * y**2) / d
+                    sigma_xy = (float(g1 @ dv) * (1 - y) - float(g0 @ dv) * y) / d
+                    if abs(sigma_xy) > 1e-12 and x > 1e-12:
+                        a = 4 * x * y * sigma_xy
+                        b = (x**2 + y**2) * (sigma_x + sigma_y)
+                        score = a / (b + EPS)
+            if score is None:
+                score = _ssim_ref(pred[rs, cs], gt[rs, cs], old)
+            reg = reg + score * weight
+        sm = obj * alpha + reg * (1 - alpha)
+    if old:
+        return float(max(0, sm))
+    return float(np.maximum(0, sm))
+
+
+def _s_measure_pair(pair: _Pair, alpha: float, old: bool) -> float:
+    if pair.u8 is not None:
+        return _s_measure_u8(pair, alpha, old)
+    return _s_measure(pair.pred, pair.gt, alpha, old)
+
+
 def s_measure(pred: Any, gt: Any, *, alpha: float = 0.5, compat: SODCompat = None, prepared: bool = False) -> float:
     """S-measure of one prediction map (Fan et al., ICCV 2017; PySODMetrics ``Smeasure``).
 
@@ -229,9 +361,9 @@ def s_measure(pred: Any, gt: Any, *, alpha: float = 0.5, compat: SODCompat = Non
     ``compat`` (see the module doc); ``compat="seg_r1"`` never is.
     """
     _check_compat(compat)
-    if not prepared:
-        pred, gt = prepare_sod_pair(pred, gt)
-    return _s_measure(pred, gt, alpha, compat == "seg_r1")
+    if prepared:
+        return _s_measure(np.asarray(pred, dtype=np.float64), np.asarray(gt, dtype=bool), alpha, compat == "seg_r1")
+    return _s_measure_pair(_prepare_pair(pred, gt), alpha, compat == "seg_r1")
 
 
 def _s_measure(pred: np.ndarray, gt: np.ndarray, alpha: float, old: bool) -> float:
@@ -316,34 +448,66 @@ def _adaptive(pred: np.ndarray, gt: np.ndarray, gt_fg: int, beta: float) -> tupl
     return adp_em, float(adp_fm)
 
 
+def _pair_histograms(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
+    """Histograms of ``(pred * 255).astype(uint8)`` inside / outside the gt."""
+    if pair.u8 is None:
+        return _histograms(pair.pred, pair.gt)
+    h2 = pair.joint_hist()
+    q = (pair.table * 255).astype(np.uint8)
+    fg = np.bincount(q, weights=h2[1], minlength=256).astype(np.int64)
+    bg = np.bincount(q, weights=h2[0], minlength=256).astype(np.int64)
+    return fg, bg
+
+
+def _pair_adaptive(pair: _Pair, gt_fg: int, beta: float) -> tuple[float, float]:
+    if pair.u8 is None:
+        return _adaptive(pair.pred, pair.gt, gt_fg, beta)
+    thr = min(2 * pair.pred.mean(), 1)
+    h2 = pair.joint_hist()
+    sel = pair.table >= thr
+    fg_fg = int(h2[1][sel].sum())
+    n_bin = int(h2[0][sel].sum()) + fg_fg
+    adp_em = float(_em_from_counts(fg_fg, n_bin - fg_fg, gt_fg, pair.gt.size))
+    if fg_fg == 0:
+        return adp_em, 0.0
+    pre = fg_fg / n_bin
+    rec = fg_fg / gt_fg
+    return adp_em, float((1 + beta) * pre * rec / (beta * pre + rec))
+
+
+def _pair_mae(pair: _Pair) -> float:
+    if pair.u8 is None:
+        return float(np.mean(np.abs(pair.pred - pair.gt)))
+    h2 = pair.joint_hist()
+    t = pair.table
+    return float((h2[0] @ np.abs(t) + h2[1] @ np.abs(t - 1)) / pair.gt.size)
+
+
 def e_measure(pred: Any, gt: Any, *, prepared: bool = False) -> dict[str, Any]:
     """E-measure of one map: ``{"adp": float, "curve": (256,) array}`` (PySODMetrics order,
     index 0 = threshold 255)."""
-    if not prepared:
-        pred, gt = prepare_sod_pair(pred, gt)
-    gt_fg = int(np.count_nonzero(gt))
-    fg_hist, bg_hist = _histograms(pred, gt)
-    curve = _em_from_counts(np.cumsum(fg_hist[::-1]), np.cumsum(bg_hist[::-1]), gt_fg, gt.size)
-    adp, _ = _adaptive(pred, gt, gt_fg, 0.3)
+    pair = _Pair(np.asarray(pred, np.float64), np.asarray(gt, bool)) if prepared else _prepare_pair(pred, gt)
+    gt_fg = int(np.count_nonzero(pair.gt))
+    fg_hist, bg_hist = _pair_histograms(pair)
+    curve = _em_from_counts(np.cumsum(fg_hist[::-1]), np.cumsum(bg_hist[::-1]), gt_fg, pair.gt.size)
+    adp, _ = _pair_adaptive(pair, gt_fg, 0.3)
     return {"adp": adp, "curve": np.asarray(curve, dtype=np.float64)}
 
 
 def f_measure(pred: Any, gt: Any, *, beta: float = 0.3, prepared: bool = False) -> dict[str, Any]:
     """F-measure of one map (``beta`` is beta^2): adaptive, curve, precision and recall."""
-    if not prepared:
-        pred, gt = prepare_sod_pair(pred, gt)
-    gt_fg = int(np.count_nonzero(gt))
-    fg_hist, bg_hist = _histograms(pred, gt)
+    pair = _Pair(np.asarray(pred, np.float64), np.asarray(gt, bool)) if prepared else _prepare_pair(pred, gt)
+    gt_fg = int(np.count_nonzero(pair.gt))
+    fg_hist, bg_hist = _pair_histograms(pair)
     p, r, curve = _fm_curve(fg_hist, bg_hist, gt_fg, beta)
-    _, adp = _adaptive(pred, gt, gt_fg, beta)
+    _, adp = _pair_adaptive(pair, gt_fg, beta)
     return {"adp": adp, "curve": curve, "precision": p, "recall": r}
 
 
 def mae(pred: Any, gt: Any, *, prepared: bool = False) -> float:
     """Mean absolute error between the normalized map and the binary ground truth."""
-    if not prepared:
-        pred, gt = prepare_sod_pair(pred, gt)
-    return float(np.mean(np.abs(pred - gt)))
+    pair = _Pair(np.asarray(pred, np.float64), np.asarray(gt, bool)) if prepared else _prepare_pair(pred, gt)
+    return _pair_mae(pair)
 
 
 # ---------------------------------------------------------------- weighted F-measure
@@ -373,24 +537,36 @@ def weighted_f_measure(pred: Any, gt: Any, *, beta: float = 1.0, prepared: bool 
     h, w = gt.shape
     ft = ndimage.distance_transform_edt(~gt, return_distances=False, return_indices=True)
     iy, ix = ft[0], ft[1]
-    gtf = gt.astype(np.float64)
-    err = np.abs(pred - gtf)
-    flat = iy.astype(np.intp) * w
+    # in-place arithmetic below: fresh 8-byte arrays cost more (page faults) than the math
+    err = np.subtract(pred, gt, dtype=np.float64)
+    np.abs(err, out=err)  # E = |pred - gt|
+    flat = iy.astype(np.intp)
+    flat *= w
     flat += ix
-    et = np.take(err.ravel(), flat)  # error at the nearest foreground pixel (itself on fg)
+    et = np.take(err.ravel(), flat.ravel()).reshape(h, w)  # E at the nearest foreground pixel
+    del flat
     ea = ndimage.correlate1d(et, _K1, axis=0, mode="constant", cval=0.0)
-    ea = ndimage.correlate1d(ea, _K1, axis=1, mode="constant", cval=0.0)
-    min_e_ea = np.where(gt & (ea < err), ea, err)
+    ndimage.correlate1d(ea, _K1, axis=1, output=et, mode="constant", cval=0.0)
+    ea = et
+    use_ea = ea < err
+    use_ea &= gt
+    np.copyto(err, ea, where=use_ea)  # MIN_E_EA
+    del ea, use_ea
     dy = iy - np.arange(h, dtype=np.int32)[:, None]
+    dy *= dy
     dx = ix - np.arange(w, dtype=np.int32)[None, :]
-    d2 = (dy * dy).astype(np.float64)
-    d2 += dx * dx
-    dst = np.sqrt(d2)
-    b = 2 - np.exp(_LOG_HALF_OVER_5 * dst)  # 1 on the foreground (distance 0)
-    ew = min_e_ea * b
+    dx *= dx
+    dy += dx
+    b = dy.astype(np.float64)
+    del dx, dy
+    np.sqrt(b, out=b)  # Dst (exact: integer squared distances, as scipy computes them)
+    b *= _LOG_HALF_OVER_5
+    np.exp(b, out=b)
+    np.subtract(2, b, out=b)  # B = 2 - exp(log(0.5) / 5 * Dst); 1 on the foreground
+    err *= b  # Ew
     n_fg = int(np.count_nonzero(gt))
-    ew_fg = float(np.dot(ew.ravel(), gtf.ravel()))
-    ew_all = float(ew.sum())
+    ew_fg = float(np.sum(err, where=gt))
+    ew_all = float(err.sum())
     tpw = n_fg - ew_fg
     fpw = ew_all - ew_fg
     r = 1 - ew_fg / n_fg
@@ -432,8 +608,7 @@ class SODMetrics:
 
     def update(self, pred: Any, gt: Any) -> dict[str, float]:
         """Add one image; returns its per-image values."""
-        p, g = prepare_sod_pair(pred, gt)
-        values = _update_one(p, g, self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
+        values = _update_one(_prepare_pair(pred, gt), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
         self._sm.append(values["Smeasure"])
         self._wfm.append(values["wFmeasure"])
         self._mae.append(values["MAE"])
@@ -461,18 +636,20 @@ class SODMetrics:
         }
 
 
-def _update_one(pred: np.ndarray, gt: np.ndarray, alpha: float, beta_f: float, beta_wf: float, old: bool) -> dict[str, Any]:
+def _update_one(pair: _Pair, alpha: float, beta_f: float, beta_wf: float, old: bool) -> dict[str, Any]:
+    gt = pair.gt
     gt_fg = int(np.count_nonzero(gt))
-    fg_hist, bg_hist = _histograms(pred, gt)
+    sm = _s_measure_pair(pair, alpha, old)  # fills the joint histogram on the uint8 path
+    fg_hist, bg_hist = _pair_histograms(pair)
     fg_fg = np.cumsum(fg_hist[::-1])
     fg_bg = np.cumsum(bg_hist[::-1])
     em_curve = np.asarray(_em_from_counts(fg_fg, fg_bg, gt_fg, gt.size), dtype=np.float64)
     _, _, fm_curve = _fm_curve(fg_hist, bg_hist, gt_fg, beta_f)
-    adp_em, adp_fm = _adaptive(pred, gt, gt_fg, beta_f)
+    adp_em, adp_fm = _pair_adaptive(pair, gt_fg, beta_f)
     return {
-        "Smeasure": _s_measure(pred, gt, alpha, old),
-        "wFmeasure": weighted_f_measure(pred, gt, beta=beta_wf, prepared=True),
-        "MAE": float(np.mean(np.abs(pred - gt))),
+        "Smeasure": sm,
+        "wFmeasure": weighted_f_measure(pair.pred, gt, beta=beta_wf, prepared=True),
+        "MAE": _pair_mae(pair),
         "adpEm": adp_em,
         "adpFm": adp_fm,
         "em_curve": em_curve,
