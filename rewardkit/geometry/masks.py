@@ -1,7 +1,8 @@
 """Mask overlap kernels: intersection / union counts and IoU matrices (N vs M masks).
 
-Counts are exact integers (a float32 matrix product is exact below 2**24 pixels per mask;
-larger masks use float64, exact below 2**53). IoU is ``I / U`` in float64, which makes
+Counts are exact integers: AND + count for small groups (up to 64 pairs, e.g. the G
+completions of one prompt), a matrix product otherwise (float32, exact below 2**24
+pixels per mask; float64 above, exact below 2**53). IoU is ``I / U`` in float64, which makes
 it bit-identical to ``pycocotools.mask.iou`` on the RLE of the same masks (pycocotools
 also divides integer counts in double precision). Where ``U == 0`` (both masks empty)
 pycocotools gives 0; here that value is the named parameter ``empty_value`` (default
@@ -65,13 +66,14 @@ def intersection_union(a: Any, b: Any) -> tuple[np.ndarray, np.ndarray]:
     a2 = A.reshape(n, -1)
     b2 = B.reshape(m, -1)
     npix = a2.shape[1]
-    if n == 1 and m == 1:
-        inter = np.array([[np.count_nonzero(a2[0] & b2[0])]], dtype=np.int64)
+    if n * m <= 64:
+        # a group of G completions against a few masks: AND + count beats the casts of a matmul
+        inter = np.array([[np.count_nonzero(np.logical_and(x, y)) for y in b2] for x in a2], dtype=np.int64).reshape(n, m)
     else:
         dtype = np.float32 if npix < (1 << 24) else np.float64
         inter = np.rint(a2.astype(dtype) @ b2.astype(dtype).T).astype(np.int64)
-    area_a = a2.sum(axis=1, dtype=np.int64)
-    area_b = b2.sum(axis=1, dtype=np.int64)
+    area_a = np.array([np.count_nonzero(x) for x in a2], dtype=np.int64)
+    area_b = np.array([np.count_nonzero(y) for y in b2], dtype=np.int64)
     union = area_a[:, None] + area_b[None, :] - inter
     return inter, union
 
