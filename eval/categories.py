@@ -91,8 +91,12 @@ def subset_table(
     categories: Iterable[Any] | str,
     metrics: Iterable[str] = ("AP", "AP50", "AP75"),
     gt_categories: list[Mapping[str, Any]] | None = None,
+    missing: str = "raise",
 ) -> dict[str, Any]:
     """Mean per-category metrics over a subset (ids, names, or the name of a list).
+
+    ``missing="skip"``: categories absent from the evaluation are left out (listed in
+    ``"not_evaluated"``) instead of raising ``KeyError``.
 
     Returns ``{"categories": [...ids...], "n": ..., "AP": ..., "AP50": ..., "AP75": ...,
     "per_category": [{id, name, AP, AP50, AP75}], "no_gt": [...]}``.
@@ -107,11 +111,12 @@ def subset_table(
     out: dict[str, Any] = {}
     rows = None
     for m in metrics:
-        r = category_subset_ap(result, cats, m, gt_cats)
+        r = category_subset_ap(result, cats, m, gt_cats, missing)
         out[m] = r["mean"]
         out["n"] = r["n"]
         out["categories"] = r["category_ids"]
         out["no_gt"] = r["no_gt"]
+        out["not_evaluated"] = r["not_evaluated"]
         if rows is None:
             rows = {row["id"]: dict(row) for row in r["per_category"]}
         else:
@@ -137,11 +142,14 @@ def visual_rft_lvis_table(result: Mapping[str, Any], gt_categories: list[Mapping
 def ov_coco_table(result: Mapping[str, Any]) -> dict[str, Any]:
     """Open-vocabulary COCO: ``nAP50`` (17 novel), ``bAP50`` (48 base), ``AP50`` (all 65).
 
-    Each is the mean of per-category AP50 (``precision[iou=0.5, :, k, all, -1]`` > -1).
+    Each is the mean of per-category AP50 (``precision[iou=0.5, :, k, all, -1]`` > -1)
+    over the split's categories present in the evaluation.
     """
-    novel = subset_table(result, category_ids("ov_coco_novel17"), ("AP50",))
-    base = subset_table(result, category_ids("ov_coco_base48"), ("AP50",))
-    both = subset_table(result, category_ids("ov_coco_novel17") + category_ids("ov_coco_base48"), ("AP50",))
+    novel = subset_table(result, category_ids("ov_coco_novel17"), ("AP50",), missing="skip")
+    base = subset_table(result, category_ids("ov_coco_base48"), ("AP50",), missing="skip")
+    both = subset_table(
+        result, category_ids("ov_coco_novel17") + category_ids("ov_coco_base48"), ("AP50",), missing="skip"
+    )
     return {
         "nAP50": novel["AP50"],
         "bAP50": base["AP50"],
@@ -159,7 +167,9 @@ def lvis_rare_table(result: Mapping[str, Any], gt_categories: list[Mapping[str, 
     Visual-RFT's 6 (``visual_rft_rare6``)."""
     rare = [r["id"] for r in result["per_category"] if r.get("frequency") == "r"]
     all_rare = subset_table(result, rare, ("AP",)) if rare else {"AP": float("nan"), "n": 0}
-    six = visual_rft_lvis_table(result, gt_categories)
+    six = subset_table(
+        result, category_names("visual_rft_lvis_rare6"), ("AP",), gt_categories=gt_categories, missing="skip"
+    )
     return {
         "APr_mean": all_rare["AP"],
         "n_rare": all_rare["n"],

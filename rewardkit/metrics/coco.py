@@ -678,7 +678,9 @@ def per_category_table(
 
 
 def resolve_category_ids(
-    categories: Iterable[Any], gt_categories: Sequence[Mapping[str, Any]]
+    categories: Iterable[Any],
+    gt_categories: Sequence[Mapping[str, Any]],
+    missing: Literal["raise", "skip"] = "raise",
 ) -> list[Any]:
     """Category ids for ``categories`` given as ids or names.
 
@@ -698,7 +700,7 @@ def resolve_category_ids(
     for c in gt_categories:
         for syn in c.get("synonyms", []) or []:
             by_name.setdefault(normalize_label(syn), c["id"])
-    out, missing = [], []
+    out, unknown = [], []
     for item in categories:
         if not isinstance(item, str) and item in by_id:
             out.append(item)
@@ -710,10 +712,10 @@ def resolve_category_ids(
         if key in by_name:
             out.append(by_name[key])
         else:
-            missing.append(item)
-    if missing:
-        hints = {m: get_close_matches(normalize_label(str(m)), list(by_name), n=3) for m in missing}
-        raise KeyError(f"Unknown categories {missing}; did you mean {hints}?")
+            unknown.append(item)
+    if unknown and missing == "raise":
+        hints = {m: get_close_matches(normalize_label(str(m)), list(by_name), n=3) for m in unknown}
+        raise KeyError(f"Unknown categories {unknown}; did you mean {hints}?")
     return out
 
 
@@ -722,6 +724,7 @@ def category_subset_ap(
     categories: Iterable[Any],
     metric: Literal["AP", "AP50", "AP75"] = "AP",
     gt_categories: Sequence[Mapping[str, Any]] | None = None,
+    missing: Literal["raise", "skip"] = "raise",
 ) -> dict[str, Any]:
     """Mean of the per-category ``metric`` over a category subset.
 
@@ -732,13 +735,18 @@ def category_subset_ap(
     ``"no_gt"`` and left out, as Detectron2 does with its NaN entries).
 
     ``categories``: ids, or names resolved with :func:`resolve_category_ids` against
-    ``gt_categories`` (default: the names in ``result["per_category"]``).
+    ``gt_categories`` (default: the names in ``result["per_category"]``);
+    ``missing="skip"`` leaves out categories the evaluation does not know (reported in
+    ``"not_evaluated"``) instead of raising.
     """
     rows = {row["id"]: row for row in result["per_category"]}
     cats = gt_categories if gt_categories is not None else [
         {"id": r["id"], "name": r["name"]} for r in result["per_category"]
     ]
-    ids = resolve_category_ids(list(categories), cats)
+    wanted = list(categories)
+    ids = resolve_category_ids(wanted, cats, missing)
+    not_evaluated = [c for c in wanted if c not in ids] if missing == "skip" else []
+    ids = [c for c in ids if c in rows or missing == "raise"]
     values, used, no_gt = [], [], []
     for cid in ids:
         if cid not in rows:
@@ -756,6 +764,7 @@ def category_subset_ap(
         "n": len(values),
         "category_ids": used,
         "no_gt": no_gt,
+        "not_evaluated": not_evaluated,
         "per_category": [{"id": c, "name": rows[c]["name"], metric: rows[c][metric]} for c in ids],
     }
 
