@@ -50,6 +50,7 @@ def _max_depth(text: str) -> int:
     return best
 
 
+_LINE_JOIN = re.compile(r"([\]}])[ \t]*\r?\n\s*([\[{])")
 _PY_TO_JSON = {"nan": "NaN", "inf": "Infinity", "None": "null", "True": "true", "False": "false"}
 _PY_WORDS = re.compile(r"(?<![\w.])(-?)(nan|inf|None|True|False)(?![\w.])")
 
@@ -160,6 +161,14 @@ def load_structured(text: str) -> tuple[bool, Any, dict[str, Any]]:
     ok, value = _try_load(body)
     if ok:
         return True, value, details
+    # one structure per line (JSON-Lines style): "[..]\n[..]" or "{..}\n{..}" -> a list of them
+    if _LINE_JOIN.search(body):
+        ok, value = _try_load("[" + _LINE_JOIN.sub(r"\1, \2", body) + "]")
+        if ok:
+            if value and all(isinstance(v, list) and v and all(isinstance(x, dict) for x in v) for v in value):
+                value = [x for v in value for x in v]  # "[{..}]\n[{..}]": one list of items
+            details["joined_lines"] = True
+            return True, value, details
     # trailing prose after a complete structure: cut at the matching bracket
     trimmed = _cut_at_balance(body)
     if trimmed is not None and trimmed != body:
