@@ -38,7 +38,8 @@ that apply to the row, the others return ``None`` (format rewards, task ``"forma
 apply to every row); scheduled rewards
 (``scheduled=True``, e.g. Vision-R1's progressive thresholds) get
 ``trainer_state.global_step`` and ``trainer_state.max_steps`` as ``step`` /
-``max_steps``.
+``max_steps``; rewards that take the image itself (``image=``, a segmenter) get the
+row's ``image`` (or first of ``images``).
 
 ``asynchronous=True`` gives ``async`` callables that score the batch with
 ``asyncio.to_thread`` (TRL runs async reward functions concurrently on its event loop,
@@ -119,6 +120,8 @@ class BatchScorer:
         self._batch_fn = getattr(spec, "batch", None)  # group entry point, when the family has one
         self._params = dict(self.reward.params)
         self._needs_size = needs_image_size(self.reward)
+        # rewards that look at the image itself (a segmenter): pass the row's image
+        self._needs_image = "image" in spec.params and self.reward.params.get("image") is None
         self._scheduled = spec.scheduled
 
     def __getstate__(self) -> dict[str, Any]:
@@ -151,6 +154,18 @@ class BatchScorer:
             values = kwargs.get(column)
             if values is not None and len(values) == n:
                 return [image_size_of(v) for v in values]
+        return [None] * n
+
+    def _images(self, kwargs: Mapping[str, Any], n: int) -> list[Any]:
+        for column in ("image", "images"):
+            values = kwargs.get(column)
+            if values is not None and len(values) == n:
+                out = []
+                for v in values:
+                    if isinstance(v, list | tuple):
+                        v = v[0] if v else None
+                    out.append(v)
+                return out
         return [None] * n
 
     def _step_params(self, trainer_state: Any) -> dict[str, Any]:
@@ -194,6 +209,7 @@ class BatchScorer:
         gts = kwargs[self.ground_truth_column]
         applies = self._applies(kwargs, n)
         sizes = self._image_sizes(kwargs, n) if self._needs_size else [None] * n
+        images = self._images(kwargs, n) if self._needs_image else [None] * n
         prompt_texts = [prompt_text(p) for p in prompts] if self.strip_prompt and prompts is not None else [None] * n
         params = {**self._params, **self._step_params(trainer_state)}
         out: list[RewardResult | None] = [None] * n
@@ -206,15 +222,25 @@ class BatchScorer:
             if not applies[i]:
                 i += 1
                 continue
-            gkey = (gt_key(gts[i]), sizes[i])
+            gkey = (gt_key(gts[i]), sizes[i], id(images[i]))
             j = i + 1
-            while j < n and applies[j] and sizes[j] == sizes[i] and prompt_texts[j] == prompt_texts[i] and (gts[j] is gts[i] or gt_key(gts[j]) == gkey[0]):
+            while (
+                j < n
+                and applies[j]
+                and sizes[j] == sizes[i]
+                and images[j] is images[i]
+                and prompt_texts[j] == prompt_texts[i]
+                and (gts[j] is gts[i] or gt_key(gts[j]) == gkey[0])
+            ):
                 j += 1
-            if gkey not in prepared:
-                prepared[gkey] = self.reward.prepare(gts[i], **({"image_size": sizes[i]} if sizes[i] is not None else {}))
-            group_params = params
+            extra: dict[str, Any] = {}
             if sizes[i] is not None:
-                group_params = {**group_params, "image_size": sizes[i]}
+                extra["image_size"] = sizes[i]
+            if images[i] is not None:
+                extra["image"] = images[i]
+            if gkey not in prepared:
+                prepared[gkey] = self.reward.prepare(gts[i], **extra)
+            group_params = {**params, **extra} if extra else params
             if prompt_texts[i] is not None:
                 group_params = {**group_params, "prompt": prompt_texts[i]}
             texts = [completion_text(c) for c in completions[i:j]]
