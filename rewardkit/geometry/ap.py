@@ -101,6 +101,8 @@ def _rows_xywh(value: Any, fmt: str) -> tuple[list[list[float]], list[float] | N
 
 
 _SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
+_VECTOR_MIN_D = 16  # from this many predictions, the vectorized matcher when it applies
+_THR = np.asarray(_CAPS)[:, None]
 
 
 def _iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[float]]:
@@ -207,15 +209,22 @@ def image_ap(
         gorder = [i for i in range(n_gt) if not gt_ig[i]] + [i for i in range(n_gt) if gt_ig[i]]
         gt_l = [gt_l[i] for i in gorder]
         gt_ig = [gt_ig[i] for i in gorder]
+    dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
+    rows_arr = None
     if D * n_gt <= _SMALL:
         ious = _iou_rows(dt_l, gt_l)
     else:
-        ious = box_iou_xywh(np.asarray(dt_l), np.asarray(gt_l)).tolist()
-    dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
-
-    rows, n_tp = _match_all_thresholds(ious, gt_ig if any_ig else None, dt_out, npig)
+        m = box_iou_xywh(np.asarray(dt_l), np.asarray(gt_l))
+        ok = m >= _T0  # box_iou_xywh never returns NaN
+        n_cand = ok.sum(axis=1)
+        if not any_ig and D >= _VECTOR_MIN_D and int(n_cand.max()) <= 1:
+            rows_arr, n_tp = _match_single_candidates(m, ok, n_cand, dt_out, npig)
+        ious = m.tolist() if rows_arr is None else None
+    if rows_arr is None:
+        rows, n_tp = _match_all_thresholds(ious, gt_ig if any_ig else None, dt_out, npig)
+        rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)
-    q = np.take(np.asarray(rows, dtype=np.float64), cols, axis=1)  # C-contiguous (a[:, idx] is not)
+    q = np.take(rows_arr, cols, axis=1)  # C-contiguous (a[:, idx] is not)
     # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
     # reductions run over the same contiguous memory as pycocotools' 1-D arrays
     # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
@@ -258,6 +267,44 @@ def _match_all_thresholds(
         rows.append(hit[0])
         n_tp.append(hit[1])
     return rows, n_tp
+
+
+def _match_single_candidates(m: np.ndarray, ok: np.ndarray, n_cand: np.ndarray, dt_out: list[bool], npig: int) -> tuple[np.ndarray, list[int]]:
+    """All thresholds at once when every prediction has at most one ground truth with
+    IoU >= 0.5 and no ground truth is ignored (the usual case for a long answer).
+
+    Prediction ``d`` with candidate ``g`` and IoU ``v`` is a true positive at threshold
+    ``t`` iff ``v >= t`` and every earlier prediction with the same candidate has IoU
+    ``< t`` (pycocotools' greedy matching reduces to that when candidates are unique):
+    ``tp[t, d] = (v_d >= t) & (prefix_max_d < t)``. Precision is computed with the very
+    expressions of ``COCOeval.accumulate`` (cumulative sums as floats,
+    ``tp / (fp + tp + np.spacing(1))``, maximum from the right).
+    """
+    D = m.shape[0]
+    has = n_cand > 0
+    g = np.where(has, ok.argmax(axis=1), -1)
+    v = np.where(has, m[np.arange(D), np.maximum(g, 0)], -np.inf)
+    prev: dict[int, float] = {}
+    pm = []
+    for gi, vi in zip(g.tolist(), v.tolist()):
+        if gi < 0:
+            pm.append(np.inf)  # never a true positive
+            continue
+        best = prev.get(gi, -np.inf)
+        pm.append(best)
+        if vi > best:
+            prev[gi] = vi
+    tp = (v[None, :] >= _THR) & (np.asarray(pm)[None, :] < _THR)
+    keep = ~np.asarray(dt_out, dtype=bool)
+    fp = ~tp & keep[None, :]
+    tp_sum = np.cumsum(tp, axis=1).astype(float)
+    fp_sum = np.cumsum(fp, axis=1).astype(float)
+    pr = tp_sum / (fp_sum + tp_sum + _EPS)
+    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
+    rows = np.zeros((len(_CAPS), npig))
+    ti, di = np.nonzero(tp)
+    rows[ti, tp_sum[ti, di].astype(np.int64) - 1] = pr[ti, di]
+    return rows, tp_sum[:, -1].astype(np.int64).tolist()
 
 
 def _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps):  # noqa: ANN001, ANN202 - hot path

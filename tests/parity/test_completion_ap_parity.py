@@ -151,3 +151,24 @@ def test_both_code_paths_are_exercised():
 
     sizes = [len(d) * len(g) for d, g, _ in (make_case(s) for s in range(N_CASES))]
     assert sum(s > _SMALL for s in sizes) >= 10 and sum(0 < s <= _SMALL for s in sizes) >= 100
+
+
+@pytest.mark.parametrize("path", ["python", "vectorized"])
+def test_matcher_paths_agree_with_pycocotools(monkeypatch, path):
+    """Force one matcher on every case that allows it (numpy IoU for all sizes)."""
+    import rewardkit.geometry.ap as ap_mod
+
+    monkeypatch.setattr(ap_mod, "_SMALL", -1)
+    monkeypatch.setattr(ap_mod, "_VECTOR_MIN_D", 0 if path == "vectorized" else 10**9)
+    used = []
+    orig = ap_mod._match_single_candidates
+    monkeypatch.setattr(ap_mod, "_match_single_candidates", lambda *a: used.append(1) or orig(*a))
+    for seed in range(0, N_CASES, 2):
+        dt, gt, scores = make_case(seed)
+        ref = coco_stats(dt, gt, np.ones(len(dt)) if scores is None else scores)
+        got = image_ap(dt, gt, scores, fmt="xywh")
+        if ref[0] == -1:
+            assert not got.defined
+            continue
+        assert (got.ap, got.ap50, got.ap75, got.ar100) == (ref[0], ref[1], ref[2], ref[8]), seed
+    assert (len(used) >= 50) if path == "vectorized" else not used
