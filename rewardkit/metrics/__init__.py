@@ -15,6 +15,16 @@ _LAZY: dict[str, str] = {
     "SODMetrics": "sod",
     "lisa_evaluate": "lisa",
     "LISAMetrics": "lisa",
+    "coco_evaluate": "coco",
+    "CocoEvaluator": "coco",
+    "category_subset_ap": "coco",
+    "lvis_evaluate": "lvis",
+    "LvisEvaluator": "lvis",
+    "grounding_scores": "grounding",
+    "grounding_evaluate": "grounding",
+    "refcoco_accuracy": "grounding",
+    "classification_accuracy": "accuracy",
+    "counting_accuracy": "accuracy",
 }
 
 

@@ -1,0 +1,62 @@
+"""RefCOCO Acc@0.5 and mean IoU: hand-computed cases, the comparison parameter, completions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rewardkit.metrics.grounding import grounding_evaluate, grounding_scores, refcoco_accuracy
+
+
+def test_hand_computed_acc_and_miou():
+    gt = [[0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 10, 10]]
+    pred = [
+        [0, 0, 10, 10],  # IoU 1
+        [0, 0, 10, 5],  # IoU 0.5 exactly
+        [0, 0, 10, 4],  # IoU 0.4
+        None,  # no prediction: IoU 0
+    ]
+    r = grounding_scores(pred, gt)
+    assert r["ious"].tolist() == [1.0, 0.5, 0.4, 0.0]
+    assert r["acc"] == 0.5 and r["n_correct"] == 2 and r["n_unreadable"] == 1
+    assert r["miou"] == pytest.approx(1.9 / 4)
+    # the tie at exactly 0.5 flips with the strict comparison (VLM-R1 / Griffon)
+    assert grounding_scores(pred, gt, comparison=">")["acc"] == 0.25
+    assert refcoco_accuracy(pred, gt, threshold=0.4) == 0.75
+
+
+def test_bad_parameters_raise():
+    with pytest.raises(ValueError, match="comparison"):
+        grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]], comparison="=>")
+    with pytest.raises(ValueError, match="threshold"):
+        grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]], threshold=1.5)
+    with pytest.raises(ValueError, match="as many"):
+        grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1], [0, 0, 1, 1]])
+
+
+def test_nan_prediction_counts_as_wrong():
+    r = grounding_scores(np.array([[np.nan, 0, 1, 1]]), [[0, 0, 1, 1]])
+    assert r["acc"] == 0.0 and r["n_unreadable"] == 1
+
+
+def test_completions_same_reading_as_reward():
+    comps = [
+        "<think>x</think><answer>[0, 0, 100, 100]</answer>",
+        "<answer>[0, 0, 100, 50]</answer>",
+        "<answer>no box here</answer>",
+        "no tags",
+    ]
+    gts = [[0, 0, 100, 100]] * 4
+    r = grounding_evaluate(comps, gts)
+    assert r["ious"].tolist() == [1.0, 0.5, 0.0, 0.0]
+    assert r["acc"] == 0.5 and r["n"] == 4 and r["n_unreadable"] == 2
+    assert grounding_evaluate(comps, gts, comparison=">")["acc"] == 0.25
+
+
+def test_completions_frame_conversion():
+    # prediction in norm1000 of a 200 x 100 image, ground truth in pixels
+    r = grounding_evaluate(
+        ["<answer>[0, 0, 500, 500]</answer>"], [[0, 0, 100, 50]], pred_frame="norm1000", gt_frame="pixel",
+        image_sizes=[(200, 100)],
+    )  # fmt: skip
+    assert r["ious"][0] == pytest.approx(1.0)
