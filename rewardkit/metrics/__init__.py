@@ -25,6 +25,7 @@ _LAZY: dict[str, str] = {
     "refcoco_accuracy": "grounding",
     "classification_accuracy": "accuracy",
     "counting_accuracy": "accuracy",
+    "completions_to_results": "results",
 }
 
 
