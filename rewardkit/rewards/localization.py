@@ -56,7 +56,7 @@ from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.frames import check_frame, frame_extent
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
-from rewardkit.parsing.labels import labels_match, normalize_label
+from rewardkit.parsing.labels import normalize_label
 from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
 from rewardkit.rewards._common import _resize_kw, boxes_to_gt_frame, check_choice, check_unit
 from rewardkit.rewards.base import register_reward
@@ -379,9 +379,9 @@ def localization_reward(
     pxyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     gxyxy = gt.xyxy
     giou = box_giou(pxyxy, gxyxy)
-    label_ok = _label_agreement(pred, gt)
 
     if compat == "released_code":
+        label_ok = _label_agreement(pred, gt)
         l1 = np.abs(pxyxy[:, None, :] - gxyxy[None, :, :]).sum(axis=2)
         c = l1 - giou - (label_ok.astype(np.float64) if label_ok is not None else 0.0)
         pi, gi = match_hungarian(c)
@@ -405,7 +405,8 @@ def localization_reward(
     pi, gi = match_hungarian(c)
     ious = iou[pi, gi]
     valid = ious >= xi0
-    if use_labels and label_ok is not None:
+    label_ok = _label_agreement(pred, gt) if use_labels else None
+    if label_ok is not None:
         valid &= label_ok[pi, gi]
     n_valid = int(valid.sum())
     recall = differentiate(n_valid / n_gt, xi1, xi2)
@@ -416,16 +417,19 @@ def localization_reward(
 
 
 def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
-    """``(n_pred, n_gt)`` bool: labels agree (normalized). None if either side has none."""
+    """``(n_pred, n_gt)`` bool: labels agree (normalized, :func:`labels_match` without
+    synonyms). A ground truth without a label agrees with any labelled prediction. None
+    if either side has no labels."""
     if pred.labels is None or gt.labels is None:
         return None
-    gl = [normalize_label(g) if g is not None else None for g in gt.labels]
-    out = np.zeros((len(pred), len(gt)), dtype=bool)
-    for i, p in enumerate(pred.labels):
-        if p is None:
+    pn = [normalize_label(p) if p is not None else None for p in pred.labels]
+    gn = [normalize_label(g) if g is not None else None for g in gt.labels]
+    out = np.zeros((len(pn), len(gn)), dtype=bool)
+    for i, p in enumerate(pn):
+        if not p:
             continue
-        for j, g in enumerate(gt.labels):
-            out[i, j] = g is None or (gl[j] is not None and labels_match(p, g))
+        for j, g in enumerate(gn):
+            out[i, j] = g is None or p == g
     return out
 
 
