@@ -40,9 +40,8 @@ No prediction but ground truth present gives 0 (pycocotools gives 0 too).
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -62,8 +61,7 @@ _IDX75 = 5  # IOU_THRESHOLDS[5] is the 0.75 threshold (pycocotools' np.where fin
 _EPS = np.spacing(1)
 
 
-@dataclass(frozen=True)
-class ImageAP:
+class ImageAP(NamedTuple):
     """AP of one image: ``ap`` (AP@[.5:.95]), ``ap50``, ``ap75``, ``ar100``.
 
     ``defined`` is False where pycocotools would return -1 (no usable ground truth);
@@ -233,8 +231,15 @@ def image_ap(
     row_sums = add(q, axis=1)
     ap50 = float(row_sums[_IDX50] / q.shape[1])
     ap75 = float(row_sums[_IDX75] / q.shape[1])
-    ar = float(add(np.array([k / npig for k in n_tp])) / len(n_tp))
+    ar = _sum10([k / npig for k in n_tp]) / 10
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
+
+
+def _sum10(a: list[float]) -> float:
+    """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
+    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
+    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
 
 
 def _match_all_thresholds(
