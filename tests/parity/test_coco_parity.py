@@ -196,3 +196,29 @@ def test_results_from_unknown_image_raise():
     _, gt, _ = _fixture("coco_bbox")
     with pytest.raises(ValueError, match="image ids"):
         coco_evaluate(gt, [{"image_id": -12345, "category_id": 1, "bbox": [0, 0, 1, 1], "score": 1}])
+
+
+def test_img_and_cat_subsets():
+    gt, dt = synthetic_coco(31, n_images=15, n_cats=4, gt_per_image=5, dt_per_image=15, image_size=(160, 120))
+    img_ids = sorted(im["id"] for im in gt["images"])[::2]
+    assert_parity(gt, dt, "bbox", imgIds=img_ids, catIds=[2, 3])
+
+
+def test_keypoint_results_without_bbox():
+    """loadRes' keypoints branch: area from the keypoints' extent."""
+    gt, dt = synthetic_coco(5, iou_type="keypoints", n_images=10, gt_per_image=4, dt_per_image=10, image_size=(160, 120))
+    assert "bbox" not in dt[0]
+    assert_parity(gt, dt, "keypoints")
+    with_box = [{**d, "bbox": [0, 0, 50, 50]} for d in dt]  # bbox branch: area = w * h
+    assert_parity(gt, with_box, "keypoints")
+
+
+def test_segm_results_with_bbox_field_use_box_area():
+    """loadRes picks the bbox branch from the first result: area = w * h, even for segm."""
+    gt, dt = synthetic_coco(9, iou_type="segm", n_images=10, gt_per_image=4, dt_per_image=10, image_size=(160, 120))
+    from pycocotools import mask as mask_utils
+
+    boxed = [{**d, "bbox": [float(v) for v in mask_utils.toBbox(d["segmentation"])]} for d in dt]
+    assert_parity(gt, boxed, "segm")
+    assert_parity(gt, boxed, "bbox")
+    assert_parity(gt, dt, "bbox")  # bbox evaluation of mask-only results: toBbox
