@@ -77,25 +77,33 @@ class ImageAP(NamedTuple):
     n_gt: int
 
 
-def _rows_xywh(value: Any, fmt: str) -> tuple[list[list[float]], list[float] | None]:
+def _rows_xywh(value: Any, fmt: str) -> tuple[list[list[float]], list[float] | None, np.ndarray]:
     """Boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``, the same float operation as
-    numpy's), plus the scores a :class:`Boxes` carries."""
+    numpy's), the scores a :class:`Boxes` carries, and the array as given (``xyxy`` for
+    :class:`Boxes`)."""
     scores = None
     if isinstance(value, Boxes):
-        rows = value.xyxy.tolist()
+        arr = value.xyxy
         if value.scores is not None:
             scores = value.scores.tolist()
-        fmt = "xyxy"
     else:
         arr = np.asarray(value, dtype=np.float64)
         if arr.size == 0:
-            return [], None
+            return [], None, np.zeros((0, 4))
         if arr.ndim != 2 or arr.shape[1] != 4:
             raise ValueError(f"Expected boxes of shape N x 4, but got shape {arr.shape}")
-        rows = arr.tolist()
-    if fmt == "xyxy":
+    rows = arr.tolist()
+    if fmt == "xyxy" or isinstance(value, Boxes):
         rows = [[x1, y1, x2 - x1, y2 - y1] for x1, y1, x2, y2 in rows]
-    return rows, scores
+    return rows, scores, arr
+
+
+def _xywh_array(arr: np.ndarray, xyxy: bool) -> np.ndarray:
+    if not xyxy:
+        return arr
+    out = arr.copy()
+    out[:, 2:] -= arr[:, :2]
+    return out
 
 
 _SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
@@ -166,14 +174,17 @@ def image_ap(
     predictions' confidences; default: ``pred.scores`` if ``pred`` is a ``Boxes`` that
     has them, else 1.0 for every box (all ties: the given order decides, as in
     pycocotools). All in one frame (AP is invariant to scaling x and y together; the
-    area range is only hit by boxes larger than 1e10 square units).
+    area range is only hit by boxes larger than 1e10 square units). Coordinates must be
+    finite (:class:`Boxes` guarantees it; NaN is not checked here).
     """
     if fmt not in ("xyxy", "xywh"):
         raise ValueError(f"Expected fmt 'xyxy' or 'xywh', but got {fmt!r}")
     if max_dets < 1:
         raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
-    dt_l, dt_scores = _rows_xywh(pred, fmt)
-    gt_l, _ = _rows_xywh(gt, fmt)
+    dt_l, dt_scores, dt_arr = _rows_xywh(pred, fmt)
+    gt_l, _, gt_arr = _rows_xywh(gt, fmt)
+    dt_xyxy = fmt == "xyxy" or isinstance(pred, Boxes)
+    gt_xyxy = fmt == "xyxy" or isinstance(gt, Boxes)
     if scores is not None:
         dt_scores = np.asarray(scores, dtype=np.float64).reshape(-1).tolist()
         if len(dt_scores) != len(dt_l):
@@ -200,6 +211,9 @@ def image_ap(
         dt_l = [dt_l[i] for i in order]
     elif n_pred > max_dets:
         dt_l = dt_l[:max_dets]
+        order = None
+    else:
+        order = None
     D = len(dt_l)
     # ground truth: regular first, ignored last (stable)
     any_ig = npig != n_gt
@@ -207,19 +221,31 @@ def image_ap(
         gorder = [i for i in range(n_gt) if not gt_ig[i]] + [i for i in range(n_gt) if gt_ig[i]]
         gt_l = [gt_l[i] for i in gorder]
         gt_ig = [gt_ig[i] for i in gorder]
+    else:
+        gorder = None
     dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
     rows_arr = None
+    ious = None
     if D * n_gt <= _SMALL:
         ious = _iou_rows(dt_l, gt_l)
     else:
-        m = box_iou_xywh(np.asarray(dt_l), np.asarray(gt_l))
+        dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
+        gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
+        m = box_iou_xywh(dt_w, gt_w)
         ok = m >= _T0  # box_iou_xywh never returns NaN
         n_cand = ok.sum(axis=1)
         if not any_ig and D >= _VECTOR_MIN_D and int(n_cand.max()) <= 1:
             rows_arr, n_tp = _match_single_candidates(m, ok, n_cand, dt_out, npig)
-        ious = m.tolist() if rows_arr is None else None
+        else:
+            cands = [[] for _ in range(D)]
+            di, gi = np.nonzero(ok)  # row-major: ground truth ascending within a prediction
+            for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
+                cands[d].append((g, v))
     if rows_arr is None:
-        rows, n_tp = _match_all_thresholds(ious, gt_ig if any_ig else None, dt_out, npig)
+        if ious is not None:
+            # candidates at the lowest threshold (a superset for the others)
+            cands = [[(g, v) for g, v in enumerate(row) if v >= _T0] for row in ious]
+        rows, n_tp = _match_all_thresholds(cands, gt_ig if any_ig else None, dt_out, npig)
         rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)
     q = np.take(rows_arr, cols, axis=1)  # C-contiguous (a[:, idx] is not)
@@ -243,23 +269,21 @@ def _sum10(a: list[float]) -> float:
 
 
 def _match_all_thresholds(
-    ious: list[list[float]], gt_ig: list[bool] | None, dt_out: list[bool], npig: int
+    cands: list[list[tuple[int, float]]], gt_ig: list[bool] | None, dt_out: list[bool], npig: int
 ) -> tuple[list[list[float]], list[int]]:
     """pycocotools' evaluateImg matching and accumulate's precision for every IoU
     threshold (no crowd).
 
-    ``ious`` rows are predictions in score order, columns ground truth regular-first.
-    Returns, per threshold, the monotone precision at the ``j``-th true positive for
-    ``j = 1..npig`` (0 past the last one) and the number of true positives. Thresholds
-    that leave the same set of candidate IoUs (``>= t``) give the same matching, which
-    is computed once.
+    ``cands[d]`` lists ``(g, IoU)`` with IoU >= 0.5 for prediction ``d`` (score order),
+    ground truth regular-first and ascending. The IoU kernels never return NaN (0 unless
+    both overlaps are positive). Returns, per threshold, the monotone precision at the
+    ``j``-th true positive for ``j = 1..npig`` (0 past the last one) and the number of
+    true positives. Thresholds that leave the same set of candidate IoUs (``>= t``) give
+    the same matching, which is computed once.
     """
     eps = _EPS
-    D = len(ious)
-    # candidates at the lowest threshold (a superset for the others); `not v < t` keeps
-    # NaN, which pycocotools would also accept
-    cands = [[(g, v) for g, v in enumerate(row) if not v < _T0] for row in ious]
-    values = sorted({v for c in cands for _, v in c if v == v})
+    D = len(cands)
+    values = sorted({v for c in cands for _, v in c})
     rows: list[list[float]] = []
     n_tp: list[int] = []
     cache: dict[int, tuple[list[float], int]] = {}
