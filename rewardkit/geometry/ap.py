@@ -48,7 +48,7 @@ import numpy as np
 from rewardkit.geometry.boxes import box_iou_xywh
 from rewardkit.types import Boxes
 
-__all__ = ["ImageAP", "image_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
+__all__ = ["ImageAP", "image_ap", "image_ap_per_label", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
 
 # Built exactly as pycocotools.cocoeval.Params.setDetParams builds them.
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -201,6 +201,107 @@ def image_ap(
     if n_pred == 0:
         return ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt)
 
+    q, n_tp = _precision_table(dt_l, dt_scores, dt_arr, dt_xyxy, gt_l, gt_ig, gt_arr, gt_xyxy, npig, max_dets)
+    # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
+    # reductions run over the same contiguous memory as pycocotools' 1-D arrays
+    # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
+    add = np.add.reduce
+    ap = float(add(q, axis=None) / q.size)
+    row_sums = add(q, axis=1)
+    ap50 = float(row_sums[_IDX50] / q.shape[1])
+    ap75 = float(row_sums[_IDX75] / q.shape[1])
+    ar = _sum10([k / npig for k in n_tp]) / 10
+    return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
+
+
+def _sum10(a: list[float]) -> float:
+    """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
+    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
+    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
+    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
+
+
+def image_ap_per_label(
+    pred: Any,
+    pred_labels: Any,
+    gt: Any,
+    gt_labels: Any,
+    scores: Any = None,
+    *,
+    fmt: Literal["xyxy", "xywh"] = "xyxy",
+    max_dets: int = 100,
+) -> ImageAP:
+    """COCO AP of one image with one category per distinct ground-truth label.
+
+    What VLM-R1's public ``calculate_map`` computes: categories are the ground truth's
+    labels (exact strings, in order of first appearance), a prediction whose label is
+    not one of them is dropped, and the stats are pycocotools' means over
+    (threshold, recall, category) of a multi-category evaluation. ``defined`` is False
+    when pycocotools would not produce a number (no prediction left: VLM-R1 returns 0;
+    no ground truth inside the area range); the values are then 0.
+    """
+    if fmt not in ("xyxy", "xywh"):
+        raise ValueError(f"Expected fmt 'xyxy' or 'xywh', but got {fmt!r}")
+    dt_l, dt_scores, dt_arr = _rows_xywh(pred, fmt)
+    gt_l, _, gt_arr = _rows_xywh(gt, fmt)
+    dt_xyxy = fmt == "xyxy" or isinstance(pred, Boxes)
+    gt_xyxy = fmt == "xyxy" or isinstance(gt, Boxes)
+    if scores is not None:
+        dt_scores = np.asarray(scores, dtype=np.float64).reshape(-1).tolist()
+    plab = list(pred_labels) if pred_labels is not None else [None] * len(dt_l)
+    glab = list(gt_labels) if gt_labels is not None else [None] * len(gt_l)
+    if len(plab) != len(dt_l) or len(glab) != len(gt_l):
+        raise ValueError("Expected one label per box")
+    cats: list[Any] = []
+    for lab in glab:
+        if lab not in cats:
+            cats.append(lab)
+    keep = [i for i, lab in enumerate(plab) if lab in cats]
+    n_pred, n_gt = len(keep), len(gt_l)
+    if not keep or not gt_l:
+        return ImageAP(0.0, 0.0, 0.0, 0.0, False, n_pred, n_gt)
+    lo, hi = AREA_ALL
+    tables: list[np.ndarray] = []
+    recalls: list[list[float]] = []
+    for cat in cats:
+        gi = [i for i, lab in enumerate(glab) if lab == cat]
+        di = [i for i in keep if plab[i] == cat]
+        g_l = [gt_l[i] for i in gi]
+        g_ig = [not (lo <= w * h <= hi) for _, _, w, h in g_l]
+        npig = len(g_l) - sum(g_ig)
+        if npig == 0:
+            continue  # pycocotools: -1 for this category, left out of the means
+        if not di:
+            tables.append(np.zeros((len(_CAPS), RECALL_THRESHOLDS.shape[0])))
+            recalls.append([0.0] * len(_CAPS))
+            continue
+        q, n_tp = _precision_table(
+            [dt_l[i] for i in di], None if dt_scores is None else [dt_scores[i] for i in di], dt_arr[di], dt_xyxy,
+            g_l, g_ig, gt_arr[gi], gt_xyxy, npig, max_dets,
+        )
+        tables.append(q)
+        recalls.append([k / npig for k in n_tp])
+    if not tables:
+        return ImageAP(0.0, 0.0, 0.0, 0.0, False, n_pred, n_gt)
+    add = np.add.reduce
+    Q = np.stack(tables, axis=2)  # T x R x K, C-contiguous: pycocotools' (t, r, k) order
+    rec = np.asarray(recalls, dtype=np.float64).T.copy()  # T x K
+    ap = float(add(Q, axis=None) / Q.size)
+    ap50 = float(add(Q[_IDX50], axis=None) / Q[_IDX50].size)
+    ap75 = float(add(Q[_IDX75], axis=None) / Q[_IDX75].size)
+    ar = float(add(rec, axis=None) / rec.size)
+    return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
+
+
+def _precision_table(
+    dt_l: list[list[float]], dt_scores: list[float] | None, dt_arr: np.ndarray, dt_xyxy: bool,
+    gt_l: list[list[float]], gt_ig: list[bool], gt_arr: np.ndarray, gt_xyxy: bool, npig: int, max_dets: int,
+) -> tuple[np.ndarray, list[int]]:
+    """pycocotools' ``precision[:, :, k, area=all, maxDets=100]`` of one image and one
+    category (``T x R``, C-contiguous) and the true positives per threshold. Needs at
+    least one prediction and ``npig >= 1``."""
+    lo, hi = AREA_ALL
+    n_pred, n_gt = len(dt_l), len(gt_l)
     # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets
     if dt_scores is not None:
         if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
@@ -248,24 +349,7 @@ def image_ap(
         rows, n_tp = _match_all_thresholds(cands, gt_ig if any_ig else None, dt_out, npig)
         rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)
-    q = np.take(rows_arr, cols, axis=1)  # C-contiguous (a[:, idx] is not)
-    # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
-    # reductions run over the same contiguous memory as pycocotools' 1-D arrays
-    # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
-    add = np.add.reduce
-    ap = float(add(q, axis=None) / q.size)
-    row_sums = add(q, axis=1)
-    ap50 = float(row_sums[_IDX50] / q.shape[1])
-    ap75 = float(row_sums[_IDX75] / q.shape[1])
-    ar = _sum10([k / npig for k in n_tp]) / 10
-    return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
-
-
-def _sum10(a: list[float]) -> float:
-    """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
-    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
-    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
-    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
+    return np.take(rows_arr, cols, axis=1), n_tp  # C-contiguous (a[:, idx] is not)
 
 
 def _match_all_thresholds(

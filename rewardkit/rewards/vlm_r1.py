@@ -36,14 +36,20 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.geometry.ap import image_ap
+from rewardkit.geometry.ap import image_ap, image_ap_per_label
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.labels import labels_match, normalize_label
 from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
-from rewardkit.rewards._common import boxes_to_gt_frame, check_unit, frame_warning, zero
+from rewardkit.rewards._common import (
+    boxes_to_gt_frame,
+    check_choice,
+    check_unit,
+    frame_warning,
+    zero,
+)
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.grounding import _grounding
 from rewardkit.rewards.localization import prepare_box_target
@@ -99,17 +105,28 @@ def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, image_si
 
 def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
         pred_frame: str, gt_frame: str, image_size: Any, prompt: str | None,
-        min_pixels: int | None, max_pixels: int | None) -> RewardResult:
+        min_pixels: int | None, max_pixels: int | None, compat: str | None = None) -> RewardResult:
+    check_choice("compat", compat, (None, "vlm_r1"))
     comps = ("ap", "length") if length else (which,)
     xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
     if pred is None:
         return zero(comps, reason)
-    scores = None
-    if pred.scores is not None and len(pred):
-        s = np.asarray(pred.scores, dtype=np.float64)
-        if np.isfinite(s).any():
-            scores = np.where(np.isfinite(s), s, 1.0)
-    r = image_ap(xyxy, target.boxes.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
+    gt = target.boxes
+    if compat == "vlm_r1" and gt.labels is not None and len(pred) and len(gt):
+        # the public calculate_map: one category per gt label, unknown labels dropped,
+        # every box scored 1.0, no usable prediction -> 0
+        r = image_ap_per_label(xyxy, pred.labels, gt.xyxy, gt.labels)
+        if not r.defined:
+            r = r._replace(ap=0.0, ap50=0.0, ap75=0.0, ar100=0.0, n_pred=len(pred))
+        else:
+            r = r._replace(n_pred=len(pred))
+    else:
+        scores = None
+        if compat is None and pred.scores is not None and len(pred):
+            s = np.asarray(pred.scores, dtype=np.float64)
+            if np.isfinite(s).any():
+                scores = np.where(np.isfinite(s), s, 1.0)
+        r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
     value = r.ap if which == "ap" else r.ap50
     details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
     if not length:
@@ -132,6 +149,7 @@ def od_ap_reward(
     gt_frame: str = "norm1000",
     image_size: Any = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> RewardResult:
@@ -143,11 +161,13 @@ def od_ap_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
+    one COCO category per ground-truth label (predictions with another label are
+    dropped, confidences ignored; ground truth without labels stays class-agnostic).
     """
     return _ap(completion, ground_truth, which="ap", length=False, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels)
+               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
 
 
 @register_reward("vlm_r1.od_ap50", task="detection", range=(0.0, 1.0), components=("ap50",), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
@@ -161,6 +181,7 @@ def od_ap50_reward(
     gt_frame: str = "norm1000",
     image_size: Any = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> RewardResult:
@@ -171,11 +192,13 @@ def od_ap50_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
+    one COCO category per ground-truth label (predictions with another label are
+    dropped, confidences ignored; ground truth without labels stays class-agnostic).
     """
     return _ap(completion, ground_truth, which="ap50", length=False, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels)
+               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
 
 
 @register_reward("vlm_r1.od_length", task="detection", range=(0.0, 1.0), components=("ap", "length"), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
@@ -189,6 +212,7 @@ def od_length_reward(
     gt_frame: str = "norm1000",
     image_size: Any = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> RewardResult:
@@ -201,11 +225,13 @@ def od_length_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
+    one COCO category per ground-truth label (predictions with another label are
+    dropped, confidences ignored; ground truth without labels stays class-agnostic).
     """
     return _ap(completion, ground_truth, which="ap", length=True, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels)
+               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
 
 
 

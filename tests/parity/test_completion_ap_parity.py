@@ -176,3 +176,53 @@ def test_matcher_paths_agree_with_pycocotools(monkeypatch, path):
             continue
         assert (got.ap, got.ap50, got.ap75, got.ar100) == (ref[0], ref[1], ref[2], ref[8]), seed
     assert (len(used) >= 50) if path == "vectorized" else not used
+
+
+def coco_stats_multi(dt_xywh, dt_labels, gt_xywh, gt_labels):
+    """VLM-R1's calculate_map: one category per ground-truth label, predictions with an
+    unknown label dropped, every box scored 1.0."""
+    cats = []
+    for lab in gt_labels:
+        if lab not in cats:
+            cats.append(lab)
+    ids = {lab: i for i, lab in enumerate(cats)}
+    anns = [
+        {"id": i + 1, "image_id": 0, "category_id": ids[lab], "bbox": [float(v) for v in b],
+         "area": float(b[2] * b[3]), "iscrowd": 0}
+        for i, (b, lab) in enumerate(zip(gt_xywh, gt_labels))
+    ]
+    dts = [
+        {"image_id": 0, "category_id": ids[lab], "bbox": [float(v) for v in b], "score": 1.0}
+        for b, lab in zip(dt_xywh, dt_labels) if lab in ids
+    ]
+    if not dts:
+        return None
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt = COCO()
+        gt.dataset = {"images": [{"id": 0, "width": 2048, "height": 2048}], "annotations": anns,
+                      "categories": [{"id": i, "name": str(lab)} for lab, i in ids.items()]}
+        gt.createIndex()
+        ev = COCOeval(gt, gt.loadRes(dts), "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    return ev.stats
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_per_label_ap_matches_multi_category_pycocotools(seed):
+    from rewardkit.geometry.ap import image_ap_per_label
+
+    dt, gt, _ = make_case(1000 + seed)
+    if len(gt) == 0:
+        gt = np.array([[10.0, 10.0, 50.0, 50.0]])
+    rng = np.random.default_rng(seed)
+    names = ["cat", "dog", "bird"]
+    gt_labels = [names[i] for i in rng.integers(0, 2 if seed % 2 else 3, len(gt))]
+    dt_labels = [names[i] if i < 3 else "zebra" for i in rng.integers(0, 4, len(dt))]  # zebra: dropped
+    ref = coco_stats_multi(dt, dt_labels, gt, gt_labels)
+    got = image_ap_per_label(dt, dt_labels, gt, gt_labels, fmt="xywh")
+    if ref is None or ref[0] == -1:
+        assert not got.defined
+        return
+    assert (got.ap, got.ap50, got.ap75, got.ar100) == (ref[0], ref[1], ref[2], ref[8])
