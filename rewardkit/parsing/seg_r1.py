@@ -29,7 +29,8 @@ from rewardkit.types import Boxes, ParseResult, Points
 
 __all__ = ["SegPrompts", "parse_seg_r1"]
 
-_TAG = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL | re.IGNORECASE) for name in ("bbox", "points", "labels")}
+_OPEN = {name: re.compile(rf"<{name}>", re.IGNORECASE) for name in ("bbox", "points", "labels")}
+_CLOSE = {name: re.compile(rf"</{name}>", re.IGNORECASE) for name in ("bbox", "points", "labels")}
 _INT = re.compile(r"[-+]?\d+(?:\.\d+)?")
 MAX_BLOCKS = 64
 
@@ -51,6 +52,27 @@ class SegPrompts:
         return len(self.boxes) + len(self.points)
 
 
+def _blocks(text: str, name: str, limit: int) -> list[str]:
+    """Bodies of ``<name>...</name>`` blocks in linear time (a lazy ``.*?`` regex is
+    quadratic on many unclosed opening tags)."""
+    closes = [m.start() for m in _CLOSE[name].finditer(text)]
+    out: list[str] = []
+    pos = 0
+    ci = 0
+    for m in _OPEN[name].finditer(text):
+        if m.start() < pos:
+            continue
+        while ci < len(closes) and closes[ci] < m.end():
+            ci += 1
+        if ci == len(closes):
+            break
+        out.append(text[m.end() : closes[ci]])
+        pos = closes[ci]
+        if len(out) > limit:
+            break
+    return out
+
+
 def _fail(reason: str, **details: Any) -> ParseResult[SegPrompts]:
     return ParseResult(SegPrompts(), False, reason, details)
 
@@ -62,7 +84,7 @@ def parse_seg_r1(payload: Any) -> ParseResult[SegPrompts]:
     text = payload if isinstance(payload, str) else str(payload)
     if len(text) > MAX_PAYLOAD_CHARS:
         return _fail("too_long")
-    blocks = {name: rx.findall(text)[: MAX_BLOCKS + 1] for name, rx in _TAG.items()}
+    blocks = {name: _blocks(text, name, MAX_BLOCKS) for name in _OPEN}
     if not any(blocks.values()):
         return _fail("no_prompt_tags")
     if any(len(v) > MAX_BLOCKS for v in blocks.values()):
