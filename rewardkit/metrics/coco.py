@@ -257,10 +257,37 @@ class _Prepared:
     gt_bbox: np.ndarray | None = None  # keypoints need the gt box
 
 
-def _index_of(values: np.ndarray, table: list) -> np.ndarray:
-    """Position of each value in ``table`` (-1 when absent)."""
+def _index_of(values: Any, table: list) -> np.ndarray:
+    """Position of each value in ``table`` (-1 when absent); integer ids take a numpy path."""
+    vals = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    if not vals:
+        return np.zeros(0, dtype=np.int64)
+    arr = np.asarray(vals)
+    tab = np.asarray(table)
+    if arr.dtype.kind in "iu" and tab.dtype.kind in "iu" and tab.ndim == 1 and arr.ndim == 1 and tab.size:
+        order = np.argsort(tab, kind="stable")
+        st = tab[order]
+        pos = np.minimum(np.searchsorted(st, arr), st.size - 1)
+        return np.where(st[pos] == arr, order[pos], -1).astype(np.int64)
     lookup = {v: i for i, v in enumerate(table)}
-    return np.fromiter((lookup.get(v, -1) for v in values.tolist()), dtype=np.int64, count=len(values))
+    return np.fromiter((lookup.get(v, -1) for v in vals), dtype=np.int64, count=len(vals))
+
+
+def _boxes_array(boxes: list) -> np.ndarray:
+    """``N x 4`` float64 from a list of 4-number boxes (faster than ``np.asarray`` on lists)."""
+    import itertools
+
+    try:
+        if set(map(len, boxes)) <= {4}:
+            return np.fromiter(itertools.chain.from_iterable(boxes), dtype=np.float64, count=4 * len(boxes)).reshape(-1, 4)
+    except TypeError:
+        pass
+    arr = np.asarray(boxes, dtype=np.float64)
+    if arr.size == 0:
+        return arr.reshape(0, 4)
+    if arr.ndim != 2 or arr.shape[1] != 4:
+        raise ValueError(f"Expected boxes of 4 numbers [x, y, w, h], but got an array of shape {arr.shape}")
+    return arr
 
 
 def _ids_list(vals: Iterable) -> list:
@@ -303,7 +330,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
 
     gt_bbox = None
     if iou_type == "bbox":
-        gt_geom = np.asarray([a["bbox"] for a in gts], dtype=np.float64).reshape(-1, 4)
+        gt_geom = _boxes_array([a["bbox"] for a in gts])
     elif iou_type == "segm":
         gt_geom = [
             _ann_to_rle(a["segmentation"], img_by_id[a["image_id"]]["height"], img_by_id[a["image_id"]]["width"])
@@ -328,8 +355,8 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
             f"Results do not correspond to the ground truth: image ids {sorted(missing)[:10]} "
             "are not in gt['images']"
         )
-    d_img = _index_of(np.asarray([d["image_id"] for d in dts], dtype=object), img_ids) if dts else np.zeros(0, np.int64)
-    d_cat = _index_of(np.asarray([d["category_id"] for d in dts], dtype=object), cat_ids) if dts else np.zeros(0, np.int64)
+    d_img = _index_of([d["image_id"] for d in dts], img_ids)
+    d_cat = _index_of([d["category_id"] for d in dts], cat_ids)
     sel = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
     dsel = [dts[i] for i in sel.tolist()]
     dt_img = d_img[sel]
@@ -348,7 +375,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
             raise ValueError("Expected results with a 'bbox', 'segmentation' or 'keypoints' field")
     dt_geom: Any
     if branch == "bbox":
-        boxes = np.asarray([d["bbox"] for d in dsel], dtype=np.float64).reshape(-1, 4)
+        boxes = _boxes_array([d["bbox"] for d in dsel])
         dt_area = boxes[:, 2] * boxes[:, 3]
     elif branch == "segm":
         from pycocotools import mask as mask_utils

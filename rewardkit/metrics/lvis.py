@@ -34,9 +34,11 @@ from rewardkit.metrics import _coco_engine as _eng
 from rewardkit.metrics.coco import (
     CocoParams,
     _ann_to_rle,
+    _boxes_array,
     _chunked,
     _evaluate_prepared,
     _ids_list,
+    _index_of,
     _load_gt,
     _load_results,
     _Prepared,
@@ -87,66 +89,90 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     gt_crowd = np.zeros(len(gts), dtype=bool)
     gt_id_nonzero = np.asarray([a["id"] != 0 for a in gts], dtype=bool)
     if iou_type == "bbox":
-        gt_geom: Any = np.asarray([a["bbox"] for a in gts], dtype=np.float64).reshape(-1, 4)
+        gt_geom: Any = _boxes_array([a["bbox"] for a in gts])
     else:
         gt_geom = [
             _ann_to_rle(a["segmentation"], img_by_id[a["image_id"]]["height"], img_by_id[a["image_id"]]["width"])
             for a in gts
         ]
 
-    # ---- detections (LVISResults semantics)
-    res = limit_dets_per_image(results, max_dets) if max_dets >= 0 else list(results)
-    missing = {r["image_id"] for r in res} - set(img_by_id)
-    if missing:
+    # ---- detections (LVISResults semantics), vectorized
+    n = len(results)
+    r_all = _index_of([r["image_id"] for r in results], sorted(img_by_id))
+    if (r_all < 0).any():
+        missing = sorted({results[j]["image_id"] for j in np.flatnonzero(r_all < 0)[:50].tolist()})
         raise ValueError(
-            f"Results do not correspond to the ground truth: image ids {sorted(missing)[:10]} "
-            "are not in gt['images']"
+            f"Results do not correspond to the ground truth: image ids {missing[:10]} are not in gt['images']"
         )
+    r_score = np.asarray([r["score"] for r in results], dtype=np.float64)
+    first = 0
+    if max_dets >= 0 and n:
+        # the per-image cap: the max_dets best scores of each image (stable: file order on ties)
+        order = np.lexsort((np.arange(n), -r_score, r_all))
+        g = r_all[order]
+        start_seg = np.r_[True, g[1:] != g[:-1]]
+        seg_first = np.flatnonzero(start_seg)
+        rank = np.arange(n) - seg_first[np.cumsum(start_seg) - 1]
+        cand = np.sort(order[rank < max_dets])
+        # lvis-api's list starts with the first image's first kept detection
+        if np.count_nonzero(r_all == r_all[0]) > max_dets:
+            first = int(order[seg_first[np.searchsorted(g[seg_first], r_all[0])]])
+    else:
+        cand = np.arange(n)
     branch = None
-    if res:
-        if "bbox" in res[0]:
+    if n:
+        r0 = results[first]
+        if "bbox" in r0:
             branch = "bbox"
-        elif "segmentation" in res[0]:
+        elif "segmentation" in r0:
             branch = "segm"
         else:
             raise ValueError("Expected results with a 'bbox' or 'segmentation' field")
+    cres = [results[j] for j in cand.tolist()]
     rles = None
     if branch == "bbox":
-        boxes = np.asarray([r["bbox"] for r in res], dtype=np.float64).reshape(-1, 4)
+        boxes = _boxes_array([r["bbox"] for r in cres])
         area = boxes[:, 2] * boxes[:, 3]
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
         rles = [
             _ann_to_rle(r["segmentation"], img_by_id[r["image_id"]]["height"], img_by_id[r["image_id"]]["width"])
-            for r in res
+            for r in cres
         ]
         area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
-        boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
+        boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4) if iou_type == "bbox" else None
     else:
         boxes = np.zeros((0, 4))
         area = np.zeros(0)
 
-    # federated filter
-    neg = {i: set(img_by_id[i].get("neg_category_ids", [])) for i in img_ids}
-    nel = {i: set(img_by_id[i].get("not_exhaustive_category_ids", [])) for i in img_ids}
-    present: dict[Any, set] = defaultdict(set)
-    for a in gts:
-        present[a["image_id"]].add(a["category_id"])
-    keep = []
-    for j, r in enumerate(res):
-        iid, cid = r["image_id"], r["category_id"]
-        if iid not in img_pos or cid not in cat_pos or not (0 < area[j] < float("inf")):
-            continue
-        if cid not in neg[iid] and cid not in present[iid]:
-            continue
-        keep.append(j)
-    kept = [res[j] for j in keep]
-    ka = np.asarray(keep, dtype=np.int64)
-    dt_img = np.asarray([img_pos[r["image_id"]] for r in kept], dtype=np.int64)
-    dt_cat = np.asarray([cat_pos[r["category_id"]] for r in kept], dtype=np.int64)
-    dt_score = np.asarray([r["score"] for r in kept], dtype=np.float64)
-    dt_extra = np.asarray([r["category_id"] in nel[r["image_id"]] for r in kept], dtype=bool)
+    # federated filter on (image, category) keys
+    K = len(cat_ids)
+    c_img = _index_of([r["image_id"] for r in cres], img_ids)
+    c_cat = _index_of([r["category_id"] for r in cres], cat_ids)
+    with np.errstate(invalid="ignore"):
+        ok = (c_img >= 0) & (c_cat >= 0) & (area > 0) & (area < np.inf)
+    key = c_img * K + c_cat
+
+    def _keys(field: str) -> np.ndarray:
+        out = [
+            i * K + cat_pos[c]
+            for i, iid in enumerate(img_ids)
+            for c in img_by_id[iid].get(field, []) or []
+            if c in cat_pos
+        ]
+        return np.unique(np.asarray(out, dtype=np.int64))
+
+    present_keys = np.unique(gt_img * K + gt_cat)
+    ok &= np.isin(key, present_keys) | np.isin(key, _keys("neg_category_ids"))
+    sel = np.flatnonzero(ok)
+    keep = sel.tolist()
+    kept = [cres[j] for j in keep]
+    ka = sel
+    dt_img = c_img[sel]
+    dt_cat = c_cat[sel]
+    dt_score = r_score[cand][sel]
+    dt_extra = np.isin(key[sel], _keys("not_exhaustive_category_ids"))
     if iou_type == "bbox":
         if branch == "segm":
             dt_geom: Any = np.asarray(
