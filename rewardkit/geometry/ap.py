@@ -140,6 +140,32 @@ def _iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[float]]
     return out
 
 
+def _candidate_rows(dt: list[list[float]], gt: list[list[float]], t0: float) -> list[list[tuple[int, float]]]:
+    """For each prediction, ``(g, IoU)`` of the ground truth with IoU >= ``t0``: the
+    values of :func:`_iou_rows` (same operations), without building the full matrix."""
+    out = []
+    for dx, dy, dw, dh in dt:
+        da = dw * dh
+        dr = dw + dx
+        db = dh + dy
+        row = []
+        for g, (gx, gy, gw, gh) in enumerate(gt):
+            gr = gw + gx
+            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
+            if not w > 0:
+                continue
+            gb = gh + gy
+            h = (db if db < gb else gb) - (dy if dy > gy else gy)
+            if not h > 0:
+                continue
+            inter = w * h
+            v = inter / (da + gw * gh - inter)
+            if v >= t0:
+                row.append((g, v))
+        out.append(row)
+    return out
+
+
 @lru_cache(maxsize=1024)
 def _recall_columns(npig: int) -> np.ndarray:
     """Column ``j - 1`` of the ``j``-th true positive read at each recall threshold.
@@ -326,9 +352,8 @@ def _precision_table(
         gorder = None
     dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
     rows_arr = None
-    ious = None
     if D * n_gt <= _SMALL:
-        ious = _iou_rows(dt_l, gt_l)
+        cands = _candidate_rows(dt_l, gt_l, _T0)
     else:
         dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
         gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
@@ -343,9 +368,7 @@ def _precision_table(
             for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
                 cands[d].append((g, v))
     if rows_arr is None:
-        if ious is not None:
-            # candidates at the lowest threshold (a superset for the others)
-            cands = [[(g, v) for g, v in enumerate(row) if v >= _T0] for row in ious]
+        # candidates at the lowest threshold are a superset of those of the others
         rows, n_tp = _match_all_thresholds(cands, gt_ig if any_ig else None, dt_out, npig)
         rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)

@@ -136,7 +136,7 @@ def test_xyxy_and_boxes_inputs_agree():
 def test_small_iou_kernel_is_bit_identical():
     from pycocotools import mask as mask_utils
 
-    from rewardkit.geometry.ap import _iou_rows
+    from rewardkit.geometry.ap import _candidate_rows, _iou_rows
     from rewardkit.geometry.boxes import box_iou_xywh
 
     rng = np.random.default_rng(7)
@@ -148,6 +148,8 @@ def test_small_iou_kernel_is_bit_identical():
         ours = np.array(_iou_rows(d.tolist(), g.tolist()))
         assert (ours == box_iou_xywh(d, g)).all()
         assert (ours == mask_utils.iou(d.tolist(), g.tolist(), [0] * 4)).all()
+        cands = _candidate_rows(d.tolist(), g.tolist(), 0.5)
+        assert cands == [[(j, v) for j, v in enumerate(row) if v >= 0.5] for row in ours.tolist()]
 
 
 def test_both_code_paths_are_exercised():
