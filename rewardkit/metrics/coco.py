@@ -449,27 +449,15 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
 def _pair_iou_bbox(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, e_dt, e_gt) -> np.ndarray:
     """IoU of each (detection, ground truth) pair of ``xywh`` boxes.
 
-    The element-wise form of :func:`rewardkit.geometry.boxes.box_iou_xywh` (the same
-    operations in the same order as pycocotools' ``bbIou``, hence the same bits); the
-    matrix form would compute every pair of an image, this one only the same-category
-    pairs. Crowd: the union is the detection's area.
+    :func:`rewardkit.geometry.boxes.box_iou_xywh_paired`: the element-wise form of
+    pycocotools' ``bbIou`` (same operations, same order, same bits), computed only on the
+    same-image, same-category pairs. Crowd: the union is the detection's area.
     """
-    d = dt_boxes[e_dt]
-    g = gt_boxes[e_gt]
-    dx, dy, dw, dh = d[:, 0], d[:, 1], d[:, 2], d[:, 3]
-    gx, gy, gw, gh = g[:, 0], g[:, 1], g[:, 2], g[:, 3]
-    w = np.minimum(dw + dx, gw + gx) - np.maximum(dx, gx)
-    h = np.minimum(dh + dy, gh + gy) - np.maximum(dy, gy)
-    inter = w * h
-    da = dw * dh
-    union = da + gw * gh - inter
-    crowd = gt_crowd[e_gt]
-    if crowd.any():
-        union = np.where(crowd, da, union)
-    valid = (w > 0) & (h > 0)
-    out = np.zeros(inter.shape, dtype=np.float64)
-    np.divide(inter, union, out=out, where=valid)
-    return out
+    from rewardkit.geometry.boxes import box_iou_xywh_paired
+
+    if e_dt.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    return box_iou_xywh_paired(dt_boxes[e_dt], gt_boxes[e_gt], gt_crowd[e_gt])
 
 
 def _pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, e_dt, e_gt) -> np.ndarray:
