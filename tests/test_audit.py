@@ -15,20 +15,12 @@ from rewardkit.auditing import PROBES, Sample, _judge, audit, canonical_sample, 
 from rewardkit.registry import get_spec, list_rewards
 from tests.catalog import all_cases
 
-_GROUNDING_FIRST = (
-    "reads the first box of the answer by default (multiple='first', the public REC behaviour): "
-    "a correct first box followed by junk or copies keeps the full reward; multiple='zero' fixes it"
-)
 _AP = (
     "COCO AP with every box scored 1.0 ignores false positives ranked after the true positives, so "
     "junk or duplicates appended to a correct answer cost nothing (inherent to AP; the reward must equal "
     "pycocotools); vlm_r1.od_length is the variant that penalizes them"
 )
 KNOWN_PAID: dict[str, tuple[set[str], str]] = {
-    "grounding.iou": ({"correct_plus_junk", "duplicates"}, _GROUNDING_FIRST),
-    "grounding.iou_squared": ({"correct_plus_junk", "duplicates"}, _GROUNDING_FIRST),
-    "grounding.giou_plus_one": ({"correct_plus_junk", "duplicates"}, _GROUNDING_FIRST),
-    "grounding.accuracy": ({"correct_plus_junk", "duplicates"}, _GROUNDING_FIRST),
     "vlm_r1.od_ap": ({"correct_plus_junk", "duplicates"}, _AP),
     "vlm_r1.od_ap50": ({"correct_plus_junk", "duplicates"}, _AP),
 }

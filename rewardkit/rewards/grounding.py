@@ -7,10 +7,11 @@ grounding). SPEC 2.4.
 * ``grounding.accuracy``: 1 if IoU passes a threshold, with ``>=`` (Qwen-VL, InternVL
   evaluators) or ``>`` (VLM-R1, Griffon) as the ``comparison`` parameter.
 
-One area convention (continuous coordinates, no "+1"). The prediction is the first box
-of the answer (``multiple="first"``, what the public REC rewards read) or, with
-``multiple="zero"``, an answer with several boxes scores 0. A ground truth with several
-boxes (several referents) scores against the best-overlapping one.
+One area convention (continuous coordinates, no "+1"). An answer with several boxes
+scores 0 by default (``multiple="zero"``, reason ``multiple_boxes``): reading only the
+first box, as the public REC rewards do (``multiple="first"``), pays "correct box plus
+junk" and "ten copies of the correct box". A ground truth with several boxes (several
+referents) scores against the best-overlapping one.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def grounding_reward(
     pred_frame: str = "norm1000",
     gt_frame: str = "norm1000",
     image_size: Any = None,
-    multiple: Literal["first", "zero"] = "first",
+    multiple: Literal["first", "zero"] = "zero",
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
@@ -116,7 +117,7 @@ def grounding_iou_squared_reward(
     pred_frame: str = "norm1000",
     gt_frame: str = "norm1000",
     image_size: Any = None,
-    multiple: Literal["first", "zero"] = "first",
+    multiple: Literal["first", "zero"] = "zero",
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
@@ -134,7 +135,7 @@ def grounding_giou_reward(
     pred_frame: str = "norm1000",
     gt_frame: str = "norm1000",
     image_size: Any = None,
-    multiple: Literal["first", "zero"] = "first",
+    multiple: Literal["first", "zero"] = "zero",
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
@@ -154,7 +155,7 @@ def grounding_accuracy_reward(
     pred_frame: str = "norm1000",
     gt_frame: str = "norm1000",
     image_size: Any = None,
-    multiple: Literal["first", "zero"] = "first",
+    multiple: Literal["first", "zero"] = "zero",
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,

@@ -43,7 +43,7 @@ HAND = [
       id="qwen-box-tokens"),
     P("iou", "<answer>[0, 0, 100, 50]</answer>", GT, {}, 0.5, id="no-format-component"),
     # several boxes: the first is read by default ...
-    P("iou", c("[[0, 0, 100, 50], [0, 0, 100, 100]]"), GT, {}, 0.5, id="multiple-first"),
+    P("iou", c("[[0, 0, 100, 50], [0, 0, 100, 100]]"), GT, {"multiple": "first"}, 0.5, id="multiple-first"),
     # several referents in the gt: the best-overlapping one
     P("iou", c("[200, 200, 300, 250]"), [[0, 0, 100, 100], [200, 200, 300, 300]], {}, 0.5, id="best-of-several-gt"),
     # frames: gt in pixels of 640 x 480, prediction in norm1000 [0, 0, 500, 500] = pixels [0, 0, 320, 240]
@@ -59,6 +59,12 @@ def test_grounding_hand(name, completion, gt, params, expected):
     assert r.score == pytest.approx(expected, abs=1e-12)
     assert dict(r.components) == {name: pytest.approx(expected, abs=1e-12)}
     assert r.reason is None
+
+
+def test_multiple_boxes_zero_by_default():
+    # the default refuses answers with several boxes: "correct box plus junk" is not paid
+    r = g("iou", c("[[0, 0, 100, 100], [500, 500, 600, 600]]"))
+    assert r.score == 0.0 and r.reason == "multiple_boxes"
 
 
 def test_multiple_boxes_zero_option():
