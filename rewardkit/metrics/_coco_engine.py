@@ -201,6 +201,7 @@ def accumulate(
     rec_thrs: np.ndarray,
     max_dets: list[int] | None,
     progress=None,
+    want_scores: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """pycocotools ``accumulate``: precision ``(T, R, K, A, M)``, recall ``(T, K, A, M)``, scores.
 
@@ -262,9 +263,10 @@ def accumulate(
             cols = np.arange(C)[:, None]
             prc = pr.reshape(n, C)
             qv = np.where(ok, prc[posc, cols], 0.0)  # (C, R)
-            sv = np.where(ok, dt_score[idx][posc], 0.0)
             precision[:, :, k, acols, m] = qv.reshape(na, T, R).transpose(1, 2, 0)
-            scores[:, :, k, acols, m] = sv.reshape(na, T, R).transpose(1, 2, 0)
+            if want_scores:
+                sv = np.where(ok, dt_score[idx][posc], 0.0)
+                scores[:, :, k, acols, m] = sv.reshape(na, T, R).transpose(1, 2, 0)
     return precision, recall, scores
 
 

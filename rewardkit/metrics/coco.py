@@ -544,6 +544,7 @@ def _evaluate_prepared(
     p: CocoParams,
     progress: Callable[[int], None] | None = None,
     per_group_cap: bool = True,
+    want_scores: bool = True,
 ) -> dict[str, np.ndarray]:
     """Match and accumulate. ``per_group_cap=False`` (LVIS): no maxDets cap per (image,
     category) and a single M entry."""
@@ -592,6 +593,7 @@ def _evaluate_prepared(
         np.asarray(p.recThrs, dtype=np.float64),
         max_dets,
         progress=progress,
+        want_scores=want_scores,
     )
     return {"precision": precision, "recall": recall, "scores": scores}
 

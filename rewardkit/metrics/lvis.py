@@ -98,7 +98,8 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
 
     # ---- detections (LVISResults semantics), vectorized
     n = len(results)
-    r_all = _index_of([r["image_id"] for r in results], sorted(img_by_id))
+    all_ids = sorted(img_by_id)
+    r_all = _index_of([r["image_id"] for r in results], all_ids)
     if (r_all < 0).any():
         missing = sorted({results[j]["image_id"] for j in np.flatnonzero(r_all < 0)[:50].tolist()})
         raise ValueError(
@@ -148,7 +149,8 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
 
     # federated filter on (image, category) keys
     K = len(cat_ids)
-    c_img = _index_of([r["image_id"] for r in cres], img_ids)
+    to_p = np.asarray([img_pos.get(i, -1) for i in all_ids], dtype=np.int64)  # all images -> evaluated
+    c_img = to_p[r_all[cand]] if n else np.zeros(0, dtype=np.int64)
     c_cat = _index_of([r["category_id"] for r in cres], cat_ids)
     with np.errstate(invalid="ignore"):
         ok = (c_img >= 0) & (c_cat >= 0) & (area > 0) & (area < np.inf)
@@ -328,7 +330,7 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
 
         bar = tqdm(total=len(P.cat_ids), desc=f"LVIS {state.iou_type}", unit="cat")
     try:
-        ev = _evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False)
+        ev = _evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False, want_scores=False)
     finally:
         if bar is not None:
             bar.close()
