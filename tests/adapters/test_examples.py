@@ -1,12 +1,14 @@
 """Every example's --tiny mode end to end (tiny random model built in code, CPU).
 
-Needs torch/transformers/trl (and verl for the veRL example); skipped otherwise. Each
-example runs in its own process, as a user would run it.
+Needs torch/transformers/trl (and verl for the veRL example); skipped otherwise. The TRL
+examples are imported from their files and their ``main`` called (one torch/trl import
+for all); the veRL example runs in its own process, as a user would run it.
 """
 
 from __future__ import annotations
 
 import ast
+import importlib.util
 import os
 import subprocess
 import sys
@@ -28,6 +30,18 @@ def _run(args, tmp_path, timeout=300):
     return proc.stdout
 
 
+def _run_in_process(script, argv, capsys, monkeypatch, tmp_path):
+    """Import the example from its file and call main(argv) (saves a torch/trl import per
+    example; the veRL example runs as a subprocess, as a user runs it)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(os.path.join(ROOT, "examples"))
+    spec = importlib.util.spec_from_file_location(f"example_{os.path.splitext(script)[0]}", os.path.join(ROOT, "examples", script))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(argv) == 0
+    return capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "script, logged",
     [
@@ -36,8 +50,8 @@ def _run(args, tmp_path, timeout=300):
         ("seg_r1_trl.py", ["rewards/seg_r1.mask/mean"]),
     ],
 )
-def test_trl_example_tiny(tmp_path, script, logged):
-    out = _run([os.path.join(ROOT, "examples", script), "--tiny", "--output-dir", str(tmp_path / "out")], tmp_path)
+def test_trl_example_tiny(tmp_path, script, logged, capsys, monkeypatch):
+    out = _run_in_process(script, ["--tiny", "--output-dir", str(tmp_path / "out")], capsys, monkeypatch, tmp_path)
     assert "trained 2 steps" in out
     for key in logged:
         assert key in out
