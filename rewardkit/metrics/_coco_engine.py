@@ -208,65 +208,82 @@ def accumulate(
     ``tps``/``fps``: ``(D, A, T)`` bool per detection (already ignore-resolved);
     ``npig``: ``(K, A)`` number of non-ignored ground truths; ``max_dets``: per-image,
     per-category caps (``None``: a single M entry without cap, as in LVIS).
+
+    Vectorized over categories: for each (maxDets, area range, threshold) one pass over
+    the detections sorted by (category, -score, image, rank): a cumulative count minus the
+    count at the start of each category, the precision, the first position of each
+    category where the true-positive count reaches ``need`` (integer searchsorted on a key
+    that increases across categories), and the right-to-left maximum of the precision
+    from that position to the end of the category, computed as block maxima between the
+    sampled positions (``np.maximum.reduceat``) followed by a running maximum over the
+    101 recall points.
     """
-    T = tps.shape[2] if tps.ndim == 3 else 0
-    A = npig.shape[1]
+    D, A, T = tps.shape
     R = rec_thrs.shape[0]
     M = 1 if max_dets is None else len(max_dets)
-    if tps.ndim != 3:
-        raise ValueError("tps must be (D, A, T)")
-    precision = -np.ones((T, R, n_cat, A, M))
-    recall = -np.ones((T, n_cat, A, M))
-    scores = -np.ones((T, R, n_cat, A, M))
+    K = n_cat
+    C = A * T
+    precision = -np.ones((T, R, K, A, M))
+    recall = -np.ones((T, K, A, M))
+    scores = -np.ones((T, R, K, A, M)) if want_scores else np.zeros((0,))
     order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
-    need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(n_cat, A, R)
+    need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(K, A, R)
+    tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
+    fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
     caps = [None] if max_dets is None else list(max_dets)
     for m, cap in enumerate(caps):
         sel = order if cap is None else order[dt_rank[order] < cap]
-        cats = dt_cat[sel]
-        bnd = np.searchsorted(cats, np.arange(n_cat + 1), side="left")
-        for k in range(n_cat):
+        N = sel.shape[0]
+        bnd = np.searchsorted(dt_cat[sel], np.arange(K + 1), side="left")
+        cnt = np.diff(bnd)
+        starts, ends = bnd[:-1], bnd[1:]
+        seg = np.repeat(np.arange(K, dtype=np.int64), cnt)
+        score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
+        big = int(max(N, int(need.max()) if need.size else 0)) + 2
+        seg_key = seg * big
+        prev = np.maximum(starts - 1, 0)
+        for c in range(C):
             if progress is not None:
                 progress(1)
-            npk = npig[k]
-            if not (npk > 0).any():
+            a, t = divmod(c, T)
+            ks = np.flatnonzero(npig[:, a] > 0)
+            if ks.size == 0:
                 continue
-            idx = sel[bnd[k] : bnd[k + 1]]
-            n = idx.shape[0]
-            acols = np.flatnonzero(npk > 0)
-            if n == 0:
-                recall[:, k, acols, m] = 0.0
-                precision[:, :, k, acols, m] = 0.0
-                scores[:, :, k, acols, m] = 0.0
+            if N == 0:
+                recall[t, ks, a, m] = 0.0
+                precision[t, :, ks, a, m] = 0.0
+                if want_scores:
+                    scores[t, :, ks, a, m] = 0.0
                 continue
-            tp_i = np.cumsum(tps[idx][:, acols, :], axis=0, dtype=np.int32)  # (n, a, T)
-            fp_i = np.cumsum(fps[idx][:, acols, :], axis=0, dtype=np.int32)
-            tp = tp_i.astype(np.float64)
-            fp = fp_i.astype(np.float64)
-            npa = npk[acols]
-            rc_last = tp[-1] / npa[:, None]  # (a, T)
-            recall[:, k, acols, m] = rc_last.T
-            pr = tp / (fp + tp + _EPS)
-            pr = np.maximum.accumulate(pr[::-1], axis=0)[::-1]
-            # first index with tp >= need: integer searchsorted over all columns at once
-            na = acols.size
-            C = na * T
-            big = int(max(n, int(npa.max()))) + 2
-            keys = np.ascontiguousarray(tp_i.reshape(n, C).T)  # (C, n)
-            off = (np.arange(C, dtype=np.int64) * big)[:, None]
-            nd = need[k, acols]  # (a, R)
-            q = np.minimum(np.repeat(nd, T, axis=0), big - 1)  # (C, R), column c = a*T + t
-            pos = np.searchsorted((keys + off).ravel(), (q + off).ravel(), side="left")
-            pos = pos.reshape(C, R) - np.arange(C)[:, None] * n
-            ok = pos < n
-            posc = np.where(ok, pos, 0)
-            cols = np.arange(C)[:, None]
-            prc = pr.reshape(n, C)
-            qv = np.where(ok, prc[posc, cols], 0.0)  # (C, R)
-            precision[:, :, k, acols, m] = qv.reshape(na, T, R).transpose(1, 2, 0)
+            tpc = np.cumsum(tp2[c][sel], dtype=np.int32)
+            fpc = np.cumsum(fp2[c][sel], dtype=np.int32)
+            tpc -= np.repeat(np.where(starts > 0, tpc[prev], 0), cnt)
+            fpc -= np.repeat(np.where(starts > 0, fpc[prev], 0), cnt)
+            tp = tpc.astype(np.float64)
+            pr = np.empty(N + 1)
+            np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:N])
+            pr[N] = 0.0
+            nk = ks.size
+            ek = ends[ks]
+            has = cnt[ks] > 0
+            rc = np.zeros(nk)
+            rc[has] = tp[ek[has] - 1] / npig[ks[has], a]
+            recall[t, ks, a, m] = rc
+            # first position with tp >= need inside each category's segment
+            key = tpc + seg_key
+            q = np.minimum(need[ks, a], big - 1) + (ks * big)[:, None]  # (nk, R)
+            pos = np.searchsorted(key, q.ravel(), side="left").reshape(nk, R)
+            pos = np.minimum(pos, ek[:, None])
+            found = pos < ek[:, None]
+            # max of pr over [pos_r, end): block maxima between sampled positions, then a
+            # running maximum from the last recall point backwards
+            idx = np.concatenate([pos, ek[:, None]], axis=1).ravel()
+            bm = np.maximum.reduceat(pr, idx).reshape(nk, R + 1)[:, :R]
+            bm[~found] = 0.0  # an empty block at the segment end reads the next category
+            qv = np.maximum.accumulate(bm[:, ::-1], axis=1)[:, ::-1]
+            precision[t, :, ks, a, m] = np.where(found, qv, 0.0)
             if want_scores:
-                sv = np.where(ok, dt_score[idx][posc], 0.0)
-                scores[:, :, k, acols, m] = sv.reshape(na, T, R).transpose(1, 2, 0)
+                scores[t, :, ks, a, m] = np.where(found, score_sorted[pos], 0.0)
     return precision, recall, scores
 
 
