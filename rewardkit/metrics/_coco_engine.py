@@ -20,12 +20,15 @@ pairs. The greedy dependency is only between detections of the same (image, cate
 so the loop runs over the *rank* of a detection inside its group (at most ``maxDets``
 steps) and each step handles every group, area range and threshold at once.
 
-Accumulation sorts each category's detections once (stable, by ``-score``, then image
-order, then rank inside the image: the order pycocotools' mergesort produces) and computes
-the cumulative true/false positives for all area ranges and thresholds together. Precision
-sampling uses an integer form of ``np.searchsorted(rc, recThrs, "left")``: the first
-position where the true-positive count reaches the smallest integer ``x`` with
-``x / npig >= recThr`` (computed with the same float division), which is the same index.
+Accumulation sorts the detections once by (category, -score, image, rank inside the
+image: the order pycocotools' mergesort produces per category) and, for each (maxDets,
+area range, threshold), makes one pass over all categories: cumulative true/false
+positives minus their value at the start of each category, the precision, and the
+sampling. The sampling uses an integer form of ``np.searchsorted(rc, recThrs, "left")``:
+the first position where the true-positive count reaches the smallest integer ``x`` with
+``x / npig >= recThr`` (computed with the same float division), which is the same index;
+the right-to-left running maximum of the precision is only needed at those positions and
+is computed from block maxima between them.
 Every floating point operation that produces a reported number (``tp / npig``,
 ``tp / (fp + tp + np.spacing(1))``, the means of ``summarize``) is the same operation on the
 same operands in the same order as in pycocotools, so results are bit-identical.

@@ -945,8 +945,8 @@ class CocoEvaluator:
     ...                     "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
     ...                                      "bbox": [0, 0, 5, 5], "area": 25, "iscrowd": 0}]})
     >>> ev.update([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 1.0}])
-    >>> ev.compute()["AP"]
-    1.0
+    >>> ev.compute()["AP"]  # 1 / (1 + np.spacing(1)), pycocotools' precision formula
+    0.9999999999999998
     """
 
     def __init__(
