@@ -64,6 +64,7 @@ from typing import Any
 from rewardkit.adapters._common import gt_key, normalize_ground_truth
 
 from rewardkit.registry import Reward, get_spec
+from rewardkit.rewards.base import REWARD_SPECS
 from rewardkit.types import RewardResult
 
 __all__ = ["compute_score", "RewardkitScorer", "make_row", "write_parquet", "result_to_dict", "DEFAULT_SCORER"]
@@ -95,6 +96,20 @@ def _as_int(value: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return v
+
+
+def _known_params() -> frozenset[str]:
+    global _KNOWN
+    if _KNOWN is None or len(_KNOWN[0]) != len(REWARD_SPECS):
+        names = frozenset(REWARD_SPECS)
+        params = {"strict", *_STEP_KEYS, *_MAX_STEP_KEYS}
+        for spec in REWARD_SPECS.values():
+            params |= set(spec.params)
+        _KNOWN = (names, frozenset(params))
+    return _KNOWN[1]
+
+
+_KNOWN: tuple[frozenset[str], frozenset[str]] | None = None
 
 
 def result_to_dict(result: RewardResult, components: Sequence[str], none_score: float = 0.0) -> dict[str, float]:
@@ -230,6 +245,12 @@ class RewardkitScorer:
     ) -> dict[str, float]:
         info: Mapping[str, Any] = extra_info if isinstance(extra_info, Mapping) else {}
         kw = {k: v for k, v in kwargs.items() if k not in _IGNORED_KWARGS}
+        unknown = [k for k in kw if k not in _known_params()]
+        if unknown:
+            raise ValueError(
+                f"reward_kwargs {sorted(unknown)} are parameters of no registered reward (typo?); expected "
+                "reward, rewards, mix, params, none_score, step/max_steps or a reward parameter"
+            )
         name = self.select(data_source, info, reward, rewards)
         spec = get_spec(name)
         bound = self.params_for(name, params, info, {k: v for k, v in kw.items() if k not in _STEP_KEYS + _MAX_STEP_KEYS})

@@ -88,6 +88,8 @@ def test_params_from_config_and_from_the_row():
     assert compute_score("c", half, GT, row)["iou"] == 0.0
     with pytest.raises(ValueError, match="unknown parameter"):
         compute_score("c", half, GT, dict(DET, reward_params={"nope": 1}))
+    with pytest.raises(ValueError, match="typo"):
+        compute_score("c", half, GT, DET, iou_treshold=0.75)
     # veRL's own extra kwargs are ignored
     assert compute_score("c", half, GT, DET, reward_router_address=None)["iou"] > 0.5
 
