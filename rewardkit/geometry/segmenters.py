@@ -216,8 +216,14 @@ class GeometricSegmenter(BaseSegmenter):
             return (xx + 0.5 - x) ** 2 + (yy + 0.5 - y) ** 2 <= self.point_radius**2
         from scipy import ndimage
 
-        similar = np.abs(grey - grey[row, col]) <= self.tolerance
-        labels, _ = ndimage.label(similar)
+        # the components depend only on the seed's grey level: label once per level
+        cache = state.setdefault("labels", {})
+        level = float(grey[row, col])
+        if level not in cache:
+            if len(cache) >= 32:
+                cache.clear()
+            cache[level] = ndimage.label(np.abs(grey - level) <= self.tolerance)[0]
+        labels = cache[level]
         return labels == labels[row, col]
 
     def predict(self, state: dict[str, Any], box: Any = None, points: Any = None, point_labels: Any = None) -> Mask:

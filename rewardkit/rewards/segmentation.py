@@ -244,12 +244,15 @@ def seg_r1_mask_reward(
     alpha: float = 0.5,
     compat: Literal["seg_r1"] | None = None,
     empty_score: float = 1.0,
+    max_prompts: int = 50,
     prompt: str | None = None,
 ) -> RewardResult:
     """Seg-R1: R = 0.7 * IoU(mask, gt) + 0.3 * S_0.5(mask, gt) + R_format, in [0, 2].
 
     ``empty_score`` is the IoU when both masks are empty. ``pred_frame`` is the frame of
-    the prompts (Seg-R1: pixels of the image resized to 768 x 768).
+    the prompts (Seg-R1: pixels of the image resized to 768 x 768). More than
+    ``max_prompts`` boxes + points score the minimum (``too_many_prompts``): each prompt
+    costs a segmenter call, and work is bounded by input size.
 
     >>> import numpy as np
     >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
@@ -266,6 +269,8 @@ def seg_r1_mask_reward(
     parsed = parse_seg_r1(tp.answer)
     if not parsed.ok:
         return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), parsed.reason)
+    if len(parsed.value) > max_prompts:
+        return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), "too_many_prompts", {"n_prompts": len(parsed.value)})
     fmt = 1.0 if tp.strict else 0.0
     pred = _prompts_to_mask(parsed.value, target, segmenter, pred_frame)
     gt = target.mask
@@ -278,11 +283,13 @@ def seg_r1_mask_reward(
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
 
 
-def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str) -> tuple[Mask | None, str | None]:
+def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str, max_prompts: int) -> tuple[Mask | None, str | None]:
     if "<bbox>" in answer.lower() or "<points>" in answer.lower():
         parsed = parse_seg_r1(answer)
         if not parsed.ok:
             return None, parsed.reason
+        if len(parsed.value) > max_prompts:
+            return None, "too_many_prompts"
         return _prompts_to_mask(parsed.value, target, segmenter, pred_frame), None
     ok, value, _ = load_structured(answer.strip())
     if not ok:
@@ -327,6 +334,7 @@ def mask_iou_reward(
     segmenter: Any = "geometric",
     pred_frame: str = "pixel",
     empty_score: float = 1.0,
+    max_prompts: int = 50,
     prompt: str | None = None,
 ) -> RewardResult:
     """R = IoU(predicted mask, gt mask) = |P & G| / |P | G|; ``empty_score`` when both are empty.
@@ -341,7 +349,7 @@ def mask_iou_reward(
     tp = parse_completion(completion, prompt)
     if tp.answer is None:
         return RewardResult(0.0, {"iou": 0.0}, tp.reason or "no_answer_tag")
-    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame)
+    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame, max_prompts)
     if pred is None:
         return RewardResult(0.0, {"iou": 0.0}, reason)
     iou = mask_iou_pair(pred, target.mask, empty_value=empty_score)

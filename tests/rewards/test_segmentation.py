@@ -180,3 +180,11 @@ def test_point_in_mask():
     # two points on the same instance: one match of 2 points + 2 instances
     assert point_in_mask_reward(T.format("[[1, 1], [2, 2]]"), inst).score == pytest.approx(0.5)
     assert point_in_mask_reward(T.format("[]"), np.zeros((4, 4), bool)).score == 1.0
+
+
+def test_too_many_prompts_is_bounded():
+    gt = _gt768()
+    boxes = ",".join("[0, 0, 10, 10]" for _ in range(51))
+    r = seg_r1_mask_reward(T.format(f"<bbox>[{boxes}]</bbox>"), gt)
+    assert r.score == 0.0 and r.reason == "too_many_prompts"
+    assert seg_r1_mask_reward(T.format(f"<bbox>[{boxes}]</bbox>"), gt, max_prompts=60).reason is None
