@@ -206,7 +206,7 @@ def _prompts_to_mask(prompts: Any, target: SegTarget, segmenter: Any, pred_frame
 
 
 def _s_term(pred: np.ndarray, gt: np.ndarray, alpha: float, compat: Any) -> tuple[float, bool]:
-    from rewardkit.metrics.sod import s_measure
+    from rewardkit.geometry.saliency import s_measure
 
     if np.array_equal(pred, gt):
         return 1.0, False  # identical masks: exactly 1 (the formula gives 1 - O(1e-14))
