@@ -277,7 +277,8 @@ def seg_r1_mask_reward(
     iou = mask_iou_pair(pred, gt, empty_value=empty_score)
     s, s_nan = _s_term(pred.data, gt.data, alpha, compat)
     score = iou_weight * iou + s_weight * s + fmt
-    details = {"pred_area": pred.area, "gt_area": gt.area}
+    # components are the raw terms; the weights make the total recoverable (TRL adapter)
+    details = {"pred_area": pred.area, "gt_area": gt.area, "weights": {"iou": iou_weight, "s_measure": s_weight, "format": 1.0}}
     if s_nan:
         details["s_measure_nan"] = True
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
