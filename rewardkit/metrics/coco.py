@@ -224,6 +224,19 @@ def _ann_to_rle(segm: Any, h: int, w: int) -> Any:
     return segm
 
 
+def _segm_rles(anns: list, img_by_id: Mapping[Any, Any]) -> list:
+    """``annToRLE`` for a list of annotations; compressed RLEs pass through untouched."""
+    out = []
+    for a in anns:
+        segm = a["segmentation"]
+        if type(segm) is dict and type(segm.get("counts")) is not list:
+            out.append(segm)
+        else:
+            img = img_by_id[a["image_id"]]
+            out.append(_ann_to_rle(segm, img["height"], img["width"]))
+    return out
+
+
 def _chunked(fn: Callable, rles: list, size: int = 200) -> np.ndarray:
     """Apply a pycocotools RLE function in chunks (its list path overflows a uint8 at 256)."""
     if not rles:
@@ -332,10 +345,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
     if iou_type == "bbox":
         gt_geom = _boxes_array([a["bbox"] for a in gts])
     elif iou_type == "segm":
-        gt_geom = [
-            _ann_to_rle(a["segmentation"], img_by_id[a["image_id"]]["height"], img_by_id[a["image_id"]]["width"])
-            for a in gts
-        ]
+        gt_geom = _segm_rles(gts, img_by_id)
     else:
         nk = len(p.kpt_oks_sigmas)
         gt_geom = np.asarray([a["keypoints"] for a in gts], dtype=np.float64).reshape(-1, nk, 3)
@@ -380,10 +390,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
-        rles = [
-            _ann_to_rle(d["segmentation"], img_by_id[d["image_id"]]["height"], img_by_id[d["image_id"]]["width"])
-            for d in dsel
-        ]
+        rles = _segm_rles(dsel, img_by_id)
         dt_area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
         boxes = np.zeros((0, 4))
         if iou_type == "bbox":

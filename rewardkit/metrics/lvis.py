@@ -42,6 +42,7 @@ from rewardkit.metrics.coco import (
     _load_gt,
     _load_results,
     _Prepared,
+    _segm_rles,
     per_category_table,
 )
 
@@ -91,10 +92,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     if iou_type == "bbox":
         gt_geom: Any = _boxes_array([a["bbox"] for a in gts])
     else:
-        gt_geom = [
-            _ann_to_rle(a["segmentation"], img_by_id[a["image_id"]]["height"], img_by_id[a["image_id"]]["width"])
-            for a in gts
-        ]
+        gt_geom = _segm_rles(gts, img_by_id)
 
     # ---- detections (LVISResults semantics), vectorized
     n = len(results)
@@ -137,10 +135,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
-        rles = [
-            _ann_to_rle(r["segmentation"], img_by_id[r["image_id"]]["height"], img_by_id[r["image_id"]]["width"])
-            for r in cres
-        ]
+        rles = _segm_rles(cres, img_by_id)
         area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
         boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4) if iou_type == "bbox" else None
     else:
