@@ -274,7 +274,7 @@ def _cmd_refcoco(args: argparse.Namespace) -> int:
         [row.get("completion", "") for row in rows], [_gt_of(row) for row in rows],
         threshold=args.threshold, comparison=args.comparison, pred_frame=args.pred_frame,
         gt_frame=args.gt_frame, image_sizes=[row.get("image_size") for row in rows],
-        prompts=[row.get("prompt") for row in rows],
+        prompts=[row.get("prompt") for row in rows], progress=not args.quiet and len(rows) > 2000,
     )  # fmt: skip
     label = f"Acc@{args.threshold:g}"
     _print_table([label, "mIoU"], {label: r["acc"], "mIoU": r["miou"]},
@@ -293,12 +293,14 @@ def _cmd_classification(args: argparse.Namespace) -> int:
     gts = [_gt_of(row) for row in rows]
     prompts = [row.get("prompt") for row in rows]
     if args.task == "counting":
-        r = counting_accuracy(comps, gts, tolerance=args.tolerance, prompts=prompts)
+        r = counting_accuracy(comps, gts, tolerance=args.tolerance, prompts=prompts, progress=not args.quiet and len(rows) > 2000)
         _print_table(["accuracy"], r, f"counting: {r['n']} answers, tolerance {args.tolerance}, unreadable={r['n_unreadable']}")
         print(f"MAE (readable answers): {r['mae']:.3f}")
     else:
         synonyms = json.loads(Path(args.synonyms).read_text()) if args.synonyms else None
-        r = classification_accuracy(comps, gts, synonyms=synonyms, compat=args.compat, prompts=prompts)
+        r = classification_accuracy(
+            comps, gts, synonyms=synonyms, compat=args.compat, prompts=prompts, progress=not args.quiet and len(rows) > 2000
+        )
         _print_table(["accuracy", "mean_per_class", "strict_format"], r,
                      f"classification: {r['n']} answers, {len(r['per_class'])} classes, unreadable={r['n_unreadable']}")  # fmt: skip
     if args.json:

@@ -28,6 +28,14 @@ def _check_lengths(a: Sequence[Any], b: Sequence[Any]) -> None:
         raise ValueError(f"Expected as many completions as ground truths, but got {len(a)} and {len(b)}")
 
 
+def _maybe_progress(it: Any, n: int, progress: bool, desc: str) -> Any:
+    if not progress:
+        return it
+    from tqdm.auto import tqdm
+
+    return tqdm(it, total=n, desc=desc, unit="answer")
+
+
 def classification_accuracy(
     completions: Sequence[Any],
     ground_truths: Sequence[Any],
@@ -36,6 +44,7 @@ def classification_accuracy(
     compat: Literal["substring"] | None = None,
     prompts: Sequence[str | None] | None = None,
     per_class: bool = True,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Top-1 accuracy of class-name answers (Visual-RFT's R_acc averaged).
 
@@ -54,7 +63,7 @@ def classification_accuracy(
     fmt = np.zeros(n, dtype=bool)
     unreadable = 0
     classes: dict[str, list[int]] = {}
-    for i, (c, g) in enumerate(zip(completions, ground_truths)):
+    for i, (c, g) in enumerate(_maybe_progress(zip(completions, ground_truths), n, progress, "classification")):
         r = classification_reward(c, g, synonyms=synonyms, compat=compat, prompt=prompts_[i])
         if r.score is None:
             raise ValueError(f"Ground truth {i} is not a usable class name: {r.details}")
@@ -87,6 +96,7 @@ def counting_accuracy(
     *,
     tolerance: int = 0,
     prompts: Sequence[str | None] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error
     over the readable answers (``mae``; NaN when none is readable)."""
@@ -98,7 +108,7 @@ def counting_accuracy(
     correct = np.zeros(n, dtype=bool)
     errors = []
     unreadable = 0
-    for i, (c, g) in enumerate(zip(completions, ground_truths)):
+    for i, (c, g) in enumerate(_maybe_progress(zip(completions, ground_truths), n, progress, "counting")):
         r = counting_reward(c, g, tolerance=tolerance, prompt=prompts_[i])
         if r.score is None:
             raise ValueError(f"Ground truth {i} is not a usable count: {r.details}")

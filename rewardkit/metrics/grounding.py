@@ -103,6 +103,7 @@ def grounding_evaluate(
     prompts: Sequence[str | None] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """RefCOCO-style Acc@threshold and mean IoU over model completions.
 
@@ -122,7 +123,12 @@ def grounding_evaluate(
     ious = np.zeros(n)
     unreadable = 0
     reasons: dict[str, int] = {}
-    for i, (c, g) in enumerate(zip(completions, ground_truths)):
+    pairs = zip(completions, ground_truths)
+    if progress:
+        from tqdm.auto import tqdm
+
+        pairs = tqdm(pairs, total=n, desc="grounding", unit="expr")
+    for i, (c, g) in enumerate(pairs):
         r = grounding_reward(
             c, g, pred_frame=pred_frame, gt_frame=gt_frame, image_size=sizes[i], multiple=multiple,
             prompt=prompts_[i], min_pixels=min_pixels, max_pixels=max_pixels,
