@@ -167,8 +167,12 @@ def _make_params(iou_type: str, overrides: Mapping[str, Any]) -> CocoParams:
         elif name == "areaRngLbl":
             value = list(value)
         setattr(p, name, value)
-    if p.useCats != 1:
-        raise NotImplementedError("useCats=0 is not supported by the native engine")
+    if p.useCats not in (0, 1):
+        raise ValueError(f"Expected `useCats` 0 or 1, but got {p.useCats!r}")
+    if p.useCats == 0 and iou_type == "keypoints":
+        raise NotImplementedError(
+            "useCats=0 with keypoints is not supported (pycocotools' computeOks then finds no pair at all)"
+        )
     if "areaRng" in overrides and "areaRngLbl" not in overrides and len(p.areaRng) != len(p.areaRngLbl):
         p.areaRngLbl = [f"area{i}" for i in range(len(p.areaRng))]
     if len(p.areaRng) != len(p.areaRngLbl):
@@ -314,7 +318,10 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
     cats = dataset.get("categories", [])
     cat_name = {c["id"]: c.get("name", str(c["id"])) for c in cats}
     img_ids = _ids_list(np.unique(p.imgIds)) if len(p.imgIds) else list(all_img_ids)
-    cat_ids = _ids_list(np.unique(p.catIds)) if len(p.catIds) else sorted(cat_name)
+    if len(p.catIds):
+        cat_ids = _ids_list(np.unique(p.catIds)) if p.useCats else _ids_list(p.catIds)
+    else:
+        cat_ids = sorted(cat_name)
 
     anns = dataset.get("annotations", [])
     img_pos = {v: i for i, v in enumerate(img_ids)}
@@ -429,7 +436,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
         nk = len(p.kpt_oks_sigmas)
         dt_geom = np.asarray([d["keypoints"] for d in dsel], dtype=np.float64).reshape(-1, nk, 3)
 
-    return _Prepared(
+    P = _Prepared(
         iou_type=iou_type,
         img_ids=img_ids,
         cat_ids=cat_ids,
@@ -447,6 +454,45 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
         dt_area=np.asarray(dt_area, dtype=np.float64),
         dt_geom=dt_geom,
         gt_bbox=gt_bbox,
+    )
+    if p.useCats == 0:
+        P = _merge_categories(P)
+    return P
+
+
+def _take(x: Any, idx: np.ndarray) -> Any:
+    if x is None:
+        return None
+    if isinstance(x, np.ndarray):
+        return x[idx]
+    return [x[i] for i in idx.tolist()]
+
+
+def _merge_categories(P: _Prepared) -> _Prepared:
+    """``useCats=0``: one pseudo-category (-1); inside an image, ground truths and
+    detections are ordered by category (``catIds`` order) then file order, as
+    pycocotools concatenates ``_gts[img, c] for c in catIds``."""
+    go = np.lexsort((np.arange(P.gt_cat.size), P.gt_cat))
+    do = np.lexsort((np.arange(P.dt_cat.size), P.dt_cat))
+    return _Prepared(
+        iou_type=P.iou_type,
+        img_ids=P.img_ids,
+        cat_ids=[-1],
+        cat_names=["all"],
+        gt_img=P.gt_img[go],
+        gt_cat=np.zeros(go.size, dtype=np.int64),
+        gt_area=P.gt_area[go],
+        gt_crowd=P.gt_crowd[go],
+        gt_ignore=P.gt_ignore[go],
+        gt_id_nonzero=P.gt_id_nonzero[go],
+        gt_geom=_take(P.gt_geom, go),
+        dt_img=P.dt_img[do],
+        dt_cat=np.zeros(do.size, dtype=np.int64),
+        dt_score=P.dt_score[do],
+        dt_area=P.dt_area[do],
+        dt_geom=_take(P.dt_geom, do),
+        dt_extra_ignore=_take(P.dt_extra_ignore, do),
+        gt_bbox=_take(P.gt_bbox, go),
     )
 
 
@@ -845,14 +891,15 @@ def _run_reference(dataset: dict, results: list, iou_type: str, p: CocoParams, b
             E.params.imgIds = list(p.imgIds)
         if p.catIds:
             E.params.catIds = list(p.catIds)
+        E.params.useCats = p.useCats
         E.evaluate()
         E.accumulate()
     ev = {k: np.asarray(E.eval[k]) for k in ("precision", "recall", "scores")}
-    cat_ids = _ids_list(np.unique(E.params.catIds))
+    cat_ids = _ids_list(np.unique(E.params.catIds)) if p.useCats else [-1]
     names = {c["id"]: c.get("name", str(c["id"])) for c in dataset.get("categories", [])}
     p2 = copy.deepcopy(p)
     p2.maxDets = sorted(p.maxDets)
-    return ev, p2, cat_ids, [names.get(c, str(c)) for c in cat_ids]
+    return ev, p2, cat_ids, [names.get(c, "all" if c == -1 else str(c)) for c in cat_ids]
 
 
 def coco_evaluate(
@@ -878,8 +925,8 @@ def coco_evaluate(
             ``"faster_coco_eval"`` to run a reference implementation.
         progress: show a tqdm progress bar over categories during accumulation.
         **params: pycocotools parameters: ``iouThrs``, ``recThrs``, ``maxDets``,
-            ``areaRng``, ``areaRngLbl``, ``imgIds``, ``catIds``, ``kpt_oks_sigmas``
-            (snake_case aliases accepted).
+            ``areaRng``, ``areaRngLbl``, ``imgIds``, ``catIds``, ``kpt_oks_sigmas``,
+            ``useCats`` (0: category-agnostic; bbox and segm) (snake_case aliases accepted).
 
     Returns:
         A dict with the named stats (``AP``, ``AP50``, ``AP75``, ``APs``, ``APm``, ``APl``,

@@ -222,3 +222,17 @@ def test_segm_results_with_bbox_field_use_box_area():
     assert_parity(gt, boxed, "segm")
     assert_parity(gt, boxed, "bbox")
     assert_parity(gt, dt, "bbox")  # bbox evaluation of mask-only results: toBbox
+
+
+@pytest.mark.parametrize("seed,iou_type", [(0, "bbox"), (1, "segm"), (2, "bbox")])
+def test_use_cats_zero(seed, iou_type):
+    """Category-agnostic evaluation: per image, ground truths and detections of all
+    categories (in catIds order, then file order) compete."""
+    gt, dt = synthetic_coco(
+        seed, iou_type=iou_type, n_images=12, n_cats=3, gt_per_image=5, dt_per_image=14,
+        image_size=(160, 120), score_mode=("random", "ties", "constant")[seed], crowd_frac=0.2,
+    )  # fmt: skip
+    params = {"useCats": 0} if seed != 2 else {"useCats": 0, "catIds": [3, 1]}
+    r, stats = assert_parity(gt, dt, iou_type, **params)
+    assert r["precision"].shape[2] == 1 and r["per_category"][0]["id"] == -1
+    assert r["stats"] == stats.tolist()
