@@ -236,3 +236,36 @@ def test_use_cats_zero(seed, iou_type):
     r, stats = assert_parity(gt, dt, iou_type, **params)
     assert r["precision"].shape[2] == 1 and r["per_category"][0]["id"] == -1
     assert r["stats"] == stats.tolist()
+
+
+def _grid_set(seed: int) -> tuple[dict, list]:
+    """Boxes on a coarse integer grid: IoUs exactly at thresholds (0.5, 0.75 ...) and equal
+    IoUs with several ground truths (pycocotools gives the match to the later one)."""
+    rng = np.random.default_rng(seed)
+    images, anns, dets = [], [], []
+    aid = 1
+    for img in range(1, 6):
+        images.append({"id": img, "width": 60, "height": 60})
+        for _ in range(int(rng.integers(0, 6))):
+            x, y = (int(v) for v in rng.integers(0, 5, 2) * 5)
+            w, h = (int(v) for v in rng.choice([10, 20], 2))
+            crowd = int(rng.random() < 0.15)
+            anns.append({"id": aid, "image_id": img, "category_id": int(rng.integers(1, 3)), "bbox": [x, y, w, h],
+                         "area": w * h, "iscrowd": crowd})  # fmt: skip
+            aid += 1
+        for _ in range(int(rng.integers(0, 12))):
+            x, y = (int(v) for v in rng.integers(0, 5, 2) * 5)
+            w, h = (int(v) for v in rng.choice([5, 10, 15, 20], 2))
+            dets.append({"image_id": img, "category_id": int(rng.integers(1, 3)), "bbox": [x, y, w, h],
+                         "score": float(rng.choice([0.5, 0.9, 1.0]))})  # fmt: skip
+    gt = {"images": images, "annotations": anns, "categories": [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]}
+    return gt, dets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_integer_grid_exact_threshold_ties(seed):
+    gt, dt = _grid_set(seed)
+    if not dt:
+        pytest.skip("empty draw")
+    r, stats = assert_parity(gt, dt, "bbox", areaRng=[[0, 1e10], [0, 150], [100, 300], [300, 1e10]])
+    assert r["stats"] == stats.tolist()
