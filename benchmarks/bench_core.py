@@ -29,11 +29,11 @@ def _group(n_boxes: int, seed: int = 0) -> tuple[list[str], str]:
     xy = rng.uniform(0, 800, (n_boxes, 2))
     wh = rng.uniform(20, 200, (n_boxes, 2))
     gt = np.concatenate([xy, np.minimum(xy + wh, 1000)], 1).round().astype(int)
-    sol = "<answer>[" + ", ".join("{'Position': [%d, %d, %d, %d], 'Confidence': 1}" % tuple(b) for b in gt) + "]</answer>"
+    sol = "<answer>[" + ", ".join(f"{{'Position': {[int(v) for v in b]}, 'Confidence': 1}}" for b in gt) + "]</answer>"
     comps = []
     for _ in range(G):
         p = np.clip(gt + rng.integers(-15, 15, gt.shape), 0, 1000)
-        items = ", ".join("{'Position': [%d, %d, %d, %d], 'Confidence': %.2f}" % (*b, rng.uniform(0.3, 1)) for b in p)
+        items = ", ".join(f"{{'Position': {[int(v) for v in b]}, 'Confidence': {rng.uniform(0.3, 1):.2f}}}" for b in p)
         comps.append(f"<think>I see {n_boxes} objects.</think><answer>[{items}]</answer>")
     return comps, sol
 
