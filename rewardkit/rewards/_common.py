@@ -17,7 +17,7 @@ from rewardkit.parsing.frames import (
 from rewardkit.parsing.ground_truth import BoxTarget
 from rewardkit.types import RewardResult
 
-__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "FRAME_DEFAULTS"]
+__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "FRAME_DEFAULTS"]
 
 FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
 
@@ -35,7 +35,7 @@ def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     return value
 
 
-def _resize_kw(min_pixels: int | None, max_pixels: int | None) -> dict[str, int]:
+def resize_kwargs(min_pixels: int | None, max_pixels: int | None) -> dict[str, int]:
     return {
         "min_pixels": QWEN25VL_MIN_PIXELS if min_pixels is None else int(min_pixels),
         "max_pixels": QWEN25VL_MAX_PIXELS if max_pixels is None else int(max_pixels),
@@ -58,7 +58,7 @@ def boxes_to_gt_frame(
     check_frame(gt_frame)
     if pred_frame == gt_frame or xyxy.shape[0] == 0:
         return xyxy
-    return convert_boxes(xyxy, pred_frame, gt_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+    return convert_boxes(xyxy, pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
 
 
 def points_to_gt_frame(
@@ -75,7 +75,7 @@ def points_to_gt_frame(
     check_frame(gt_frame)
     if pred_frame == gt_frame or xy.shape[0] == 0:
         return xy
-    return convert_points(xy, pred_frame, gt_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+    return convert_points(xy, pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
 
 
 def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
@@ -96,7 +96,7 @@ def frame_flags(
     if xyxy.size == 0:
         return None
     try:
-        ew, eh = frame_extent(pred_frame, target.image_size, **_resize_kw(min_pixels, max_pixels))
+        ew, eh = frame_extent(pred_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
     except ValueError:
         return None
     x = xyxy[:, 0::2]

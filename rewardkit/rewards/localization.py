@@ -58,7 +58,7 @@ from rewardkit.parsing.frames import check_frame, frame_extent
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
 from rewardkit.parsing.labels import normalize_label
 from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
-from rewardkit.rewards._common import _resize_kw, boxes_to_gt_frame, check_choice, check_unit
+from rewardkit.rewards._common import boxes_to_gt_frame, check_choice, check_unit, resize_kwargs
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.schedules import Staged
 from rewardkit.types import Boxes, ParseResult, RewardResult
@@ -274,7 +274,7 @@ def dual_format_reward(
     parsed = parse_boxes(payload.text) if payload.text else None
     df, why = _dual_format(
         payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
-        integer_coords=integer_coords, resize_kw=_resize_kw(min_pixels, max_pixels),
+        integer_coords=integer_coords, resize_kw=resize_kwargs(min_pixels, max_pixels),
     )
     return RewardResult(df, {"format": df}, why)
 
@@ -345,7 +345,7 @@ def localization_reward(
         xi0, xi1, xi2 = float(xi["xi0"]), float(xi["xi1"]), float(xi["xi2"])
     except KeyError as exc:
         raise ValueError(f"Expected the schedule to give xi0, xi1 and xi2, but it lacks {exc}") from None
-    resize_kw = _resize_kw(min_pixels, max_pixels)
+    resize_kw = resize_kwargs(min_pixels, max_pixels)
 
     target = read_box_target(ground_truth, image_size=image_size)
     gt = target.boxes
