@@ -45,7 +45,7 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
-from rewardkit.geometry.boxes import box_iou_xywh
+from rewardkit.geometry.boxes import box_iou_candidates, box_iou_xywh
 from rewardkit.types import Boxes
 
 __all__ = ["ImageAP", "image_ap", "image_ap_per_label", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
@@ -109,61 +109,6 @@ def _xywh_array(arr: np.ndarray, xyxy: bool) -> np.ndarray:
 _SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
 _VECTOR_MIN_D = 16  # from this many predictions, the vectorized matcher when it applies
 _THR = np.asarray(_CAPS)[:, None]
-
-
-def _iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[float]]:
-    """IoU rows of ``xywh`` boxes for small inputs: the arithmetic of
-    :func:`rewardkit.geometry.boxes.box_iou_xywh` (pycocotools' ``bbIou``: right edge =
-    w + x, union = (da + ga) - inter, 0 unless both overlaps are > 0) on Python floats,
-    which avoids numpy's per-call overhead for the few boxes of one completion. Tested
-    bit-identical to ``box_iou_xywh`` and ``pycocotools.mask.iou``."""
-    out = []
-    for dx, dy, dw, dh in dt:
-        da = dw * dh
-        dr = dw + dx
-        db = dh + dy
-        row = []
-        for gx, gy, gw, gh in gt:
-            gr = gw + gx
-            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
-            if not w > 0:
-                row.append(0.0)
-                continue
-            gb = gh + gy
-            h = (db if db < gb else gb) - (dy if dy > gy else gy)
-            if not h > 0:
-                row.append(0.0)
-                continue
-            inter = w * h
-            row.append(inter / (da + gw * gh - inter))
-        out.append(row)
-    return out
-
-
-def _candidate_rows(dt: list[list[float]], gt: list[list[float]], t0: float) -> list[list[tuple[int, float]]]:
-    """For each prediction, ``(g, IoU)`` of the ground truth with IoU >= ``t0``: the
-    values of :func:`_iou_rows` (same operations), without building the full matrix."""
-    out = []
-    for dx, dy, dw, dh in dt:
-        da = dw * dh
-        dr = dw + dx
-        db = dh + dy
-        row = []
-        for g, (gx, gy, gw, gh) in enumerate(gt):
-            gr = gw + gx
-            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
-            if not w > 0:
-                continue
-            gb = gh + gy
-            h = (db if db < gb else gb) - (dy if dy > gy else gy)
-            if not h > 0:
-                continue
-            inter = w * h
-            v = inter / (da + gw * gh - inter)
-            if v >= t0:
-                row.append((g, v))
-        out.append(row)
-    return out
 
 
 @lru_cache(maxsize=1024)
@@ -353,7 +298,7 @@ def _precision_table(
     dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
     rows_arr = None
     if D * n_gt <= _SMALL:
-        cands = _candidate_rows(dt_l, gt_l, _T0)
+        cands = box_iou_candidates(dt_l, gt_l, _T0)
     else:
         dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
         gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)

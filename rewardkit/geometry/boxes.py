@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["box_iou", "box_iou_xywh", "box_iou_xywh_paired", "box_giou", "box_area", "xyxy_to_xywh", "xywh_to_xyxy"]
+__all__ = ["box_iou", "box_iou_xywh", "box_iou_xywh_paired", "box_iou_rows", "box_iou_candidates", "box_giou", "box_area", "xyxy_to_xywh", "xywh_to_xyxy"]
 
 
 def _as_boxes(a: Any, name: str) -> np.ndarray:
@@ -118,6 +118,64 @@ def box_iou(a: Any, b: Any) -> np.ndarray:
     yw = y.copy()
     yw[:, 2:] -= y[:, :2]
     return _iou_xywh(xw, yw)
+
+
+def box_iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[float]]:
+    """IoU rows of ``xywh`` boxes for small inputs: the arithmetic of
+    :func:`rewardkit.geometry.boxes.box_iou_xywh` (pycocotools' ``bbIou``: right edge =
+    w + x, union = (da + ga) - inter, 0 unless both overlaps are > 0) on Python floats,
+    which avoids numpy's per-call overhead for the few boxes of one completion. Tested
+    bit-identical to ``box_iou_xywh`` and ``pycocotools.mask.iou``."""
+    out = []
+    for dx, dy, dw, dh in dt:
+        da = dw * dh
+        dr = dw + dx
+        db = dh + dy
+        row = []
+        for gx, gy, gw, gh in gt:
+            gr = gw + gx
+            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
+            if not w > 0:
+                row.append(0.0)
+                continue
+            gb = gh + gy
+            h = (db if db < gb else gb) - (dy if dy > gy else gy)
+            if not h > 0:
+                row.append(0.0)
+                continue
+            inter = w * h
+            row.append(inter / (da + gw * gh - inter))
+        out.append(row)
+    return out
+
+
+def box_iou_candidates(
+    dt: list[list[float]], gt: list[list[float]], t0: float, *, inclusive: bool = True
+) -> list[list[tuple[int, float]]]:
+    """For each prediction, ``(g, IoU)`` of the ground truths with IoU >= ``t0`` (``>``
+    when not ``inclusive``), ascending ``g``: the values of :func:`box_iou_rows` (same
+    operations), without building the full matrix."""
+    out = []
+    for dx, dy, dw, dh in dt:
+        da = dw * dh
+        dr = dw + dx
+        db = dh + dy
+        row = []
+        for g, (gx, gy, gw, gh) in enumerate(gt):
+            gr = gw + gx
+            w = (dr if dr < gr else gr) - (dx if dx > gx else gx)
+            if not w > 0:
+                continue
+            gb = gh + gy
+            h = (db if db < gb else gb) - (dy if dy > gy else gy)
+            if not h > 0:
+                continue
+            inter = w * h
+            v = inter / (da + gw * gh - inter)
+            if v >= t0 if inclusive else v > t0:
+                row.append((g, v))
+        out.append(row)
+    return out
 
 
 def box_giou(a: Any, b: Any) -> np.ndarray:

@@ -99,12 +99,22 @@ def frame_flags(
         ew, eh = frame_extent(pred_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
     except ValueError:
         return None
+    x_lo, x_hi, y_lo, y_hi = -0.02 * ew, 1.02 * ew, -0.02 * eh, 1.02 * eh
+    big_frame = min(ew, eh) >= 100
+    if xyxy.shape[0] <= 64:  # plain Python: cheaper than numpy for a handful of boxes
+        out, small, positive = [], [], []
+        for x1, y1, x2, y2 in xyxy.tolist():
+            out.append(not (x_lo <= x1 <= x_hi and x_lo <= x2 <= x_hi and y_lo <= y1 <= y_hi and y_lo <= y2 <= y_hi))
+            mx = max(x1, y1, x2, y2)
+            small.append(big_frame and mx <= 1.0)
+            positive.append(mx > 0)
+        return out, small, positive
     x = xyxy[:, 0::2]
     y = xyxy[:, 1::2]
-    out = ((x < -0.02 * ew) | (x > 1.02 * ew)).any(axis=1) | ((y < -0.02 * eh) | (y > 1.02 * eh)).any(axis=1)
-    mx = xyxy.max(axis=1)
-    small = mx <= 1.0 if min(ew, eh) >= 100 else np.zeros(len(mx), dtype=bool)
-    return out.tolist(), small.tolist(), (mx > 0).tolist()
+    out_a = ((x < x_lo) | (x > x_hi)).any(axis=1) | ((y < y_lo) | (y > y_hi)).any(axis=1)
+    mx_a = xyxy.max(axis=1)
+    small_a = mx_a <= 1.0 if big_frame else np.zeros(len(mx_a), dtype=bool)
+    return out_a.tolist(), small_a.tolist(), (mx_a > 0).tolist()
 
 
 def reduce_frame_flags(out: list[bool], small: list[bool], positive: list[bool]) -> str | None:

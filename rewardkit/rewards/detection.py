@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.geometry.boxes import box_iou
+from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
@@ -111,6 +111,9 @@ def _visual_rft_result(
         conf_r = math.fsum(c if m else 1.0 - c for c, m in zip(conf, matched)) / n_pred
     reason = (tp.reason or "bad_format") if not tp.strict else warn
     return RewardResult(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
+
+
+_SMALL_PAIRS = 400
 
 
 def _candidates(iou: np.ndarray, threshold: float) -> list[list[tuple[int, float]]]:
@@ -207,7 +210,13 @@ def _detection_batch_impl(
             out_f, small_f, pos_f = flags
         if n_gt:
             xyxy = boxes_to_gt_frame(stacked, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-            cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
+            if xyxy.shape[0] * n_gt <= _SMALL_PAIRS:
+                # plain-Python kernel (same arithmetic as box_iou): no numpy call overhead
+                dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
+                gt = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
+                cands = box_iou_candidates(dt, gt, iou_threshold, inclusive=False)
+            else:
+                cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
     results: list[RewardResult] = []
     k = 0
     for tp, pred, reason in reads:

@@ -136,7 +136,8 @@ def test_xyxy_and_boxes_inputs_agree():
 def test_small_iou_kernel_is_bit_identical():
     from pycocotools import mask as mask_utils
 
-    from rewardkit.geometry.ap import _candidate_rows, _iou_rows
+    from rewardkit.geometry.boxes import box_iou_candidates as _candidate_rows
+    from rewardkit.geometry.boxes import box_iou_rows as _iou_rows
     from rewardkit.geometry.boxes import box_iou_xywh
 
     rng = np.random.default_rng(7)
