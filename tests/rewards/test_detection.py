@@ -322,3 +322,28 @@ def test_f1_empty_cases():
     assert f1(c("[[0, 0, 1, 1]]"), []).score == 0.0
     r = f1(c("what?"), GT1)
     assert r.score == 0.0 and r.reason == "unparseable"
+
+
+def test_small_and_large_iou_paths_agree_exactly():
+    # a group with few boxes takes the plain-Python IoU kernel, a big group the numpy one;
+    # both must give the same bits (box_iou_candidates mirrors box_iou's arithmetic)
+    import numpy as np
+
+    from rewardkit.registry import get_reward
+
+    rng = np.random.default_rng(7)
+    reward = get_reward("visual_rft.detection")
+    for _ in range(20):
+        gt = rng.uniform(0, 900, (6, 2))
+        gt = np.concatenate([gt, gt + rng.uniform(5, 100, (6, 2))], 1)
+        comps = []
+        for _ in range(12):
+            p = gt[rng.permutation(6)[:5]] + rng.normal(0, 8, (5, 4))
+            items = ", ".join(f"{{'Position': {b.tolist()}, 'Confidence': {rng.uniform():.3f}}}" for b in p)
+            comps.append(f"<think>x</think><answer>[{items}]</answer>")
+        small = [reward(c, gt.tolist()) for c in comps]  # 5 x 6 pairs each: plain Python
+        large = reward.score_batch(comps, gt.tolist())  # 60 x 6 + ... pairs: still small
+        large8 = reward.score_batch(comps * 8, gt.tolist())[: len(comps)]  # 480 x 6 > 400: numpy
+        for a, b, c in zip(small, large, large8):
+            assert a.score == b.score == c.score
+            assert dict(a.components) == dict(b.components) == dict(c.components)
