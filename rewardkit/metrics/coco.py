@@ -215,6 +215,21 @@ def _load_results(results: Any) -> list:
     return list(results)
 
 
+def _results_to_rles(dets: Any, img_by_id: Any) -> list[Any]:
+    """RLE of each detection result: its ``segmentation``, else its box as a polygon
+    (what ``loadRes`` does for segm results given as boxes)."""
+    out = []
+    for d in dets:
+        img = img_by_id[d["image_id"]]
+        if "segmentation" in d:
+            segm = d["segmentation"]
+        else:
+            x, y, w, h = d["bbox"]
+            segm = [[x, y, x, y + h, x + w, y + h, x + w, y]]
+        out.append(_ann_to_rle(segm, img["height"], img["width"]))
+    return out
+
+
 def _ann_to_rle(segm: Any, h: int, w: int) -> Any:
     """pycocotools ``annToRLE``: polygons and uncompressed RLE to compressed RLE."""
     if isinstance(segm, dict) and not isinstance(segm.get("counts"), list):
@@ -423,15 +438,7 @@ def _prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat:
         if branch == "segm":
             dt_geom = rles
         else:
-            dt_geom = []
-            for d in dsel:
-                img = img_by_id[d["image_id"]]
-                if "segmentation" in d:
-                    segm = d["segmentation"]
-                else:
-                    x, y, w, h = d["bbox"]
-                    segm = [[x, y, x, y + h, x + w, y + h, x + w, y]]
-                dt_geom.append(_ann_to_rle(segm, img["height"], img["width"]))
+            dt_geom = _results_to_rles(dsel, img_by_id)
     else:
         nk = len(p.kpt_oks_sigmas)
         dt_geom = np.asarray([d["keypoints"] for d in dsel], dtype=np.float64).reshape(-1, nk, 3)

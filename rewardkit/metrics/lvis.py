@@ -33,7 +33,6 @@ import numpy as np
 from rewardkit.metrics import _coco_engine as _eng
 from rewardkit.metrics.coco import (
     CocoParams,
-    _ann_to_rle,
     _boxes_array,
     _chunked,
     _evaluate_prepared,
@@ -42,6 +41,7 @@ from rewardkit.metrics.coco import (
     _load_gt,
     _load_results,
     _Prepared,
+    _results_to_rles,
     _segm_rles,
     per_category_table,
 )
@@ -181,15 +181,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
         if branch == "segm":
             dt_geom = [rles[j] for j in keep]
         else:
-            dt_geom = []
-            for r in kept:
-                img = img_by_id[r["image_id"]]
-                if "segmentation" in r:
-                    segm = r["segmentation"]
-                else:
-                    x, y, w, h = r["bbox"]
-                    segm = [[x, y, x, y + h, x + w, y + h, x + w, y]]
-                dt_geom.append(_ann_to_rle(segm, img["height"], img["width"]))
+            dt_geom = _results_to_rles(kept, img_by_id)
     P = _Prepared(
         iou_type=iou_type,
         img_ids=img_ids,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,9 +16,10 @@ from rewardkit.parsing.frames import (
     frame_extent,
 )
 from rewardkit.parsing.ground_truth import BoxTarget
-from rewardkit.types import RewardResult
+from rewardkit.parsing.tags import TagParse, parse_completion
+from rewardkit.types import ParseResult, RewardResult
 
-__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "FRAME_DEFAULTS"]
+__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "read_answer", "FRAME_DEFAULTS"]
 
 FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
 
@@ -142,3 +144,17 @@ def frame_warning(
     """
     flags = frame_flags(xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     return None if flags is None else reduce_frame_flags(*flags)
+
+
+def read_answer(completion: Any, prompt: str | None, parse: Callable[[str], ParseResult[Any]]) -> tuple[TagParse, Any, str | None]:
+    """Tags, then the answer payload read by ``parse``: ``(tags, value or None, reason)``.
+
+    ``value`` is ``None`` (with the reason) when there is no answer tag or the payload
+    cannot be read; callers then return their minimum with that reason."""
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return tp, None, tp.reason
+    parsed = parse(tp.answer)
+    if not parsed.ok:
+        return tp, None, parsed.reason
+    return tp, parsed.value, None

@@ -31,13 +31,14 @@ from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
-from rewardkit.parsing.tags import TagParse, parse_completion
+from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
     boxes_to_gt_frame,
     check_choice,
     check_unit,
     frame_flags,
     frame_warning,
+    read_answer,
     reduce_frame_flags,
     zero,
 )
@@ -52,17 +53,6 @@ _COMPONENTS = ("iou", "confidence", "format")
 def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
     """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
     return read_box_target(ground_truth, image_size=image_size)
-
-
-def _read_prediction(completion: Any, prompt: str | None) -> tuple[TagParse, Boxes | None, str | None]:
-    """Tags and boxes of one completion: (tags, boxes or None, failure reason)."""
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return tp, None, tp.reason
-    parsed = parse_boxes(tp.answer)
-    if not parsed.ok:
-        return tp, None, parsed.reason
-    return tp, parsed.value, None
 
 
 def _visual_rft_result(
@@ -196,7 +186,7 @@ def _detection_batch_impl(
     _check_detection_params(iou_threshold, normalize, default_confidence)
     target = read_box_target(ground_truth, image_size=image_size)
     n_gt = len(target.boxes)
-    reads = [_read_prediction(c, prompt) for c in completions]
+    reads = [read_answer(c, prompt, parse_boxes) for c in completions]
     filled = [pred for _, pred, _ in reads if pred is not None and len(pred)]
     cands: list[list[tuple[int, float]]] = []
     out_f: list[bool] = []
@@ -273,19 +263,16 @@ def detection_f1_reward(
     """
     check_unit("iou_threshold", iou_threshold)
     target = read_box_target(ground_truth, image_size=image_size)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return zero(("f1",), tp.reason)
-    parsed = parse_boxes(tp.answer)
-    if not parsed.ok:
-        return zero(("f1",), parsed.reason)
-    n_pred, n_gt = len(parsed.value), len(target.boxes)
+    _, pred, reason = read_answer(completion, prompt, parse_boxes)
+    if pred is None:
+        return zero(("f1",), reason)
+    n_pred, n_gt = len(pred), len(target.boxes)
     if n_pred == 0 and n_gt == 0:
         return RewardResult(float(empty_score), {"f1": float(empty_score)}, None)
     if n_pred == 0 or n_gt == 0:
         return RewardResult(0.0, {"f1": 0.0}, None, {"n_pred": n_pred, "n_gt": n_gt})
-    warn = frame_warning(parsed.value.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    xyxy = boxes_to_gt_frame(parsed.value.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    xyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     iou = box_iou(xyxy, target.boxes.xyxy)
     ok = iou >= iou_threshold if inclusive else iou > iou_threshold
     pi, gi = match_hungarian(-(ok.astype(np.float64) + 1e-3 * iou))

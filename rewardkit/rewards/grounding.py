@@ -23,12 +23,12 @@ import numpy as np
 from rewardkit.geometry.boxes import box_giou, box_iou
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import read_box_target
-from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards._common import (
     boxes_to_gt_frame,
     check_choice,
     check_unit,
     frame_warning,
+    read_answer,
     zero,
 )
 from rewardkit.rewards.base import BadGroundTruth, register_reward
@@ -60,18 +60,15 @@ def _grounding(
     target = read_box_target(ground_truth, image_size=image_size)
     if len(target.boxes) == 0:
         raise BadGroundTruth("Expected at least one ground-truth box for grounding, but got none")
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return zero(comp, tp.reason)
-    parsed = parse_boxes(tp.answer)
-    if not parsed.ok:
-        return zero(comp, parsed.reason)
-    if len(parsed.value) == 0:
+    _, pred, reason = read_answer(completion, prompt, parse_boxes)
+    if pred is None:
+        return zero(comp, reason)
+    if len(pred) == 0:
         return zero(comp, "no_boxes")
-    if len(parsed.value) > 1 and multiple == "zero":
+    if len(pred) > 1 and multiple == "zero":
         return zero(comp, "multiple_boxes")
-    warn = frame_warning(parsed.value.xyxy[:1], pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    xyxy = boxes_to_gt_frame(parsed.value.xyxy[:1], pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    warn = frame_warning(pred.xyxy[:1], pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    xyxy = boxes_to_gt_frame(pred.xyxy[:1], pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     iou = float(np.max(box_iou(xyxy, target.boxes.xyxy)))
     if kind == "iou":
         value = iou
@@ -81,7 +78,7 @@ def _grounding(
         value = float(np.max(box_giou(xyxy, target.boxes.xyxy))) + 1.0
     else:
         value = 1.0 if (iou >= threshold if comparison == ">=" else iou > threshold) else 0.0
-    return RewardResult(value, {kind: value}, warn, {"iou": iou, "n_boxes": len(parsed.value)})
+    return RewardResult(value, {kind: value}, warn, {"iou": iou, "n_boxes": len(pred)})
 
 
 _TAGS = ("grounding", "boxes", "rec")

@@ -16,8 +16,7 @@ import numpy as np
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.points import parse_points
-from rewardkit.parsing.tags import parse_completion
-from rewardkit.rewards._common import points_to_gt_frame, zero
+from rewardkit.rewards._common import points_to_gt_frame, read_answer, zero
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
@@ -44,18 +43,15 @@ def point_in_box_reward(
     1.0
     """
     target = read_box_target(ground_truth, image_size=image_size)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return zero(("hit",), tp.reason)
-    parsed = parse_points(tp.answer)
-    if not parsed.ok:
-        return zero(("hit",), parsed.reason)
-    n_p, n_b = len(parsed.value), len(target.boxes)
+    _, points, reason = read_answer(completion, prompt, parse_points)
+    if points is None:
+        return zero(("hit",), reason)
+    n_p, n_b = len(points), len(target.boxes)
     if n_p == 0 and n_b == 0:
         return RewardResult(float(empty_score), {"hit": float(empty_score)}, None)
     if n_p == 0 or n_b == 0:
         return RewardResult(0.0, {"hit": 0.0}, None)
-    xy = points_to_gt_frame(parsed.value.xy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    xy = points_to_gt_frame(points.xy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     b = target.boxes.xyxy
     inside = (
         (xy[:, None, 0] >= b[None, :, 0]) & (xy[:, None, 0] <= b[None, :, 2])
