@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rewardkit._cli_eval_masks import register_kinds
+from rewardkit.cli.eval_masks import register_kinds
 from rewardkit.parsing.masks import to_rle
 
 FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"

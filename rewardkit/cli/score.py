@@ -1,23 +1,17 @@
-"""The ``rewardkit`` command line.
+"""``rewardkit score FILE``: score a JSONL file of completions, one output row per input row.
 
-``rewardkit score FILE``   score a JSONL file of completions, one output row per input row
-``rewardkit list``         print the registry
-``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
-``rewardkit audit NAME``   reward-hacking probes against registered rewards
-
-Heavy modules (matplotlib, multiprocessing pools) are imported only by the command that
-needs them.
+``register(subparsers)`` adds the command; :func:`score_rows` is the row engine the
+command (and tests) use.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import sys
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +26,7 @@ from rewardkit.io import (
     to_jsonable,
 )
 
-__all__ = ["main", "score_rows", "build_parser"]
+__all__ = ["register", "score_rows", "Summary"]
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -291,39 +285,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_list(args: argparse.Namespace) -> int:
-    from rewardkit.registry import get_spec, list_rewards
-
-    names = list_rewards(task=args.task)
-    if args.json:
-        print(json.dumps([
-            {"name": n, "task": (s := get_spec(n)).task, "range": list(s.range), "components": list(s.components),
-             "tags": sorted(s.tags), "params": {k: repr(v) for k, v in s.params.items()}, "summary": s.summary}
-            for n in names
-        ], indent=2))
-        return 0
-    width = max((len(n) for n in names), default=10)
-    print(f"{'name':<{width}}  {'task':<15}{'range':<12}components")
-    for n in names:
-        s = get_spec(n)
-        rng = f"[{s.range[0]:g}, {s.range[1]:g}]"
-        print(f"{n:<{width}}  {s.task:<15}{rng:<12}{', '.join(s.components)}")
-    return 0
 
 
-# ----------------------------------------------------------------------------- parser
-
-_PLUGINS = ("rewardkit._cli_eval", "rewardkit._cli_audit")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rewardkit", description="Verifiable visual rewards and metrics for VLM RL.")
-    from rewardkit import __version__
-
-    parser.add_argument("--version", action="version", version=f"rewardkit {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    p = sub.add_parser("score", help="score a JSONL file of completions", description=(
+def register(subparsers: Any) -> None:
+    """Add the ``score`` command."""
+    p = subparsers.add_parser("score", help="score a JSONL file of completions", description=(
         "Score every row of a JSONL (or .jsonl.gz) file. Each row has 'completion', 'ground_truth' "
         "(or 'solution', 'answer', 'reward_model.ground_truth'), optional 'reward', 'id', 'params', "
         "'prompt', 'image_size'. Writes one output row per input row, with a reason on rows that "
@@ -337,31 +303,3 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--summary-json", metavar="FILE", help="write the summary table as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
     p.set_defaults(func=_cmd_score)
-
-    p = sub.add_parser("list", help="list registered rewards")
-    p.add_argument("--task", help="only rewards of this task")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=_cmd_list)
-
-    for mod_name in _PLUGINS:
-        try:
-            mod = importlib.import_module(mod_name)
-        except ImportError as exc:
-            if exc.name != mod_name:
-                raise
-            continue
-        mod.register(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

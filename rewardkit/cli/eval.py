@@ -2,7 +2,7 @@
 
 ``register(subparsers)`` adds the ``eval`` command to the ``rewardkit`` parser (called
 by :mod:`rewardkit.cli`); the mask kinds ``lisa`` and ``sod`` come from
-:mod:`rewardkit._cli_eval_masks` when it is present.
+:mod:`rewardkit.cli.eval_masks`.
 
 Examples::
 
@@ -332,7 +332,7 @@ def _add_detection(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``eval`` with kinds ``coco``, ``lvis``, ``refcoco``, ``classification``
-    (and ``lisa``, ``sod`` from :mod:`rewardkit._cli_eval_masks` when installed)."""
+    (and ``lisa``, ``sod`` from :mod:`rewardkit.cli.eval_masks`)."""
     ev = subparsers.add_parser("eval", help="dataset metrics from files (COCO, LVIS, RefCOCO, classification, ...)",
                                description="Compute dataset-level metrics and print the table a paper would print.")  # fmt: skip
     kinds = ev.add_subparsers(dest="kind", metavar="KIND")
@@ -370,9 +370,6 @@ def register(subparsers: Any) -> None:
     _add_common(p)
     p.set_defaults(func=_cmd_classification)
 
-    try:
-        from rewardkit._cli_eval_masks import register_kinds
-    except ImportError:
-        pass
-    else:
-        register_kinds(kinds)
+    from rewardkit.cli.eval_masks import register_kinds
+
+    register_kinds(kinds)
