@@ -1,6 +1,6 @@
 """COCO evaluation speed: rewardkit's native engine vs pycocotools vs faster-coco-eval.
 
-Synthetic COCO-like sets (``rewardkit.metrics._coco_synth.benchmark_set``): by default
+Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``): by default
 small (200 images bbox, 40 images segm) so that ``--benchmark-disable`` is a quick smoke
 test; ``RK_BENCH_FULL=1`` uses the issue's sizes (5,000 images, 80 categories, ~7 ground
 truths and 100 detections per image; segm 500 images). Each group times the references
@@ -21,8 +21,8 @@ import os
 import numpy as np
 import pytest
 
-from rewardkit.metrics._coco_synth import benchmark_set
 from rewardkit.metrics.coco import coco_evaluate
+from tests._helpers.coco_synth import benchmark_set
 
 FULL = os.environ.get("RK_BENCH_FULL") == "1"
 SIZES = {"bbox": 5000 if FULL else 200, "segm": 500 if FULL else 40}

@@ -17,8 +17,8 @@ import os
 import numpy as np
 import pytest
 
-from rewardkit.metrics._coco_synth import benchmark_set
 from rewardkit.metrics.lvis import lvis_evaluate
+from tests._helpers.coco_synth import benchmark_set
 
 FULL = os.environ.get("RK_BENCH_FULL") == "1"
 N_IMAGES = 2000 if FULL else 100

@@ -104,7 +104,7 @@ def load_model_and_processor(args: argparse.Namespace, kind: str = "qwen2_vl") -
     """The model path and processor: a tiny random model for ``--tiny``, else the hub/local
     model with the run's ``min_pixels`` / ``max_pixels``."""
     if args.tiny:
-        from rewardkit.adapters._tiny import load_tiny_processor, save_tiny_vlm
+        from rewardkit.testing.tiny_vlm import load_tiny_processor, save_tiny_vlm
 
         path = save_tiny_vlm(os.path.join(tempfile.mkdtemp(prefix="rewardkit-tiny-"), "model"), kind)  # type: ignore[arg-type]
         return path, load_tiny_processor(path, kind)  # type: ignore[arg-type]

@@ -83,9 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         register_segmenter("sam2", SAM2Segmenter(config=args.sam2_config, checkpoint=args.sam2_checkpoint, device=args.device))
 
     if args.tiny:
-        from rewardkit.adapters._tiny import tiny_images
-
         from rewardkit.parsing.masks import to_rle
+        from rewardkit.testing.tiny_vlm import tiny_images
 
         rows = []
         for i, image in enumerate(tiny_images(2, size=(64, 64), seed=7)):

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     from rewardkit.eval.prompts import classification_prompt
 
     if args.tiny:
-        from rewardkit.adapters._tiny import tiny_images
+        from rewardkit.testing.tiny_vlm import tiny_images
 
         rows = [{"image": im, "label": lab} for im, lab in zip(tiny_images(2, seed=5), ["pink primrose", "globe thistle"])]
     else:

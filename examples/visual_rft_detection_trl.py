@@ -50,8 +50,9 @@ DEFAULTS = dict(
 
 
 def tiny_rows(n: int = 2) -> list[dict]:
-    from rewardkit.adapters._tiny import tiny_images
     from rewardkit.eval._detection import solution_string
+
+    from rewardkit.testing.tiny_vlm import tiny_images
 
     rows = []
     for i, image in enumerate(tiny_images(n, seed=3)):

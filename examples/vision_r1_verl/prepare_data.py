@@ -113,7 +113,7 @@ def rec_rows(path: str, *, image_root: str = "", switch_at: float = 1.0, min_pix
 def tiny_annotations() -> dict[str, Any]:
     import io
 
-    from rewardkit.adapters._tiny import tiny_images
+    from rewardkit.testing.tiny_vlm import tiny_images
 
     images, anns = [], []
     for i, im in enumerate(tiny_images(2, size=(96, 64), seed=11), start=1):
@@ -130,12 +130,12 @@ def run_tiny(total_steps: int = 10) -> dict[str, Any]:
     import pandas as pd
     import torch
     from hydra import compose, initialize_config_dir
-    from rewardkit.adapters._tiny import build_tokenizer
     from rewardkit.adapters.verl import write_parquet
     from verl import DataProto
     from verl.trainer.ppo.reward import load_reward_manager
 
     from rewardkit.parsing.frames import qwen25vl_resize
+    from rewardkit.testing.tiny_vlm import build_tokenizer
 
     tmp = tempfile.mkdtemp(prefix="rewardkit-vision-r1-")
     rows = coco_rows(tiny_annotations(), switch_at=0.5)

@@ -15,8 +15,9 @@ pytest.importorskip("transformers")
 trl = pytest.importorskip("trl")
 datasets = pytest.importorskip("datasets")
 
-from rewardkit.adapters._tiny import load_tiny_processor, save_tiny_vlm, tiny_images  # noqa: E402
 from rewardkit.adapters.trl import trl_rewards  # noqa: E402
+
+from rewardkit.testing.tiny_vlm import load_tiny_processor, save_tiny_vlm, tiny_images  # noqa: E402
 
 pytestmark = pytest.mark.trainer
 

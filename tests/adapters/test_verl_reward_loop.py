@@ -16,9 +16,10 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("verl")
 OmegaConf = pytest.importorskip("omegaconf").OmegaConf
-from rewardkit.adapters._tiny import build_tokenizer  # noqa: E402
 from verl import DataProto  # noqa: E402
 from verl.trainer.ppo.reward import load_reward_manager  # noqa: E402
+
+from rewardkit.testing.tiny_vlm import build_tokenizer  # noqa: E402
 
 pytestmark = pytest.mark.trainer
 

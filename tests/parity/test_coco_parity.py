@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rewardkit.metrics._coco_synth import synthetic_coco
 from rewardkit.metrics.coco import CocoEvaluator, coco_evaluate
+from tests._helpers.coco_synth import synthetic_coco
 
 pycocotools = pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rewardkit.metrics._coco_synth import synthetic_coco
 from rewardkit.metrics.lvis import LvisEvaluator, limit_dets_per_image, lvis_evaluate
+from tests._helpers.coco_synth import synthetic_coco
 
 lvis = pytest.importorskip("lvis")
 

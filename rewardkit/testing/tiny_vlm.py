@@ -15,7 +15,7 @@ examples' ``--tiny`` mode build everything here:
 torch and transformers are imported inside the functions (this module is importable
 without them, and ``import rewardkit`` never imports it).
 
-    >>> from rewardkit.adapters._tiny import save_tiny_vlm   # doctest: +SKIP
+    >>> from rewardkit.testing.tiny_vlm import save_tiny_vlm   # doctest: +SKIP
     >>> path = save_tiny_vlm("/tmp/tiny-qwen2-vl")           # doctest: +SKIP
 """
 
