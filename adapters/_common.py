@@ -52,6 +52,8 @@ def completion_text(completion: Any) -> str:
     or a list of content blocks)."""
     if isinstance(completion, str):
         return completion
+    if isinstance(completion, bytes | bytearray):
+        return bytes(completion).decode("utf-8", "replace")
     if isinstance(completion, Mapping):
         return _content_text(completion.get("content"))
     if isinstance(completion, Sequence):
@@ -152,7 +154,7 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
         if stripped[:1] in ("[", "{") and len(stripped) < 10_000_000:
             try:
                 decoded = json.loads(stripped)
-            except ValueError:
+            except (ValueError, RecursionError):  # the reward reports it as bad ground truth
                 return value
             if isinstance(decoded, Mapping | list):
                 return decoded

@@ -73,6 +73,7 @@ from rewardkit.adapters._common import (
 )
 
 from rewardkit.registry import Reward
+from rewardkit.rewards.base import bad_ground_truth
 from rewardkit.types import RewardResult
 
 __all__ = ["trl_rewards", "TRLRewardFunction", "AsyncTRLRewardFunction", "BatchScorer"]
@@ -153,7 +154,7 @@ class BatchScorer:
         for column in self.image_columns:
             values = kwargs.get(column)
             if values is not None and len(values) == n:
-                return [image_size_of(v) for v in values]
+                return [_row_image_size(v) for v in values]
         return [None] * n
 
     def _images(self, kwargs: Mapping[str, Any], n: int) -> list[Any]:
@@ -222,6 +223,10 @@ class BatchScorer:
             if not applies[i]:
                 i += 1
                 continue
+            if isinstance(sizes[i], _BadRowValue):  # a row's own data: that row does not apply
+                out[i] = bad_ground_truth(sizes[i].error)
+                i += 1
+                continue
             gkey = (gt_key(gts[i]), sizes[i], id(images[i]))
             j = i + 1
             while (
@@ -268,6 +273,20 @@ class BatchScorer:
         log_extra = kwargs.get("log_extra")
         if self.log_reasons and callable(log_extra):
             log_extra(f"{name}/reason", [None if r is None else r.reason for r in results])
+
+
+class _BadRowValue:
+    """A row value (image size) that cannot be used; its row scores ``bad_ground_truth``."""
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+
+def _row_image_size(value: Any) -> Any:
+    try:
+        return image_size_of(value)
+    except (ValueError, TypeError) as exc:
+        return _BadRowValue(f"image_size: {str(exc)[:160]}")
 
 
 def _total(result: RewardResult | None) -> float | None:

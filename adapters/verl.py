@@ -64,8 +64,8 @@ from typing import Any
 from rewardkit.adapters._common import gt_key, normalize_ground_truth
 
 from rewardkit.registry import Reward, get_spec
-from rewardkit.rewards.base import REWARD_SPECS
-from rewardkit.types import RewardResult
+from rewardkit.rewards.base import REWARD_SPECS, bad_ground_truth
+from rewardkit.types import RewardResult, as_image_size
 
 __all__ = ["compute_score", "RewardkitScorer", "make_row", "write_parquet", "result_to_dict", "DEFAULT_SCORER"]
 
@@ -258,7 +258,10 @@ class RewardkitScorer:
         if image_size is None and "image_size" in spec.params and info.get("image_size") is not None:
             image_size = info["image_size"]
         if image_size is not None:
-            image_size = tuple(int(v) for v in (image_size.tolist() if hasattr(image_size, "tolist") else image_size))
+            try:  # a row's own image size: when unusable, that row does not apply
+                image_size = as_image_size(image_size.tolist() if hasattr(image_size, "tolist") else image_size)
+            except (ValueError, TypeError) as exc:
+                return result_to_dict(bad_ground_truth(f"image_size: {exc}"), self.keys(name, reward, rewards, mix), none_score)
         call: dict[str, Any] = {}
         if spec.scheduled:
             step, max_steps = self.step_of(info, kw)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from rewardkit.limits import MAX_LINE_CHARS  # the one home of the bound
+
 __all__ = [
     "InputRow",
     "iter_jsonl",
@@ -31,7 +33,6 @@ __all__ = [
 GROUND_TRUTH_FIELDS = ("ground_truth", "solution", "answer", "reward_model.ground_truth", "gt")
 """Column names accepted for the ground truth, in order (the public datasets' names)."""
 COMPLETION_FIELDS = ("completion", "response", "solution_str", "output", "prediction")
-MAX_LINE_CHARS = 50_000_000
 
 
 @dataclass

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rewardkit import rewards as _rewards  # noqa: F401  (populates REWARD_SPECS)
-from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, register_reward
+from rewardkit.errors import BadGroundTruth
+from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, UnreadableGroundTruth, register_reward
 from rewardkit.types import RewardResult
 
 __all__ = ["Reward", "get_spec", "get_reward", "list_rewards", "score", "score_batch", "register_reward"]
@@ -70,14 +71,29 @@ class Reward:
         return self.spec.fn(completion, ground_truth, **merged)
 
     def prepare(self, ground_truth: Any, **params: Any) -> Any:
+        """The ground truth parsed once per prompt (the reward's ``prepare``).
+
+        A ground truth that cannot be read, whatever the exception, gives an
+        :class:`~rewardkit.rewards.base.UnreadableGroundTruth` that every completion then
+        scores as ``bad_ground_truth``; a ``ValueError`` / ``KeyError`` / ``TypeError``
+        caused by the parameters (the ground truth reads fine without them) is raised.
+        """
         spec = self.spec
         if spec.prepare is None:
             return ground_truth
         merged = {**self.params, **params}
         try:
             return spec.prepare(ground_truth, **{k: v for k, v in merged.items() if k in spec.params})
-        except ValueError:
-            return ground_truth  # the reward itself reports bad ground truth per completion
+        except Exception as exc:  # noqa: BLE001 - sorted below
+            if merged.get("strict"):
+                raise
+            if isinstance(exc, BadGroundTruth) or not isinstance(exc, ValueError | KeyError | TypeError):
+                return UnreadableGroundTruth(f"{type(exc).__name__}: {str(exc)[:200]}")
+            try:
+                spec.prepare(ground_truth)
+            except Exception:  # noqa: BLE001 - unreadable even without the parameters
+                return UnreadableGroundTruth(f"{type(exc).__name__}: {str(exc)[:200]}")
+            raise
 
     def score_batch(self, completions: Sequence[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
         """Score the G completions of one prompt; the ground truth is parsed once and,

@@ -21,8 +21,11 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
+from rewardkit.limits import MAX_IMAGE_SIDE
+
 __all__ = [
     "Boxes",
+    "Quads",
     "Points",
     "Keypoints",
     "Mask",
@@ -121,6 +124,84 @@ class Boxes:
 
     def __repr__(self) -> str:
         return f"Boxes(n={len(self)}, scores={'yes' if self.scores is not None else 'no'}, labels={self.labels!r})"
+
+
+@dataclass(frozen=True, eq=False)
+class Quads:
+    """Quadrilaterals: four corners each, ``N x 4 x 2`` float64 (x, y), e.g. OCR regions
+    written as four corners (Florence-2 ``<OCR_WITH_REGION>``) or rotated boxes.
+
+    ``scores`` (``N``) and ``labels`` (``N`` strings or ``None``) are optional, as for
+    :class:`Boxes`. Corners keep the order they were written in; the geometry layer
+    (:func:`rewardkit.geometry.polygons.quad_polygons`) reads a quad whose ring crosses
+    itself (corners out of order) as the convex hull of its corners.
+
+    >>> q = Quads.from_flat([[0, 0, 10, 0, 10, 5, 0, 5]])
+    >>> q.area.tolist(), q.bounds.xyxy.tolist()
+    ([50.0], [[0.0, 0.0, 10.0, 5.0]])
+    """
+
+    corners: np.ndarray
+    scores: np.ndarray | None = None
+    labels: tuple[str | None, ...] | None = None
+
+    def __post_init__(self) -> None:
+        corners = _frozen_array(self.corners, np.float64, "corners", (4, 2))
+        if not np.all(np.isfinite(corners)):
+            raise ValueError("Expected `corners` to hold finite coordinates, but got NaN or inf")
+        object.__setattr__(self, "corners", corners)
+        n = corners.shape[0]
+        if self.scores is not None:
+            scores = _frozen_array(self.scores, np.float64, "scores", ())
+            if scores.shape[0] != n:
+                raise ValueError(f"Expected {n} scores, but got {scores.shape[0]}")
+            object.__setattr__(self, "scores", scores)
+        if self.labels is not None:
+            labels = tuple(None if lab is None else str(lab) for lab in self.labels)
+            if len(labels) != n:
+                raise ValueError(f"Expected {n} labels, but got {len(labels)}")
+            object.__setattr__(self, "labels", labels)
+
+    def __len__(self) -> int:
+        return int(self.corners.shape[0])
+
+    @classmethod
+    def empty(cls) -> Quads:
+        return cls(np.zeros((0, 4, 2), dtype=np.float64))
+
+    @classmethod
+    def from_flat(cls, flat: Any, scores: Any = None, labels: Any = None) -> Quads:
+        """From ``N x 8`` rows ``[x1, y1, x2, y2, x3, y3, x4, y4]``."""
+        arr = np.asarray(flat, dtype=np.float64).reshape(-1, 4, 2)
+        return cls(arr, scores, None if labels is None else tuple(labels))
+
+    @classmethod
+    def from_boxes(cls, boxes: Boxes) -> Quads:
+        """Axis-aligned boxes as quads (corners clockwise from the top-left in image coordinates)."""
+        x1, y1, x2, y2 = (boxes.xyxy[:, i] for i in range(4))
+        corners = np.stack([np.stack([x1, y1], 1), np.stack([x2, y1], 1), np.stack([x2, y2], 1), np.stack([x1, y2], 1)], 1)
+        return cls(corners.reshape(-1, 4, 2), boxes.scores, boxes.labels)
+
+    @property
+    def flat(self) -> np.ndarray:
+        """``N x 8`` rows ``[x1, y1, ..., x4, y4]``."""
+        return self.corners.reshape(-1, 8).copy()
+
+    @property
+    def bounds(self) -> Boxes:
+        """The axis-aligned bounding boxes (xyxy)."""
+        lo = self.corners.min(axis=1) if len(self) else np.zeros((0, 2))
+        hi = self.corners.max(axis=1) if len(self) else np.zeros((0, 2))
+        return Boxes(np.concatenate([lo, hi], axis=1), self.scores, self.labels)
+
+    @property
+    def area(self) -> np.ndarray:
+        """Shoelace area of each quad as written (a crossing ring's lobes cancel; see the class doc)."""
+        x, y = self.corners[..., 0], self.corners[..., 1]
+        return 0.5 * np.abs(np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y, axis=1))
+
+    def __repr__(self) -> str:
+        return f"Quads(n={len(self)}, scores={'yes' if self.scores is not None else 'no'}, labels={self.labels!r})"
 
 
 @dataclass(frozen=True, eq=False)
@@ -240,6 +321,9 @@ class RewardResult:
     def __float__(self) -> float:
         return math.nan if self.score is None else float(self.score)
 
+    def __reduce__(self) -> tuple[Any, ...]:  # mapping proxies do not pickle (process pools, Ray)
+        return (RewardResult, (self.score, dict(self.components), self.reason, dict(self.details)))
+
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "components": dict(self.components), "reason": self.reason}
 
@@ -261,17 +345,32 @@ class ParseResult(Generic[T]):
     def __post_init__(self) -> None:
         object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParseResult, (self.value, self.ok, self.reason, dict(self.details)))
+
 
 def as_image_size(value: Any) -> ImageSize:
-    """Validate an image size given as ``(width, height)`` or ``{"width":, "height":}``."""
+    """Validate an image size given as ``(width, height)`` or ``{"width":, "height":}``.
+
+    Each side must be a positive integer (an integral float such as ``640.0`` is
+    accepted) of at most :data:`~rewardkit.limits.MAX_IMAGE_SIDE`; booleans, fractions,
+    NaN, infinities and strings are refused with ``ValueError``.
+    """
     if isinstance(value, Mapping):
         try:
             value = (value["width"], value["height"])
         except KeyError as exc:
-            raise ValueError(f"Expected image_size with keys 'width' and 'height', but got {sorted(value)}") from exc
-    if not isinstance(value, Sequence | np.ndarray) or len(value) != 2:
-        raise ValueError(f"Expected image_size as (width, height), but got {value!r}")
-    w, h = (float(v) for v in value)
-    if not (w > 0 and h > 0 and math.isfinite(w) and math.isfinite(h)):
-        raise ValueError(f"Expected a positive image_size (width, height), but got {value!r}")
-    return (int(round(w)), int(round(h)))
+            raise ValueError(f"Expected image_size with keys 'width' and 'height', but got {sorted(map(str, value))[:10]}") from exc
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence | np.ndarray) or len(value) != 2:
+        raise ValueError(f"Expected image_size as (width, height), but got {str(value)[:80]}")
+    out = []
+    for v in value:
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+            raise ValueError(f"Expected image_size (width, height) of positive integers, but got {str(value)[:80]}")
+        f = float(v) if not isinstance(v, int) or abs(v) < 2**53 else math.inf
+        if not (math.isfinite(f) and f == int(f) and 1 <= f <= MAX_IMAGE_SIDE):
+            raise ValueError(
+                f"Expected image_size (width, height) of positive integers at most {MAX_IMAGE_SIDE}, but got {str(value)[:80]}"
+            )
+        out.append(int(f))
+    return (out[0], out[1])

@@ -59,7 +59,7 @@ class _RowScorer:
         try:
             gt_key = ground_truth if isinstance(ground_truth, str) else json.dumps(ground_truth, sort_keys=True)
             key = (reward.name, gt_key, repr(sorted(params.items())))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return reward.prepare(ground_truth, **params)
         hit = self._prepared.get(key)
         if hit is None:

@@ -164,13 +164,16 @@ def mpjpe(
 
     ``align="root"``: both poses translated so their root (a joint index, or the mean of
     several, e.g. the two hips) is at the origin; ``"procrustes"``: similarity-aligned
-    (PA-MPJPE); ``"none"``: raw. ``visible`` restricts the joints used.
+    (PA-MPJPE); ``"none"``: raw. ``visible`` restricts the joints used. Non-finite
+    coordinates, or an alignment that cannot be computed, give ``inf``.
     """
     p = np.asarray(pred, dtype=np.float64)
     g = np.asarray(gt, dtype=np.float64)
     if p.shape != g.shape or p.ndim != 2:
         raise ValueError(f"Expected poses of the same shape K x D, but got {p.shape} and {g.shape}")
     vis = np.ones(g.shape[0], bool) if visible is None else np.asarray(visible).ravel() > 0
+    if not (np.isfinite(p[vis]).all() and np.isfinite(g[vis]).all()):
+        return float("inf")
     if align == "root":
         idx = [root] if isinstance(root, int | np.integer) else list(root)
         p = p - p[idx].mean(axis=0)
@@ -178,8 +181,13 @@ def mpjpe(
     elif align == "procrustes":
         if vis.sum() < 2:
             raise ValueError("Procrustes alignment needs at least 2 joints")
-        pa = procrustes_align(p[vis], g[vis])
-        return float(np.mean(np.linalg.norm(pa - g[vis], axis=1)))
+        try:
+            with np.errstate(all="ignore"):
+                pa = procrustes_align(p[vis], g[vis])
+                err = float(np.mean(np.linalg.norm(pa - g[vis], axis=1)))
+        except np.linalg.LinAlgError:
+            return float("inf")
+        return err if np.isfinite(err) else float("inf")
     elif align != "none":
         raise ValueError(f"Expected align 'none', 'root' or 'procrustes', but got {align!r}")
     if not vis.any():

@@ -38,13 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS, load_structured
+from rewardkit.limits import MAX_ABS_COORD, MAX_BOXES, MAX_PAYLOAD_CHARS
+from rewardkit.parsing._structured import load_structured
 from rewardkit.types import Boxes, ParseResult
 
 __all__ = ["parse_boxes", "is_negative_answer", "boxes_from_items", "MAX_BOXES", "MAX_ABS_COORD", "BOX_KEYS", "SCORE_KEYS", "LABEL_KEYS"]
-
-MAX_BOXES = 1000
-MAX_ABS_COORD = 1e7
 
 BOX_KEYS = ("bbox_2d", "bbox", "box", "position", "box_2d", "bbox2d", "coordinates", "coords", "xyxy")
 SCORE_KEYS = ("confidence", "score", "conf", "prob", "probability")
@@ -58,7 +56,7 @@ _NEGATIVES = frozenset(
 )
 _NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"  # unambiguous: linear backtracking on long digit runs
 _BINS = re.compile(r"<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>\s*<(\d{1,4})>")
-_PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*,?\s*\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")
+_PAIRS = re.compile(rf"\(\s*({_NUM})\s*,\s*({_NUM})\s*\)\s*(?:,\s*)?\(\s*({_NUM})\s*,\s*({_NUM})\s*\)")  # no \s*,?\s*: quadratic
 _QUAD = re.compile(rf"\[\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*,\s*({_NUM})\s*\]")
 _NEG_CLEAN = re.compile(r"[\s.!]+$")
 

@@ -15,7 +15,9 @@ Read (never raising; failures are ``ParseResult(ok=False, reason=...)``):
 * ``null`` entries are missing keypoints (visibility 0).
 
 Coordinates are raw (the caller's frame); non-finite or non-numeric coordinates make the keypoint
-missing.
+missing. A finite coordinate beyond :data:`~rewardkit.limits.MAX_KEYPOINT_ABS` fails the
+whole answer (``reason="bad_coordinates"``): squared distances of such values overflow
+and an alignment (Procrustes' SVD) cannot converge on them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS, load_structured
+from rewardkit.limits import MAX_KEYPOINT_ABS, MAX_KEYPOINTS, MAX_PAYLOAD_CHARS
+from rewardkit.parsing._structured import load_structured
 from rewardkit.types import Keypoints, ParseResult
 
 __all__ = ["COCO_KEYPOINT_NAMES", "parse_keypoints", "normalize_joint_name"]
@@ -50,7 +53,6 @@ COCO_KEYPOINT_NAMES: tuple[str, ...] = (
     "left_ankle",
     "right_ankle",
 )
-MAX_KEYPOINTS = 1000
 _NAME_KEYS = ("name", "joint", "label", "keypoint", "part")
 _XY_KEYS = ("point", "position", "xy", "point_2d", "coordinates", "coord")
 
@@ -124,6 +126,23 @@ def parse_keypoints(
 ) -> ParseResult[Keypoints]:
     """Read one instance's keypoints (see the module doc). ``num_keypoints`` defaults to
     ``len(joint_names)`` for named and flat payloads; list payloads keep their length."""
+    res = _parse_keypoints(payload, joint_names=joint_names, num_keypoints=num_keypoints, dims=dims)
+    if res.ok:
+        kp = res.value
+        used = kp.xy[kp.visibility > 0]
+        if used.size and not (np.abs(used) <= MAX_KEYPOINT_ABS).all():
+            k = len(joint_names) if num_keypoints is None else int(num_keypoints)
+            return _fail("bad_coordinates", k, dims, max_abs=MAX_KEYPOINT_ABS)
+    return res
+
+
+def _parse_keypoints(
+    payload: Any,
+    *,
+    joint_names: Sequence[str],
+    num_keypoints: int | None,
+    dims: int,
+) -> ParseResult[Keypoints]:
     if dims not in (2, 3):
         raise ValueError(f"Expected dims 2 or 3, but got {dims!r}")
     k_named = len(joint_names) if num_keypoints is None else int(num_keypoints)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from rewardkit.limits import MAX_LABEL_CHARS as _MAX_LABEL_CHARS
 from rewardkit.types import ParseResult
 
 __all__ = ["normalize_label", "labels_match", "substring_match", "parse_label", "is_multi_answer", "Synonyms"]
@@ -28,7 +29,7 @@ Synonyms = Mapping[str, Iterable[str]]
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _ARTICLES = frozenset({"a", "an", "the"})
 _MULTI = re.compile(r"\s(?:or|and/or)\s|/|;|\||\n|,(?=\s*\w)", re.IGNORECASE)
-MAX_LABEL_CHARS = 2000
+MAX_LABEL_CHARS = _MAX_LABEL_CHARS  # re-exported from rewardkit.limits
 
 
 @lru_cache(maxsize=65536)

@@ -23,6 +23,25 @@ Accepted inputs of :func:`to_mask`:
 
 Polygons are rasterized by pycocotools (``frPyObjects``), so a mask built here is
 identical to the one pycocotools' ``annToMask`` gives for the same annotation.
+
+Bounds (:mod:`rewardkit.limits`), checked before any decoding or rasterizing, since
+pycocotools trusts its input (an RLE whose counts overflow, or a polygon at 5e7, makes
+it write out of bounds and crash the process):
+
+* a mask has at most :data:`~rewardkit.limits.MAX_MASK_PIXELS` pixels; ``expected_hw``
+  (given by the rewards: the ground truth's size) is compared with an RLE's ``size``
+  before its counts are read (:class:`MaskError` with reason ``wrong_mask_size``);
+* RLE counts, compressed or not, are decoded here (never by pycocotools): at most
+  :data:`~rewardkit.limits.MAX_RLE_RUNS` runs, each non-negative, summing to exactly
+  ``h * w`` (each run is checked against ``h * w`` first, so the sum cannot overflow);
+* polygons: at most :data:`~rewardkit.limits.MAX_POLYGONS` polygons and
+  :data:`~rewardkit.limits.MAX_POLYGON_VERTICES` vertices, finite coordinates within
+  :data:`~rewardkit.limits.POLYGON_COORD_MARGIN` image sizes of the image, and a total
+  perimeter below :data:`~rewardkit.limits.MAX_POLYGON_PERIMETER_FACTOR` ``* (W + H)``
+  (:class:`MaskError` with reason ``bad_coordinates`` / ``too_many_vertices``).
+
+Every refusal is a :class:`MaskError` (a ``ValueError``) whose ``reason`` the rewards
+report.
 """
 
 from __future__ import annotations
@@ -34,9 +53,22 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rewardkit.limits import (
+    MAX_MASK_JSON_CHARS,
+    MAX_MASK_PIXELS,
+    MAX_POLYGON_PERIMETER_FACTOR,
+    MAX_POLYGON_VERTICES,
+    MAX_POLYGONS,
+    MAX_RLE_RUNS,
+    POLYGON_COORD_MARGIN,
+)
 from rewardkit.types import Mask, as_image_size
 
 __all__ = [
+    "MaskError",
+    "check_polygon_bounds",
+    "geometry_mask",
+    "rle_counts",
     "to_mask",
     "to_masks",
     "from_rle",
@@ -50,17 +82,104 @@ __all__ = [
 PolygonRule = Literal["union", "evenodd"]
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
-_MAX_PIXELS = 1 << 28  # 268M pixels: refuse absurd sizes from untrusted JSON
+_MAX_PIXELS = MAX_MASK_PIXELS  # old name
+
+
+class MaskError(ValueError):
+    """A mask (or polygon) that is refused before decoding; ``reason`` is the reward's code."""
+
+    def __init__(self, message: str, reason: str = "bad_mask") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def _check_hw(height: Any, width: Any) -> tuple[int, int]:
+    if isinstance(height, bool | np.bool_) or isinstance(width, bool | np.bool_):
+        raise MaskError(f"Expected an integer mask size [height, width], but got {[height, width]!r}")
     try:
         h, w = int(height), int(width)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"Expected an integer mask size [height, width], but got {[height, width]!r}") from exc
-    if h < 0 or w < 0 or h * w > _MAX_PIXELS:
-        raise ValueError(f"Expected a mask size [height, width] with 0 <= h*w <= {_MAX_PIXELS}, but got {[h, w]}")
+        if h != height or w != width:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise MaskError(f"Expected an integer mask size [height, width], but got {[height, width]!r}") from exc
+    if h < 0 or w < 0 or h * w > MAX_MASK_PIXELS:
+        raise MaskError(
+            f"Expected a mask size [height, width] with 0 <= h*w <= {MAX_MASK_PIXELS}, but got {[h, w]}", "mask_too_large"
+        )
     return h, w
+
+
+_MAX_CHARS_PER_RUN = 7  # 7 x 5 bits: a run up to 2**34, enough for MAX_MASK_PIXELS
+
+
+def rle_counts(counts: Any, h: int, w: int) -> np.ndarray:
+    """Validated run lengths (int64) of an RLE of size ``h x w``; :class:`MaskError` otherwise.
+
+    ``counts`` is a list of run lengths or a compressed COCO string (``str``/``bytes``),
+    read as pycocotools' ``rleFrString`` does (6 bits per character from ``'0'``: 5
+    value bits and a continuation bit, the last character's bit 4 as sign, runs after
+    the second written as differences to the run two places before), in numpy.
+    """
+    n = h * w
+    if isinstance(counts, str):
+        try:
+            counts = counts.encode("ascii")
+        except UnicodeEncodeError:
+            raise MaskError("Expected compressed RLE counts of ASCII characters") from None
+    if isinstance(counts, bytes | bytearray):
+        if len(counts) > MAX_RLE_RUNS:
+            raise MaskError(f"Expected compressed RLE counts of at most {MAX_RLE_RUNS} characters, but got {len(counts)}")
+        a = np.frombuffer(bytes(counts), dtype=np.uint8).astype(np.int64) - 48
+        if a.size == 0:
+            c = np.zeros(0, dtype=np.int64)
+        else:
+            if a.min() < 0 or a.max() > 63:
+                raise MaskError("Expected compressed RLE characters between '0' and 'o'")
+            more = (a & 0x20) != 0
+            if more[-1]:
+                raise MaskError("Compressed RLE counts end inside a run")
+            ends = np.flatnonzero(~more)
+            starts = np.concatenate([[0], ends[:-1] + 1])
+            lengths = ends - starts + 1
+            if lengths.max() > _MAX_CHARS_PER_RUN:
+                raise MaskError("Compressed RLE run written with too many characters")
+            k = np.arange(a.size) - np.repeat(starts, lengths)
+            x = np.add.reduceat((a & 0x1F) << (5 * k), starts)
+            neg = (a[ends] & 0x10) != 0
+            x = np.where(neg, x | (np.int64(-1) << (5 * lengths)), x)
+            c = x.copy()
+            if c.size > 3:
+                c[3::2] = np.cumsum(x[1::2])[1:]
+            if c.size > 4:
+                c[4::2] = np.cumsum(x[2::2])[1:]
+    elif isinstance(counts, Sequence | np.ndarray) and not isinstance(counts, str):
+        if len(counts) > MAX_RLE_RUNS:
+            raise MaskError(f"Expected at most {MAX_RLE_RUNS} RLE runs, but got {len(counts)}")
+        try:
+            if not isinstance(counts, np.ndarray) and any(isinstance(v, bool | np.bool_) for v in counts):
+                raise TypeError("booleans are not run lengths")
+            arr = np.asarray(counts)
+            if arr.dtype.kind == "b":
+                raise TypeError("booleans are not run lengths")
+            if arr.dtype.kind in "fu":  # range first: a cast of 1e300 or 2**64-1 to int64 wraps
+                if arr.size and not ((arr >= 0) & (arr <= n)).all():
+                    raise ValueError(f"runs between 0 and h*w = {n}")
+                if arr.dtype.kind == "f" and not np.array_equal(arr, np.floor(arr)):
+                    raise ValueError("fractional runs")
+            if arr.ndim != 1:
+                raise ValueError(f"a flat list, not shape {arr.shape}")
+            c = np.asarray(arr, dtype=np.int64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MaskError(f"Expected RLE counts as a list of integers ({exc})") from None
+    else:
+        raise MaskError(f"Expected RLE counts as str, bytes or a list of ints, but got {type(counts).__name__}")
+    # each run within [0, h*w] first: then the sum of at most MAX_RLE_RUNS runs cannot overflow int64
+    if c.size and (c.min() < 0 or c.max() > n):
+        raise MaskError(f"Expected RLE runs between 0 and h*w = {n}")
+    total = int(c.sum()) if c.size else 0
+    if total != n:
+        raise MaskError(f"Expected RLE counts that sum to h*w = {n}, but they sum to {total}")
+    return c
 
 
 def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
@@ -136,37 +255,25 @@ def load_mask_image(path: str | Path) -> np.ndarray:
         return arr
 
 
-def from_rle(rle: Mapping[str, Any]) -> Mask:
-    """Decode a COCO RLE dict (compressed ``str``/``bytes`` or uncompressed list counts)."""
-    from pycocotools import mask as mask_utils
+def from_rle(rle: Mapping[str, Any], *, expected_hw: tuple[int, int] | None = None) -> Mask:
+    """Decode a COCO RLE dict (compressed ``str``/``bytes`` or uncompressed list counts).
 
+    ``expected_hw`` ``(height, width)``: an RLE of another size is refused before its
+    counts are read (:class:`MaskError`, reason ``wrong_mask_size``). Counts are
+    validated by :func:`rle_counts` and decoded here (runs alternate background /
+    foreground in column-major order), never handed unchecked to pycocotools.
+    """
     if "size" not in rle or "counts" not in rle:
-        raise ValueError(f"Expected an RLE dict with keys 'size' and 'counts', but got keys {sorted(rle)}")
+        raise MaskError(f"Expected an RLE dict with keys 'size' and 'counts', but got keys {sorted(map(str, rle))[:10]}")
     size = rle["size"]
-    if not isinstance(size, Sequence | np.ndarray) or len(size) != 2:
-        raise ValueError(f"Expected RLE 'size' [height, width], but got {size!r}")
+    if not isinstance(size, Sequence | np.ndarray) or isinstance(size, str | bytes) or len(size) != 2:
+        raise MaskError(f"Expected RLE 'size' [height, width], but got {str(size)[:80]}")
     h, w = _check_hw(size[0], size[1])
-    counts = rle["counts"]
-    if isinstance(counts, str):
-        counts = counts.encode("ascii")
-    if isinstance(counts, bytes):
-        compressed = {"size": [h, w], "counts": counts}
-    elif isinstance(counts, Sequence | np.ndarray):
-        c = np.asarray(counts, dtype=np.int64).ravel()
-        if np.any(c < 0) or int(c.sum()) != h * w:
-            raise ValueError(f"Expected uncompressed RLE counts that sum to h*w = {h * w}, but they sum to {int(c.sum())}")
-        # decode directly: runs alternate background / foreground in column-major order
-        flat = np.repeat(np.arange(c.size) % 2 == 1, c)
-        return Mask(flat.reshape((w, h)).T)
-    else:
-        raise ValueError(f"Expected RLE counts as str, bytes or a list of ints, but got {type(counts).__name__}")
-    try:
-        arr = mask_utils.decode([compressed])[:, :, 0]
-    except Exception as exc:  # pycocotools raises TypeError/ValueError on broken strings
-        raise ValueError(f"Could not decode RLE counts: {exc}") from exc
-    if arr.shape != (h, w):
-        raise ValueError(f"RLE decoded to shape {arr.shape}, expected {(h, w)}")
-    return Mask(arr.astype(bool))
+    if expected_hw is not None and (h, w) != tuple(expected_hw):
+        raise MaskError(f"Expected an RLE of size {list(expected_hw)}, but got {[h, w]}", "wrong_mask_size")
+    c = rle_counts(rle["counts"], h, w)
+    flat = np.repeat(np.arange(c.size) % 2 == 1, c)
+    return Mask(flat.reshape((w, h)).T)
 
 
 def to_rle(mask: Any, *, as_str: bool = True) -> dict[str, Any]:
@@ -191,6 +298,48 @@ def _is_polygon_list(value: Any) -> bool:
     return isinstance(first, Sequence | np.ndarray) and not isinstance(first, str | bytes)
 
 
+def check_polygon_bounds(polygons: Sequence[Any], image_size: Any) -> None:
+    """Refuse polygons (flat ``[x1, y1, x2, y2, ...]`` sequences) that would be costly or
+    crash a rasterizer: :class:`MaskError` with reason ``too_many_polygons``,
+    ``too_many_vertices`` or ``bad_coordinates`` (see the module docstring)."""
+    w, h = as_image_size(image_size)
+    if len(polygons) > MAX_POLYGONS:
+        raise MaskError(f"Expected at most {MAX_POLYGONS} polygons, but got {len(polygons)}", "too_many_polygons")
+    total = 0
+    perimeter = 0.0
+    lo_x, hi_x = -POLYGON_COORD_MARGIN * w, (1 + POLYGON_COORD_MARGIN) * w
+    lo_y, hi_y = -POLYGON_COORD_MARGIN * h, (1 + POLYGON_COORD_MARGIN) * h
+    for poly in polygons:
+        n = len(poly) // 2 if hasattr(poly, "__len__") else 0
+        total += n
+        if total > MAX_POLYGON_VERTICES:
+            raise MaskError(f"Expected at most {MAX_POLYGON_VERTICES} polygon vertices in all", "too_many_vertices")
+    for poly in polygons:
+        try:
+            p = np.asarray(poly, dtype=np.float64).ravel()
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MaskError(f"Expected polygons of numbers: {exc}", "bad_coordinates") from None
+        if p.size % 2:
+            raise MaskError(f"Expected a polygon of (x, y) pairs, but got {p.size} numbers")
+        x, y = p[0::2], p[1::2]
+        with np.errstate(invalid="ignore"):
+            inside = (x >= lo_x) & (x <= hi_x) & (y >= lo_y) & (y <= hi_y)  # NaN fails too
+        if not inside.all():
+            raise MaskError(
+                f"Expected polygon coordinates within {POLYGON_COORD_MARGIN:g} image size(s) of the image "
+                f"(x in [{lo_x:g}, {hi_x:g}], y in [{lo_y:g}, {hi_y:g}]), but got a point "
+                f"{[float(x[~inside][0]), float(y[~inside][0])]}",
+                "bad_coordinates",
+            )
+        if p.size >= 4:
+            perimeter += float(np.hypot(np.diff(np.append(x, x[0])), np.diff(np.append(y, y[0]))).sum())
+    if perimeter > MAX_POLYGON_PERIMETER_FACTOR * (w + h):
+        raise MaskError(
+            f"Expected a total polygon perimeter below {MAX_POLYGON_PERIMETER_FACTOR} * (W + H), but got {perimeter:.0f}",
+            "bad_coordinates",
+        )
+
+
 def from_polygons(
     polygons: Any,
     image_size: Any,
@@ -212,29 +361,69 @@ def from_polygons(
     out = np.zeros((h, w), dtype=bool)
     combine = np.logical_or if rule == "union" else np.logical_xor
     if _is_shapely(polygons):
-        for ext, holes in _shapely_rings(polygons):
+        rings = _shapely_rings(polygons)
+        check_polygon_bounds([r for ext, holes in rings for r in (ext, *holes)], (w, h))
+        for ext, holes in rings:
             region = _raster([ext], h, w)
             for hole in holes:
                 region &= ~_raster([hole], h, w)
             out = combine(out, region)
         return Mask(out)
     if not _is_polygon_list(polygons):
-        raise ValueError("Expected polygons as a list of [x1, y1, x2, y2, ...] lists")
+        raise MaskError("Expected polygons as a list of [x1, y1, x2, y2, ...] lists")
+    if len(polygons) > MAX_POLYGONS:
+        raise MaskError(f"Expected at most {MAX_POLYGONS} polygons, but got {len(polygons)}", "too_many_polygons")
     flat = []
     for poly in polygons:
         if _is_shapely(poly):
             out = combine(out, from_polygons(poly, (w, h), rule="union").data)
             continue
-        p = np.asarray(poly, dtype=np.float64).ravel()
+        try:
+            p = np.asarray(poly, dtype=np.float64).ravel()
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise MaskError(f"Expected a polygon of numbers: {exc}", "bad_coordinates") from None
         if p.size < 6 or p.size % 2 or not np.all(np.isfinite(p)):
-            raise ValueError(f"Expected a polygon with >= 3 finite (x, y) points, but got {p.size} numbers")
-        flat.append(p.tolist())
+            raise MaskError(f"Expected a polygon with >= 3 finite (x, y) points, but got {p.size} numbers")
+        flat.append(p)
+    check_polygon_bounds(flat, (w, h))
+    flat = [p.tolist() for p in flat]
     if rule == "union" and flat:
         out |= _raster(flat, h, w)
     else:
         for p in flat:
             out = combine(out, _raster([p], h, w))
     return Mask(out)
+
+
+def geometry_mask(geom: Any, image_size: Any) -> Mask:
+    """Rasterize a VALID shapely (Multi)Polygon with holes at ``image_size`` (w, h).
+
+    Each ring (exteriors and holes alike) is rasterized by pycocotools and the rings are
+    combined by parity: in a valid geometry rings do not cross, so a pixel lies inside
+    iff an odd number of rings contain it (an island in a lake counts three). The parity
+    is taken on the rings' run boundaries (XOR of two run-length masks changes value
+    where exactly one of them does), so the cost follows the rings' perimeters and one
+    decode, not one ``H x W`` mask per ring. Bounds as :func:`from_polygons`.
+    """
+    from pycocotools import mask as mask_utils
+
+    w, h = as_image_size(image_size)
+    _check_hw(h, w)
+    rings = [r for ext, holes in _shapely_rings(geom) for r in (ext, *holes)]
+    check_polygon_bounds(rings, (w, h))
+    rings = [r for r in rings if len(r) >= 6]
+    if not rings or h == 0 or w == 0:
+        return Mask(np.zeros((h, w), dtype=bool))
+    changes = []
+    for rle in mask_utils.frPyObjects([list(map(float, r)) for r in rings], h, w):
+        c = rle_counts(rle["counts"], h, w)
+        changes.append(np.cumsum(c)[:-1])  # positions where the value flips
+    allc = np.concatenate(changes)
+    vals, cnt = np.unique(allc, return_counts=True)
+    flips = vals[cnt % 2 == 1]
+    counts = np.diff(np.concatenate([[0], flips, [h * w]]))
+    flat = np.repeat(np.arange(counts.size) % 2 == 1, counts)
+    return Mask(flat.reshape((w, h)).T)
 
 
 def _raster(polys: list[list[float]], h: int, w: int) -> np.ndarray:
@@ -258,6 +447,8 @@ def _shapely_rings(geom: Any) -> list[tuple[list[float], list[list[float]]]]:
         ext = np.asarray(geom.exterior.coords, dtype=np.float64)[:-1].ravel().tolist()
         holes = [np.asarray(r.coords, dtype=np.float64)[:-1].ravel().tolist() for r in geom.interiors]
         return [(ext, holes)]
+    if kind in ("Point", "MultiPoint", "LineString", "LinearRing", "MultiLineString"):
+        return []  # no area (what make_valid leaves of a collapsed ring)
     if kind in ("MultiPolygon", "GeometryCollection"):
         rings = []
         for g in geom.geoms:
@@ -283,7 +474,10 @@ def to_mask(
     if image_size is not None:
         w, h = as_image_size(image_size)
         if mask.shape != (h, w):
-            raise ValueError(f"Expected a mask of size (width, height) = {(w, h)}, but got {(mask.shape[1], mask.shape[0])}")
+            raise MaskError(
+                f"Expected a mask of size (width, height) = {(w, h)}, but got {(mask.shape[1], mask.shape[0])}",
+                "wrong_mask_size",
+            )
     return mask
 
 
@@ -299,26 +493,30 @@ def _to_mask(value: Any, *, image_size: Any, threshold: float | None, polygon_ru
     if isinstance(value, str):
         s = value.strip()
         if s.startswith(("{", "[")):
-            if len(s) > 50_000_000:
-                raise ValueError("Mask JSON too large")
+            if len(s) > MAX_MASK_JSON_CHARS:
+                raise MaskError(f"Expected a mask JSON string of at most {MAX_MASK_JSON_CHARS} characters", "too_long")
             try:
                 obj = json.loads(s)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"Could not parse mask JSON: {exc}") from exc
+            except (ValueError, RecursionError) as exc:
+                raise MaskError(f"Could not parse mask JSON: {str(exc)[:200]}") from None
             return _to_mask(obj, image_size=image_size, threshold=threshold, polygon_rule=polygon_rule)
         if Path(s).suffix.lower() in _IMAGE_SUFFIXES or Path(s).is_file():
             return Mask(binarize(load_mask_image(s), threshold=threshold))
         raise ValueError(f"Expected a mask (array, RLE, polygons or an image path), but got the string {s[:80]!r}")
+    expected = None
+    if image_size is not None:
+        w, h = as_image_size(image_size)
+        expected = (h, w)
     if isinstance(value, Mapping):
         if "counts" in value:
-            return from_rle(value)
+            return from_rle(value, expected_hw=expected)
         if "segmentation" in value:
             seg = value["segmentation"]
             size = image_size
             if size is None and "height" in value and "width" in value:
                 size = (value["width"], value["height"])
             if isinstance(seg, Mapping) and "counts" in seg:
-                return from_rle(seg)
+                return from_rle(seg, expected_hw=expected)
             if size is None:
                 raise ValueError("Polygon segmentation needs `image_size` (width, height)")
             return from_polygons(seg, size, rule=polygon_rule)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from rewardkit.limits import MAX_NUMBER_CHARS
 from rewardkit.types import ParseResult
 
 __all__ = ["parse_count", "parse_number"]
@@ -24,7 +25,7 @@ _WORDS = {
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d{1,15}(?:\.\d+)?(?!\w|\.\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # "1,000" is one number, "2,3" two
 _WORD = re.compile(r"\b(" + "|".join(_WORDS) + r")\b", re.IGNORECASE)
-MAX_CHARS = 2000
+MAX_CHARS = MAX_NUMBER_CHARS  # old name
 
 
 def parse_number(payload: Any) -> ParseResult[float]:

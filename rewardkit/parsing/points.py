@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS, load_structured
-from rewardkit.parsing.boxes import MAX_ABS_COORD, MAX_BOXES, _number, is_negative_answer
+from rewardkit.limits import MAX_ABS_COORD, MAX_BOXES, MAX_PAYLOAD_CHARS
+from rewardkit.parsing._structured import load_structured
+from rewardkit.parsing.boxes import _number, is_negative_answer
 from rewardkit.types import ParseResult, Points
 
 __all__ = ["parse_points", "POINT_KEYS"]

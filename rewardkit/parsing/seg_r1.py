@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS
+from rewardkit.limits import MAX_PAYLOAD_CHARS, MAX_SEG_BLOCKS
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.points import parse_points
 from rewardkit.types import Boxes, ParseResult, Points
@@ -32,7 +32,7 @@ __all__ = ["SegPrompts", "parse_seg_r1"]
 _OPEN = {name: re.compile(rf"<{name}>", re.IGNORECASE) for name in ("bbox", "points", "labels")}
 _CLOSE = {name: re.compile(rf"</{name}>", re.IGNORECASE) for name in ("bbox", "points", "labels")}
 _INT = re.compile(r"[-+]?\d+(?:\.\d+)?")
-MAX_BLOCKS = 64
+MAX_BLOCKS = MAX_SEG_BLOCKS  # old name
 
 
 @dataclass(frozen=True)

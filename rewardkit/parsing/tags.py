@@ -21,12 +21,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.limits import MAX_COMPLETION_CHARS  # re-exported under its old name
+
 __all__ = ["TagParse", "parse_completion", "extract_answer", "strip_prompt", "completion_text", "MAX_COMPLETION_CHARS"]
 
-MAX_COMPLETION_CHARS = 4_000_000
-"""Completions longer than this are cut before scanning (their tail is dropped)."""
 
-_TAG = re.compile(r"<\s*(/?)\s*(think|answer)\s*>", re.IGNORECASE)
+# one way to match each tag (no two adjacent \s* around an optional "/": that pattern backtracks
+# quadratically on "<" followed by a long run of whitespace)
+_TAG = re.compile(r"<\s*(?:(/)\s*)?(think|answer)\s*>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,12 @@ class TagParse:
 
 
 def completion_text(completion: Any) -> str:
-    """The text of a completion given as a string or as a TRL conversational message list."""
+    """The text of a completion given as a string, UTF-8 bytes, or a TRL conversational
+    message list."""
     if isinstance(completion, str):
         return completion
+    if isinstance(completion, bytes | bytearray | memoryview):
+        return bytes(completion).decode("utf-8", "replace")
     if isinstance(completion, dict):
         content = completion.get("content", "")
         return completion_text(content)

@@ -42,6 +42,7 @@ from rewardkit.rewards._common import (
     reduce_frame_flags,
     zero,
 )
+from rewardkit.rewards._quads import quad_f1, quad_target_or_none
 from rewardkit.rewards.base import register_batch, register_reward
 from rewardkit.types import Boxes, RewardResult
 
@@ -50,8 +51,12 @@ __all__ = ["detection_reward", "detection_f1_reward", "prepare_box_target"]
 _COMPONENTS = ("iou", "confidence", "format")
 
 
-def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
-    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
+def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> Any:
+    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this); a ground
+    truth of quadrilaterals gives a :class:`~rewardkit.parsing.polygons.QuadTarget`."""
+    quads = quad_target_or_none(ground_truth, image_size)
+    if quads is not None:
+        return quads
     return read_box_target(ground_truth, image_size=image_size)
 
 
@@ -259,9 +264,15 @@ def detection_f1_reward(
     (Hungarian: the most pairs passing the threshold, then the highest IoU) of predicted
     to ground-truth boxes with IoU >= ``iou_threshold`` (``>`` if not ``inclusive``).
     Duplicates cannot match twice, so box spam lowers F1 (Rex-Thinker's motivation).
-    ``empty_score`` when both sides have no box.
+    ``empty_score`` when both sides have no box. A ground truth of quadrilaterals (OCR
+    regions, rotated boxes) is matched on the exact quad IoU (:mod:`rewardkit.rewards._quads`).
     """
     check_unit("iou_threshold", iou_threshold)
+    quads = quad_target_or_none(ground_truth, image_size)
+    if quads is not None:
+        return quad_f1(completion, quads, iou_threshold=iou_threshold, inclusive=inclusive, pred_frame=pred_frame,
+                       gt_frame=gt_frame, empty_score=empty_score, prompt=prompt, min_pixels=min_pixels,
+                       max_pixels=max_pixels)
     target = read_box_target(ground_truth, image_size=image_size)
     _, pred, reason = read_answer(completion, prompt, parse_boxes)
     if pred is None:

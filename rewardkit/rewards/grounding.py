@@ -11,7 +11,9 @@ One area convention (continuous coordinates, no "+1"). An answer with several bo
 scores 0 by default (``multiple="zero"``, reason ``multiple_boxes``): reading only the
 first box, as the public REC rewards do (``multiple="first"``), pays "correct box plus
 junk" and "ten copies of the correct box". A ground truth with several boxes (several
-referents) scores against the best-overlapping one.
+referents) scores against the best-overlapping one. A ground truth of quadrilaterals
+(four corners: OCR regions, rotated boxes) is compared on the exact quad IoU / GIoU
+(the answer read as quads; axis-aligned boxes count as rectangles).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from rewardkit.rewards._common import (
     read_answer,
     zero,
 )
+from rewardkit.rewards._quads import quad_grounding, quad_target_or_none
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
@@ -57,6 +60,11 @@ def _grounding(
 ) -> RewardResult:
     comp = (kind,)
     check_choice("multiple", multiple, ("first", "zero"))
+    quads = quad_target_or_none(ground_truth, image_size)
+    if quads is not None:  # quadrilateral ground truth (OCR regions, rotated boxes): exact quad IoU
+        return quad_grounding(kind, completion, quads, pred_frame=pred_frame, gt_frame=gt_frame, multiple=multiple,
+                              prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels, threshold=threshold,
+                              comparison=comparison)
     target = read_box_target(ground_truth, image_size=image_size)
     if len(target.boxes) == 0:
         raise BadGroundTruth("Expected at least one ground-truth box for grounding, but got none")

@@ -37,7 +37,8 @@ from typing import Any, Literal
 import numpy as np
 
 from rewardkit.geometry.body_profiles import BodyProfile, get_profile
-from rewardkit.geometry.keypoints import COCO_SIGMAS, compute_oks, keypoint_similarities, mpjpe
+from rewardkit.geometry.keypoints import _sigmas, compute_oks, keypoint_similarities, mpjpe
+from rewardkit.limits import MAX_KEYPOINT_ABS
 from rewardkit.parsing.frames import check_frame, convert_points
 from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints
 from rewardkit.parsing.tags import parse_completion
@@ -70,10 +71,33 @@ class PoseTarget:
         return int(self.coords.shape[0])
 
 
+def _check_area_param(area: Any) -> float | None:
+    if area is None:
+        return None
+    if isinstance(area, bool) or not isinstance(area, int | float | np.integer | np.floating) or not (0 < float(area) < np.inf):
+        raise ValueError(f"Expected `area` to be a positive finite number, but got {area!r}")
+    return float(area)
+
+
 def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int = 2) -> PoseTarget:
-    """Read a pose ground truth (see the module doc). Raises :class:`BadGroundTruth`."""
+    """Read a pose ground truth (see the module doc). Raises :class:`BadGroundTruth`
+    (``ValueError`` for a bad ``area`` parameter).
+
+    Validated: finite keypoints within :data:`~rewardkit.limits.MAX_KEYPOINT_ABS`, an
+    ``area`` that is positive and finite (a negative area made OKS exceed 1), a bbox of
+    four finite numbers with non-negative width and height."""
+    area = _check_area_param(area)
     if isinstance(ground_truth, PoseTarget):
         return ground_truth
+    try:
+        return _read_pose_target(ground_truth, area, dims)
+    except BadGroundTruth:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError, RecursionError) as exc:
+        raise BadGroundTruth(f"Unreadable pose ground truth: {type(exc).__name__}: {str(exc)[:120]}") from None
+
+
+def _read_pose_target(ground_truth: Any, area: float | None, dims: int) -> PoseTarget:
     gt = ground_truth
     bbox = None
     gt_area = area
@@ -90,7 +114,10 @@ def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int 
         if key is None:
             raise BadGroundTruth(f"Expected a 'keypoints' key in the pose ground truth, got {sorted(map(str, gt))}")
         if gt_area is None and gt.get("area") is not None:
-            gt_area = float(gt["area"])
+            raw_area = gt["area"]
+            gt_area = float(raw_area) if not isinstance(raw_area, bool) else float("nan")
+            if not 0 < gt_area < np.inf:
+                raise BadGroundTruth(f"Expected a positive finite pose ground-truth area, but got {str(raw_area)[:40]}")
         if gt.get("bbox") is not None:
             bbox = np.asarray(gt["bbox"], dtype=np.float64).ravel()
         gt = gt[key]
@@ -106,10 +133,12 @@ def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int 
         raise BadGroundTruth(f"Expected ground-truth keypoints K x {dims + 1}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise BadGroundTruth("Ground-truth keypoints must be finite")
+    if not (np.abs(arr[:, :dims]) <= MAX_KEYPOINT_ABS).all():
+        raise BadGroundTruth(f"Expected ground-truth keypoints within {MAX_KEYPOINT_ABS:g} in absolute value")
     coords = arr[:, :dims].copy()
     vis = arr[:, dims].astype(np.int64) if arr.shape[1] == dims + 1 else np.full(arr.shape[0], 2, np.int64)
-    if bbox is not None and bbox.shape != (4,):
-        raise BadGroundTruth(f"Expected a COCO bbox [x, y, w, h], got {bbox.tolist()}")
+    if bbox is not None and (bbox.shape != (4,) or not np.isfinite(bbox).all() or bbox[2] < 0 or bbox[3] < 0):
+        raise BadGroundTruth(f"Expected a COCO bbox [x, y, w, h] with w, h >= 0, got {bbox.tolist()[:8]}")
     return PoseTarget(coords, vis, gt_area, bbox)
 
 
@@ -171,6 +200,7 @@ def oks_reward(
     1.0
     """
     target = read_pose_target(ground_truth, area=area)
+    _sigmas(sigmas, target.k)  # a parameter error raises before the completion is read
     xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
     if xy is None:
         return RewardResult(0.0, {"oks": 0.0}, reason)
@@ -269,6 +299,7 @@ def recall_weighted_reward(
     if miss_weight < 0 or false_weight < 0:
         raise ValueError("Expected non-negative miss_weight and false_weight")
     target = read_pose_target(ground_truth, area=area)
+    sig = _sigmas(sigmas, target.k)  # a parameter error raises before the completion is read
     xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
     comps = ("similarity", "missed", "false")
     if xy is None:
@@ -281,9 +312,6 @@ def recall_weighted_reward(
     pred_lab = lab & present
     ks = np.zeros(target.k)
     if pred_lab.any():
-        sig = COCO_SIGMAS if sigmas is None else np.asarray(sigmas, dtype=np.float64).ravel()
-        if sig.shape[0] != target.k:
-            raise ValueError(f"Expected {target.k} sigmas (one per keypoint), but got {sig.shape[0]}")
         ks[pred_lab] = keypoint_similarities(xy[pred_lab], target.coords[pred_lab], _area(target), sigmas=sig[pred_lab])
     n_missed = int((lab & ~present).sum())
     n_false = int((~lab & present).sum())
@@ -301,6 +329,8 @@ def recall_weighted_reward(
 
 
 def _check_score(value: float, lo: float, hi: float, margin: float) -> float:
+    if value != value:  # NaN (overflowing lengths): a check that cannot be made fails
+        return 0.0
     if value < lo:
         excess = (lo - value) / lo if lo > 0 else 0.0
     elif value > hi:
@@ -340,7 +370,7 @@ def plausibility_scores(coords: np.ndarray, present: np.ndarray, profile: BodyPr
         if left in lengths and right in lengths:
             m = max(lengths[left], lengths[right])
             asym = 0.0 if m == 0 else abs(lengths[left] - lengths[right]) / m
-            s = 1.0 if asym <= tol else max(0.0, 1.0 - (asym - tol) / margin)
+            s = 1.0 if asym <= tol else (0.0 if asym != asym else max(0.0, 1.0 - (asym - tol) / margin))
             out["checks"][f"symmetry:{left}"] = (asym, s)
             sym_scores.append(s)
     ang_scores = []
@@ -388,8 +418,12 @@ def plausibility_reward(
     1.0
     """
     if isinstance(ground_truth, Mapping) and "profile" in ground_truth:
-        profile = ground_truth["profile"]
-    prof = get_profile(profile)
+        try:
+            prof = get_profile(ground_truth["profile"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadGroundTruth(f"Unknown body profile in the ground truth: {exc}") from None
+    else:
+        prof = get_profile(profile)
     if dims not in (2, 3):
         raise ValueError(f"Expected dims 2 or 3, but got {dims!r}")
     if not margin > 0:

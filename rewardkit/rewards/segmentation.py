@@ -50,10 +50,12 @@ from rewardkit.geometry.segmenters import (
 )
 from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.frames import check_frame, convert_boxes, convert_points
-from rewardkit.parsing.masks import from_polygons, to_mask
+from rewardkit.parsing.masks import MaskError, from_polygons, from_rle, geometry_mask, to_mask
+from rewardkit.parsing.polygons import InvalidPolygons, polygon_rings, validate_rings
 from rewardkit.parsing.points import parse_points
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards._common import check_choice
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.types import Mask, RewardResult
 
@@ -284,7 +286,21 @@ def seg_r1_mask_reward(
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
 
 
-def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str, max_prompts: int) -> tuple[Mask | None, str | None]:
+def _mask_from_answer(
+    answer: str,
+    target: SegTarget,
+    segmenter: Any,
+    pred_frame: str,
+    max_prompts: int,
+    invalid: InvalidPolygons = "repair",
+) -> tuple[Mask | None, str | None]:
+    """The answer's mask and a reason (a failure when the mask is None, else a note).
+
+    RLE answers must have the ground truth's size (compared before decoding); polygon
+    answers are bounded and validated with shapely first
+    (:func:`rewardkit.parsing.polygons.validate_rings`): a valid answer is rasterized as
+    written (pycocotools, as before), a repaired or partly degenerate one from its
+    validated geometry."""
     if "<bbox>" in answer.lower() or "<points>" in answer.lower():
         parsed = parse_seg_r1(answer)
         if not parsed.ok:
@@ -298,25 +314,26 @@ def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame
     h, w = target.hw
     try:
         if isinstance(value, Mapping) and "counts" in value:
-            m = to_mask(value)
-            if m.shape != (h, w):
-                return None, "wrong_mask_size"
-            return m, None
-        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) > 0:
-            if all(isinstance(v, Sequence) and len(v) == 2 for v in value):
-                value = [[c for pt in value for c in pt]]  # one polygon as [[x, y], ...]
-            polys = []
-            for poly in value:
-                arr = np.asarray(poly, dtype=np.float64).reshape(-1, 2)
-                if pred_frame != "pixel":
-                    arr = convert_points(arr, pred_frame, "pixel", image_size=(w, h))
-                polys.append(arr.ravel())
-            return from_polygons(polys, (w, h)), None
-        if isinstance(value, Sequence) and len(value) == 0:
+            return from_rle(value, expected_hw=(h, w)), None
+        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 0:
             return Mask.empty(h, w), None
+        rings = polygon_rings(value)
+        if rings is None:
+            return None, "bad_mask"
+        res = validate_rings(rings, image_size=(w, h), frame=pred_frame, invalid=invalid)
+        if not res.ok:
+            return None, res.reason
+        if res.reason is None:  # valid as written: the pycocotools raster of the answer itself
+            flat = [r.exterior.ravel() for r in rings if not r.holes]
+            if len(flat) == len(rings):
+                if pred_frame != "pixel":
+                    flat = [convert_points(p.reshape(-1, 2), pred_frame, "pixel", image_size=(w, h)).ravel() for p in flat]
+                return from_polygons(flat, (w, h)), None
+        return geometry_mask(res.value, (w, h)), res.reason
+    except MaskError as exc:
+        return None, exc.reason
     except (ValueError, TypeError):
         return None, "bad_mask"
-    return None, "unparseable"
 
 
 @register_reward(
@@ -336,9 +353,18 @@ def mask_iou_reward(
     pred_frame: str = "pixel",
     empty_score: float = 1.0,
     max_prompts: int = 50,
+    invalid: InvalidPolygons = "repair",
     prompt: str | None = None,
 ) -> RewardResult:
     """R = IoU(predicted mask, gt mask) = |P & G| / |P | G|; ``empty_score`` when both are empty.
+
+    Polygon answers are validated with shapely before rasterizing (see
+    :mod:`rewardkit.parsing.polygons`): ``invalid="repair"`` (default) scores a
+    self-intersecting polygon as repaired by ``make_valid`` (the region a COCO evaluator
+    rasterizes; reason ``repaired_polygon``), ``"refuse"`` scores it 0
+    (``self_intersecting``); collapsed rings are dropped (``degenerate_polygon`` when
+    nothing is left). RLE answers of another size than the ground truth score 0
+    (``wrong_mask_size``) without being decoded.
 
     >>> import numpy as np
     >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
@@ -346,15 +372,16 @@ def mask_iou_reward(
     1.0
     """
     check_frame(pred_frame)
+    check_choice("invalid", invalid, ("repair", "refuse"))
     target = read_seg_target(ground_truth, image=image)
     tp = parse_completion(completion, prompt)
     if tp.answer is None:
         return RewardResult(0.0, {"iou": 0.0}, tp.reason or "no_answer_tag")
-    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame, max_prompts)
+    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame, max_prompts, invalid)
     if pred is None:
         return RewardResult(0.0, {"iou": 0.0}, reason)
     iou = mask_iou_pair(pred, target.mask, empty_value=empty_score)
-    return RewardResult(iou, {"iou": iou}, None, {"pred_area": pred.area})
+    return RewardResult(iou, {"iou": iou}, reason, {"pred_area": pred.area})
 
 
 @register_reward(

@@ -39,6 +39,7 @@ import numpy as np
 from rewardkit.geometry.ap import image_ap, image_ap_per_label
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
+from rewardkit.limits import MAX_REPETITION_CHARS
 from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.labels import labels_match, normalize_label
@@ -322,8 +323,9 @@ def repetition_penalty(
     Items are the boxes of the answer (coordinates and normalized label; ``decimals``
     rounds coordinates before comparing, ``None`` compares them exactly), or, when the
     answer holds no box list, the word ``ngram_size``-grams of the text (lowercased).
-    Fewer items than one n-gram, or an empty completion: 0 (no penalty). The ground truth
-    is not used.
+    Fewer items than one n-gram, or an empty completion: 0 (no penalty). Text longer than
+    :data:`~rewardkit.limits.MAX_REPETITION_CHARS` scores the minimum -1 (``too_long``).
+    The ground truth is not used.
 
     >>> b = '{"bbox_2d": [0, 0, 10, 10], "label": "cat"}'
     >>> float(repetition_penalty(f"<answer>[{b}, {b}, {b}, {b}]</answer>"))
@@ -333,6 +335,8 @@ def repetition_penalty(
         raise ValueError(f"Expected ngram_size >= 1, but got {ngram_size!r}")
     tp = parse_completion(completion, prompt)
     text = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt)
+    if len(text) > MAX_REPETITION_CHARS:
+        return RewardResult(-1.0, {"repetition": -1.0}, "too_long", {"n_chars": len(text)})
     if not text or not text.strip():
         return RewardResult(0.0, {"repetition": 0.0}, None, {"items": 0})
     parsed = parse_boxes(text)

@@ -1,0 +1,645 @@
+"""Polygon and quadrilateral answers: read, bound, then validate with shapely.
+
+Polygons (``segmentation.mask_iou``, ``segmentation.polygon_iou``)
+------------------------------------------------------------------
+Read from a payload or a loaded structure (:func:`polygon_rings`):
+
+* COCO layout ``[[x1, y1, x2, y2, ...], ...]`` or one flat polygon ``[x1, y1, ...]``;
+* points ``[[x, y], [x, y], ...]`` (one polygon) or ``[[[x, y], ...], ...]`` (several);
+* GeoJSON-like ``{"type": "Polygon" | "MultiPolygon", "coordinates": ...}`` (rings after
+  the first of a polygon are its holes);
+* a dict holding any of these under ``polygon`` / ``polygons`` / ``segmentation`` /
+  ``points`` / ``contour``.
+
+Then, in this order (:func:`validate_polygons`), before any IoU or rasterizing:
+
+1. bounds (:func:`rewardkit.parsing.masks.check_polygon_bounds`): polygon and vertex
+   counts, finite coordinates near the image, total perimeter (reasons
+   ``too_many_polygons``, ``too_many_vertices``, ``bad_coordinates``);
+2. repeated points: consecutive duplicates (and a closing point equal to the first) are
+   removed (``details["repeated_points"]``);
+3. degenerate rings: fewer than 3 distinct points, or all points on one line (zero
+   area), are dropped (``details["dropped_rings"]``);
+4. self-intersections (a ring that crosses itself, a hole outside its shell...):
+   ``invalid="repair"`` (default) replaces the polygon by shapely's ``make_valid``
+   (the ``linework`` method: the region pycocotools rasterizes for the same ring, its
+   even-odd fill), keeping its polygonal parts; ``invalid="refuse"`` fails with reason
+   ``self_intersecting``. Repair costs the square of the crossings, so it is bounded:
+   the invalid polygons of one answer may hold :data:`~rewardkit.limits.MAX_REPAIR_VERTICES`
+   vertices and :data:`~rewardkit.limits.MAX_REPAIR_SEGMENTS` noded segments in all;
+   beyond, the answer is refused (``self_intersecting``, ``details["too_complex"]``);
+5. the polygons are combined: ``rule="union"`` (COCO: the object is the union of its
+   polygons) or ``"evenodd"`` (a polygon inside another cuts a hole).
+
+Nothing left (every ring degenerate) fails with ``degenerate_polygon``. A successful
+read carries a note in ``reason`` when it changed the answer (``repaired_polygon``,
+``dropped_degenerate_rings``); the score is computed on the validated geometry.
+The default ``invalid="repair"`` scores what a COCO evaluator would see for the same
+answer; ``"refuse"`` is the stricter training signal.
+
+Quadrilaterals (``detection.f1`` and the grounding rewards on quad ground truth)
+---------------------------------------------------------------------------------
+:func:`parse_quads` reads :class:`~rewardkit.types.Quads` from 8-number lists
+``[x1, y1, ..., x4, y4]`` (one or a list), four points ``[[x, y] x 4]``, dicts with a
+``quad`` / ``quad_2d`` / ``polygon`` / ``points`` / ``bbox_2d`` key (8 numbers or 4
+points; labels and scores as for boxes), and Florence-2 OCR regions
+``text<loc_x1><loc_y1>...<loc_x4><loc_y4>`` (:func:`read_florence2_quads`: location
+tokens are bins 0..999 of the image, read as written, i.e. in the ``norm1000`` frame;
+Florence-2's own post-processor adds half a bin). Corners are kept as written; a
+non-finite or too large coordinate drops its quad (the box rule). This module imports
+shapely only inside the functions that validate polygons.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.errors import BadGroundTruth
+from rewardkit.limits import (
+    MAX_ABS_COORD,
+    MAX_BOXES,
+    MAX_PAYLOAD_CHARS,
+    MAX_POLYGON_VERTICES,
+    MAX_POLYGONS,
+    MAX_REPAIR_SEGMENTS,
+    MAX_REPAIR_VERTICES,
+)
+from rewardkit.parsing._structured import load_structured
+from rewardkit.parsing.boxes import LABEL_KEYS, SCORE_KEYS, is_negative_answer
+from rewardkit.parsing.masks import MaskError, check_polygon_bounds
+from rewardkit.parsing.tags import extract_answer
+from rewardkit.types import ParseResult, Quads, as_image_size
+
+__all__ = [
+    "InvalidPolygons",
+    "PolygonRule",
+    "Ring",
+    "polygon_rings",
+    "validate_polygons",
+    "parse_polygons",
+    "read_polygon_ground_truth",
+    "parse_quads",
+    "read_florence2_quads",
+    "quads_from_structure",
+    "QuadTarget",
+    "looks_like_quads",
+    "read_quad_target",
+    "QUAD_KEYS",
+]
+
+InvalidPolygons = Literal["repair", "refuse"]
+PolygonRule = Literal["union", "evenodd"]
+
+POLYGON_KEYS = ("polygon", "polygons", "segmentation", "points", "contour", "coordinates")
+QUAD_KEYS = ("quad", "quad_2d", "quads", "polygon", "points", "bbox_2d", "bbox", "box", "coordinates")
+
+
+@dataclass(frozen=True)
+class Ring:
+    """One polygon: an exterior ring ``K x 2`` and its holes (each ``K x 2``)."""
+
+    exterior: np.ndarray
+    holes: tuple[np.ndarray, ...] = ()
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf  # an integer beyond float range: refused by the bounds check
+
+
+def _flat_numbers(v: Any) -> np.ndarray | None:
+    """``[x1, y1, x2, y2, ...]`` (an even count >= 6) as floats, else None."""
+    if not isinstance(v, list | tuple) or len(v) < 6 or len(v) % 2:
+        return None
+    out = [_num(x) for x in v]
+    if any(x is None for x in out):
+        return None
+    return np.asarray(out, dtype=np.float64).reshape(-1, 2)
+
+
+def _point_list(v: Any) -> np.ndarray | None:
+    """``[[x, y], [x, y], ...]`` (>= 3 points) as floats, else None."""
+    if not isinstance(v, list | tuple) or len(v) < 3:
+        return None
+    out = []
+    for p in v:
+        if not isinstance(p, list | tuple) or len(p) != 2:
+            return None
+        a, b = _num(p[0]), _num(p[1])
+        if a is None or b is None:
+            return None
+        out.append((a, b))
+    return np.asarray(out, dtype=np.float64)
+
+
+def _ring(v: Any) -> np.ndarray | None:
+    r = _flat_numbers(v)
+    return r if r is not None else _point_list(v)
+
+
+def _geojson(value: Mapping[str, Any]) -> list[Ring] | None:
+    kind = value.get("type")
+    coords = value.get("coordinates")
+    if not isinstance(coords, list | tuple):
+        return None
+    polys = [coords] if kind == "Polygon" else list(coords) if kind == "MultiPolygon" else None
+    if polys is None or len(polys) > MAX_POLYGONS:
+        return None
+    out = []
+    for poly in polys:
+        if not isinstance(poly, list | tuple) or not poly or len(poly) > MAX_POLYGONS:
+            return None
+        rings = [_point_list(r) for r in poly]
+        if any(r is None for r in rings):
+            return None
+        out.append(Ring(rings[0], tuple(rings[1:])))  # type: ignore[arg-type]
+    return out
+
+
+def polygon_rings(value: Any) -> list[Ring] | None:
+    """The polygons held by a loaded structure (see the module doc), or ``None`` when it is
+    not polygon-shaped. Coordinates are read as written (not bounded yet)."""
+    if isinstance(value, Mapping):
+        if "type" in value and "coordinates" in value:
+            return _geojson(value)
+        for key in POLYGON_KEYS:
+            if key in value:
+                return polygon_rings(value[key])
+        return None
+    if not isinstance(value, list | tuple) or not value:
+        return None
+    if len(value) > MAX_POLYGON_VERTICES * 2:
+        return None
+    one = _ring(value)
+    if one is not None:
+        return [Ring(one)]
+    if len(value) > MAX_POLYGONS:
+        return None
+    rings = [_ring(v) for v in value]
+    if any(r is None for r in rings):
+        return None
+    return [Ring(r) for r in rings]  # type: ignore[arg-type]
+
+
+# -- validation -----------------------------------------------------------------------------
+
+
+def _dedupe(pts: np.ndarray) -> tuple[np.ndarray, int]:
+    """Drop consecutive repeated points and a closing point equal to the first."""
+    keep = np.ones(len(pts), dtype=bool)
+    keep[1:] = np.any(pts[1:] != pts[:-1], axis=1)
+    out = pts[keep]
+    if len(out) > 1 and np.array_equal(out[0], out[-1]):
+        out = out[:-1]
+    return out, len(pts) - len(out)
+
+
+def _polygonal(geom: Any) -> list[Any]:
+    """The polygons of a geometry (make_valid may return lines and points beside them)."""
+    kind = geom.geom_type
+    if kind == "Polygon":
+        return [] if geom.is_empty or geom.area == 0 else [geom]
+    if kind in ("MultiPolygon", "GeometryCollection"):
+        return [p for g in geom.geoms for p in _polygonal(g)]
+    return []
+
+
+def validate_polygons(
+    rings: Sequence[Ring],
+    *,
+    invalid: InvalidPolygons = "repair",
+    rule: PolygonRule = "union",
+) -> tuple[Any, str | None, dict[str, Any]]:
+    """Steps 2-5 of the module doc: ``(geometry, reason, details)``.
+
+    ``geometry`` is a shapely (Multi)Polygon (empty on failure); ``reason`` is a failure
+    code (``self_intersecting``, ``degenerate_polygon``) when the geometry is empty, else
+    ``None`` or a note (``repaired_polygon``, ``dropped_degenerate_rings``).
+    """
+    if invalid not in ("repair", "refuse"):
+        raise ValueError(f"Expected `invalid` 'repair' or 'refuse', but got {invalid!r}")
+    if rule not in ("union", "evenodd"):
+        raise ValueError(f"Expected `rule` 'union' or 'evenodd', but got {rule!r}")
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    details: dict[str, Any] = {"n_polygons": len(rings), "repeated_points": 0, "dropped_rings": 0, "repaired": 0}
+    parts: list[Any] = []
+    budget = {"vertices": MAX_REPAIR_VERTICES, "segments": MAX_REPAIR_SEGMENTS}
+    for ring in rings:
+        ext, rep = _dedupe(ring.exterior)
+        details["repeated_points"] += rep
+        holes = []
+        for h in ring.holes:
+            hh, rep = _dedupe(h)
+            details["repeated_points"] += rep
+            if len(np.unique(hh, axis=0)) >= 3 and Polygon(hh).convex_hull.area > 0:
+                holes.append(hh)
+            else:
+                details["dropped_rings"] += 1
+        if len(np.unique(ext, axis=0)) < 3 or Polygon(ext).convex_hull.area == 0:
+            details["dropped_rings"] += 1  # collapsed: a point, a segment, collinear points
+            continue
+        poly = Polygon(ext, holes)
+        if not poly.is_valid:
+            if invalid == "refuse":
+                details["invalid"] = shapely.is_valid_reason(poly)
+                return MultiPolygon(), "self_intersecting", details
+            if not _repair_affordable(ext, holes, budget):
+                details["invalid"] = shapely.is_valid_reason(poly)
+                details["too_complex"] = True
+                return MultiPolygon(), "self_intersecting", details
+            details["repaired"] += 1
+            pieces = _polygonal(shapely.make_valid(poly))
+        else:
+            pieces = [poly] if poly.area > 0 else []
+        if not pieces:
+            details["dropped_rings"] += 1
+            continue
+        parts.append(shapely.union_all(pieces) if len(pieces) > 1 else pieces[0])
+    if not parts:
+        return MultiPolygon(), "degenerate_polygon", details
+    if rule == "union":
+        geom = shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    else:
+        while len(parts) > 1:  # a balanced tree of symmetric differences
+            parts = [shapely.symmetric_difference(a, b) for a, b in zip(parts[0::2], parts[1::2])] + (
+                [parts[-1]] if len(parts) % 2 else []
+            )
+        geom = parts[0]
+    reason = "repaired_polygon" if details["repaired"] else ("dropped_degenerate_rings" if details["dropped_rings"] else None)
+    return geom, reason, details
+
+
+def _repair_affordable(ext: np.ndarray, holes: list[np.ndarray], budget: dict[str, int]) -> bool:
+    """Spend the answer's repair budget on one invalid polygon; False when it runs out."""
+    import shapely
+    from shapely.geometry import LineString
+
+    rings = [ext, *holes]
+    budget["vertices"] -= sum(len(r) for r in rings)
+    if budget["vertices"] < 0:
+        return False
+    noded = shapely.union_all([LineString(np.vstack([r, r[:1]])) for r in rings])
+    budget["segments"] -= shapely.get_num_geometries(noded) if noded.geom_type.startswith("Multi") else 1
+    return budget["segments"] >= 0
+
+
+def _flat_for_bounds(rings: Sequence[Ring]) -> list[np.ndarray]:
+    return [r.ravel() for ring in rings for r in (ring.exterior, *ring.holes)]
+
+
+def parse_polygons(
+    payload: Any,
+    *,
+    image_size: Any,
+    frame: str = "pixel",
+    invalid: InvalidPolygons = "repair",
+    rule: PolygonRule = "union",
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> ParseResult[Any]:
+    """Read, bound and validate a polygon answer (see the module doc). Never raises on
+    model output. ``image_size`` ``(width, height)`` of the original image bounds the
+    coordinates (after converting them from ``frame`` to pixels). The value is a shapely
+    geometry (an empty ``MultiPolygon`` on failure)."""
+    from shapely.geometry import MultiPolygon
+
+    if payload is None:
+        return ParseResult(MultiPolygon(), False, "no_answer", {})
+    if isinstance(payload, str):
+        text = payload.strip()
+        if len(text) > MAX_PAYLOAD_CHARS:
+            return ParseResult(MultiPolygon(), False, "too_long", {})
+        if not text:
+            return ParseResult(MultiPolygon(), False, "empty_answer", {})
+        ok, value, _ = load_structured(text)
+        if not ok:
+            return ParseResult(MultiPolygon(), False, "unparseable", {})
+    else:
+        value = payload
+    rings = polygon_rings(value)
+    if rings is None:
+        return ParseResult(MultiPolygon(), False, "not_polygons", {})
+    return validate_rings(rings, image_size=image_size, frame=frame, invalid=invalid, rule=rule,
+                          min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+def validate_rings(
+    rings: list[Ring],
+    *,
+    image_size: Any,
+    frame: str = "pixel",
+    invalid: InvalidPolygons = "repair",
+    rule: PolygonRule = "union",
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
+) -> ParseResult[Any]:
+    """Frame conversion, bounds and :func:`validate_polygons` for rings already read."""
+    from shapely.geometry import MultiPolygon
+
+    from rewardkit.parsing.frames import check_frame, convert_points
+
+    check_frame(frame)
+    size = as_image_size(image_size) if image_size is not None else None
+    if frame != "pixel":
+        kw = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
+        with np.errstate(all="ignore"):
+            rings = [
+                Ring(convert_points(r.exterior, frame, "pixel", size, **kw), tuple(convert_points(h, frame, "pixel", size, **kw) for h in r.holes))
+                for r in rings
+            ]
+    try:
+        if size is not None:
+            check_polygon_bounds(_flat_for_bounds(rings), size)
+        else:
+            _check_without_size(rings)
+    except MaskError as exc:
+        return ParseResult(MultiPolygon(), False, exc.reason, {"error": str(exc)[:200]})
+    geom, reason, details = validate_polygons(rings, invalid=invalid, rule=rule)
+    if geom.is_empty:
+        return ParseResult(geom, False, reason, details)
+    return ParseResult(geom, True, reason, details)
+
+
+def _check_without_size(rings: Sequence[Ring]) -> None:
+    """Bounds when no image size is known: counts and |coordinate| <= MAX_ABS_COORD."""
+    flat = _flat_for_bounds(rings)
+    if len(rings) > MAX_POLYGONS:
+        raise MaskError(f"Expected at most {MAX_POLYGONS} polygons", "too_many_polygons")
+    if sum(len(p) // 2 for p in flat) > MAX_POLYGON_VERTICES:
+        raise MaskError(f"Expected at most {MAX_POLYGON_VERTICES} polygon vertices in all", "too_many_vertices")
+    for p in flat:
+        if not (np.abs(p) <= MAX_ABS_COORD).all():
+            raise MaskError(f"Expected polygon coordinates within {MAX_ABS_COORD:g}", "bad_coordinates")
+
+
+def read_polygon_ground_truth(value: Any, *, image_size: Any = None, rule: PolygonRule = "union") -> Any:
+    """A ground-truth polygon set as a shapely geometry (repaired like an answer with
+    ``invalid="repair"``); :class:`BadGroundTruth` when unreadable, out of bounds or
+    entirely degenerate. Shapely geometries are accepted as they are (when valid)."""
+    if type(value).__module__.startswith("shapely"):
+        if not value.is_valid:
+            import shapely
+
+            value = shapely.make_valid(value)
+        parts = _polygonal(value)
+        if not parts:
+            raise BadGroundTruth("Expected a ground-truth polygon with a positive area")
+        import shapely
+
+        return shapely.union_all(parts) if len(parts) > 1 else parts[0]
+    rings = polygon_rings(value)
+    if rings is None:
+        raise BadGroundTruth(f"Expected ground-truth polygons, but got {str(value)[:120]!r}")
+    res = validate_rings(rings, image_size=image_size, invalid="repair", rule=rule)
+    if not res.ok:
+        raise BadGroundTruth(f"Unusable ground-truth polygons: {res.reason} {res.details.get('error', '')}".strip())
+    return res.value
+
+
+# -- quads --------------------------------------------------------------------------------
+
+_LOC = re.compile(r"<loc_(\d{1,4})>")
+_FLORENCE_SPECIAL = ("</s>", "<s>", "<pad>")
+
+
+def read_florence2_quads(text: str) -> tuple[list[list[float]], list[str | None]] | None:
+    """Florence-2 OCR regions ``label<loc_..> x 8`` -> (quads as 8 numbers, labels), or
+    ``None`` when the text holds no run of location tokens whose length is a multiple
+    of 8. A run of 4 tokens (a box) is not a quad. One linear scan."""
+    if "<loc_" not in text:
+        return None
+    quads: list[list[float]] = []
+    labels: list[str | None] = []
+    run: list[float] = []
+    run_end = 0
+    label_start = 0
+    label: str | None = None
+
+    def flush() -> bool:
+        if not run:
+            return True
+        if len(run) % 8:
+            return False
+        for i in range(0, len(run), 8):
+            quads.append(run[i:i + 8])
+            labels.append(label)
+        return True
+
+    for m in _LOC.finditer(text):
+        if run and text[run_end:m.start()].strip() == "":
+            run.append(float(m.group(1)))
+        else:
+            if not flush():
+                return None
+            between = text[label_start:m.start()]
+            for tok in _FLORENCE_SPECIAL:
+                between = between.replace(tok, "")
+            label = between.strip() or None
+            run = [float(m.group(1))]
+        run_end = m.end()
+        label_start = m.end()
+        if len(quads) > MAX_BOXES:
+            break
+    if not flush():
+        return None
+    return (quads, labels) if quads else None
+
+
+def _quad_coords(v: Any) -> list[float] | None:
+    if isinstance(v, list | tuple):
+        if len(v) == 8:
+            nums = [_num(x) for x in v]
+            if all(n is not None for n in nums):
+                return nums  # type: ignore[return-value]
+        if len(v) == 4 and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
+            nums = [_num(x) for p in v for x in p]
+            if all(n is not None for n in nums):
+                return nums  # type: ignore[return-value]
+    return None
+
+
+def _first_key(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
+    lowered = {str(k).strip().lower(): k for k in d}
+    for k in keys:
+        if k in lowered:
+            return d[lowered[k]]
+    return None
+
+
+def quads_from_structure(value: Any) -> tuple[list[list[float]], list[float], list[str | None], int] | None:
+    """(quads as 8 numbers, scores (NaN when missing), labels, n_invalid_items) from a
+    loaded structure, or ``None`` when it holds no quad."""
+    if isinstance(value, Mapping):
+        nested = _first_key(value, ("quads", "regions", "objects", "results"))
+        items = nested if isinstance(nested, list) else [value]
+    elif isinstance(value, list | tuple):
+        items = [value] if _quad_coords(value) is not None else list(value)
+    else:
+        return None
+    quads: list[list[float]] = []
+    scores: list[float] = []
+    labels: list[str | None] = []
+    invalid = 0
+    for item in items[: MAX_BOXES + 1]:
+        if isinstance(item, Mapping):
+            q = _quad_coords(_first_key(item, QUAD_KEYS))
+            s = _num(_first_key(item, SCORE_KEYS))
+            lab = _first_key(item, LABEL_KEYS)
+            lab = None if lab is None or isinstance(lab, Mapping | list) else str(lab)
+        else:
+            q, s, lab = _quad_coords(item), None, None
+        if q is None:
+            invalid += 1
+            continue
+        quads.append(q)
+        scores.append(math.nan if s is None else s)
+        labels.append(lab)
+    if not quads:
+        return None
+    return quads, scores, labels, invalid
+
+
+def _finish_quads(quads: list[list[float]], scores: list[float], labels: list[str | None], details: dict[str, Any]) -> ParseResult[Quads]:
+    if len(quads) > MAX_BOXES:
+        return ParseResult(Quads.empty(), False, "too_many_boxes", {**details, "n_quads": len(quads)})
+    arr = np.asarray(quads, dtype=np.float64).reshape(-1, 8)
+    with np.errstate(invalid="ignore"):
+        good = np.all(np.abs(arr) <= MAX_ABS_COORD, axis=1)  # NaN fails
+    if not good.all():
+        details = {**details, "dropped": int((~good).sum())}
+        arr = arr[good]
+        scores = [s for s, k in zip(scores, good) if k]
+        labels = [lab for lab, k in zip(labels, good) if k]
+        if arr.shape[0] == 0:
+            return ParseResult(Quads.empty(), False, "bad_coordinates", details)
+    sc = np.asarray(scores, dtype=np.float64)
+    sc[~np.isfinite(sc)] = np.nan
+    has_labels = any(lab is not None for lab in labels)
+    return ParseResult(Quads.from_flat(arr, sc, tuple(labels) if has_labels else None), True, None, details)
+
+
+_QUAD_TEXT = re.compile(r"\[\s*" + r"\s*,\s*".join([r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"] * 8) + r"\s*\]")
+
+
+def parse_quads(payload: Any) -> ParseResult[Quads]:
+    """Read quadrilaterals from an answer payload (see the module doc). Never raises."""
+    if payload is None:
+        return ParseResult(Quads.empty(), False, "no_answer", {})
+    text = payload if isinstance(payload, str) else str(payload)
+    if len(text) > MAX_PAYLOAD_CHARS:
+        return ParseResult(Quads.empty(), False, "too_long", {})
+    text = text.strip()
+    if not text:
+        return ParseResult(Quads.empty(), False, "empty_answer", {})
+    if is_negative_answer(text):
+        return ParseResult(Quads.empty(), True, None, {"negative": True})
+    fl = read_florence2_quads(text)
+    if fl is not None:
+        quads, labels = fl
+        return _finish_quads(quads, [math.nan] * len(quads), labels, {"format": "florence2"})
+    if "[" in text or "{" in text:
+        ok, value, details = load_structured(text)
+        if ok:
+            if isinstance(value, list | tuple | dict) and len(value) == 0:
+                return ParseResult(Quads.empty(), True, None, {"negative": True})
+            got = quads_from_structure(value)
+            if got is not None:
+                quads, scores, labels, invalid = got
+                return _finish_quads(quads, scores, labels, {**details, "format": "structured", "invalid_items": invalid})
+    found = _QUAD_TEXT.findall(text)
+    if found:
+        quads = [[float(x) for x in q] for q in found[: MAX_BOXES + 1]]
+        return _finish_quads(quads, [math.nan] * len(quads), [None] * len(quads), {"format": "regex_lists"})
+    return ParseResult(Quads.empty(), False, "unparseable", {})
+
+
+@dataclass(frozen=True, eq=False)
+class QuadTarget:
+    """Quad ground truth of one sample (parse it once per prompt)."""
+
+    quads: Quads
+    image_size: tuple[int, int] | None = None
+    frame: str | None = None
+
+
+def looks_like_quads(ground_truth: Any) -> bool:
+    """True when a ground truth holds quadrilaterals rather than boxes: a :class:`Quads` /
+    :class:`QuadTarget`, a dict with a ``quads`` / ``quad`` key, an 8-number list, four
+    points, or a list of those. A cheap structural test (strings are not parsed)."""
+    if isinstance(ground_truth, Quads | QuadTarget):
+        return True
+    if isinstance(ground_truth, Mapping):
+        return any(k in ground_truth for k in ("quads", "quad"))
+    if isinstance(ground_truth, np.ndarray):
+        return ground_truth.ndim >= 1 and ground_truth.shape[-1] == 8 or ground_truth.shape[-2:] == (4, 2)
+    if isinstance(ground_truth, list | tuple) and ground_truth:
+        first = ground_truth[0]
+        if _quad_coords(ground_truth) is not None:
+            return True
+        return isinstance(first, list | tuple) and _quad_coords(first) is not None
+    return False
+
+
+def read_quad_target(ground_truth: Any, *, image_size: Any = None) -> QuadTarget:
+    """Read quad ground truth (see :func:`looks_like_quads`; strings are read as JSON or as
+    an ``<answer>`` solution). Raises :class:`BadGroundTruth`."""
+    if isinstance(ground_truth, QuadTarget):
+        if image_size is not None and ground_truth.image_size is None:
+            return QuadTarget(ground_truth.quads, as_image_size(image_size), ground_truth.frame)
+        return ground_truth
+    size = as_image_size(image_size) if image_size is not None else None
+    value = ground_truth
+    frame = None
+    if isinstance(value, Quads):
+        quads = value
+    else:
+        if isinstance(value, str):
+            answer = extract_answer(value) if "<answer" in value.lower() else value
+            res = parse_quads(answer)
+            if not res.ok:
+                raise BadGroundTruth(f"Could not read ground-truth quads from {str(value)[:120]!r}")
+            quads = res.value
+        else:
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+            if isinstance(value, Mapping):
+                frame = value.get("frame")
+                raw = value.get("image_size")
+                if raw is not None and size is None:
+                    try:
+                        size = as_image_size(raw)
+                    except ValueError as exc:
+                        raise BadGroundTruth(str(exc)) from None
+                labels = value.get("labels")
+                value = value.get("quads", value.get("quad"))
+                if isinstance(value, list | tuple) and _quad_coords(value) is not None:
+                    value = [value]
+                if labels is not None and isinstance(value, list):
+                    labels = [labels] if isinstance(labels, str) else list(labels)
+                    if len(labels) != len(value):
+                        raise BadGroundTruth(f"Expected {len(value)} ground-truth labels, but got {len(labels)}")
+                    value = [{"quad": q, "label": lab} for q, lab in zip(value, labels)]
+            got = quads_from_structure(value)
+            if got is None or got[3]:
+                raise BadGroundTruth(f"Expected ground-truth quads (8 numbers or 4 points each), but got {str(value)[:120]!r}")
+            q, _, labels_, _ = got
+            arr = np.asarray(q, dtype=np.float64).reshape(-1, 8)
+            if not (np.isfinite(arr).all() and (np.abs(arr) <= MAX_ABS_COORD).all()):
+                raise BadGroundTruth("Expected finite ground-truth quad coordinates")
+            quads = Quads.from_flat(arr, None, tuple(labels_) if any(lab is not None for lab in labels_) else None)
+    return QuadTarget(quads, size, frame)

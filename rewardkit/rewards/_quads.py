@@ -1,0 +1,130 @@
+"""Quadrilateral ground truth for ``detection.f1`` and the grounding rewards (issue 19).
+
+When a sample's ground truth holds quads (:func:`rewardkit.parsing.polygons.looks_like_quads`:
+OCR regions as four corners, rotated boxes), these rewards read the answer as quads
+(:func:`rewardkit.parsing.polygons.parse_quads`: 8-number lists, four points, Florence-2
+``<loc_..>`` x 8; an answer of axis-aligned boxes is read as rectangles) and compare
+them with the exact quad IoU (:func:`rewardkit.geometry.polygons.quad_iou`) instead of
+axis-aligned box IoU. Frames convert every corner as a point.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from rewardkit.errors import BadGroundTruth
+from rewardkit.geometry.matching import match_hungarian
+from rewardkit.geometry.polygons import quad_giou, quad_iou
+from rewardkit.parsing.boxes import parse_boxes
+from rewardkit.parsing.frames import check_frame, convert_points
+from rewardkit.parsing.polygons import QuadTarget, looks_like_quads, parse_quads, read_quad_target
+from rewardkit.rewards._common import read_answer, resize_kwargs, zero
+from rewardkit.types import ParseResult, Quads, RewardResult
+
+__all__ = ["quad_target_or_none", "read_pred_quads", "quad_grounding", "quad_f1"]
+
+_NUM = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_EIGHT = re.compile(r"\[\s*" + r"\s*,\s*".join([_NUM] * 8) + r"\s*\]")
+
+
+def quad_target_or_none(ground_truth: Any, image_size: Any = None) -> QuadTarget | None:
+    """A :class:`QuadTarget` when the ground truth holds quads, else ``None`` (boxes)."""
+    if isinstance(ground_truth, QuadTarget) or looks_like_quads(ground_truth):
+        return read_quad_target(ground_truth, image_size=image_size)
+    if isinstance(ground_truth, str) and ("<loc_" in ground_truth or _EIGHT.search(ground_truth)):
+        return read_quad_target(ground_truth, image_size=image_size)
+    return None
+
+
+def read_pred_quads(answer: str) -> ParseResult[Quads]:
+    """Quads from an answer; an answer of axis-aligned boxes is read as rectangles."""
+    res = parse_quads(answer)
+    if res.ok:
+        return res
+    boxes = parse_boxes(answer)
+    if boxes.ok:
+        return ParseResult(Quads.from_boxes(boxes.value), True, None, {**boxes.details, "from_boxes": True})
+    return res
+
+
+def _to_gt_frame(q: Quads, pred_frame: str, gt_frame: str, target: QuadTarget, min_pixels: Any, max_pixels: Any) -> Quads:
+    check_frame(pred_frame)
+    gt_frame = target.frame or gt_frame
+    check_frame(gt_frame)
+    if pred_frame == gt_frame or len(q) == 0:
+        return q
+    pts = convert_points(q.corners.reshape(-1, 2), pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
+    return Quads(pts.reshape(-1, 4, 2), q.scores, q.labels)
+
+
+def quad_grounding(
+    kind: str,
+    completion: Any,
+    target: QuadTarget,
+    *,
+    pred_frame: str,
+    gt_frame: str,
+    multiple: str,
+    prompt: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+    threshold: float = 0.5,
+    comparison: str = ">=",
+) -> RewardResult:
+    """The grounding rewards on quads: IoU, IoU^2, GIoU + 1 or thresholded accuracy of the
+    predicted quad against the best-overlapping ground-truth quad."""
+    comp = (kind,)
+    if len(target.quads) == 0:
+        raise BadGroundTruth("Expected at least one ground-truth quad for grounding, but got none")
+    _, pred, reason = read_answer(completion, prompt, read_pred_quads)
+    if pred is None:
+        return zero(comp, reason)
+    if len(pred) == 0:
+        return zero(comp, "no_boxes")
+    if len(pred) > 1 and multiple == "zero":
+        return zero(comp, "multiple_boxes")
+    q = _to_gt_frame(Quads(pred.corners[:1]), pred_frame, gt_frame, target, min_pixels, max_pixels)
+    iou = float(np.max(quad_iou(q, target.quads)))
+    if kind == "iou":
+        value = iou
+    elif kind == "iou_squared":
+        value = iou * iou
+    elif kind == "giou_plus_one":
+        value = float(np.max(quad_giou(q, target.quads))) + 1.0
+    else:
+        value = 1.0 if (iou >= threshold if comparison == ">=" else iou > threshold) else 0.0
+    return RewardResult(value, {kind: value}, None, {"iou": iou, "n_boxes": len(pred), "quads": True})
+
+
+def quad_f1(
+    completion: Any,
+    target: QuadTarget,
+    *,
+    iou_threshold: float,
+    inclusive: bool,
+    pred_frame: str,
+    gt_frame: str,
+    empty_score: float,
+    prompt: str | None,
+    min_pixels: int | None,
+    max_pixels: int | None,
+) -> RewardResult:
+    """``detection.f1`` on quads: one-to-one Hungarian matching on the exact quad IoU."""
+    _, pred, reason = read_answer(completion, prompt, read_pred_quads)
+    if pred is None:
+        return zero(("f1",), reason)
+    n_pred, n_gt = len(pred), len(target.quads)
+    if n_pred == 0 and n_gt == 0:
+        return RewardResult(float(empty_score), {"f1": float(empty_score)}, None)
+    if n_pred == 0 or n_gt == 0:
+        return RewardResult(0.0, {"f1": 0.0}, None, {"n_pred": n_pred, "n_gt": n_gt})
+    q = _to_gt_frame(pred, pred_frame, gt_frame, target, min_pixels, max_pixels)
+    iou = quad_iou(q, target.quads)
+    ok = iou >= iou_threshold if inclusive else iou > iou_threshold
+    pi, gi = match_hungarian(-(ok.astype(np.float64) + 1e-3 * iou))
+    n_tp = int(ok[pi, gi].sum())
+    f1 = 2.0 * n_tp / (n_pred + n_gt)
+    return RewardResult(f1, {"f1": f1}, None, {"tp": n_tp, "n_pred": n_pred, "n_gt": n_gt, "quads": True})
