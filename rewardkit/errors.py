@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["BadGroundTruth"]
+__all__ = ["BadGroundTruth", "ParameterError"]
 
 
 class BadGroundTruth(ValueError):
@@ -12,3 +12,10 @@ class BadGroundTruth(ValueError):
     catches it reports ``reason="bad_ground_truth"`` and does not apply to the sample,
     so TRL skips it instead of training on a wrong signal.
     """
+
+
+class ParameterError(ValueError):
+    """A caller's parameter is wrong (unknown frame, a frame conversion without the image
+    size, a threshold outside [0, 1]...). The rewards' safety net always re-raises it,
+    even when it shows only for some completions (a frame converted only when the
+    answer holds boxes), so a misconfigured run fails at once instead of scoring."""

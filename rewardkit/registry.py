@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rewardkit import rewards as _rewards  # noqa: F401  (populates REWARD_SPECS)
-from rewardkit.errors import BadGroundTruth
+from rewardkit.errors import BadGroundTruth, ParameterError
 from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, UnreadableGroundTruth, register_reward
 from rewardkit.types import RewardResult
 
@@ -85,7 +85,7 @@ class Reward:
         try:
             return spec.prepare(ground_truth, **{k: v for k, v in merged.items() if k in spec.params})
         except Exception as exc:  # noqa: BLE001 - sorted below
-            if merged.get("strict"):
+            if merged.get("strict") or isinstance(exc, ParameterError):
                 raise
             if isinstance(exc, BadGroundTruth) or not isinstance(exc, ValueError | KeyError | TypeError):
                 return UnreadableGroundTruth(f"{type(exc).__name__}: {str(exc)[:200]}")

@@ -12,6 +12,9 @@ LVIS (Gupta et al., "LVIS: A Dataset for Large Vocabulary Instance Segmentation"
   a ground truth in the image (federated filter);
 - unmatched detections of the image's ``not_exhaustive_category_ids`` are ignored;
 - no crowd; a ground truth's own ``ignore`` field is honoured;
+- malformed inputs (NaN or negative boxes, duplicate annotation ids, unknown category
+  ids, non-finite scores, unusable segmentations) raise ``ValueError`` naming the first
+  offending annotation or result (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`);
 - matching and accumulation as COCO (IoU thresholds 0.50:0.05:0.95, 101 recall points,
   area ranges all/small/medium/large), without a per-category ``maxDets`` cap;
 - APr / APc / APf: mean over the categories of frequency ``r`` (< 10 training images),
@@ -38,6 +41,7 @@ from rewardkit.metrics.coco.loading import (
     load_results,
     results_to_rles,
     segm_rles,
+    validate_coco_inputs,
 )
 from rewardkit.metrics.coco.params import CocoParams, make_params
 from rewardkit.metrics.coco.prepare import Prepared, boxes_array, ids_list, index_of
@@ -302,6 +306,9 @@ def _update(state: _LvisState, results: Any) -> None:
 
 def _compute(state: _LvisState, *, backend: str = "native", progress: bool = False) -> dict[str, Any]:
     p = state.params
+    problem = validate_coco_inputs(state.dataset, state.results, state.iou_type)
+    if problem is not None and (backend != "lvis" or not problem[1]):
+        raise ValueError(problem[0])  # lvis-api itself (backend="lvis") runs on data it can read
     if backend == "lvis":
         return _run_lvis_api(state)
     if backend != "native":

@@ -27,6 +27,7 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
+from rewardkit.errors import ParameterError
 from rewardkit.types import as_image_size
 
 __all__ = [
@@ -55,7 +56,7 @@ SEG_R1_SIZE = 768
 
 def check_frame(frame: str) -> str:
     if frame not in FRAMES:
-        raise ValueError(f"Expected frame to be one of {list(FRAMES)}, but got {frame!r}")
+        raise ParameterError(f"Expected frame to be one of {list(FRAMES)}, but got {frame!r}")
     return frame
 
 
@@ -102,7 +103,7 @@ def frame_extent(frame: str, image_size: Any = None, **resize_kw: Any) -> tuple[
     if frame == "seg_r1":
         return (float(SEG_R1_SIZE), float(SEG_R1_SIZE))
     if image_size is None:
-        raise ValueError(f"Frame {frame!r} needs image_size=(width, height) of the original image, but got None")
+        raise ParameterError(f"Frame {frame!r} needs image_size=(width, height) of the original image, but got None")
     w, h = as_image_size(image_size)
     if frame == "pixel":
         return (float(w), float(h))

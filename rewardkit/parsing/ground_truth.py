@@ -64,6 +64,8 @@ def _from_string(text: str) -> Any:
         return []
     try:
         return json.loads(answer)
+    except RecursionError:
+        raise BadGroundTruth("Ground-truth JSON nested too deeply") from None
     except ValueError:
         ok, value, _ = load_structured(answer)
         if not ok:

@@ -500,7 +500,7 @@ def _to_mask(value: Any, *, image_size: Any, threshold: float | None, polygon_ru
             except (ValueError, RecursionError) as exc:
                 raise MaskError(f"Could not parse mask JSON: {str(exc)[:200]}") from None
             return _to_mask(obj, image_size=image_size, threshold=threshold, polygon_rule=polygon_rule)
-        if Path(s).suffix.lower() in _IMAGE_SUFFIXES or Path(s).is_file():
+        if _looks_like_path(s):
             return Mask(binarize(load_mask_image(s), threshold=threshold))
         raise ValueError(f"Expected a mask (array, RLE, polygons or an image path), but got the string {s[:80]!r}")
     expected = None
@@ -537,6 +537,17 @@ def _to_mask(value: Any, *, image_size: Any, threshold: float | None, polygon_ru
             raise ValueError("Polygons need `image_size` (width, height)")
         return from_polygons(value, image_size, rule=polygon_rule)
     raise ValueError(f"Expected a mask (bool array, RLE dict, polygons, image path), but got {type(value).__name__}")
+
+
+def _looks_like_path(s: str) -> bool:
+    """A string that names an image file (never raises: long or NUL-holding strings are not paths)."""
+    if not s or len(s) > 4096 or "\x00" in s:
+        return False
+    try:
+        p = Path(s)
+        return p.suffix.lower() in _IMAGE_SUFFIXES or p.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _looks_like_polygons(value: Sequence[Any], image_size: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.errors import ParameterError
 from rewardkit.parsing.frames import (
     QWEN25VL_MAX_PIXELS,
     QWEN25VL_MIN_PIXELS,
@@ -27,13 +28,13 @@ FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
 def check_unit(name: str, value: float) -> float:
     v = float(value)
     if not 0.0 <= v <= 1.0:
-        raise ValueError(f"Expected `{name}` in [0, 1], but got {value!r}")
+        raise ParameterError(f"Expected `{name}` in [0, 1], but got {value!r}")
     return v
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
     if value not in choices:
-        raise ValueError(f"Expected `{name}` to be one of {list(choices)}, but got {value!r}")
+        raise ParameterError(f"Expected `{name}` to be one of {list(choices)}, but got {value!r}")
     return value
 
 

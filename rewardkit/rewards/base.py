@@ -23,6 +23,9 @@ Two error channels (see DESIGN.md):
   parameters succeeds: the parameters are wrong, a caller error), and every other case
   is the ground truth's -> ``score=None``, ``reason="bad_ground_truth"``, whatever the
   exception type (``RecursionError`` on deep nesting, ``OverflowError`` on ``10**400``...);
+* :class:`~rewardkit.errors.ParameterError` (a ``ValueError`` raised by the parameter
+  checks: frames, a frame conversion without the image size, thresholds) is always
+  re-raised;
 * a score outside the declared range (or NaN) is never returned: it becomes the minimum
   with ``reason="internal_error:out_of_range"``;
 * a ground truth that ``prepare`` could not read arrives as :class:`UnreadableGroundTruth`
@@ -42,7 +45,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rewardkit.errors import BadGroundTruth
+from rewardkit.errors import BadGroundTruth, ParameterError
 from rewardkit.types import RewardResult
 
 __all__ = [
@@ -186,6 +189,8 @@ def register_reward(
                 if strict:
                     raise
                 return bad_ground_truth(str(exc))
+            except ParameterError:
+                raise
             except Exception as exc:  # noqa: BLE001 - the safety net (see the module docstring)
                 if strict:
                     raise
@@ -240,6 +245,8 @@ def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], C
                 if strict:
                     raise
                 return [bad_ground_truth(str(exc)) for _ in completions]
+            except ParameterError:
+                raise
             except Exception:  # noqa: BLE001 - the per-completion path has the full safety net
                 if strict:
                     raise

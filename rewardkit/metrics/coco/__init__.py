@@ -27,7 +27,13 @@ Differences from pycocotools are opt-in through ``compat="pycocotools"``:
 - ``stats[0]`` (AP) is read at ``maxDets=100`` by pycocotools even when ``maxDets`` is
   custom (and at 20 for keypoints); by default rewardkit reads it at ``maxDets[-1]``;
 - pycocotools raises on an empty result list; by default rewardkit returns zeros (every
-  category with ground truth has precision and recall 0).
+  category with ground truth has precision and recall 0);
+- malformed inputs (NaN or negative boxes, duplicate annotation ids, annotations of
+  unknown categories, non-finite scores) raise ``ValueError`` naming the first offending
+  annotation or result; pycocotools silently returns numbers on them, which
+  ``compat="pycocotools"`` reproduces (with a warning) by running pycocotools. Inputs
+  pycocotools cannot evaluate at all (no ``categories``; NaN, far-away or oversized
+  polygons and malformed RLEs, which crash it or exhaust memory) raise in every mode.
 
 >>> gt = {"images": [{"id": 1, "width": 100, "height": 100}],
 ...       "categories": [{"id": 1, "name": "cat"}],
@@ -47,12 +53,13 @@ accumulation), ``evaluate`` (the driver), ``summary`` (stats, per-category table
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from rewardkit.metrics.coco.categories import category_subset_ap, resolve_category_ids
 from rewardkit.metrics.coco.evaluate import evaluate_prepared
-from rewardkit.metrics.coco.loading import load_gt, load_results
+from rewardkit.metrics.coco.loading import load_gt, load_results, validate_coco_inputs
 from rewardkit.metrics.coco.params import (
     COCO_KEYPOINT_SIGMAS,
     DET_STAT_NAMES,
@@ -144,6 +151,7 @@ def _update(state: _State, results: Any) -> None:
 
 def _compute(state: _State, *, backend: str = "native", progress: bool = False) -> dict[str, Any]:
     p = state.params
+    backend = _check_inputs(state, backend)
     if backend == "native":
         P = prepare(state.dataset, state.results, state.iou_type, p, state.compat)
         bar = None
@@ -166,6 +174,29 @@ def _compute(state: _State, *, backend: str = "native", progress: bool = False) 
         return _compute(state, backend="native")
     ev, p2, cat_ids, names = run_reference(state.dataset, state.results, state.iou_type, p, backend)
     return package(ev, p2, state.iou_type, cat_ids, names, state.compat, backend)
+
+
+def _check_inputs(state: _State, backend: str) -> str:
+    """Validate the inputs up front (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`).
+
+    A problem pycocotools cannot handle (it raises, crashes or exhausts memory) raises
+    ``ValueError`` whatever the options. One where pycocotools returns (wrong) numbers
+    raises ``ValueError`` with the native backend, unless ``compat="pycocotools"``: then
+    a warning says so and pycocotools itself computes the numbers. The reference
+    backends run on such data as asked.
+    """
+    problem = validate_coco_inputs(state.dataset, state.results, state.iou_type)
+    if problem is None:
+        return backend
+    message, reference_ok = problem
+    if not reference_ok:
+        raise ValueError(message)
+    if backend != "native":
+        return backend
+    if state.compat == "pycocotools":
+        warnings.warn(f"{message}; compat='pycocotools': evaluating with pycocotools itself, as it would", UserWarning, stacklevel=4)
+        return "pycocotools"
+    raise ValueError(f"{message} (compat='pycocotools' reproduces what pycocotools computes on such data)")
 
 
 class CocoEvaluator:

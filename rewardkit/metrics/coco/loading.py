@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["load_gt", "load_results", "results_to_rles", "ann_to_rle", "segm_rles", "chunked"]
+__all__ = ["load_gt", "load_results", "results_to_rles", "ann_to_rle", "segm_rles", "chunked", "validate_coco_inputs"]
 
 
 def load_gt(gt: Any) -> dict:
@@ -83,3 +83,179 @@ def chunked(fn: Callable, rles: list, size: int = 200) -> np.ndarray:
     if not rles:
         return np.zeros(0)
     return np.concatenate([np.atleast_1d(np.asarray(fn(rles[i : i + size]))) for i in range(0, len(rles), size)])
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _describe(kind: str, index: int, item: Any) -> str:
+    if kind == "annotation":
+        ident = item.get("id") if isinstance(item, Mapping) else None
+        return f"annotation id {ident} (index {index})" if ident is not None else f"annotation at index {index}"
+    return f"result {index}"
+
+
+def _first_bad_boxes(items: list, key: str) -> tuple[int, str] | None:
+    """First item whose box is not 4 finite numbers with non-negative width and height."""
+    if not items:
+        return None
+    try:
+        arr = np.asarray([it[key] for it in items], dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != 4:
+            raise ValueError
+    except (KeyError, TypeError, ValueError, OverflowError):
+        for i, it in enumerate(items):
+            try:
+                b = np.asarray(it[key], dtype=np.float64)
+            except (KeyError, TypeError, ValueError, OverflowError):
+                return i, f"{key} {str(it.get(key) if isinstance(it, Mapping) else it)[:60]} is not 4 numbers"
+            if b.shape != (4,) or not np.isfinite(b).all() or b[2] < 0 or b[3] < 0:
+                return i, f"{key} {b.tolist()[:8]} has a non-finite or negative value"
+        return None
+    bad = ~np.isfinite(arr).all(axis=1) | (arr[:, 2] < 0) | (arr[:, 3] < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        return i, f"{key} {arr[i].tolist()} has a non-finite value or a negative width / height"
+    return None
+
+
+def _first_bad_numbers(items: list, key: str, *, non_negative: bool = False) -> tuple[int, str] | None:
+    for i, it in enumerate(items):
+        if key not in it:
+            continue
+        try:
+            v = np.asarray(it[key], dtype=np.float64)
+        except (TypeError, ValueError, OverflowError):
+            return i, f"{key} is not numeric"
+        if not np.isfinite(v).all() or (non_negative and (v < 0).any()):
+            return i, f"{key} {str(v.tolist())[:60]} is not finite{' and non-negative' if non_negative else ''}"
+    return None
+
+
+def _segmentation_problem(segm: Any, img: Mapping[str, Any] | None) -> str | None:
+    """Why pycocotools must not see this segmentation (it would crash or run out of
+    memory: NaN or far-away polygons, malformed RLE), or None."""
+    from rewardkit.parsing.masks import MaskError, check_polygon_bounds, rle_counts
+
+    if img is None or "height" not in img or "width" not in img:
+        return "its image has no 'height' / 'width' (needed to rasterize the segmentation)"
+    h, w = img["height"], img["width"]
+    try:
+        if isinstance(segm, list):
+            if not all(isinstance(p, list | tuple) for p in segm):
+                return "segmentation is not a list of polygons"
+            check_polygon_bounds(segm, (w, h))
+            if any(len(p) < 6 or len(p) % 2 for p in segm):
+                return "segmentation polygon with fewer than 3 points"
+        elif isinstance(segm, Mapping):
+            size = segm.get("size")
+            if not isinstance(size, list | tuple) or len(size) != 2 or list(size) != [h, w]:
+                return f"segmentation RLE size {str(size)[:40]} is not the image's [height, width] {[h, w]}"
+            rle_counts(segm.get("counts"), int(h), int(w))
+        else:
+            return f"segmentation of type {type(segm).__name__} (expected polygons or an RLE dict)"
+    except MaskError as exc:
+        return f"segmentation polygon: {exc}" if isinstance(segm, list) else f"segmentation RLE: {exc}"
+    except (TypeError, ValueError, OverflowError) as exc:
+        return f"segmentation: {str(exc)[:120]}"
+    return None
+
+
+def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: str) -> tuple[str, bool] | None:
+    """The first problem of a COCO (or LVIS) evaluation's inputs, or ``None``.
+
+    Returns ``(message, reference_returns_numbers)``: the message names the first
+    offending annotation (file order) or result; the flag says whether pycocotools
+    computes numbers on such data (so ``compat="pycocotools"`` can reproduce them)
+    rather than raising or crashing. Checked, in this order:
+
+    * ground truth: a ``categories`` list (pycocotools raises ``KeyError`` without it);
+      annotations with ``image_id`` and ``category_id`` of a known image (fatal);
+      ``segmentation`` of ``segm`` evaluations bounded and well formed (fatal: NaN or
+      far-away polygons exhaust memory or crash pycocotools, as do malformed RLEs);
+      duplicate annotation ids, unknown category ids, non-finite or negative ``bbox``
+      (``bbox`` evaluations), ``area``, non-finite ``keypoints`` (pycocotools returns
+      numbers, silently wrong);
+    * results: ``segmentation`` bounded and well formed when used (fatal); non-finite
+      ``score``, non-finite or negative ``bbox``, non-finite ``keypoints``.
+    """
+    cats = dataset.get("categories")
+    if not isinstance(cats, list):
+        return "Expected the ground truth to have a 'categories' list (pycocotools raises KeyError without it), but it has none", False
+    try:
+        cat_ids = {c["id"] for c in cats}
+    except (KeyError, TypeError):
+        return "Expected every category to have an 'id'", False
+    images = dataset.get("images", [])
+    try:
+        img_by_id = {img["id"]: img for img in images}
+    except (KeyError, TypeError):
+        return "Expected every image to have an 'id'", False
+    anns = dataset.get("annotations", [])
+    if not isinstance(anns, list):
+        return "Expected 'annotations' to be a list", False
+    for i, a in enumerate(anns):
+        if not isinstance(a, Mapping) or "image_id" not in a or "category_id" not in a:
+            return f"{_describe('annotation', i, a)}: expected 'image_id' and 'category_id' fields", False
+        if iou_type == "segm":
+            if "segmentation" not in a:
+                return f"{_describe('annotation', i, a)}: expected a 'segmentation' for iou_type='segm'", False
+            why = _segmentation_problem(a["segmentation"], img_by_id.get(a["image_id"]))
+            if why:
+                return f"Unusable ground truth: {_describe('annotation', i, a)}: {why}", False
+    found: list[tuple[int, str]] = []
+    seen: dict[Any, int] = {}
+    for i, a in enumerate(anns):
+        ident = a.get("id")
+        if ident is not None:
+            try:
+                if ident in seen:
+                    found.append((i, f"duplicate annotation id {ident} (indexes {seen[ident]} and {i}): pycocotools evaluates the last one twice"))
+                    break
+                seen[ident] = i
+            except TypeError:
+                pass
+    for i, a in enumerate(anns):
+        if a["category_id"] not in cat_ids:
+            found.append((i, f"{_describe('annotation', i, a)}: category_id {a['category_id']!r} is not in 'categories'"))
+            break
+    if iou_type == "bbox":
+        bad = _first_bad_boxes(anns, "bbox")
+        if bad:
+            found.append((bad[0], f"{_describe('annotation', bad[0], anns[bad[0]])}: {bad[1]}"))
+    bad = _first_bad_numbers(anns, "area", non_negative=True)
+    if bad:
+        found.append((bad[0], f"{_describe('annotation', bad[0], anns[bad[0]])}: {bad[1]}"))
+    if iou_type == "keypoints":
+        bad = _first_bad_numbers(anns, "keypoints")
+        if bad:
+            found.append((bad[0], f"{_describe('annotation', bad[0], anns[bad[0]])}: {bad[1]}"))
+    if found:
+        i, msg = min(found)
+        return f"Malformed ground truth: {msg}", True
+    # results
+    uses_segm = iou_type == "segm" or (results and "bbox" not in results[0] and "segmentation" in results[0])
+    for i, d in enumerate(results):
+        if not isinstance(d, Mapping) or "image_id" not in d or "category_id" not in d or "score" not in d:
+            return f"{_describe('result', i, d)}: expected 'image_id', 'category_id' and 'score' fields", False
+        if uses_segm and "segmentation" in d:
+            why = _segmentation_problem(d["segmentation"], img_by_id.get(d["image_id"]))
+            if why:
+                return f"Unusable result: {_describe('result', i, d)}: {why}", False
+    found = []
+    bad = _first_bad_numbers(results, "score")
+    if bad:
+        found.append(bad)
+    with_box = [d for d in results if "bbox" in d and d["bbox"] != []]
+    if iou_type in ("bbox", "segm") and with_box and len(with_box) == len(results):
+        bad = _first_bad_boxes(results, "bbox")
+        if bad:
+            found.append(bad)
+    if iou_type == "keypoints":
+        bad = _first_bad_numbers(results, "keypoints")
+        if bad:
+            found.append(bad)
+    if found:
+        i, msg = min(found)
+        return f"Malformed results: {_describe('result', i, results[i])}: {msg}", True
+    return None
