@@ -67,3 +67,18 @@ def test_spy_detects_a_heavy_import():
     proc = subprocess.run([sys.executable, "-c", SPY % (HEAVY, stmt)], cwd=REPO, capture_output=True, text=True,
                           timeout=120)
     assert json.loads(proc.stdout.strip().splitlines()[-1])["attempts"][0] == "pandas"
+
+
+LAZY = ["shapely"]  # core dependencies imported only by the features that use them
+
+
+@pytest.mark.parametrize("statement", [STATEMENTS[k] for k in ("import-rewardkit", "registry-all-families", "score-a-completion")],
+                         ids=["import-rewardkit", "registry-all-families", "score-a-completion"])
+def test_shapely_is_imported_lazily(statement):
+    proc = subprocess.run(
+        [sys.executable, "-c", SPY % (LAZY, statement)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["loaded"] == [], f"shapely loaded by {statement!r}: {out['loaded']}"

@@ -30,7 +30,7 @@ import numpy as np
 from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.boxes import parse_boxes
-from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
+from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
     boxes_to_gt_frame,

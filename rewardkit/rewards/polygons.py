@@ -22,7 +22,8 @@ left scores 0 (``degenerate_polygon``). ``empty_score`` when both regions are em
 The image size ``(width, height)`` comes from the ``image_size`` parameter, the ground
 truth's ``image_size`` / ``width`` + ``height`` keys, or the ground-truth mask; it bounds
 the answer's coordinates (:data:`~rewardkit.limits.POLYGON_COORD_MARGIN`) and sets the
-raster of the fallback. A polygon ground truth without any image size is a caller error.
+raster of the fallback. A polygon ground truth without any image size does not apply
+(``bad_ground_truth``).
 """
 
 from __future__ import annotations
@@ -31,13 +32,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.errors import BadGroundTruth, ParameterError
+from rewardkit.errors import BadGroundTruth
 from rewardkit.geometry.masks import mask_iou_pair
 from rewardkit.geometry.polygons import polygon_iou_details
 from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.frames import check_frame
 from rewardkit.parsing.masks import MaskError, from_rle, geometry_mask
-from rewardkit.parsing.polygons import InvalidPolygons, polygon_rings, read_polygon_ground_truth, validate_rings
+from rewardkit.parsing.polygons import (
+    InvalidPolygons,
+    polygon_rings,
+    read_polygon_ground_truth,
+    validate_rings,
+)
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards._common import check_choice
 from rewardkit.rewards.base import register_reward
@@ -133,7 +139,7 @@ def polygon_iou_reward(
     target = read_polygon_target(ground_truth, image_size=image_size)
     size = target.image_size
     if size is None:
-        raise ParameterError("segmentation.polygon_iou needs the image size: pass image_size=(width, height) "
+        raise BadGroundTruth("segmentation.polygon_iou needs the image size: pass image_size=(width, height) "
                              "or put it in the ground truth ('image_size' or 'width'/'height')")
     tp = parse_completion(completion, prompt)
     if tp.answer is None:

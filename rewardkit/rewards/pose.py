@@ -142,6 +142,15 @@ def _read_pose_target(ground_truth: Any, area: float | None, dims: int) -> PoseT
     return PoseTarget(coords, vis, gt_area, bbox)
 
 
+def _sigmas_for(target: PoseTarget, sigmas: Any) -> np.ndarray:
+    """The per-keypoint sigmas for this ground truth; a ground truth whose keypoint count
+    does not match them (COCO's 17 by default) does not apply (``bad_ground_truth``)."""
+    try:
+        return _sigmas(sigmas, target.k)
+    except ValueError as exc:
+        raise BadGroundTruth(f"{exc} (the ground truth has {target.k} keypoints; pass `sigmas` for them)") from None
+
+
 def _prepare_2d(ground_truth: Any, **params: Any) -> PoseTarget:
     return read_pose_target(ground_truth, area=params.get("area"))
 
@@ -200,7 +209,7 @@ def oks_reward(
     1.0
     """
     target = read_pose_target(ground_truth, area=area)
-    _sigmas(sigmas, target.k)  # a parameter error raises before the completion is read
+    _sigmas_for(target, sigmas)
     xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
     if xy is None:
         return RewardResult(0.0, {"oks": 0.0}, reason)
@@ -299,7 +308,7 @@ def recall_weighted_reward(
     if miss_weight < 0 or false_weight < 0:
         raise ValueError("Expected non-negative miss_weight and false_weight")
     target = read_pose_target(ground_truth, area=area)
-    sig = _sigmas(sigmas, target.k)  # a parameter error raises before the completion is read
+    sig = _sigmas_for(target, sigmas)
     xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
     comps = ("similarity", "missed", "false")
     if xy is None:

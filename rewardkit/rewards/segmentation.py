@@ -51,8 +51,8 @@ from rewardkit.geometry.segmenters import (
 from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.frames import check_frame, convert_boxes, convert_points
 from rewardkit.parsing.masks import MaskError, from_polygons, from_rle, geometry_mask, to_mask
-from rewardkit.parsing.polygons import InvalidPolygons, polygon_rings, validate_rings
 from rewardkit.parsing.points import parse_points
+from rewardkit.parsing.polygons import InvalidPolygons, polygon_rings, validate_rings
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards._common import check_choice

@@ -4,16 +4,21 @@ The fuzz suite and the regression cases of issue 10 call rewards and readers on 
 input; a segfault, an out-of-memory kill or a stall must fail the test, not end the
 test process. :func:`run_isolated` forks, limits the child's address space
 (``resource.setrlimit(RLIMIT_AS)``: the parent's current size plus ``memory_limit``)
-and its wall-clock time (the parent kills it with SIGKILL at ``time_limit``), runs the
-call and sends the result back through a pipe.
+and its CPU time (``RLIMIT_CPU``: SIGXCPU after ``time_limit`` CPU seconds, rounded up;
+CPU time, since on a loaded machine wall-clock time depends on the neighbours), runs
+the call and sends the result back through a pipe. A child that makes no progress
+without using CPU (a deadlock) is killed by the parent after ``10 * time_limit`` seconds
+of wall-clock time.
 
 ``Outcome.status`` is ``"ok"`` (returned; ``value`` holds the result), ``"raised"``
 (``error`` holds ``Type: message``), ``"signal"`` (killed by ``signum``: SIGSEGV is
-11), ``"timeout"`` or ``"memory"`` (``MemoryError`` in the child).
+11), ``"timeout"`` (SIGXCPU, or the wall-clock kill) or ``"memory"`` (``MemoryError``
+in the child).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import resource
@@ -56,8 +61,11 @@ def _vm_bytes() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _child(fn: Callable[..., Any], args: tuple, kwargs: dict, memory_limit: int | None, w: int) -> None:
+def _child(fn: Callable[..., Any], args: tuple, kwargs: dict, memory_limit: int | None, cpu_seconds: int, w: int) -> None:
     try:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        spent = math.ceil(used.ru_utime + used.ru_stime)  # a forked child starts at zero, but be safe
+        resource.setrlimit(resource.RLIMIT_CPU, (spent + cpu_seconds, spent + cpu_seconds + 1))
         if memory_limit is not None:
             limit = _vm_bytes() + memory_limit
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -95,10 +103,10 @@ def run_isolated(
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         os.close(r)
-        _child(fn, args, kwargs, memory_limit, w)
+        _child(fn, args, kwargs, memory_limit, max(1, math.ceil(time_limit)), w)
     os.close(w)
     chunks: list[bytes] = []
-    deadline = t0 + time_limit
+    deadline = t0 + 10 * time_limit
     timed_out = False
     try:
         while True:
@@ -121,9 +129,11 @@ def run_isolated(
         except ProcessLookupError:
             pass
         os.waitpid(pid, 0)
-        return Outcome("timeout", error=f"no result within {time_limit:.1f}s", seconds=time.perf_counter() - t0)
+        return Outcome("timeout", error=f"no result within {10 * time_limit:.1f}s of wall-clock time", seconds=time.perf_counter() - t0)
     _, status = os.waitpid(pid, 0)
     seconds = time.perf_counter() - t0
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGXCPU:
+        return Outcome("timeout", error=f"over {math.ceil(time_limit)} s of CPU time", signum=signal.SIGXCPU, seconds=seconds)
     if os.WIFSIGNALED(status):
         return Outcome("signal", signum=os.WTERMSIG(status), seconds=seconds)
     if not chunks:

@@ -31,7 +31,7 @@ _WRAP = 4611686018427387904  # 2**62: four of them sum to 2**64 == 0 (mod 2**64)
 
 
 def test_row01_rle_counts_that_wrap_int64_score_minimum_not_segfault():
-    completion = '<answer>{"size":[2,2],"counts":[%d,%d,%d,%d,4]}</answer>' % ((_WRAP,) * 4)
+    completion = '<answer>{"size":[2,2],"counts":[' + f"{_WRAP},{_WRAP},{_WRAP},{_WRAP},4" + "]}</answer>"
     gt = np.zeros((2, 2), bool)
     gt[0, 0] = True
     out = run_isolated(score, completion, gt, reward="segmentation.mask_iou")
@@ -128,7 +128,7 @@ def get_lo(name: str) -> float:
 
 @pytest.mark.parametrize("counts", ['"0"', "[268435456]"])
 def test_row04_oversized_rle_answer_is_not_decoded(counts):
-    completion = '<answer>{"size":[16384,16384],"counts":%s}</answer>' % counts
+    completion = '<answer>{"size":[16384,16384],"counts":' + counts + "}</answer>"
     out = run_isolated(score, completion, _mask_gt(), reward="segmentation.mask_iou", memory_limit=64 * _MB,
                        time_limit=1.0)
     assert out.ok, str(out)
@@ -292,7 +292,7 @@ def _coco_set(**change):
         {"image_id": 2, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.95},
         {"image_id": 2, "category_id": 1, "bbox": [10, 10, 30, 28], "score": 0.7},
     ]
-    for key, fn in change.items():
+    for fn in change.values():
         fn(gt, dt)
     return gt, dt
 

@@ -10,7 +10,13 @@ import numpy as np
 import pytest
 
 from rewardkit.geometry.polygons import polygon_iou, quad_giou, quad_iou
-from rewardkit.parsing.polygons import Ring, parse_polygons, parse_quads, read_florence2_quads, validate_polygons
+from rewardkit.parsing.polygons import (
+    Ring,
+    parse_polygons,
+    parse_quads,
+    read_florence2_quads,
+    validate_polygons,
+)
 from rewardkit.registry import score
 from rewardkit.types import Boxes, Quads
 
@@ -143,9 +149,10 @@ def test_rle_answer_against_polygon_ground_truth_is_raster():
     assert r.details["method"] == "raster" and r.score == 1.0
 
 
-def test_polygon_ground_truth_without_image_size_is_a_caller_error():
-    with pytest.raises(ValueError, match="image size"):
-        score(_c([SQUARE]), {"polygons": [SQUARE]}, reward="segmentation.polygon_iou")
+def test_polygon_ground_truth_without_image_size_does_not_apply():
+    r = score(_c([SQUARE]), {"polygons": [SQUARE]}, reward="segmentation.polygon_iou")
+    assert (r.score, r.reason) == (None, "bad_ground_truth") and "image size" in r.details["error"]
+    assert score(_c([SQUARE]), {"polygons": [SQUARE]}, reward="segmentation.polygon_iou", image_size=(64, 64)).score == 1.0
 
 
 def test_answer_in_norm1000_frame_is_converted():
