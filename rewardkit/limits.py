@@ -142,10 +142,10 @@ class Limit:
 
 
 def _fmt(v: float) -> str:
-    if isinstance(v, float) and not v.is_integer():
-        return repr(v)
-    if isinstance(v, float):
+    if isinstance(v, float) and v >= 1e6 and v.is_integer():
         return f"{v:.0e}".replace("e+0", "e").replace("e+", "e")
+    if isinstance(v, float):
+        return repr(v)
     return f"{v:,}"
 
 
@@ -161,7 +161,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("MAX_KEYPOINTS", MAX_KEYPOINTS, "keypoints in one answer", "parsing.keypoints", "minimum, `too_many_keypoints`"),
     Limit("MAX_KEYPOINT_ABS", MAX_KEYPOINT_ABS, "absolute keypoint coordinate", "parsing.keypoints; pose ground truth", "answer: minimum, `bad_coordinates`; ground truth: `bad_ground_truth`"),
     Limit("MAX_SEG_BLOCKS", MAX_SEG_BLOCKS, "Seg-R1 prompt blocks", "parsing.seg_r1", "minimum, `too_many_blocks`"),
-    Limit("MAX_MASK_PIXELS", MAX_MASK_PIXELS, "pixels of a decoded or rasterized mask", "parsing.masks, metrics", "answer: minimum; ground truth: `bad_ground_truth`; dataset: `ValueError`"),
+    Limit("MAX_MASK_PIXELS", MAX_MASK_PIXELS, "pixels of a decoded or rasterized mask", "parsing.masks, metrics", "answer: minimum, `mask_too_large`; ground truth: `bad_ground_truth`; dataset: `ValueError`"),
     Limit("MAX_MASK_JSON_CHARS", MAX_MASK_JSON_CHARS, "characters of a mask JSON string", "parsing.masks", "`bad_ground_truth` / `ValueError`"),
     Limit("MAX_RLE_RUNS", MAX_RLE_RUNS, "runs of an RLE (list length or string length)", "parsing.masks", "answer: minimum, `bad_mask`; ground truth: `bad_ground_truth`"),
     Limit("MAX_POLYGONS", MAX_POLYGONS, "polygons in one mask", "parsing.masks, parsing.polygons", "answer: minimum, `too_many_polygons`; ground truth: `bad_ground_truth`"),

@@ -156,11 +156,11 @@ def _geojson(value: Mapping[str, Any]) -> list[Ring] | None:
     if not isinstance(coords, list | tuple):
         return None
     polys = [coords] if kind == "Polygon" else list(coords) if kind == "MultiPolygon" else None
-    if polys is None or len(polys) > MAX_POLYGONS:
+    if polys is None:
         return None
     out = []
     for poly in polys:
-        if not isinstance(poly, list | tuple) or not poly or len(poly) > MAX_POLYGONS:
+        if not isinstance(poly, list | tuple) or not poly:
             return None
         rings = [_point_list(r) for r in poly]
         if any(r is None for r in rings):
@@ -181,14 +181,10 @@ def polygon_rings(value: Any) -> list[Ring] | None:
         return None
     if not isinstance(value, list | tuple) or not value:
         return None
-    if len(value) > MAX_POLYGON_VERTICES * 2:
-        return None
     one = _ring(value)
     if one is not None:
         return [Ring(one)]
-    if len(value) > MAX_POLYGONS:
-        return None
-    rings = [_ring(v) for v in value]
+    rings = [_ring(v) for v in value]  # counts are bounded next, with a reason (check_polygon_bounds)
     if any(r is None for r in rings):
         return None
     return [Ring(r) for r in rings]  # type: ignore[arg-type]
