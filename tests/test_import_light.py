@@ -38,7 +38,7 @@ STATEMENTS = {
     "registry-all-families": "import rewardkit.registry",
     "score-a-completion": (
         "from rewardkit import score\n"
-        "score(\"<think>a</think><answer>[{'Position': [1, 2, 3, 4], 'Confidence': 1}]</answer>\", [[1, 2, 3, 4]])"
+        "score(\"<think>a</think><answer>[{'Position': [1, 2, 3, 4], 'Confidence': 1}]</answer>\", [[1, 2, 3, 4]], reward=\"visual_rft.detection\")"
     ),
     "every-reward-via-registry": (
         "from rewardkit.registry import list_rewards, get_reward\n"
