@@ -72,7 +72,10 @@ def _as_array(image: Any) -> np.ndarray:
     if hasattr(image, "size") and hasattr(image, "mode"):  # PIL image
         return np.asarray(image)
     if isinstance(image, str) or hasattr(image, "__fspath__"):
-        from PIL import Image
+        try:
+            from PIL import Image
+        except ImportError:
+            raise ImportError("Reading an image file needs Pillow: pip install 'rewardkit[images]'") from None
 
         with Image.open(image) as im:
             return np.asarray(im.convert("RGB"))

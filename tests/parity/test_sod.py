@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rewardkit.metrics.sod import SODMetrics, load_sod_folder, s_measure, sod_evaluate
+from tests._helpers import DATA
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = DATA
 
 M = pytest.importorskip("py_sod_metrics")
 TOL = 1e-12
 
 
 def _fixture():
-    if not (FIXTURES / "sod").is_dir():
-        pytest.skip(f"shared SOD fixture missing at {FIXTURES / 'sod'}")
     return load_sod_folder(FIXTURES / "sod" / "masks", FIXTURES / "sod" / "preds")
 
 
