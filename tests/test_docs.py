@@ -92,3 +92,18 @@ def test_pose_math_renders_in_headless_chromium(site, tmp_path):
     subprocess.run([browser, *flags, "--window-size=1100,1400", f"--screenshot={shot}", page],
                    capture_output=True, timeout=120)  # fmt: skip
     assert shot.is_file() and shot.stat().st_size > 20_000
+
+
+def test_figures_are_drawn_from_the_library(tmp_path):
+    pytest.importorskip("matplotlib")
+    spec = importlib.util.spec_from_file_location("make_figures", ROOT / "docs" / "figures" / "make_figures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    made = mod.main(tmp_path)
+    assert [p.name for p in made] == ["frames.png", "matching.png"]
+    for p in made:
+        assert p.stat().st_size > 10_000
+        committed = ROOT / "docs" / "figures" / p.name
+        assert committed.is_file(), f"run python docs/figures/make_figures.py and commit {p.name}"
+    docs = (ROOT / "docs" / "parsing.md").read_text() + (ROOT / "docs" / "rewards-localization.md").read_text()
+    assert "figures/frames.png" in docs and "figures/matching.png" in docs
