@@ -9,8 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pip_install() { python -m pip install -q --disable-pip-version-check "$@"; }
-pip_install "torch==2.13.0"
-pip_install -e ".[dev,docs,trl]" pandas "pyarrow>=19" ray "tensordict>=0.8,<=0.10,!=0.9.0" \
+# TORCH_INDEX_URL: an index of CPU wheels where the default index serves CUDA builds
+pip_install "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
+pip_install -e ".[dev,docs,trl,images,plot]" pandas "pyarrow>=19" ray "tensordict>=0.8,<=0.10,!=0.9.0" \
     omegaconf hydra-core codetiming pylatexenc aiohttp
 pip_install --no-deps "verl==0.9.1"
 set +e
