@@ -37,7 +37,13 @@ from typing import Any
 from rewardkit.parsing.ground_truth import read_box_target, read_text_target
 from rewardkit.parsing.public import visual_rft as read
 from rewardkit.parsing.tags import completion_text
-from rewardkit.rewards.compat import bad_gt, math_verify_equal, number_text, same_frame_or_qwen, too_long
+from rewardkit.rewards.compat import (
+    bad_gt,
+    math_verify_equal,
+    number_text,
+    same_frame_or_qwen,
+    too_long,
+)
 from rewardkit.types import RewardResult
 
 __all__ = ["detection", "classification", "lisa_giou", "detection_solution", "iou_and_confidence"]
