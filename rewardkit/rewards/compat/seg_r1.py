@@ -85,5 +85,7 @@ def seg_r1_mask(completion: Any, target: Any, *, segmenter: Any, pred_frame: str
     s = 1 - float(np.mean(pred.astype(np.float64)))
     s = max(0.0, min(1.0, s))
     score = 0.7 * iou + 0.3 * s + fmt
-    details.update(pred_area=int(pred.sum()), n_boxes=len(boxes), n_points=len(points))
+    # components are the raw terms; the weights make the total recoverable (TRL adapter)
+    details.update(pred_area=int(pred.sum()), n_boxes=len(boxes), n_points=len(points),
+                   weights={"iou": 0.7, "s_measure": 0.3, "format": 1.0})
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None, details)
