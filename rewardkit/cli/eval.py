@@ -365,7 +365,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth'")
     p.add_argument("--task", choices=("classification", "counting"), default="classification")
     p.add_argument("--synonyms", metavar="FILE.json", help='{"class": ["synonym", ...]}')
-    p.add_argument("--compat", choices=("substring",), default=None, help="the public Visual-RFT substring rule")
+    p.add_argument("--compat", choices=("visual_rft", "substring"), default=None,
+                   help="visual_rft: the released Visual-RFT reward (substring rule; 'substring' is its old name)")
     p.add_argument("--tolerance", type=int, default=0, help="counting: accepted absolute error")
     _add_common(p)
     p.set_defaults(func=_cmd_classification)

@@ -10,9 +10,11 @@
   prompts; several boxes are OR-ed) and
   ``R = 0.7 * IoU(mask, gt) + 0.3 * S_alpha(mask, gt) + R_format`` with ``alpha = 0.5``,
   in [0, 2]. ``R_format`` is 1 when the strict think/answer format holds and the prompts
-  parse. S-measure is PySODMetrics 1.6.2's (``compat="seg_r1"``: the pre-1.6.2 one Seg-R1
-  used); where 1.6.2 gives NaN (an object whose centroid is in the last row or column)
-  the term is 0, which is also what the old version gives.
+  parse. S-measure is PySODMetrics 1.6.2's; where it gives NaN (an object whose centroid
+  is in the last row or column) the term is 0, which is also what the old version gives.
+  ``compat="seg_r1"`` reproduces the released reward end to end
+  (:mod:`rewardkit.rewards.compat.seg_r1`: its reading of the prompts, IoU 0 on two empty
+  masks, and the S-measure term ``1 - mean(pred)`` its ``> 128`` ground truth leaves).
 * ``point.in_mask`` (Rex-Omni style pointing): with one ground-truth mask, the fraction of
   predicted points that fall on it; with a list of instance masks, points and instances
   are matched one-to-one (a point matches an instance it falls on) and
@@ -21,7 +23,7 @@
 Fixed public defect (Seg-R1): its ground truth (0/1) was thresholded with ``> 128`` and
 so became empty, which makes the S-measure term reward smaller masks. Here ground truth
 goes through :func:`rewardkit.parsing.masks.to_mask` (one bool contract, a 0/1 image can
-never be emptied); this defect is not reproducible.
+never be emptied); only ``compat="seg_r1"`` reproduces the defect.
 
 Segmenters: pass ``segmenter=`` a :class:`~rewardkit.geometry.segmenters.Segmenter`
 instance or the name of one registered with :func:`register_segmenter` (names keep
@@ -55,6 +57,7 @@ from rewardkit.parsing.points import parse_points
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Mask, RewardResult
 
 __all__ = [
@@ -252,7 +255,9 @@ def seg_r1_mask_reward(
     ``empty_score`` is the IoU when both masks are empty. ``pred_frame`` is the frame of
     the prompts (Seg-R1: pixels of the image resized to 768 x 768). More than
     ``max_prompts`` boxes + points score the minimum (``too_many_prompts``): each prompt
-    costs a segmenter call, and work is bounded by input size.
+    costs a segmenter call, and work is bounded by input size. ``compat="seg_r1"``: the
+    released reward (see the module docstring; ``details["segmenter_color_order"]``
+    reports the channel swap its SAM2 wrapper applies).
 
     >>> import numpy as np
     >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
@@ -263,6 +268,10 @@ def seg_r1_mask_reward(
     _check_weights(iou_weight, s_weight)
     check_frame(pred_frame)
     target = read_seg_target(ground_truth, image=image)
+    if resolve_compat("seg_r1.mask", compat):
+        from rewardkit.rewards.compat.seg_r1 import seg_r1_mask
+
+        return seg_r1_mask(completion, target, segmenter=segmenter, pred_frame=pred_frame, max_prompts=max_prompts)
     tp = parse_completion(completion, prompt)
     if tp.answer is None:
         return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), tp.reason or "no_answer_tag")
@@ -275,7 +284,7 @@ def seg_r1_mask_reward(
     pred = _prompts_to_mask(parsed.value, target, segmenter, pred_frame)
     gt = target.mask
     iou = mask_iou_pair(pred, gt, empty_value=empty_score)
-    s, s_nan = _s_term(pred.data, gt.data, alpha, compat)
+    s, s_nan = _s_term(pred.data, gt.data, alpha, None)
     score = iou_weight * iou + s_weight * s + fmt
     # components are the raw terms; the weights make the total recoverable (TRL adapter)
     details = {"pred_area": pred.area, "gt_area": gt.area, "weights": {"iou": iou_weight, "s_measure": s_weight, "format": 1.0}}
