@@ -19,7 +19,8 @@ absent from a named payload) are treated as infinitely far away.
   keypoint where the GT is unlabelled costs ``false_weight`` (default 0.5);
   ``R = 1 - cost / (miss_weight * n_labelled + false_weight * n_unlabelled)`` in [0, 1].
 * ``pose.plausibility``: anatomical plausibility of the predicted pose alone (2-D or 3-D)
-  against a body profile (``"adult_coco17"`` or ``"infant_coco17"``, see
+  against a body profile (``"adult_coco17"``, or one built from annotated poses with
+  :func:`~rewardkit.geometry.body_profiles.profile_from_samples`; see
   :mod:`rewardkit.geometry.body_profiles` for the numbers and their sources): mean of
   the bone-ratio, left/right symmetry and joint-angle component scores; each check
   scores 1 inside its range and ``max(0, 1 - excess / margin)`` outside (``excess``

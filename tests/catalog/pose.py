@@ -33,7 +33,7 @@ CASES = [
     Case(reward="pose.pck", completion=_ans(str(_S)), ground_truth=_GT, expect_max=True, permutations=[_ans(_NAMED_REV)], id="pck-exact"),
     Case(reward="pose.recall_weighted", completion=_ans(_NAMED), ground_truth=_GT, expect_max=True, permutations=[_ans(_NAMED_REV)], id="recall-weighted-exact"),
     Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth=None, expect_max=True, permutations=[_ans(_NAMED_REV)], id="plausibility-standing"),
-    Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth={"profile": "adult"}, params={"profile": "infant_coco17"}, id="plausibility-gt-profile"),
+    Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth={"profile": "adult"}, params={"profile": "no_such_profile"}, expect_max=True, id="plausibility-gt-profile"),
     Case(reward="pose.mpjpe", completion=_ans(str(_3D)), ground_truth=_3D, expect_max=True, id="mpjpe-exact"),
     Case(reward="pose.mpjpe", completion=_ans(str(_3D)), ground_truth=_3D, params={"align": "procrustes"}, expect_max=True, id="mpjpe-procrustes"),
 ]
