@@ -694,7 +694,7 @@ def keypoint_ap_reward(
     ones cost nothing; ``pose.multi_oks`` charges them.
 
     >>> gt = [{"keypoints": [10, 10, 2, 20, 20, 2], "area": 100}]
-    >>> float(keypoint_ap_reward("<answer>[[[10, 10], [20, 20]]]</answer>", gt, sigmas=[0.5, 0.5]))
+    >>> round(float(keypoint_ap_reward("<answer>[[[10, 10], [20, 20]]]</answer>", gt, sigmas=[0.5, 0.5])), 12)  # tp / (tp + eps)
     1.0
     """
     if max_dets < 1:
