@@ -31,7 +31,10 @@ reward objects picklable for trainer workers; ``"geometric"`` is built in). The 
 comes from the ``image`` parameter or the ground truth's ``"image"`` key; without one,
 the segmenter gets the mask size (enough for the geometric segmenter). Its embedding is
 cached per image, so the G completions of one prompt encode it once; ``score_batch``
-warms the cache once in ``prepare``.
+warms the cache once in ``prepare``. With a segmenter whose ``predict_many`` decodes
+in batches (:class:`~rewardkit.geometry.segmenters.TransformersSAM2Segmenter`), the
+group entry point of ``seg_r1.mask`` decodes the prompt sets of all G completions
+together, then scores each completion with the per-completion reward.
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from rewardkit.parsing.masks import from_polygons, to_mask
 from rewardkit.parsing.points import parse_points
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
-from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.base import BadGroundTruth, register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Mask, RewardResult
 
@@ -291,6 +294,88 @@ def seg_r1_mask_reward(
     if s_nan:
         details["s_measure_nan"] = True
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
+
+
+def _set_key(prompt_set: Any) -> tuple[bytes | None, ...]:
+    return tuple(None if v is None else np.ascontiguousarray(v, dtype=np.float64).tobytes() for v in prompt_set)
+
+
+class _GroupSegmenter(BaseSegmenter):
+    """Wraps a segmenter for the group entry point of ``seg_r1.mask``: in ``record`` mode
+    ``predict_many`` only notes the prompt sets (and returns empty masks); :meth:`decode`
+    then decodes every noted set of a state in one ``predict_many`` call; afterwards the
+    wrapper serves those masks and defers anything else to the segmenter."""
+
+    def __init__(self, segmenter: Any) -> None:
+        super().__init__()
+        self.segmenter = segmenter
+        self.record = True
+        self._states: dict[int, Any] = {}
+        self._pending: dict[int, dict[tuple[bytes | None, ...], tuple[Any, Any, Any]]] = {}
+        self._masks: dict[tuple[int, tuple[bytes | None, ...]], Mask] = {}
+
+    def prepare(self, image: Any) -> Any:
+        return self.segmenter.prepare(image)
+
+    def state_for(self, image: Any, **kwargs: Any) -> Any:
+        return self.segmenter.state_for(image, **kwargs)
+
+    def image_size(self, state: Any) -> tuple[int, int]:
+        return self.segmenter.image_size(state)
+
+    def predict(self, state: Any, box: Any = None, points: Any = None, point_labels: Any = None) -> Mask:
+        return self.predict_many(state, [(box, points, point_labels)])[0]
+
+    def predict_many(self, state: Any, prompt_sets: Any) -> list[Mask]:
+        sets = list(prompt_sets)
+        sid = id(state)
+        self._states[sid] = state  # keeps the state (and so its id) alive
+        keys = [_set_key(s) for s in sets]
+        if self.record:
+            pending = self._pending.setdefault(sid, {})
+            for k, ps in zip(keys, sets):
+                pending.setdefault(k, ps)
+            h, w = self.segmenter.image_size(state)
+            return [Mask(np.zeros((h, w), dtype=bool)) for _ in sets]
+        missing = [i for i, k in enumerate(keys) if (sid, k) not in self._masks]
+        if missing:
+            for i, m in zip(missing, self.segmenter.predict_many(state, [sets[i] for i in missing])):
+                self._masks[(sid, keys[i])] = m
+        return [self._masks[(sid, k)] for k in keys]
+
+    def decode(self) -> None:
+        for sid, pending in self._pending.items():
+            keys = list(pending)
+            for k, m in zip(keys, self.segmenter.predict_many(self._states[sid], [pending[k] for k in keys])):
+                self._masks[(sid, k)] = m
+        self._pending.clear()
+        self.record = False
+
+
+@register_batch("seg_r1.mask")
+def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
+    """The G completions of one prompt: with a batched segmenter (one that overrides
+    ``predict_many``), their prompt sets are decoded together (one decoder call per set
+    shape instead of one per box and completion); then each completion is scored by
+    ``seg_r1.mask`` itself, served the decoded masks."""
+    seg = get_segmenter(params.get("segmenter", "geometric"))
+    batched = isinstance(seg, BaseSegmenter) and type(seg).predict_many is not BaseSegmenter.predict_many
+    if not batched or len(completions) < 2:
+        return [seg_r1_mask_reward(c, ground_truth, **params) for c in completions]
+    target = read_seg_target(ground_truth, image=params.get("image"))
+    group = _GroupSegmenter(seg)
+    pred_frame = params.get("pred_frame", "seg_r1")
+    max_prompts = params.get("max_prompts", 50)
+    for c in completions:  # the same reading as seg_r1_mask_reward, up to the segmenter call
+        tp = parse_completion(c, params.get("prompt"))
+        if tp.answer is None:
+            continue
+        parsed = parse_seg_r1(tp.answer)
+        if parsed.ok and len(parsed.value) <= max_prompts:
+            check_frame(pred_frame)
+            _prompts_to_mask(parsed.value, target, group, pred_frame)
+    group.decode()
+    return [seg_r1_mask_reward(c, target, **{**params, "segmenter": group}) for c in completions]
 
 
 def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str, max_prompts: int) -> tuple[Mask | None, str | None]:

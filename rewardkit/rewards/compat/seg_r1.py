@@ -20,9 +20,11 @@ Geometry is the default path's: prompts in ``pred_frame`` (768 x 768 for Seg-R1)
 converted to the segmenter's pixels and the mask compared at the ground truth's size.
 
 Colour order: the released ``SAMWrapper.predict`` converts an RGB image with
-``cv2.COLOR_BGR2RGB``, so SAM2 sees the channels swapped. This mode reports it as
-``details["segmenter_color_order"] = "bgr"``; a segmenter that takes a colour order
-(SAM2 wrappers) should be configured with it to reproduce the released masks.
+``cv2.COLOR_BGR2RGB``, so SAM2 sees the channels swapped. This mode encodes the image
+with ``state_for(image, channel_swap=True)`` on every :class:`BaseSegmenter` (the SAM2
+wrappers and the geometric segmenter), and reports it as
+``details["segmenter_color_order"] = "bgr"``; a custom segmenter without that option
+gets the image unchanged.
 """
 
 from __future__ import annotations
@@ -60,7 +62,8 @@ def seg_r1_mask(completion: Any, target: Any, *, segmenter: Any, pred_frame: str
         return RewardResult(0.0, dict.fromkeys(comps, 0.0), "too_many_prompts", {**details, "n_prompts": len(boxes) + len(points)})
     seg = get_segmenter(segmenter)
     img = _segmenter_input(target)
-    state = seg.state_for(img) if isinstance(seg, BaseSegmenter) else seg.prepare(img)
+    # the released SAMWrapper swaps R and B of an RGB image: reproduce it on segmenters that can
+    state = seg.state_for(img, channel_swap=True) if isinstance(seg, BaseSegmenter) else seg.prepare(img)
     h, w = seg.image_size(state)
     pred = np.zeros((h, w), dtype=bool)
     for b in boxes:

@@ -174,3 +174,22 @@ def test_too_long_and_batch_path():
     cs = [T + "<answer>[{'Position': [12, 22, 110, 120], 'Confidence': 0.9}]</answer>", T + "<answer>[]</answer>"]
     batch = spec.batch(cs, G1, compat="visual_rft")
     assert [b.score for b in batch] == [spec.fn(c, G1, compat="visual_rft").score for c in cs]
+
+
+def test_seg_r1_compat_encodes_the_image_with_swapped_channels():
+    """The released SAMWrapper converts an RGB image with cv2.COLOR_BGR2RGB: the compat
+    mode asks the segmenter for ``channel_swap=True``; the default path does not."""
+    from rewardkit.geometry.segmenters import GeometricSegmenter
+
+    seen = []
+
+    class Spy(GeometricSegmenter):
+        def state_for(self, image, *, channel_swap=None):
+            seen.append(channel_swap)
+            return super().state_for(image, channel_swap=channel_swap)
+
+    c = T + "<bbox>[200,100,500,300]</bbox>, <points>[[250,150]]</points>, <labels>[1]</labels>"
+    get_spec("seg_r1.mask").fn(c, SEG_GT, compat="seg_r1", segmenter=Spy())
+    get_spec("seg_r1.mask").fn(c, SEG_GT, segmenter=Spy())
+    assert seen[0] is True
+    assert all(s is not True for s in seen[1:])
