@@ -21,13 +21,14 @@ from collections.abc import Sequence
 from rewardkit.cli import audit as _audit
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
+from rewardkit.cli import report as _report
 from rewardkit.cli import score as _score
 from rewardkit.cli import show as _show
 from rewardkit.cli._errors import CliError, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit, _show)
+COMMANDS = (_score, _list, _eval, _audit, _show, _report)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 
