@@ -406,7 +406,11 @@ def render(scene: Scene, image: Any = None, *, max_side: int = 768, title: str |
             layout["shapes"].append({"role": shape.role, "status": shape.status, "kind": "mask", "rect": t.rect(shape.bounds() or (0, 0, 0, 0))})
     anchors: list[tuple[tuple[float, float, float, float], str, str]] = []
     paired = {lk.pred: lk for lk in scene.links if lk.pred < len(scene.preds) and scene.preds[lk.pred].kind in ("box", "point")}
-    for shape in (*scene.prompts, *scene.gts, *scene.preds):
+    link_anchors = []
+    shapes = sorted((*scene.prompts, *scene.gts, *scene.preds), key=lambda sh: sh.kind in ("point", "pose"))
+    for shape in shapes:
+        if shape.kind in ("point", "pose") and not link_anchors:
+            link_anchors = _draw_links(draw, scene, t) or [None]  # links under points and joints
         if shape.role == "pred" and shape.index in paired:
             lk = paired[shape.index]
             gt_name = (scene.gts[lk.gt].label or "").split(" ")[0] if lk.gt < len(scene.gts) else ""
@@ -422,12 +426,12 @@ def render(scene: Scene, image: Any = None, *, max_side: int = 768, title: str |
             # ground truth is drawn wider and first: a prediction on top of it leaves
             # a two-colour edge, so a perfect match still shows both boxes
             _rect(draw, r, colour, dashed, width={"gt": _GT_LINE, "prompt": 2}.get(shape.role, _LINE))
+            layout["shapes"].append({"role": shape.role, "status": shape.status, "kind": "box", "rect": r})
             if r[2] - r[0] < 5 or r[3] - r[1] < 5:  # a box too small to see: mark where it is
                 c = ((r[0] + r[2]) / 2, (r[1] + r[3]) / 2)
                 (_cross if dashed else _dot)(draw, c, 7 if dashed else 5, colour)
                 r = (c[0] - 7, c[1] - 7, c[0] + 7, c[1] + 7)
             anchors.append((r, shape.label or "", colour_hex))
-            layout["shapes"].append({"role": shape.role, "status": shape.status, "kind": "box", "rect": r})
         elif shape.kind == "point":
             c = t.xy(*shape.data)
             if shape.role == "prompt":
@@ -445,7 +449,9 @@ def render(scene: Scene, image: Any = None, *, max_side: int = 768, title: str |
             if b is not None:
                 anchors.append((t.rect(b), shape.label or "", colour_hex))
             layout["shapes"].append({"role": shape.role, "status": shape.status, "kind": "pose", "points": pts})
-    link_anchors = _draw_links(draw, scene, t)
+    if not link_anchors:
+        link_anchors = _draw_links(draw, scene, t)
+    link_anchors = [a for a in link_anchors if a is not None]
     # labels last, on top, never overlapping each other: place all, then draw the
     # leader lines, then the labels (so no leader crosses a label)
     labels = _Labels(width, pic_h)
