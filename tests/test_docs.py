@@ -74,6 +74,8 @@ def _chromium() -> str | None:
 def test_pose_math_renders_in_headless_chromium(site, tmp_path):
     browser = _chromium()
     if browser is None:
+        if os.environ.get("REWARDKIT_REQUIRE_BROWSER"):
+            pytest.fail("missing binary: chromium, and REWARDKIT_REQUIRE_BROWSER is set (.ci/run installs it)")
         pytest.skip("missing binary: chromium (apt-get install chromium; .ci/run installs it)")
     page = (site / "rewards-pose" / "index.html").as_uri()
     flags = [

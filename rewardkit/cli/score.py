@@ -380,20 +380,13 @@ def score_rows(
 
 
 def _plot(summary: Summary, path: str) -> None:
-    try:
-        import matplotlib
-    except ImportError:  # pragma: no cover - depends on the extra
-        raise CliError("--plot needs matplotlib: pip install 'rewardkit[plot]'") from None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Score histograms, each on its reward's declared range, with labelled axes."""
+    from rewardkit.viz._deps import require_matplotlib
 
-    names = sorted(summary.scores)
-    fig, axes = plt.subplots(len(names) or 1, 1, figsize=(6, 2.2 * max(1, len(names))), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
-        ax.hist(summary.scores[name], bins=30)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel("rows")
-    fig.tight_layout()
+    plt = require_matplotlib()  # ImportError naming the 'plot' extra
+    from rewardkit.plot import score_histograms
+
+    fig = score_histograms(summary.scores)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
