@@ -115,6 +115,9 @@ class _RowScorer:
                     params[key] = data[key]
         try:
             result = reward(completion, self._prepare(reward, ground_truth, params), **params)
+        except ImportError as exc:  # a row's params need an optional extra (e.g. compat modes)
+            out["reason"] = f"missing_extra: {str(exc)[:300]}"
+            return out
         except (ValueError, TypeError, KeyError) as exc:
             out["reason"] = f"bad_params: {str(exc)[:300]}"
             return out
