@@ -4,6 +4,7 @@
 ``rewardkit list``         print the registry
 ``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
+``rewardkit serve``        an HTTP reward service (the ``serve`` extra: Starlette, uvicorn)
 
 The CLI owns argument parsing and messages, never formulas. A user's mistake ends in one
 line ``rewardkit: error: ...`` on stderr and exit status 2 (``--debug`` shows the
@@ -20,11 +21,12 @@ from rewardkit.cli import audit as _audit
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
 from rewardkit.cli import score as _score
+from rewardkit.cli import serve as _serve
 from rewardkit.cli._errors import CliError, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit)
+COMMANDS = (_score, _list, _eval, _audit, _serve)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 
