@@ -63,7 +63,12 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from rewardkit.adapters._common import as_reward, image_size_of, normalize_ground_truth, reward_params
+from rewardkit.adapters._common import (
+    as_reward,
+    image_size_of,
+    normalize_ground_truth,
+    reward_params,
+)
 from rewardkit.adapters.trl import BatchScorer, TRLRewardFunction, remote_client
 
 from rewardkit.registry import Reward, list_rewards

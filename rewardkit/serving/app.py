@@ -13,7 +13,8 @@ Routes:
 * ``POST /openrlhf``: OpenRLHF's remote reward request (``query``, ``prompts``,
   ``labels``) -> ``{"rewards", "scores", "extra_logs"}``.
 
-Refusals: 401 without the bearer token (when one is set); 413 for a body over
+Refusals: 401 without the bearer token (when one is set; ``/openrlhf`` also takes it as
+``?token=``, since OpenRLHF's client sends no headers); 413 for a body over
 ``max_body_bytes`` (checked on ``Content-Length`` before reading, and while reading) or
 more than ``max_rows`` rows; 422 for a body that is not the expected JSON; 503 when a
 worker process died (the pool is rebuilt; retry). Each answer is JSON ``{"error": ...}``.
@@ -123,12 +124,16 @@ class _Server:
             raise _Refused(503, "a worker process died; the pool was restarted: retry the request") from None
 
     # -- request helpers -------------------------------------------------------------------
-    def check_token(self, request: Request) -> None:
+    def check_token(self, request: Request, allow_query: bool = False) -> None:
         if self._token is None:
             return
         scheme, _, value = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), self._token):
-            raise _Refused(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+        if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), self._token):
+            return
+        query = request.query_params.get("token") if allow_query else None
+        if query is not None and hmac.compare_digest(query.encode(), self._token):
+            return
+        raise _Refused(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.config.max_body_bytes
@@ -181,9 +186,9 @@ class _Server:
             self._rewards = to_jsonable(items)
         return JSONResponse(self._rewards)
 
-    async def _guarded(self, request: Request, handler: Any) -> Response:
+    async def _guarded(self, request: Request, handler: Any, allow_query: bool = False) -> Response:
         try:
-            self.check_token(request)
+            self.check_token(request, allow_query)
             body = await self.read_body(request)
             self.in_flight += 1
             try:
@@ -216,7 +221,8 @@ class _Server:
         return await self._guarded(request, self._score)
 
     async def openrlhf(self, request: Request) -> Response:
-        return await self._guarded(request, self._openrlhf)
+        # OpenRLHF's client sends no headers: the token may ride in the URL (?token=...)
+        return await self._guarded(request, self._openrlhf, allow_query=True)
 
 
 def create_app(config: ServeConfig) -> Starlette:

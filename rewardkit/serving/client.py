@@ -266,6 +266,9 @@ class RewardClient:
         out: list[dict[str, Any]] = []
         for start in range(0, len(rows), step):
             out.extend(self._post_rows(rows[start:start + step], reward, params, max_body))
+        for i, row in enumerate(out, start=1):  # the server numbers rows per request
+            if isinstance(row, dict) and "line" in row:
+                row["line"] = i
         return out
 
     def _post_rows(self, rows: list[Mapping[str, Any]], reward: str | None, params: Mapping[str, Any] | None, max_body: int) -> list[dict[str, Any]]:
