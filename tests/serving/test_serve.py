@@ -336,6 +336,18 @@ def test_cli_mistakes_are_one_line(tmp_path):
     assert run("--workers", "0").returncode == 2
 
 
+def test_listening_socket_says_tcp():
+    # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP; a socket made with
+    # proto 0 answers every kept-alive request ~40 ms late (Nagle + delayed ACK)
+    from rewardkit.cli.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
+
+
 def test_missing_extra_is_one_line(monkeypatch, capsys):
     from rewardkit.cli import main
 
