@@ -1,8 +1,9 @@
 """OpenRLHF reward-function file for registered rewardkit rewards.
 
-OpenRLHF (tested with 0.11.2) accepts a Python file where a reward-model URL goes::
+OpenRLHF (tested with 0.11.2) accepts a Python file where a reward-model URL goes
+(``--reward.remote_url`` in 0.11, ``--remote_rm_url`` before)::
 
-    --remote_rm_url $(python -c "import rewardkit.adapters.openrlhf as m; print(m.__file__)")
+    --reward.remote_url $(python -c "import rewardkit.adapters.openrlhf as m; print(m.__file__)")
 
 Its single-turn rollout (``openrlhf/utils/agent.py``, ``SingleTurnAgentExecutor``) loads
 the file with ``importlib.util.spec_from_file_location("reward_func", path)`` (so this
@@ -14,7 +15,7 @@ worker thread::
 where ``query = tokenizer.decode(prompt_tokens + response_tokens,
 skip_special_tokens=False)``: the prompt (chat template applied, image placeholders
 expanded for VLMs) followed by the response and its end-of-turn token; ``prompt`` is the
-templated prompt text and ``label`` the dataset's ``--label_key`` value. It reads back
+templated prompt text and ``label`` the dataset's ``--data.label_key`` value. It reads back
 ``rewards`` (the RL reward), ``scores`` (used by dynamic filtering, expected in [0, 1])
 and ``extra_logs`` (logged per sample).
 
@@ -48,8 +49,8 @@ sample, so it gets ``none_score`` (default 0.0, ``REWARDKIT_OPENRLHF_NONE_SCORE`
 ``rewardkit/applicable`` 0, like the veRL adapter.
 
 ``rewardkit serve`` answers the same request at ``POST /openrlhf``
-(``--remote_rm_url http://host:port/openrlhf``), which moves the scoring off the rollout
-workers.
+(``--reward.remote_url http://host:port/openrlhf``), which moves the scoring off the
+rollout workers.
 
     >>> q = "<|im_start|>user\\nWhere is the cat?<|im_end|>\\n<|im_start|>assistant\\n"
     >>> out = score_openrlhf([q + "<think>x</think><answer>[[10, 10, 50, 50]]</answer><|im_end|>"], [q],
