@@ -243,7 +243,11 @@ class RewardClient:
     def limits(self) -> tuple[int, int]:
         """``(max_rows, max_body_bytes)`` of the server (asked once, then cached)."""
         if self._limits is None:
-            limits = self.health().get("limits") or {}
+            try:
+                health = self.health()
+            except RemoteRejected:  # a proxy that does not pass /health: the defaults
+                health = {}
+            limits = (health.get("limits") if isinstance(health, dict) else None) or {}
             rows = int(limits.get("max_rows") or _DEFAULT_MAX_ROWS)
             body = int(limits.get("max_body_bytes") or _DEFAULT_MAX_BODY)
             self._limits = (rows, body)
