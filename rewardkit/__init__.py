@@ -33,6 +33,8 @@ _LAZY: dict[str, str] = {
     "register_reward": "rewardkit.registry",
     # reward-hacking audit
     "audit": "rewardkit.auditing",
+    # pictures (Pillow, the ``plot`` extra, imported on first call)
+    "show": "rewardkit.viz.show",
     # reward families
     "format_reward": "rewardkit.rewards.format",
     "detection_reward": "rewardkit.rewards.detection",

@@ -4,6 +4,8 @@
 ``rewardkit list``         print the registry
 ``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
+``rewardkit show FILE``    a picture of what the reward saw on one row
+``rewardkit report FILE``  a self-contained HTML report of a scored file or a training run
 ``rewardkit serve``        an HTTP reward service (the ``serve`` extra: Starlette, uvicorn)
 
 The CLI owns argument parsing and messages, never formulas. A user's mistake ends in one
@@ -20,13 +22,15 @@ from collections.abc import Sequence
 from rewardkit.cli import audit as _audit
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
+from rewardkit.cli import report as _report
 from rewardkit.cli import score as _score
 from rewardkit.cli import serve as _serve
+from rewardkit.cli import show as _show
 from rewardkit.cli._errors import CliError, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit, _serve)
+COMMANDS = (_score, _list, _eval, _audit, _show, _report, _serve)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 

@@ -228,20 +228,13 @@ def score_rows(rows: Iterable[InputRow], *, reward: str | None = None, params: d
 
 
 def _plot(summary: Summary, path: str) -> None:
-    try:
-        import matplotlib
+    """Score histograms, each on its reward's declared range, with labelled axes."""
+    from rewardkit.viz._deps import require_matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise SystemExit("--plot needs matplotlib: pip install 'rewardkit[plot]'") from exc
-    names = sorted(summary.scores)
-    fig, axes = plt.subplots(len(names) or 1, 1, figsize=(6, 2.2 * max(1, len(names))), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
-        ax.hist(summary.scores[name], bins=30)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel("rows")
-    fig.tight_layout()
+    plt = require_matplotlib()  # ImportError naming the 'plot' extra
+    from rewardkit.plot import score_histograms
+
+    fig = score_histograms(summary.scores)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
