@@ -26,7 +26,7 @@ from rewardkit.io import (
     to_jsonable,
 )
 
-__all__ = ["register", "score_rows", "Summary"]
+__all__ = ["register", "score_rows", "Summary", "RowScorer"]
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -125,6 +125,11 @@ class _RowScorer:
         out["components"] = dict(result.components)
         out["reason"] = result.reason
         return out
+
+
+RowScorer = _RowScorer
+"""The row engine of ``rewardkit score`` (also run by ``rewardkit serve``'s workers):
+``RowScorer(default_reward, params)(InputRow) -> output row``."""
 
 
 class _Stats:
