@@ -6,6 +6,7 @@
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
 ``rewardkit show FILE``    a picture of what the reward saw on one row
 ``rewardkit report FILE``  a self-contained HTML report of a scored file or a training run
+``rewardkit serve``        an HTTP reward service (the ``serve`` extra: Starlette, uvicorn)
 
 The CLI owns argument parsing and messages, never formulas. A user's mistake ends in one
 line ``rewardkit: error: ...`` on stderr and exit status 2 (``--debug`` shows the
@@ -24,12 +25,13 @@ from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
 from rewardkit.cli import report as _report
 from rewardkit.cli import score as _score
+from rewardkit.cli import serve as _serve
 from rewardkit.cli import show as _show
 from rewardkit.cli._errors import CliError, OneLineParser, pop_debug, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit, _show, _report)
+COMMANDS = (_score, _list, _eval, _audit, _show, _report, _serve)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 

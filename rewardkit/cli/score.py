@@ -31,7 +31,7 @@ from rewardkit.io import (
     to_jsonable,
 )
 
-__all__ = ["register", "score_rows", "Summary", "shorten"]
+__all__ = ["register", "score_rows", "Summary", "RowScorer", "shorten"]
 
 REASON_CHARS = 300
 
@@ -145,11 +145,17 @@ class _RowScorer:
                     params[key] = data[key]
         try:
             prepared = self._prepare(reward, ground_truth, params)
+        except ImportError as exc:  # the row's params need an optional extra
+            out["reason"] = shorten(f"missing_extra: {exc}")
+            return out
         except Exception:  # noqa: BLE001 - an unusable ground truth, whatever the exception
             out["reason"] = "bad_ground_truth"
             return out
         try:
             result = reward(completion, prepared, **params)
+        except ImportError as exc:  # a row's params need an optional extra (e.g. compat modes)
+            out["reason"] = shorten(f"missing_extra: {exc}")
+            return out
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             out["reason"] = shorten(f"bad_params: {exc.args[0] if isinstance(exc, KeyError) and exc.args else exc}")
             return out
@@ -160,6 +166,11 @@ class _RowScorer:
         out["components"] = dict(result.components)
         out["reason"] = result.reason
         return out
+
+
+RowScorer = _RowScorer
+"""The row engine of ``rewardkit score`` (also run by ``rewardkit serve``'s workers):
+``RowScorer(default_reward, params)(InputRow) -> output row``."""
 
 
 class _Stats:
