@@ -44,6 +44,7 @@ __all__ = [
     "RowWriter",
     "same_file",
     "sniff",
+    "head_bytes",
     "get_field",
     "GROUND_TRUTH_FIELDS",
     "COMPLETION_FIELDS",
@@ -128,7 +129,8 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def _head(path: str | Path, n: int = 4096) -> bytes:
+def head_bytes(path: str | Path, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file (empty for standard input or an unreadable file)."""
     if _is_stdin(path):
         return b""
     try:
@@ -173,7 +175,7 @@ def iter_jsonl(path: str | Path) -> Iterator[InputRow]:
                 yield InputRow(lineno, None, "invalid_json: nested too deeply", n)
                 continue
             if not isinstance(data, dict):
-                yield InputRow(lineno, None, f"not_an_object: got a JSON {type(data).__name__}", n)
+                yield InputRow(lineno, None, f"not_an_object: got {type(data).__name__}", n)
                 continue
             yield InputRow(lineno, data, None, n)
 
@@ -189,7 +191,7 @@ def read_jsonl(path: str | Path, what: str = "") -> list[dict[str, Any]]:
     rows = []
     for r in iter_jsonl(path):
         if r.data is None:
-            hint = sniff(_head(path)) if r.line == 1 else None
+            hint = sniff(head_bytes(path)) if r.line == 1 else None
             raise ValueError(
                 f"Expected one JSON object per line in {_label(what, path)}, but line {r.line} is not one "
                 f"({r.error})" + (f"; {hint}" if hint else "")

@@ -25,6 +25,7 @@ from rewardkit.io import (
     RowWriter,
     default_output_path,
     get_field,
+    head_bytes,
     iter_jsonl,
     same_file,
     sniff,
@@ -120,7 +121,7 @@ class _RowScorer:
             return out
         cname, completion = get_field(data, COMPLETION_FIELDS)
         if cname is None:
-            out["reason"] = f"missing_field:completion (one of {', '.join(COMPLETION_FIELDS)})"
+            out["reason"] = "missing_field:completion"
             return out
         gname, ground_truth = get_field(data, GROUND_TRUTH_FIELDS)
         if gname is None:
@@ -418,7 +419,7 @@ def _all_failed(summary: Summary, src: str) -> str | None:
     line, first = summary.first_failure[code]
     hint = None
     if code in ("invalid_json", "not_an_object") and src != "-":
-        hint = sniff(_head(src, 4096))
+        hint = sniff(head_bytes(src))
     hint = hint or _HINTS.get(code)
     if hint and code in ("invalid_json", "not_an_object") and "JSON Lines" not in hint:
         hint += "; rewardkit score reads JSON Lines (one JSON object per line)"
@@ -460,7 +461,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     summary = Summary(keep_scores=bool(args.plot))
     from tqdm import tqdm
 
-    gz = src != "-" and _head(src, 2) == b"\x1f\x8b"
+    gz = src != "-" and head_bytes(src, 2) == b"\x1f\x8b"
     total = None if (src == "-" or gz) else Path(src).stat().st_size
     bar = tqdm(total=total, unit="B" if total else "row", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
 
@@ -507,11 +508,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if message:
         raise CliError(message, 1)
     return 0
-
-
-def _head(path: str, n: int) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(n)
 
 
 def _main_thread() -> bool:
