@@ -20,6 +20,7 @@ Every command that reads rows goes through this module:
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import json
@@ -348,7 +349,7 @@ class RowWriter:
         folder = self.path.parent
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):
-            raise PermissionError(f"Cannot write to the folder {str(folder)!r}: permission denied")
+            raise PermissionError(errno.EACCES, "permission denied (the folder is not writable)", str(folder))
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         self._tmp = Path(tmp)
         raw = os.fdopen(fd, "wb")

@@ -31,7 +31,7 @@ def check_params(params: Mapping[str, Any], rewards: Iterable[str] | None) -> No
     """Check ``params`` against the named rewards (``rewards=None``: against every
     registered reward, the name must belong to at least one and a value must be allowed
     by at least one); a mistake is a :class:`CliError` with a "did you mean"."""
-    from rewardkit.registry import check_param_values, get_spec, list_rewards
+    from rewardkit.registry import check_param_values, describe_params, get_spec, list_rewards
 
     if not params:
         return
@@ -48,16 +48,20 @@ def check_params(params: Mapping[str, Any], rewards: Iterable[str] | None) -> No
                 close = difflib.get_close_matches(key, sorted(known), n=2, cutoff=0.6)
                 hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 raise CliError(f"--param {key}: no registered reward has a parameter {key!r}{hint}")
-            errors = []
+            allowed: list[Any] = []
             for n in every:
-                if key in get_spec(n).params:
-                    try:
-                        check_param_values(n, {key: value})
-                        errors = []
-                        break
-                    except ValueError as exc:
-                        errors.append(str(exc))
-            if errors:
-                raise CliError(f"--param {key}={value}: {errors[0]}")
+                if key not in get_spec(n).params:
+                    continue
+                try:
+                    check_param_values(n, {key: value})
+                    break  # some reward accepts it
+                except ValueError:
+                    p = next(p for p in describe_params(n) if p.name == key)
+                    allowed.extend(c for c in p.choices or () if c not in allowed)
+            else:
+                if allowed:
+                    close = difflib.get_close_matches(str(value), [str(c) for c in allowed], n=1, cutoff=0.6)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    raise CliError(f"--param {key}={value}: expected one of {', '.join(repr(c) for c in allowed)}, but got {value!r}{hint}")
     except ValueError as exc:
         raise CliError(f"--param: {exc}") from None
