@@ -296,6 +296,9 @@ _WORKER: _RowScorer | None = None
 
 def _init_worker(reward: str | None, params: dict[str, Any]) -> None:
     global _WORKER
+    # Ctrl-C reaches the whole process group: the parent handles it (and keeps the
+    # partial output); workers stay quiet instead of printing their own tracebacks
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = _RowScorer(reward, params)
 
 
@@ -482,7 +485,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         partial = writer.keep_partial()
         kept = f"{writer.rows} rows kept in {str(partial)!r}" if partial else f"{writer.rows} rows written"
         if isinstance(exc, KeyboardInterrupt):
-            raise CliError(f"interrupted: {kept} (a previous {str(out_path)!r} is untouched)", 130) from None
+            untouched = f" ({str(out_path)!r} is untouched)" if partial and Path(out_path).exists() else ""
+            raise CliError(f"interrupted: {kept}{untouched}", 130) from None
         print(f"rewardkit: {kept}", file=sys.stderr)
         raise
     finally:
