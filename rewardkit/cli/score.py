@@ -299,6 +299,9 @@ def _init_worker(reward: str | None, params: dict[str, Any]) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it (and keeps the
     # partial output); workers stay quiet instead of printing their own tracebacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent's SIGTERM handler (keep the partial output) is inherited by fork: a
+    # worker the pool terminates must just die, not raise inside the pool's queue lock
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = _RowScorer(reward, params)
 
 
@@ -372,11 +375,16 @@ def score_rows(
                 if not chunk:
                     exhausted = True
                     break
-                pending.append((chunk, pool.submit(_score_chunk, chunk)))
+                try:
+                    pending.append((chunk, pool.submit(_score_chunk, chunk)))
+                except BrokenProcessPool:  # the pool broke between two submissions
+                    pending.append((chunk, None))
             if not pending:
                 return
             chunk, fut = pending.popleft()
             try:
+                if fut is None:
+                    raise BrokenProcessPool("the worker pool broke before this chunk was submitted")
                 result = fut.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
