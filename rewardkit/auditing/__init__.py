@@ -3,7 +3,7 @@
 * :mod:`rewardkit.auditing.probes`: reward-hacking probes (``rewardkit audit``,
   :func:`audit`): does the reward pay a known hack?
 * :mod:`rewardkit.auditing.quality`: blind ceiling, learning signal and monotonicity
-  (``rewardkit audit NAME --quality``, :func:`quality`): how much a policy earns without
+  (``rewardkit audit NAME --quality``, :func:`quality_report`): how much a policy earns without
   looking at the image, how often a group of G completions carries a learning signal, and
   whether the reward rises as answers get better.
 """
@@ -35,15 +35,15 @@ __all__ = [
     "canonical_sample",
     "register_sample",
     "paid_rows",
-    "quality",
+    "quality_report",
     "quality_many",
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in ("quality", "quality_many"):
+    if name in ("quality_report", "quality_many"):  # loaded on use: scipy.stats stays out of `rewardkit.audit`
         from rewardkit.auditing import quality as _q
 
-        return getattr(_q, name if name == "quality_many" else "quality_report")
+        return getattr(_q, name)
     raise AttributeError(f"module 'rewardkit.auditing' has no attribute {name!r}")
 
