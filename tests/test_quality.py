@@ -325,3 +325,35 @@ def test_cli_quality_bad_rows_are_one_line(tmp_path, capsys):
     assert main(["audit", "count.exact", "--quality", "--data", str(data)]) == 2
     err = capsys.readouterr().err
     assert "ground_truth" in err and err.count("\n") == 1
+
+
+# ----------------------------------------------------------------------- the docs table
+
+
+def test_docs_table_has_every_registered_reward_and_is_current():
+    from pathlib import Path
+
+    from rewardkit.auditing.quality import markdown_table
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "quality.md").read_text()
+    begin, end = page.index("<!-- quality-table:begin"), page.index("<!-- quality-table:end -->")
+    block = page[begin:end]
+    main_table = block[: block.index("### Headlines")]
+    missing = [n for n in list_rewards() if f"| `{n}` |" not in main_table]
+    assert not missing, f"regenerate docs/quality.md (python scripts/quality_table.py): no row for {missing}"
+    # one row recomputed with the default settings: the table is what the code computes
+    row = markdown_table([quality_report("count.exact")]).splitlines()[-1]
+    assert row in main_table, "docs/quality.md is stale: run python scripts/quality_table.py"
+
+
+def test_compat_modes_get_their_public_answer_format():
+    # a compat mode reads the public project's format: the ground truth written in it
+    # scores the maximum (Visual-RFT Position/Confidence items, VLM-R1 fenced JSON,
+    # Vision-R1's bare fenced list); the default format would score nothing there
+    rows = _det_rows(6, 3)
+    for name, compat in (("visual_rft.detection", "visual_rft"), ("vlm_r1.od_ap", "vlm_r1"), ("vision_r1.localization", "vision_r1")):
+        rep = quality_report(name, rows=rows, compat=compat, **FAST)
+        assert rep["perfect"] == rep["range"][1], (name, rep["perfect"])
+    seg = [r for r in load_rows() if r["task"] == "segmentation"][:4]
+    rep = quality_report("seg_r1.mask", rows=seg, compat="seg_r1", **FAST)
+    assert rep["perfect"] > 1.0  # the format term is paid: boxes, points and labels were read

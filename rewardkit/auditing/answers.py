@@ -27,6 +27,15 @@ kind                      answer payload
 Coordinates are written in the reward's ``pred_frame`` (``norm1000`` integers, pixels
 with one decimal, ...), converted from the normalized boxes with
 :func:`rewardkit.parsing.frames.convert_boxes`.
+
+A reward bound with ``compat="<project>"`` reads the public project's output format, so
+its answers are written in that format (:data:`COMPAT_STYLES`, from the public readers in
+:mod:`rewardkit.parsing.public`): Visual-RFT ``[{'Position': [...], 'Confidence': c}]``
+and LISA corners ``(x1,y1),(x2,y2)``; VLM-R1 REC ``[x1,y1,x2,y2]`` and OD a fenced
+```` ```json ```` list inside the answer block; Vision-R1 the fenced JSON list alone (its
+dual format fails on any text around it); Seg-R1 one ``<bbox>`` tag per box and a
+positive point at the centre of each (its reading needs points and labels). Integer
+coordinates where the public reader reads integers only.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ import numpy as np
 
 from rewardkit.auditing.probes import THINK
 
-__all__ = ["Answer", "AnswerFormat", "answer_format", "format_completion", "format_payload", "register_dialect_writer"]
+__all__ = ["Answer", "AnswerFormat", "answer_format", "format_completion", "format_payload", "register_dialect_writer", "COMPAT_STYLES"]
 
 _DIALECT_WRITERS: dict[str, Any] = {}
 
@@ -90,6 +99,7 @@ class AnswerFormat:
     pred_frame: str = "norm1000"
     resize: tuple[tuple[str, Any], ...] = ()
     dialect: str | None = None
+    compat: str | None = None
 
 
 def answer_format(kind: str, spec: Any, params: Mapping[str, Any] | None = None) -> AnswerFormat:
@@ -106,7 +116,12 @@ def answer_format(kind: str, spec: Any, params: Mapping[str, Any] | None = None)
     else:
         frame = frame or "norm1000"
     resize = tuple(sorted((k, params[k]) for k in ("min_pixels", "max_pixels") if params.get(k) is not None))
-    return AnswerFormat(kind, str(frame), resize, params.get("dialect"))
+    compat = params.get("compat")
+    if compat is not None:
+        from rewardkit.rewards.compat import COMPAT_ALIASES
+
+        compat = COMPAT_ALIASES.get(getattr(spec, "name", ""), {}).get(compat, compat)
+    return AnswerFormat(kind, str(frame), resize, params.get("dialect"), compat)
 
 
 def _num(v: float, frame: str) -> Any:
@@ -188,6 +203,69 @@ def format_payload(answer: Answer, fmt: AnswerFormat, image_size: Any = None) ->
     raise ValueError(f"Expected an answer kind, but got {kind!r}")
 
 
+def _int_boxes(answer: Answer, fmt: AnswerFormat, image_size: Any) -> list[list[int]]:
+    if answer.boxes is None or len(answer.boxes) == 0:
+        return []
+    out = []
+    for b in _to_frame(answer.boxes, fmt, image_size):
+        x1, y1, x2, y2 = (int(round(float(v))) for v in b)
+        out.append([x1, y1, max(x2, x1 + 1), max(y2, y1 + 1)])
+    return out
+
+
+def _items(answer: Answer, boxes: list[list[int]]) -> list[dict[str, Any]]:
+    items = []
+    for i, b in enumerate(boxes):
+        item: dict[str, Any] = {"bbox_2d": b}
+        item["label"] = answer.labels[i] if answer.labels is not None and answer.labels[i] is not None else "object"
+        items.append(item)
+    return items
+
+
+def _visual_rft(answer: Answer, fmt: AnswerFormat, size: Any) -> str | None:
+    boxes = _int_boxes(answer, fmt, size)
+    if fmt.kind == "boxes":
+        scores = answer.scores or (1.0,) * len(boxes)
+        items = [f"{{'Position': {b}, 'Confidence': {round(float(c), 2)}}}" for b, c in zip(boxes, scores)]
+        return f"{THINK}<answer>[{', '.join(items)}]</answer>"
+    if fmt.kind == "box":
+        return f"{THINK}<answer>{''.join(f'({b[0]},{b[1]}),({b[2]},{b[3]})' for b in boxes)}</answer>"
+    return None
+
+
+def _vlm_r1(answer: Answer, fmt: AnswerFormat, size: Any) -> str | None:
+    boxes = _int_boxes(answer, fmt, size)
+    if fmt.kind == "box":
+        return f"{THINK}<answer>{''.join(json.dumps(b, separators=(',', ':')) for b in boxes)}</answer>"
+    if fmt.kind == "boxes":
+        return f"{THINK}<answer>```json\n{json.dumps(_items(answer, boxes))}\n```</answer>"
+    return None
+
+
+def _vision_r1(answer: Answer, fmt: AnswerFormat, size: Any) -> str | None:
+    if fmt.kind not in ("boxes", "box"):
+        return None
+    return f"```json\n{json.dumps(_items(answer, _int_boxes(answer, fmt, size)))}\n```"
+
+
+def _seg_r1(answer: Answer, fmt: AnswerFormat, size: Any) -> str | None:
+    if fmt.kind != "seg_boxes":
+        return None
+    # the released reading scores nothing without points and labels: one positive point
+    # at the centre of every box
+    boxes = _int_boxes(answer, fmt, size)
+    if not boxes:
+        return f"{THINK}<answer></answer>"
+    centres = [[(b[0] + b[2]) // 2, (b[1] + b[3]) // 2] for b in boxes]
+    return (f"{THINK}<answer>{''.join(f'<bbox>{json.dumps(b)}</bbox>' for b in boxes)}"
+            f"<points>{json.dumps(centres)}</points><labels>{json.dumps([1] * len(boxes))}</labels></answer>")
+
+
+COMPAT_STYLES: dict[str, Any] = {"visual_rft": _visual_rft, "vlm_r1": _vlm_r1, "vision_r1": _vision_r1, "seg_r1": _seg_r1}
+"""Writers of the public projects' output formats, by ``compat`` name: ``writer(answer,
+fmt, image_size)`` returns the whole completion, or None for kinds it does not change."""
+
+
 def format_completion(answer: Answer, fmt: AnswerFormat, image_size: Any = None) -> str:
     """A whole completion: a think block, then ``answer`` in an answer block.
 
@@ -196,4 +274,8 @@ def format_completion(answer: Answer, fmt: AnswerFormat, image_size: Any = None)
     >>> format_completion(Answer(boxes=np.array([[0.1, 0.2, 0.5, 0.6]]), labels=("cat",)), fmt)
     '<think>Let me look at the image carefully.</think><answer>[{"bbox_2d": [100, 200, 500, 600], "label": "cat"}]</answer>'
     """
+    if fmt.compat in COMPAT_STYLES and (fmt.dialect is None or fmt.dialect not in _DIALECT_WRITERS):
+        text = COMPAT_STYLES[fmt.compat](answer, fmt, image_size)
+        if text is not None:
+            return text
     return f"{THINK}<answer>{format_payload(answer, fmt, image_size)}</answer>"

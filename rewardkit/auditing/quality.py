@@ -52,7 +52,17 @@ from rewardkit.auditing.policies import (
 from rewardkit.auditing.quality_data import QualityRow, kind_of, load_rows, read_rows, split_rows
 from rewardkit.auditing.search import describe, search_boxes, search_constant
 
-__all__ = ["quality_report", "quality_many", "format_report", "SHARE_LEVELS", "SIGNAL_LEVELS"]
+__all__ = [
+    "quality_report",
+    "quality_many",
+    "format_report",
+    "summary_row",
+    "markdown_table",
+    "markdown_examples",
+    "headlines",
+    "SHARE_LEVELS",
+    "SIGNAL_LEVELS",
+]
 
 SHARE_LEVELS: tuple[float, ...] = (0.5, 0.75, 0.9)
 """Quality levels of the graded honest policy the blind ceiling is compared with."""
@@ -319,7 +329,9 @@ def _f(v: Any, nd: int = 3) -> str:
 
 
 def _pct(v: float | None) -> str:
-    return "n/a" if v is None else f"{100 * v:.0f}%"
+    if v is None:
+        return "n/a"
+    return ">999%" if v > 9.995 else f"{100 * v:.0f}%"
 
 
 def format_report(rep: Mapping[str, Any]) -> str:
@@ -378,3 +390,92 @@ def summary_row(rep: Mapping[str, Any]) -> dict[str, Any]:
         "completion_drops": max((ld["completion_drops"] or 0.0) for ld in rep["ladders"]),
     }
 
+
+
+# ----------------------------------------------------------------------------- markdown
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _trio(d: Mapping[str, Any], keys: Sequence[str] = ("0.5", "0.75", "0.9")) -> str:
+    return " · ".join(_pct(d.get(k)) for k in keys)
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in params.items())
+
+
+def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = False) -> str:
+    """One markdown row per report: blind ceiling, its share of the graded honest policy,
+    the best blind policy, the signal of the primary ladder, Spearman, non-monotone steps."""
+    head = ("| reward | blind ceiling (perfect) | blind / honest @0.5 · 0.75 · 0.9 | best blind policy "
+            "| signal @0.3 · 0.5 · 0.75 · 0.9 | Spearman (other ladders: min) | non-monotone |")
+    lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"]
+    for rep in reports:
+        name = f"`{rep['reward']}`" + (f" `{_params_text(rep['params'])}`" if with_params and rep.get("params") else "")
+        s = summary_row(rep)
+        if not s["applicable"]:
+            lines.append(f"| {name} | not measured: {_cell(str(s['reason']))} | | | | | |")
+            continue
+        sig = _trio(s["signal"], ("0.3", "0.5", "0.75", "0.9"))
+        other = f" ({_f(s['spearman_min_other'], 2)})" if s["spearman_min_other"] is not None else ""
+        rho = (_f(s["spearman"], 2) if s["spearman"] is not None else "n/a (constant)") + other
+        steps = f"{s['drops']} mean step{'' if s['drops'] == 1 else 's'}"
+        share = "<1%" if s["completion_drops"] and s["completion_drops"] < 0.005 else _pct(s["completion_drops"])
+        drops = "none" if not s["drops"] and not s["completion_drops"] else f"{steps}; {share} of completions"
+        lines.append(f"| {name} | {_f(s['blind'])} ({_f(s['perfect'])}) | {_trio(s['share'])} | {s['blind_policy']} | {sig} | {rho} | {drops} |")
+    return "\n".join(lines)
+
+
+def markdown_examples(reports: Sequence[Mapping[str, Any]], width: int = 180) -> str:
+    """The best blind answer of each report (the completion on the first test row)."""
+    lines = ["| reward | policy | answer (first test row) |", "| --- | --- | --- |"]
+    for rep in reports:
+        if not rep.get("applicable"):
+            continue
+        bc = rep["blind_ceiling"]
+        ex = (bc["example"] or "").replace("<think>Let me look at the image carefully.</think>", "")
+        ex = ex if len(ex) <= width else ex[: width - 1] + "…"
+        lines.append(f"| `{rep['reward']}` | {bc['policy']}: {_cell(bc['description'] or '')} | `{_cell(ex)}` |")
+    return "\n".join(lines)
+
+
+def headlines(reports: Sequence[Mapping[str, Any]], *, high: float = 0.5, low: float = 0.5) -> list[str]:
+    """Generated findings: rewards whose blind ceiling is at least ``high`` of the honest
+    policy at quality 0.75 (from the reward's minimum and from the empty answer), whose
+    signal is below ``low`` early (quality 0.3) or late (0.9), that are not monotone, or
+    whose Spearman is weak."""
+    rows = []
+    for rep in reports:
+        row = summary_row(rep)
+        if row["applicable"]:
+            params = _params_text(rep.get("params") or {})
+            row["reward"] = rep["reward"] + (f" {params}" if params else "")
+            rows.append(row)
+    out = []
+
+    def names(pred: Any, fmt: Any) -> str:
+        return ", ".join(fmt(r) for r in rows if pred(r)) or "none"
+
+    full = lambda r: r["blind"] is not None and r["perfect"] is not None and abs(r["blind"] - r["perfect"]) < 1e-9  # noqa: E731
+    out.append("**Blind ceiling equal to the perfect answer's score** (the reward does not look at the content): "
+               + names(full, lambda r: f"`{r['reward']}`") + ".")
+    hi_share = lambda r: not full(r) and (r["share"].get("0.75") or 0) >= high  # noqa: E731
+    out.append(f"**High blind ceiling** (a blind policy earns at least {high:.0%} of what the honest policy at quality 0.75 earns, "
+               "counted from the reward's minimum; in brackets: counted from the empty answer's score): "
+               + names(hi_share, lambda r: f"`{r['reward']}` {_pct(r['share'].get('0.75'))} ({_pct(r['share_above_empty'].get('0.75'))})") + ".")
+    early = lambda r: not full(r) and r["signal"].get("0.3") is not None and r["signal"]["0.3"] < low  # noqa: E731
+    late = lambda r: not full(r) and r["signal"].get("0.9") is not None and r["signal"]["0.9"] < low  # noqa: E731
+    out.append(f"**Sparse early** (fewer than {low:.0%} of groups carry a signal at quality 0.3): "
+               + names(early, lambda r: f"`{r['reward']}` {_pct(r['signal']['0.3'])}") + ".")
+    out.append(f"**Saturated late** (fewer than {low:.0%} of groups carry a signal at quality 0.9): "
+               + names(late, lambda r: f"`{r['reward']}` {_pct(r['signal']['0.9'])}") + ".")
+    nonmono = lambda r: r["drops"] > 0 or (r["completion_drops"] or 0) >= 0.01  # noqa: E731
+    out.append("**Not monotone** (the mean drops between two levels, or at least 1% of completions lose reward when their "
+               "answer improves): " + names(nonmono, lambda r: f"`{r['reward']}` ({r['drops']} mean step{'' if r['drops'] == 1 else 's'}, {_pct(r['completion_drops'])} of completions)") + ".")
+    weak = lambda r: not full(r) and r["spearman"] is not None and r["spearman"] < 0.5  # noqa: E731
+    out.append("**Weak rank correlation with quality** (Spearman below 0.5 on the primary ladder): "
+               + names(weak, lambda r: f"`{r['reward']}` {_f(r['spearman'], 2)}") + ".")
+    return out
