@@ -407,6 +407,12 @@ def _params_text(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in params.items())
 
 
+def _drops_text(s: Mapping[str, Any]) -> str:
+    share = s["completion_drops"] or 0.0
+    pct = "<1%" if 0 < share < 0.005 else _pct(share)
+    return f"{s['drops']} mean step{'' if s['drops'] == 1 else 's'}, {pct} of completions"
+
+
 def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = False) -> str:
     """One markdown row per report: blind ceiling, its share of the graded honest policy,
     the best blind policy, the signal of the primary ladder, Spearman, non-monotone steps."""
@@ -422,9 +428,7 @@ def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = 
         sig = _trio(s["signal"], ("0.3", "0.5", "0.75", "0.9"))
         other = f" ({_f(s['spearman_min_other'], 2)})" if s["spearman_min_other"] is not None else ""
         rho = (_f(s["spearman"], 2) if s["spearman"] is not None else "n/a (constant)") + other
-        steps = f"{s['drops']} mean step{'' if s['drops'] == 1 else 's'}"
-        share = "<1%" if s["completion_drops"] and s["completion_drops"] < 0.005 else _pct(s["completion_drops"])
-        drops = "none" if not s["drops"] and not s["completion_drops"] else f"{steps}; {share} of completions"
+        drops = "none" if not s["drops"] and not s["completion_drops"] else _drops_text(s).replace(", ", "; ")
         lines.append(f"| {name} | {_f(s['blind'])} ({_f(s['perfect'])}) | {_trio(s['share'])} | {s['blind_policy']} | {sig} | {rho} | {drops} |")
     return "\n".join(lines)
 
@@ -474,7 +478,7 @@ def headlines(reports: Sequence[Mapping[str, Any]], *, high: float = 0.5, low: f
                + names(late, lambda r: f"`{r['reward']}` {_pct(r['signal']['0.9'])}") + ".")
     nonmono = lambda r: r["drops"] > 0 or (r["completion_drops"] or 0) >= 0.01  # noqa: E731
     out.append("**Not monotone** (the mean drops between two levels, or at least 1% of completions lose reward when their "
-               "answer improves): " + names(nonmono, lambda r: f"`{r['reward']}` ({r['drops']} mean step{'' if r['drops'] == 1 else 's'}, {_pct(r['completion_drops'])} of completions)") + ".")
+               "answer improves): " + names(nonmono, lambda r: f"`{r['reward']}` ({_drops_text(r)})") + ".")
     weak = lambda r: not full(r) and r["spearman"] is not None and r["spearman"] < 0.5  # noqa: E731
     out.append("**Weak rank correlation with quality** (Spearman below 0.5 on the primary ladder): "
                + names(weak, lambda r: f"`{r['reward']}` {_f(r['spearman'], 2)}") + ".")
