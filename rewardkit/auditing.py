@@ -135,7 +135,6 @@ def _point_payload(boxes: Iterable[Sequence[float]]) -> str:
 def _box_sample(ground_truth: Any, params: Mapping[str, Any], points: bool = False) -> Sample:
     from rewardkit.parsing.frames import convert_boxes, frame_extent
     from rewardkit.parsing.ground_truth import read_box_target
-
     from rewardkit.parsing.reading import READING_FIELDS, Reading
 
     reading = Reading.resolve(params.get("reading"), None, **{k: params[k] for k in READING_FIELDS if k in params})
