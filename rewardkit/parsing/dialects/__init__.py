@@ -126,7 +126,7 @@ for _d in (
             example="<|object_ref_start|>the cat<|object_ref_end|><|box_start|>(254,303),(602,755)<|box_end|>",
             source="Qwen2-VL technical report, Sec. 2.2; QwenLM/Qwen2.5-VL README (Qwen2-VL)"),
     Dialect("qwen2_5_vl", "qwen25vl", parse_boxes, parse_points, models="Qwen2.5-VL",
-            example='```json\n[{"bbox_2d": [163, 146, 385, 362], "label": "cat"}]\n```',
+            example='```json\n[{"bbox_2d": [256, 305, 607, 761], "label": "cat"}]\n```',
             source="QwenLM/Qwen2.5-VL cookbooks/spatial_understanding.ipynb; transformers qwen2_vl smart_resize"),
     Dialect("qwen3_vl", "norm1000", parse_boxes, parse_points, models="Qwen3-VL",
             example='```json\n[{"bbox_2d": [254, 303, 602, 755], "label": "cat"}]\n```',
