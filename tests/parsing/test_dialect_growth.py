@@ -1,0 +1,74 @@
+"""Growth check: every dialect reader (and the answer finder) runs in linear time.
+
+Each adversarial unit is repeated to 10 KB and to 100 KB and read by every reader; a
+linear reader takes about 10x longer on the larger text, a quadratic one about 100x.
+The bound (30x, best of 3 runs, plus 5 ms of slack for timer noise on tiny times)
+separates the two without asserting any absolute speed. Units target the scanners:
+unclosed tags, tag-like prefixes, long digit runs, attribute soup, brackets.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from rewardkit.parsing.dialects import dialect_names, get_dialect
+from rewardkit.parsing.reading import clean_whole, extract_answer_text
+
+UNITS = {
+    "ref-open": "<ref>",
+    "ref-box-open": "<ref>a</ref><box>[[1",
+    "ds-ref-open": "<|ref|>",
+    "ds-det-open": "<|ref|>a<|/ref|><|det|>",
+    "loc": "<loc0001>",
+    "loc-partial": "<loc00",
+    "florence-loc": "a<loc_1>",
+    "object-open": "<object><patch_index_0001>",
+    "phrase": "<phrase>a</phrase>",
+    "point-open": "<point ",
+    "point-attrs": '<points x1="1" y1="2" ',
+    "letters": "x",
+    "digits": "9",
+    "brackets": "[",
+    "json-key": '{"box_2d": [',
+    "box-tokens": "<|box_start|>(1,2),",
+    "think-open": "<think>",
+    "fence": "```json\n",
+    "answer-close": "</answer>",
+}
+
+
+def _best(fn, text: str, runs: int = 3) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn(text)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def _readers():
+    out = [("answer:auto", lambda t: extract_answer_text(t, None, "auto")), ("clean_whole", clean_whole)]
+    for name in dialect_names():
+        d = get_dialect(name)
+        if d.read_boxes is not None:
+            out.append((f"{name}:boxes", d.read_boxes))
+        if d.read_points is not None:
+            out.append((f"{name}:points", d.read_points))
+    return out
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS))
+def test_readers_grow_linearly(unit):
+    u = UNITS[unit]
+    small = u * (10_000 // len(u))
+    big = u * (100_000 // len(u))
+    slow = []
+    for name, fn in _readers():
+        fn(small)  # warm caches (regex compilation, lru caches)
+        t_small = _best(fn, small)
+        t_big = _best(fn, big)
+        if t_big > 30 * t_small + 0.005:
+            slow.append(f"{name}: {t_small * 1e3:.2f} ms -> {t_big * 1e3:.2f} ms")
+    assert not slow, f"super-linear readers on {unit!r}: {slow}"
