@@ -1,14 +1,16 @@
 """Growth check: every dialect reader (and the answer finder) runs in linear time.
 
 Each adversarial unit is repeated to 10 KB and to 100 KB and read by every reader; a
-linear reader takes about 10x longer on the larger text, a quadratic one about 100x.
-The bound (30x, best of 3 runs, plus 5 ms of slack for timer noise on tiny times)
-separates the two without asserting any absolute speed. Units target the scanners:
+linear reader takes about 10x longer on the larger text (up to ~35x measured on a busy
+machine: cache effects of Python loops over 100 KB), a quadratic one about 100x. The
+bound (50x, best of 5 runs with the garbage collector paused, plus 5 ms of slack for
+timer noise on tiny times) separates the two without asserting any absolute speed. Units target the scanners:
 unclosed tags, tag-like prefixes, long digit runs, attribute soup, brackets.
 """
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -39,12 +41,17 @@ UNITS = {
 }
 
 
-def _best(fn, text: str, runs: int = 3) -> float:
+def _best(fn, text: str, runs: int = 5) -> float:
     best = float("inf")
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn(text)
-        best = min(best, time.perf_counter() - t0)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            fn(text)
+            best = min(best, time.perf_counter() - t0)
+    finally:
+        gc.enable()
     return best
 
 
@@ -69,6 +76,6 @@ def test_readers_grow_linearly(unit):
         fn(small)  # warm caches (regex compilation, lru caches)
         t_small = _best(fn, small)
         t_big = _best(fn, big)
-        if t_big > 30 * t_small + 0.005:
+        if t_big > 50 * t_small + 0.005:
             slow.append(f"{name}: {t_small * 1e3:.2f} ms -> {t_big * 1e3:.2f} ms")
     assert not slow, f"super-linear readers on {unit!r}: {slow}"
