@@ -3,7 +3,7 @@
 Each adversarial unit is repeated to 10 KB and to 100 KB and read by every reader; a
 linear reader takes about 10x longer on the larger text (up to ~35x measured on a busy
 machine: cache effects of Python loops over 100 KB), a quadratic one about 100x. The
-bound (50x, best of 5 runs with the garbage collector paused, plus 5 ms of slack for
+bound (50x, best of 3 runs with the garbage collector paused, plus 5 ms of slack for
 timer noise on tiny times) separates the two without asserting any absolute speed. Units target the scanners:
 unclosed tags, tag-like prefixes, long digit runs, attribute soup, brackets.
 """
@@ -41,7 +41,7 @@ UNITS = {
 }
 
 
-def _best(fn, text: str, runs: int = 5) -> float:
+def _best(fn, text: str, runs: int = 3) -> float:
     best = float("inf")
     gc.collect()
     gc.disable()
