@@ -240,7 +240,7 @@ _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*")
 
 def clean_whole(text: str) -> str:
     """The whole completion as an answer: the text after the last ``</think>`` (an
-    unclosed ``<think>`` drops the rest), answer-tag tokens and code-fence markers
+    unclosed ``<think>`` drops the rest), answer-tag tokens (replaced by a space) and code-fence markers
     removed, stripped. Linear time (single-token regexes, no backtracking)."""
     last = None
     for m in _THINK_CLOSE.finditer(text):
@@ -251,7 +251,7 @@ def clean_whole(text: str) -> str:
     if m is not None:
         text = text[: m.start()]
     if "<" in text:
-        text = _ANSWER_TAG.sub("", text)
+        text = _ANSWER_TAG.sub(" ", text)
     if "```" in text:
         text = _FENCE.sub("", text)
     return text.strip()
