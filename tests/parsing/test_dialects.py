@@ -14,7 +14,13 @@ import numpy as np
 import pytest
 
 from rewardkit import read_vlm_output
-from rewardkit.parsing.dialects import DIALECTS, Dialect, dialect_names, get_dialect, register_dialect
+from rewardkit.parsing.dialects import (
+    DIALECTS,
+    Dialect,
+    dialect_names,
+    get_dialect,
+    register_dialect,
+)
 from rewardkit.parsing.dialects.tokens import kosmos2_patch_box
 from rewardkit.parsing.frames import qwen25vl_resize
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from rewardkit.parsing.reading import ANSWER_MODES, READING_FIELDS, Reading, clean_whole, extract_answer_text
+from rewardkit.parsing.reading import (
+    ANSWER_MODES,
+    READING_FIELDS,
+    Reading,
+    clean_whole,
+    extract_answer_text,
+)
 
 P = pytest.param
 
