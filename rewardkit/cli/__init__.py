@@ -4,6 +4,7 @@
 ``rewardkit list``         print the registry
 ``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
+``rewardkit doctor FILE``  which reading (model dialect, frames) fits these completions
 
 The CLI owns argument parsing and messages, never formulas. A user's mistake ends in one
 line ``rewardkit: error: ...`` on stderr and exit status 2 (``--debug`` shows the
@@ -17,6 +18,7 @@ import argparse
 from collections.abc import Sequence
 
 from rewardkit.cli import audit as _audit
+from rewardkit.cli import doctor as _doctor
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
 from rewardkit.cli import score as _score
@@ -24,7 +26,7 @@ from rewardkit.cli._errors import CliError, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit)
+COMMANDS = (_score, _list, _eval, _audit, _doctor)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 
