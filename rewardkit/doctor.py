@@ -228,7 +228,7 @@ def _suggest(best: dict[str, Any], current: Reading) -> str:
     if best["frame"] != current.frame and (best["pred_frame"] is not None or best["dialect"] == current.dialect):
         parts.append(f"--param pred_frame={best['frame']}")
     elif best["pred_frame"] is None and current.pred_frame is not None and best["dialect"] != current.dialect:
-        parts.append("(and drop pred_frame)")
+        parts.append(f"and remove pred_frame={current.pred_frame}")
     if best["gt_frame"] != current.gt_frame:
         parts.append(f"--param gt_frame={best['gt_frame']}")
     return " ".join(parts)

@@ -154,6 +154,7 @@ class Summary:
     """Per reward: stats of the score and of each component, and failure reasons."""
 
     def __init__(self, keep_scores: bool = False) -> None:
+        self.warnings: list[str] = []
         self.rows = 0
         self.stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
         self.reasons: dict[str, Counter[str]] = defaultdict(Counter)
@@ -186,6 +187,7 @@ class Summary:
                 for name, keys in sorted(self.stats.items())
             }
             | {name: {"stats": {}, "reasons": dict(c)} for name, c in self.reasons.items() if name not in self.stats},
+            "warnings": list(self.warnings),
         }
 
     def render(self) -> str:
@@ -205,7 +207,31 @@ class Summary:
             reasons = self.reasons.get(name)
             if reasons:
                 lines.append("  reasons: " + ", ".join(f"{r}={c}" for r, c in reasons.most_common()))
+        if self.warnings:
+            lines.append("")
+            lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def check_readings(self, sample: list[Any], params: dict[str, Any], file: str, limit: int = 100) -> None:
+        """Add a warning per reward whose current reading is clearly worse than another
+        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth)."""
+        from rewardkit.doctor import diagnose
+        from rewardkit.registry import get_spec
+
+        for name in sorted(self.stats):
+            try:
+                spec = get_spec(name)
+            except KeyError:
+                continue
+            if spec.reading is None or not ({"dialect", "pred_frame"} & set(spec.reading_fields)):
+                continue
+            try:
+                d = diagnose(sample, name, params, limit=limit)
+            except (ValueError, KeyError, TypeError):
+                continue
+            if d["verdict"]:
+                given = "".join(f" --param {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in params.items())
+                self.warnings.append(f"{name}: {d['verdict']} (`rewardkit doctor {file} --reward {name}{given}` for details)")
 
 
 def score_rows(rows: Iterable[InputRow], *, reward: str | None = None, params: dict[str, Any] | None = None, workers: int = 1) -> Iterator[dict[str, Any]]:
@@ -262,10 +288,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     bar = tqdm(total=total, unit="B", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
 
+    sample: list[InputRow] = []  # the first rows, for the reading check of the summary
+
     def rows() -> Iterator[InputRow]:
         for r in iter_jsonl(src):
             if not src.suffix == ".gz":
                 bar.update(r.n_bytes)
+            if len(sample) < 400 and r.data is not None:
+                sample.append(r)
             yield r
 
     with open_output(out_path) as fh:
@@ -273,6 +303,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             fh.write(json.dumps(to_jsonable(out), ensure_ascii=False) + "\n")
             summary.add(out)
     bar.close()
+    if not args.quiet or args.summary_json:
+        summary.check_readings(sample, params, str(src))
     if not args.quiet:
         print(summary.render())
         print(f"\nwrote {summary.rows} rows to {out_path}")
