@@ -34,23 +34,49 @@ def _cell(x, y):
     return min(31, int(y / H * 32)) * 32 + min(31, int(x / W * 32))
 
 
+def _q25(b):
+    return [round(b[0] * RW / W), round(b[1] * RH / H), round(b[2] * RW / W), round(b[3] * RH / H)]
+
+
+def _grid(b, n, yx=False, floor=False):
+    f = int if floor else round
+    x1, y1, x2, y2 = f(b[0] / W * n), f(b[1] / H * n), f(b[2] / W * n), f(b[3] / H * n)
+    return (y1, x1, y2, x2) if yx else (x1, y1, x2, y2)
+
+
+def _pali(b):
+    return "".join(f"<loc{v:04d}>" for v in _grid(b, 1024, yx=True)) + " cat"
+
+
+def _florence(b):
+    return "cat" + "".join(f"<loc_{v}>" for v in _grid(b, 1000, floor=True))
+
+
+def _moondream(b):
+    return json.dumps({"objects": [{"x_min": b[0] / W, "y_min": b[1] / H, "x_max": b[2] / W, "y_max": b[3] / H}]})
+
+
+def _kosmos(b):
+    return f"<phrase>cat</phrase><object><patch_index_{_cell(b[0], b[1]):04d}><patch_index_{_cell(b[2] - 1, b[3] - 1):04d}></object>"
+
+
+def _qwen2_vl(b):
+    x1, y1, x2, y2 = _n1000(b)
+    return f"<|object_ref_start|>cat<|object_ref_end|><|box_start|>({x1},{y1}),({x2},{y2})<|box_end|>"
+
+
 WRITERS = {
     "visual_rft": lambda b: f"[{{'Position': {_n1000(b)}, 'Confidence': 0.9}}]",
-    "qwen2_vl": lambda b: "<|object_ref_start|>cat<|object_ref_end|><|box_start|>({},{}),({},{})<|box_end|>".format(*_n1000(b)),
-    "qwen2_5_vl": lambda b: '```json\n[{"bbox_2d": %s, "label": "cat"}]\n```' % [round(b[0] * RW / W), round(b[1] * RH / H), round(b[2] * RW / W), round(b[3] * RH / H)],
-    "qwen3_vl": lambda b: '```json\n[{"bbox_2d": %s, "label": "cat"}]\n```' % _n1000(b),
+    "qwen2_vl": _qwen2_vl,
+    "qwen2_5_vl": lambda b: f'```json\n[{{"bbox_2d": {_q25(b)}, "label": "cat"}}]\n```',
+    "qwen3_vl": lambda b: f'```json\n[{{"bbox_2d": {_n1000(b)}, "label": "cat"}}]\n```',
     "internvl": lambda b: f"<ref>cat</ref><box>[{_n1000(b)}]</box>",
-    "deepseek_vl2": lambda b: "<|ref|>cat<|/ref|><|det|>[[%d, %d, %d, %d]]<|/det|>" % (
-        round(b[0] / W * 999), round(b[1] / H * 999), round(b[2] / W * 999), round(b[3] / H * 999)),
-    "paligemma": lambda b: "<loc%04d><loc%04d><loc%04d><loc%04d> cat" % (
-        round(b[1] / H * 1024), round(b[0] / W * 1024), round(b[3] / H * 1024), round(b[2] / W * 1024)),
-    "florence2": lambda b: "cat<loc_%d><loc_%d><loc_%d><loc_%d>" % (
-        int(b[0] / W * 1000), int(b[1] / H * 1000), int(b[2] / W * 1000), int(b[3] / H * 1000)),
-    "gemini": lambda b: '```json\n[{"box_2d": [%d, %d, %d, %d], "label": "cat"}]\n```' % (
-        round(b[1] / H * 1000), round(b[0] / W * 1000), round(b[3] / H * 1000), round(b[2] / W * 1000)),
-    "moondream": lambda b: json.dumps({"objects": [{"x_min": b[0] / W, "y_min": b[1] / H, "x_max": b[2] / W, "y_max": b[3] / H}]}),
-    "kosmos2": lambda b: "<phrase>cat</phrase><object><patch_index_%04d><patch_index_%04d></object>" % (
-        _cell(b[0], b[1]), _cell(b[2] - 1, b[3] - 1)),
+    "deepseek_vl2": lambda b: f"<|ref|>cat<|/ref|><|det|>[{list(_grid(b, 999))}]<|/det|>",
+    "paligemma": _pali,
+    "florence2": _florence,
+    "gemini": lambda b: f'```json\n[{{"box_2d": {list(_grid(b, 1000, yx=True))}, "label": "cat"}}]\n```',
+    "moondream": _moondream,
+    "kosmos2": _kosmos,
 }
 
 
