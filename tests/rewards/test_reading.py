@@ -194,3 +194,20 @@ DUAL = [
 def test_dual_format_refuses_text_around_the_fence(completion, expected, reason):
     r = dual_format_reward(completion)
     assert r.score == expected and r.reason == reason
+
+
+def test_seg_r1_released_layout_is_read_in_auto():
+    """Seg-R1's released prompts write the prompts without an answer tag; ``auto`` reads
+    them, the format stays strict (no answer block: 0)."""
+    import numpy as np
+
+    from rewardkit.rewards.segmentation import seg_r1_mask_reward
+
+    gt = np.zeros((768, 768), bool)
+    gt[100:300, 200:500] = True
+    released = "<think>the mask</think><bbox>[200, 100, 500, 300]</bbox>, <points>[[350, 200]]</points>, <labels>[1]</labels>"
+    tagged = f"<think>the mask</think><answer>{released.split('</think>')[1]}</answer>"
+    r, t = seg_r1_mask_reward(released, gt), seg_r1_mask_reward(tagged, gt)
+    assert dict(r.components) == {"iou": 1.0, "s_measure": 1.0, "format": 0.0}
+    assert dict(t.components) == {"iou": 1.0, "s_measure": 1.0, "format": 1.0}
+    assert seg_r1_mask_reward(released, gt, answer="tags").reason == "no_answer_tag"
