@@ -208,6 +208,8 @@ def test_seg_r1_released_layout_is_read_in_auto():
     released = "<think>the mask</think><bbox>[200, 100, 500, 300]</bbox>, <points>[[350, 200]]</points>, <labels>[1]</labels>"
     tagged = f"<think>the mask</think><answer>{released.split('</think>')[1]}</answer>"
     r, t = seg_r1_mask_reward(released, gt), seg_r1_mask_reward(tagged, gt)
-    assert dict(r.components) == {"iou": 1.0, "s_measure": 1.0, "format": 0.0}
-    assert dict(t.components) == {"iou": 1.0, "s_measure": 1.0, "format": 1.0}
+    assert r.components["iou"] == t.components["iou"] > 0 and r.components["s_measure"] == t.components["s_measure"]
+    assert (r.components["format"], t.components["format"]) == (0.0, 1.0)
+    box_only = "<think>the mask</think><bbox>[200, 100, 500, 300]</bbox>"
+    assert dict(seg_r1_mask_reward(box_only, gt).components) == {"iou": 1.0, "s_measure": 1.0, "format": 0.0}
     assert seg_r1_mask_reward(released, gt, answer="tags").reason == "no_answer_tag"
