@@ -129,3 +129,15 @@ def test_resolve():
     with pytest.raises(ValueError, match="Reading or a mapping"):
         Reading.resolve("gemini")
     assert Reading.resolve(None, base, image_size=[10, 20]).image_size == (10, 20)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import rewardkit.doctor
+    import rewardkit.parsing.dialects
+    import rewardkit.parsing.reading
+
+    for mod in (rewardkit.parsing.reading, rewardkit.parsing.dialects, rewardkit.doctor):
+        res = doctest.testmod(mod)
+        assert res.failed == 0 and res.attempted > 0, mod.__name__
