@@ -56,13 +56,15 @@ def _best(fn, text: str, runs: int = 3) -> float:
 
 
 def _readers():
+    """Each distinct reader once (several dialects share the generic ones)."""
     out = [("answer:auto", lambda t: extract_answer_text(t, None, "auto")), ("clean_whole", clean_whole)]
+    seen = set()
     for name in dialect_names():
         d = get_dialect(name)
-        if d.read_boxes is not None:
-            out.append((f"{name}:boxes", d.read_boxes))
-        if d.read_points is not None:
-            out.append((f"{name}:points", d.read_points))
+        for kind, fn in (("boxes", d.read_boxes), ("points", d.read_points)):
+            if fn is not None and fn not in seen:
+                seen.add(fn)
+                out.append((f"{name}:{kind}", fn))
     return out
 
 
