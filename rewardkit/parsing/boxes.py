@@ -162,6 +162,9 @@ def _nested_dicts(items: Any) -> bool:
     """A list of lists whose items are all mappings (one level of extra nesting)."""
     if not isinstance(items, list | tuple) or not items:
         return False
+    first = items[0]
+    if not (isinstance(first, list | tuple) and first and isinstance(first[0], Mapping)):
+        return False  # the usual box lists ([x1, y1, x2, y2] or [[...], ...]) leave here
     inner = [x for x in items if isinstance(x, list | tuple)]
     if not inner:
         return False

@@ -18,6 +18,7 @@ boxes), and so is a box outside the image when the frame's extent is known
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,8 @@ class BoxTarget:
     boxes: Boxes
     image_size: ImageSize | None = None
     frame: str | None = None
+    checked: Any = None
+    """The reading key (ground-truth frame, pixel bounds) its extent was checked under."""
 
 
 def _from_structure(value: Any) -> Boxes:
@@ -59,12 +62,12 @@ def _from_structure(value: Any) -> Boxes:
     arr = np.asarray(coords, dtype=np.float64).reshape(-1, 4)
     if not np.all(np.isfinite(arr)):
         raise BadGroundTruth("Expected finite ground-truth coordinates, but got NaN or inf")
-    bad = np.nonzero((arr[:, 2] < arr[:, 0]) | (arr[:, 3] < arr[:, 1]))[0]
-    if bad.size:
-        i = int(bad[0])
+    bad = [i for i, (x1, y1, x2, y2) in enumerate(coords) if x2 < x1 or y2 < y1]
+    if bad:
+        i = bad[0]
         raise BadGroundTruth(
             f"Expected ground-truth boxes [x1, y1, x2, y2] with x1 <= x2 and y1 <= y2, but box {i} is "
-            f"{_fmt_box(arr[i])} (inverted corners; {bad.size} of {len(arr)} boxes)"
+            f"{_fmt_box(arr[i])} (inverted corners; {len(bad)} of {len(arr)} boxes)"
         )
     has_labels = any(lab is not None for lab in labels)
     return Boxes(arr, None, tuple(labels) if has_labels else None)
@@ -91,17 +94,17 @@ def check_box_extent(target: BoxTarget, frame: str, resize_kw: Any = None) -> No
         w = h = None  # extent unknown (pixel frame without image size)
     tol_w = GT_EXTENT_TOLERANCE * (w if w is not None else 0.0)
     tol_h = GT_EXTENT_TOLERANCE * (h if h is not None else 0.0)
-    low = (boxes[:, 0] < -tol_w) | (boxes[:, 1] < -tol_h)
-    high = np.zeros(len(boxes), dtype=bool)
-    if w is not None:
-        high = (boxes[:, 2] > w + tol_w) | (boxes[:, 3] > h + tol_h)
-    bad = np.nonzero(low | high)[0]
-    if bad.size:
-        i = int(bad[0])
+    x_hi = w + tol_w if w is not None else math.inf
+    y_hi = h + tol_h if h is not None else math.inf
+    # plain Python: cheaper than numpy for the usual handful of boxes (once per prompt)
+    bad = [i for i, (x1, y1, x2, y2) in enumerate(boxes.tolist())
+           if x1 < -tol_w or y1 < -tol_h or x2 > x_hi or y2 > y_hi]
+    if bad:
+        i = bad[0]
         extent = f"{w:g} x {h:g}" if w is not None else "unknown width and height"
         raise BadGroundTruth(
             f"Expected ground-truth boxes inside the image ({frame}, {extent}), but box {i} is "
-            f"{_fmt_box(boxes[i])} ({bad.size} of {len(boxes)} boxes outside)"
+            f"{_fmt_box(boxes[i])} ({len(bad)} of {len(boxes)} boxes outside)"
         )
 
 
@@ -130,14 +133,17 @@ def read_box_target(ground_truth: Any, *, image_size: Any = None, reading: Any =
         image_size = reading.image_size
     target = _read_box_target(ground_truth, image_size)
     if reading is not None:
-        check_box_extent(target, reading.gt_frame, reading.resize_kw)
+        key = (reading.gt_frame, reading.min_pixels, reading.max_pixels)
+        if target.checked != key:  # a prepared target is checked once per prompt
+            check_box_extent(target, reading.gt_frame, reading.resize_kw)
+            target = BoxTarget(target.boxes, target.image_size, target.frame, key)
     return target
 
 
 def _read_box_target(ground_truth: Any, image_size: Any) -> BoxTarget:
     if isinstance(ground_truth, BoxTarget):
         if image_size is not None and ground_truth.image_size is None:
-            return BoxTarget(ground_truth.boxes, as_image_size(image_size), ground_truth.frame)
+            return BoxTarget(ground_truth.boxes, as_image_size(image_size), ground_truth.frame)  # unchecked
         return ground_truth
     value = ground_truth
     if isinstance(value, bytes):
