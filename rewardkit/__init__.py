@@ -37,6 +37,8 @@ _LAZY: dict[str, str] = {
     "dialect_names": "rewardkit.parsing.dialects",
     # reward-hacking audit
     "audit": "rewardkit.auditing",
+    # pictures (Pillow, the ``plot`` extra, imported on first call)
+    "show": "rewardkit.viz.show",
     # reward families
     "format_reward": "rewardkit.rewards.format",
     "detection_reward": "rewardkit.rewards.detection",

@@ -5,6 +5,9 @@
 ``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
 ``rewardkit doctor FILE``  which reading (model dialect, frames) fits these completions
+``rewardkit show FILE``    a picture of what the reward saw on one row
+``rewardkit report FILE``  a self-contained HTML report of a scored file or a training run
+``rewardkit serve``        an HTTP reward service (the ``serve`` extra: Starlette, uvicorn)
 
 The CLI owns argument parsing and messages, never formulas. A user's mistake ends in one
 line ``rewardkit: error: ...`` on stderr and exit status 2 (``--debug`` shows the
@@ -21,12 +24,15 @@ from rewardkit.cli import audit as _audit
 from rewardkit.cli import doctor as _doctor
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
+from rewardkit.cli import report as _report
 from rewardkit.cli import score as _score
+from rewardkit.cli import serve as _serve
+from rewardkit.cli import show as _show
 from rewardkit.cli._errors import CliError, run_command
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit, _doctor)
+COMMANDS = (_score, _list, _eval, _audit, _show, _report, _serve, _doctor)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 

@@ -8,7 +8,7 @@ Examples::
 
     rewardkit eval coco --gt instances_val2017.json --pred detections.json
     rewardkit eval coco --gt gt.json --pred completions.jsonl --frame norm1000 \\
-        --categories visual_rft_coco8 --per-category --json out.json --plot pr.png
+        --categories visual_rft_coco8 --per-category --json out.json --plot figures/
     rewardkit eval lvis --gt lvis_v1_val.json --pred detections.json --iou-type segm
     rewardkit eval refcoco --pred refcoco_val.jsonl --comparison ">"
     rewardkit eval refcoco --pred qwen25vl.jsonl --dialect qwen2_5_vl --gt-frame pixel
@@ -98,46 +98,23 @@ def _write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | Non
     print(f"wrote {out}" + (f" and {out.with_suffix('.npz')}" if arrays else ""), file=sys.stderr)
 
 
-def _plot_pr(path: str, precision: Any, rec_thrs: Any, iou_thrs: Any, title: str) -> None:
-    """Precision-recall curves (mean over categories, area all, last maxDets)."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise SystemExit("error: --plot needs matplotlib (pip install 'rewardkit[plot]')") from None
-    import numpy as np
+def _plot(target: str, result: dict[str, Any], kind: str) -> None:
+    """``--plot DIR``: every figure of this kind into DIR (:func:`rewardkit.plot.save_eval_plots`);
+    a path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form)."""
+    from rewardkit.viz._deps import require_matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = require_matplotlib()
+    from rewardkit.plot import iou_histogram, pr_curves, save_eval_plots
 
-    p = precision if precision.ndim == 4 else precision[..., -1]  # (T, R, K, A)
-    p = p[:, :, :, 0]
-    fig, ax = plt.subplots(figsize=(5, 4))
-
-    def mean_curve(s: np.ndarray) -> np.ndarray:
-        import warnings
-
-        s = np.where(s > -1, s, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(s, axis=-1)
-
-    thrs = np.asarray(iou_thrs)
-    for t_val, style in ((0.5, "-"), (0.75, "--")):
-        idx = np.where(np.isclose(thrs, t_val))[0]
-        if idx.size:
-            ax.plot(rec_thrs, mean_curve(p[idx[0]]), style, label=f"IoU={t_val:.2f}")
-    ax.plot(rec_thrs, mean_curve(np.stack([mean_curve(p[t]) for t in range(p.shape[0])], axis=-1)), ":",
-            label=f"IoU={thrs[0]:.2f}:{thrs[-1]:.2f}")  # fmt: skip
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    print(f"wrote {path}", file=sys.stderr)
+    if target.lower().endswith((".png", ".svg", ".pdf")):
+        fig = iou_histogram(result) if kind == "refcoco" else pr_curves(result, title=f"{kind.upper()}: precision-recall (area all)")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, dpi=120)
+        plt.close(fig)
+        paths = [Path(target)]
+    else:
+        paths = save_eval_plots(result, kind, target)
+    print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
 
 
 def _per_category_print(rows: list[dict[str, Any]], keys=("AP", "AP50", "AP75")) -> None:
@@ -224,7 +201,7 @@ def _cmd_coco(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"], "scores": r["scores"]})
     if args.plot:
-        _plot_pr(args.plot, r["precision"], r["params"]["recThrs"], r["params"]["iouThrs"], f"COCO {args.iou_type}")
+        _plot(args.plot, {**r, "iou_type": args.iou_type}, "coco")
     return 0
 
 
@@ -253,7 +230,7 @@ def _cmd_lvis(args: argparse.Namespace) -> int:
     if args.json:
         _write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"]})
     if args.plot:
-        _plot_pr(args.plot, r["precision"], r["params"]["recThrs"], r["params"]["iouThrs"], f"LVIS {args.iou_type}")
+        _plot(args.plot, {**r, "iou_type": args.iou_type}, "lvis")
     return 0
 
 
@@ -285,6 +262,8 @@ def _cmd_refcoco(args: argparse.Namespace) -> int:
                  f"frames {r['pred_frame']} -> {args.gt_frame}")  # fmt: skip
     if args.json:
         _write_json(args.json, {k: v for k, v in r.items()})
+    if args.plot:
+        _plot(args.plot, r, "refcoco")
     return 0
 
 
@@ -347,7 +326,9 @@ def _add_detection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--constant-score", type=float, default=1.0, help="score of boxes without confidence")
     p.add_argument("--per-category", action="store_true", help="print per-category AP, AP50, AP75")
     p.add_argument("--categories", metavar="NAME,...", help="subset table: category names / ids, or a list name (e.g. visual_rft_coco8)")
-    p.add_argument("--plot", metavar="FILE.png", help="precision-recall curves (needs the 'plot' extra)")
+    p.add_argument("--plot", metavar="DIR", help="write figures to DIR: PR curves at IoU 0.5/0.75/0.5:0.95, sorted "
+                   "per-category AP, area split (LVIS: APr/APc/APf); a .png path gets the PR curves alone "
+                   "(needs the 'plot' extra)")  # fmt: skip
     _add_common(p)
 
 
@@ -383,6 +364,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--max-pixels", type=int, default=None, help="Qwen2.5-VL processor max_pixels (frame qwen25vl)")
     _add_answer(p)
     _add_dialect(p)
+    p.add_argument("--plot", metavar="DIR", help="write iou_histogram.png (threshold marked) to DIR (needs the 'plot' extra)")
     _add_common(p)
     p.set_defaults(func=_cmd_refcoco)
 
@@ -390,7 +372,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth'")
     p.add_argument("--task", choices=("classification", "counting"), default="classification")
     p.add_argument("--synonyms", metavar="FILE.json", help='{"class": ["synonym", ...]}')
-    p.add_argument("--compat", choices=("substring",), default=None, help="the public Visual-RFT substring rule")
+    p.add_argument("--compat", choices=("visual_rft", "substring"), default=None,
+                   help="visual_rft: the released Visual-RFT reward (substring rule; 'substring' is its old name)")
     p.add_argument("--tolerance", type=int, default=0, help="counting: accepted absolute error")
     _add_answer(p)
     _add_common(p)

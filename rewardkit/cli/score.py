@@ -26,7 +26,7 @@ from rewardkit.io import (
     to_jsonable,
 )
 
-__all__ = ["register", "score_rows", "Summary"]
+__all__ = ["register", "score_rows", "Summary", "RowScorer"]
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -115,6 +115,9 @@ class _RowScorer:
                     params[key] = data[key]
         try:
             result = reward(completion, self._prepare(reward, ground_truth, params), **params)
+        except ImportError as exc:  # a row's params need an optional extra (e.g. compat modes)
+            out["reason"] = f"missing_extra: {str(exc)[:300]}"
+            return out
         except (ValueError, TypeError, KeyError) as exc:
             out["reason"] = f"bad_params: {str(exc)[:300]}"
             return out
@@ -122,6 +125,11 @@ class _RowScorer:
         out["components"] = dict(result.components)
         out["reason"] = result.reason
         return out
+
+
+RowScorer = _RowScorer
+"""The row engine of ``rewardkit score`` (also run by ``rewardkit serve``'s workers):
+``RowScorer(default_reward, params)(InputRow) -> output row``."""
 
 
 class _Stats:
@@ -249,20 +257,13 @@ def score_rows(rows: Iterable[InputRow], *, reward: str | None = None, params: d
 
 
 def _plot(summary: Summary, path: str) -> None:
-    try:
-        import matplotlib
+    """Score histograms, each on its reward's declared range, with labelled axes."""
+    from rewardkit.viz._deps import require_matplotlib
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the extra
-        raise SystemExit("--plot needs matplotlib: pip install 'rewardkit[plot]'") from exc
-    names = sorted(summary.scores)
-    fig, axes = plt.subplots(len(names) or 1, 1, figsize=(6, 2.2 * max(1, len(names))), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
-        ax.hist(summary.scores[name], bins=30)
-        ax.set_title(name, fontsize=9)
-        ax.set_ylabel("rows")
-    fig.tight_layout()
+    plt = require_matplotlib()  # ImportError naming the 'plot' extra
+    from rewardkit.plot import score_histograms
+
+    fig = score_histograms(summary.scores)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

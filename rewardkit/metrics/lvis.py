@@ -30,21 +30,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.metrics import _coco_engine as _eng
-from rewardkit.metrics.coco import (
-    CocoParams,
-    _boxes_array,
-    _chunked,
-    _evaluate_prepared,
-    _ids_list,
-    _index_of,
-    _load_gt,
-    _load_results,
-    _Prepared,
-    _results_to_rles,
-    _segm_rles,
-    per_category_table,
+from rewardkit.metrics.coco import engine
+from rewardkit.metrics.coco.evaluate import evaluate_prepared
+from rewardkit.metrics.coco.loading import (
+    chunked,
+    load_gt,
+    load_results,
+    results_to_rles,
+    segm_rles,
 )
+from rewardkit.metrics.coco.params import CocoParams, make_params
+from rewardkit.metrics.coco.prepare import Prepared, boxes_array, ids_list, index_of
+from rewardkit.metrics.coco.summary import per_category_table
 
 __all__ = ["lvis_evaluate", "LvisEvaluator", "limit_dets_per_image", "LVIS_RESULT_KEYS"]
 
@@ -71,13 +68,13 @@ def limit_dets_per_image(results: list, max_dets: int = 300) -> list:
     return out
 
 
-def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, max_dets: int) -> tuple[_Prepared, dict]:
+def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, max_dets: int) -> tuple[Prepared, dict]:
     images = dataset.get("images", [])
     img_by_id = {img["id"]: img for img in images}
     cats = dataset.get("categories", [])
     cat_by_id = {c["id"]: c for c in cats}
-    img_ids = _ids_list(np.unique(p.imgIds)) if len(p.imgIds) else sorted(img_by_id)
-    cat_ids = _ids_list(np.unique(p.catIds)) if len(p.catIds) else sorted(cat_by_id)
+    img_ids = ids_list(np.unique(p.imgIds)) if len(p.imgIds) else sorted(img_by_id)
+    cat_ids = ids_list(np.unique(p.catIds)) if len(p.catIds) else sorted(cat_by_id)
     img_pos = {v: i for i, v in enumerate(img_ids)}
     cat_pos = {v: i for i, v in enumerate(cat_ids)}
 
@@ -90,14 +87,14 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     gt_crowd = np.zeros(len(gts), dtype=bool)
     gt_id_nonzero = np.asarray([a["id"] != 0 for a in gts], dtype=bool)
     if iou_type == "bbox":
-        gt_geom: Any = _boxes_array([a["bbox"] for a in gts])
+        gt_geom: Any = boxes_array([a["bbox"] for a in gts])
     else:
-        gt_geom = _segm_rles(gts, img_by_id)
+        gt_geom = segm_rles(gts, img_by_id)
 
     # ---- detections (LVISResults semantics), vectorized
     n = len(results)
     all_ids = sorted(img_by_id)
-    r_all = _index_of([r["image_id"] for r in results], all_ids)
+    r_all = index_of([r["image_id"] for r in results], all_ids)
     if (r_all < 0).any():
         missing = sorted({results[j]["image_id"] for j in np.flatnonzero(r_all < 0)[:50].tolist()})
         raise ValueError(
@@ -130,14 +127,14 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     cres = [results[j] for j in cand.tolist()]
     rles = None
     if branch == "bbox":
-        boxes = _boxes_array([r["bbox"] for r in cres])
+        boxes = boxes_array([r["bbox"] for r in cres])
         area = boxes[:, 2] * boxes[:, 3]
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
-        rles = _segm_rles(cres, img_by_id)
-        area = _chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
-        boxes = _chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4) if iou_type == "bbox" else None
+        rles = segm_rles(cres, img_by_id)
+        area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
+        boxes = chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4) if iou_type == "bbox" else None
     else:
         boxes = np.zeros((0, 4))
         area = np.zeros(0)
@@ -146,7 +143,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     K = len(cat_ids)
     to_p = np.asarray([img_pos.get(i, -1) for i in all_ids], dtype=np.int64)  # all images -> evaluated
     c_img = to_p[r_all[cand]] if n else np.zeros(0, dtype=np.int64)
-    c_cat = _index_of([r["category_id"] for r in cres], cat_ids)
+    c_cat = index_of([r["category_id"] for r in cres], cat_ids)
     with np.errstate(invalid="ignore"):
         ok = (c_img >= 0) & (c_cat >= 0) & (area > 0) & (area < np.inf)
     key = c_img * K + c_cat
@@ -181,8 +178,8 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
         if branch == "segm":
             dt_geom = [rles[j] for j in keep]
         else:
-            dt_geom = _results_to_rles(kept, img_by_id)
-    P = _Prepared(
+            dt_geom = results_to_rles(kept, img_by_id)
+    P = Prepared(
         iou_type=iou_type,
         img_ids=img_ids,
         cat_ids=cat_ids,
@@ -206,7 +203,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
 
 
 def _lvis_mean(s: np.ndarray) -> float:
-    return _eng.summarize_mean(s)
+    return engine.summarize_mean(s)
 
 
 def _summarize_lvis(precision: np.ndarray, recall: np.ndarray, p: CocoParams, freq: list, max_dets: int) -> dict:
@@ -279,12 +276,11 @@ def lvis_evaluate(
 
 
 def _make_lvis_params(iou_type: str, params: dict) -> CocoParams:
-    from rewardkit.metrics.coco import _make_params
 
     bad = {k for k in params if k in ("maxDets", "max_dets_per_cat", "kpt_oks_sigmas", "useCats")}
     if bad:
         raise TypeError(f"Unsupported LVIS parameter(s) {sorted(bad)}; use `max_dets` for the per-image cap")
-    return _make_params(iou_type, params)
+    return make_params(iou_type, params)
 
 
 class _LvisState:
@@ -297,11 +293,11 @@ class _LvisState:
 
 
 def _init_state(gt: Any, iou_type: str, max_dets: int, params: dict) -> _LvisState:
-    return _LvisState(_load_gt(gt), iou_type, int(max_dets), _make_lvis_params(iou_type, params))
+    return _LvisState(load_gt(gt), iou_type, int(max_dets), _make_lvis_params(iou_type, params))
 
 
 def _update(state: _LvisState, results: Any) -> None:
-    state.results.extend(_load_results(results))
+    state.results.extend(load_results(results))
 
 
 def _compute(state: _LvisState, *, backend: str = "native", progress: bool = False) -> dict[str, Any]:
@@ -317,7 +313,7 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
 
         bar = tqdm(total=len(P.cat_ids), desc=f"LVIS {state.iou_type}", unit="cat")
     try:
-        ev = _evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False, want_scores=False)
+        ev = evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False, want_scores=False)
     finally:
         if bar is not None:
             bar.close()

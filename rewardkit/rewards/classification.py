@@ -7,8 +7,11 @@ several classes ("A or B") scores 0, as does an empty answer.
 
 The public code accepts ``gt in ans or ans in gt`` after stripping, which pays the empty
 answer (a run collapsed to ``<answer></answer>``), "a" for "apple", hedges and short
-prefixes. That rule is available only as ``compat="substring"``; it also reads the whole
-completion when there is no answer tag, as the public code does.
+prefixes. That rule is available only as ``compat="visual_rft"`` (old spelling
+``"substring"``), which reproduces the released reward end to end
+(:mod:`rewardkit.rewards.compat.visual_rft`: math-verify pre-check, first single-line
+answer block else the whole completion, the public format regex; needs the ``compat``
+extra).
 
 The answer is found by the answer mode (``answer=``, or ``reading=Reading(answer=...)``):
 ``"auto"`` (default) reads a bare completion without tags (think blocks removed), so a
@@ -22,11 +25,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
-from rewardkit.parsing.labels import labels_match, parse_label, substring_match
+from rewardkit.parsing.labels import labels_match, parse_label
 from rewardkit.parsing.reading import Reading, extract_answer_text
-from rewardkit.parsing.tags import completion_text, strip_prompt
-from rewardkit.rewards._common import check_choice, zero
+from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["classification_reward"]
@@ -53,7 +56,7 @@ def classification_reward(
     ground_truth: Any,
     *,
     synonyms: Mapping[str, Iterable[str]] | None = None,
-    compat: Literal["substring"] | None = None,
+    compat: Literal["visual_rft", "substring"] | None = None,
     prompt: str | None = None,
     reading: Reading = _READING,
 ) -> RewardResult:
@@ -68,15 +71,14 @@ def classification_reward(
     >>> dict(classification_reward("Cardinal", "cardinal").components)
     {'accuracy': 1.0, 'format': 0.0}
     """
-    check_choice("compat", compat, (None, "substring"))
+    if resolve_compat("visual_rft.classification", compat):
+        from rewardkit.rewards.compat.visual_rft import classification
+
+        return classification(completion, ground_truth)
     gt = read_text_target(ground_truth)
     ans = extract_answer_text(completion, prompt, reading.answer)
     tp = ans.tags
     fmt = 1.0 if tp.strict else 0.0
-    if compat == "substring":
-        answer = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt).strip()
-        acc = 1.0 if substring_match(answer, gt) else 0.0
-        return RewardResult(acc + fmt, {"accuracy": acc, "format": fmt}, None)
     if ans.text is None:
         return zero(_COMPONENTS, ans.reason)
     label = parse_label(ans.text)

@@ -44,6 +44,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards.base import register_batch, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Boxes, RewardResult
 
 __all__ = ["detection_reward", "detection_f1_reward", "prepare_box_target"]
@@ -135,6 +136,7 @@ def detection_reward(
     default_confidence: float = 1.0,
     empty_score: float = 1.0,
     prompt: str | None = None,
+    compat: Literal["visual_rft"] | None = None,
     reading: Reading = _READING,
 ) -> RewardResult:
     """Visual-RFT detection reward R_d = R_IoU + R_conf + R_format (Eq. 5-8), in [0, 3].
@@ -147,6 +149,9 @@ def detection_reward(
     ``image_size`` when they differ, ``min_pixels`` / ``max_pixels``). With
     ``answer="auto"`` (default) a bare answer without tags keeps R_IoU and R_conf;
     R_format stays strict.
+    ``compat="visual_rft"``:
+    the released reward functions end to end (:mod:`rewardkit.rewards.compat.visual_rft`;
+    needs the ``compat`` extra).
 
     Matching order is by confidence; predictions with EQUAL confidence are taken in file
     order, so reordering tied boxes can change which one matches (as in the paper).
@@ -157,6 +162,10 @@ def detection_reward(
     >>> round(r.score, 3), dict(r.components)
     (2.9, {'iou': 1.0, 'confidence': 0.9, 'format': 1.0})
     """
+    if resolve_compat("visual_rft.detection", compat):
+        from rewardkit.rewards.compat.visual_rft import detection
+
+        return detection(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
     return _detection_batch_impl(
         [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize,
         default_confidence=default_confidence, empty_score=empty_score, prompt=prompt, reading=reading,
@@ -219,6 +228,9 @@ def _detection_batch_impl(
 @register_batch("visual_rft.detection")
 def detection_reward_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
     """The G completions of one prompt at once: one IoU matrix for the group."""
+    if params.get("compat") is not None:
+        return [detection_reward(c, ground_truth, **params) for c in completions]
+    params.pop("compat", None)
     return _detection_batch_impl(completions, ground_truth, **params)
 
 

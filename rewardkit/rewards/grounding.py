@@ -40,6 +40,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = [
@@ -97,11 +98,14 @@ class GroundingReward:
     ``"iou"``, ``"iou_squared"``, ``"giou_plus_one"`` or ``"accuracy"`` (the last one
     takes ``threshold`` and ``comparison``). Instances are registered under several
     names (``grounding.*``, ``vlm_r1.rec_iou``); each has its own docstring and
-    signature."""
+    signature. ``compat=(registry name, function)`` adds a ``compat`` parameter whose
+    modes (:func:`rewardkit.rewards.compat.resolve_compat`) run
+    ``function(completion, ground_truth, reading)``, the public code end to end."""
 
-    def __init__(self, kind: Kind, name: str, doc: str) -> None:
+    def __init__(self, kind: Kind, name: str, doc: str, compat: tuple[str, Any] | None = None) -> None:
         check_choice("kind", kind, _KINDS)
         self.kind = kind
+        self.compat = compat
         self.__name__ = self.__qualname__ = name
         self.__doc__ = doc
         params = [
@@ -114,12 +118,19 @@ class GroundingReward:
         params += [
             inspect.Parameter("multiple", kw, default="zero"),
             inspect.Parameter("prompt", kw, default=None),
-            inspect.Parameter("reading", kw, default=_READING),
         ]
+        if compat is not None:
+            params.append(inspect.Parameter("compat", kw, default=None))
+        params.append(inspect.Parameter("reading", kw, default=_READING))
         self.__signature__ = inspect.Signature(params, return_annotation=RewardResult)
 
     def __call__(self, completion: Any, ground_truth: Any, *, multiple: str = "zero", prompt: str | None = None,
-                 reading: Reading = _READING, threshold: float = 0.5, comparison: str = ">=") -> RewardResult:
+                 reading: Reading = _READING, threshold: float = 0.5, comparison: str = ">=",
+                 compat: str | None = None) -> RewardResult:
+        if self.compat is not None and resolve_compat(self.compat[0], compat):
+            return self.compat[1](completion, ground_truth, reading)
+        if compat is not None:
+            raise ValueError(f"Expected no `compat` for {self.__name__}, but got {compat!r}")
         if self.kind == "accuracy":
             check_unit("threshold", threshold)
             check_choice("comparison", comparison, (">=", ">"))
@@ -154,13 +165,22 @@ grounding_iou_squared_reward = register_reward(
     Parameters as ``grounding.iou``.
     """))
 
+def _visual_rft_lisa(completion: Any, ground_truth: Any, reading: Reading) -> RewardResult:
+    from rewardkit.rewards.compat.visual_rft import lisa_giou
+
+    return lisa_giou(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                     image_size=reading.image_size)
+
+
 grounding_giou_reward = register_reward(
     "grounding.giou_plus_one", task="grounding", range=(0.0, 2.0), components=("giou_plus_one",),
     tags=(*_TAGS, "visual_rft", "lisa"), prepare=prepare_box_target,
 )(GroundingReward("giou_plus_one", "grounding_giou_reward", """R = GIoU + 1, in [0, 2] (Visual-RFT reasoning grounding on LISA).
 
-    Parameters as ``grounding.iou``.
-    """))
+    Parameters as ``grounding.iou``. ``compat="visual_rft"``: the released LISA accuracy
+    reward end to end (:mod:`rewardkit.rewards.compat.visual_rft`; needs the ``compat``
+    extra).
+    """, compat=("grounding.giou_plus_one", _visual_rft_lisa)))
 
 grounding_accuracy_reward = register_reward(
     "grounding.accuracy", task="grounding", range=(0.0, 1.0), components=("accuracy",), tags=(*_TAGS, "refcoco"),

@@ -34,15 +34,12 @@ Empty cases (named parameters): no object and no prediction: recall = precision 
 ``empty_score`` (1.0); no object but predictions: both 0; objects but no prediction:
 both 0.
 
-``compat="released_code"`` reproduces the released implementation (Griffon repository,
-``visionr1_qwen.py``) so runs can be compared: the matcher cost is unnormalized L1 (in
-the ground truth's frame) minus GIoU minus a label-agreement term; the criteria use GIoU
-instead of IoU; precision is the mean over matched pairs only of GIoU clipped to
-[0, 1] (two correct boxes plus eight junk boxes score precision 1 and recall 1);
-recall counts GIoU > 0.5 (0.5 exactly counts one half) with no differentiation; the
-schedule is off (the released launch script never passes the step); the dual format is
-the released check (the payload parses as JSON, every dict item with ``bbox_2d`` and
-``label`` has a 4-list; inverted for samples without objects).
+``compat="vision_r1"`` (old spelling ``"released_code"``) reproduces the released
+implementation (Griffon repository, ``visionr1_qwen.py``) end to end, parsing included,
+so runs can be compared: see :mod:`rewardkit.rewards.compat.vision_r1` (boxes read from
+the whole completion with ``int()``, inverted and zero-width boxes dropped; unnormalized
+L1 - GIoU - label cost in float32; precision averaged over matched pairs only, so box
+spam is free; recall counts GIoU > 0.5; no schedule; the released template check).
 """
 
 from __future__ import annotations
@@ -53,12 +50,11 @@ import numpy as np
 
 from rewardkit.geometry.boxes import box_giou, box_iou
 from rewardkit.geometry.matching import match_hungarian
-from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.frames import frame_extent
 from rewardkit.parsing.ground_truth import BoxTarget
 from rewardkit.parsing.labels import normalize_label
 from rewardkit.parsing.reading import Reading, extract_answer_text
-from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
+from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
     box_reader,
     box_target,
@@ -68,6 +64,7 @@ from rewardkit.rewards._common import (
     prepare_box_target,
 )
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.schedules import Staged
 from rewardkit.types import Boxes, ParseResult, RewardResult
 
@@ -150,25 +147,6 @@ def read_payload(completion: Any, prompt: str | None = None, answer: str = "auto
     return Payload(ans.text, ans.tags, None, one)
 
 
-def _released_payload(completion: Any, prompt: str | None, answer: str) -> Payload:
-    """The payload as the released code path read it (``compat="released_code"``): the
-    raw whole completion (prompt echo removed) unless ``answer="tags"``."""
-    answer = "tags" if answer == "tag" else answer
-    check_choice("answer", answer, ("auto", "tags", "whole"))
-    tp = parse_completion(completion, prompt)
-    counts = tp.counts
-    any_tag = any(counts.values())
-    if answer in ("whole", "auto"):
-        text = strip_prompt(completion_text(completion), prompt if isinstance(prompt, str) else None).strip()
-        if tp.answer is not None and any_tag:
-            text = tp.answer
-        return Payload(text, tp, None if text else "empty_answer", True)
-    if tp.answer is None:
-        return Payload(None, tp, tp.reason or "no_answer_tag", False)
-    one = counts.get("<answer>", 0) == 1 and counts.get("</answer>", 0) == 1 and tp.closed
-    return Payload(tp.answer, tp, None, one)
-
-
 def _content_ok(parsed: ParseResult[Boxes], extent: tuple[float, float] | None, integer_coords: bool) -> tuple[bool, str | None]:
     d = parsed.details
     if d.get("dropped"):
@@ -229,30 +207,6 @@ def _dual_format(
     return (1.0, None) if ok else (0.0, why)
 
 
-def _released_dual_format(text: str | None, n_gt: int) -> float:
-    """The released check: parse as JSON (fences removed); a list whose dict items with
-    ``bbox_2d`` and ``label`` all hold 4-lists -> 1; non-JSON -> 0. Inverted (1 - r)
-    for samples without objects."""
-    import json
-    import re
-
-    r = 0.0
-    if text is not None:
-        body = re.sub(r"```json\n|\n```", "", text).strip()
-        try:
-            data = json.loads(body[:1_000_000])
-            r = 1.0
-            if isinstance(data, list):
-                for item in data:
-                    if isinstance(item, dict) and "bbox_2d" in item and "label" in item:
-                        b = item["bbox_2d"]
-                        if not (isinstance(b, list) and len(b) == 4):
-                            r = 0.0
-        except (ValueError, RecursionError):
-            r = 0.0
-    return r if n_gt > 0 else 1.0 - r
-
-
 @register_reward(
     "vision_r1.dual_format",
     task="format",
@@ -267,6 +221,7 @@ def dual_format_reward(
     *,
     integer_coords: bool = False,
     prompt: str | None = None,
+    compat: Literal["vision_r1"] | None = None,
     reading: Reading = _READING,
 ) -> RewardResult:
     """Vision-R1 dual format reward (Eq. 4): 1 if the template AND the content hold, else 0.
@@ -286,7 +241,14 @@ def dual_format_reward(
     1.0
     >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 3000, 400], "label": "cat"}]'))
     0.0
+
+    ``compat="vision_r1"``: the released template check (inverted for samples without
+    objects; :mod:`rewardkit.rewards.compat.vision_r1`).
     """
+    if resolve_compat("vision_r1.dual_format", compat):
+        from rewardkit.rewards.compat.vision_r1 import dual_format
+
+        return dual_format(completion, ground_truth, image_size=reading.image_size)
     target = None
     if ground_truth is not None:
         target = box_target(ground_truth, reading)
@@ -322,7 +284,7 @@ def localization_reward(
     max_steps: int | None = None,
     cost: Literal["l1+giou", "giou", "iou"] = "l1+giou",
     use_labels: bool = False,
-    compat: Literal["released_code"] | None = None,
+    compat: Literal["vision_r1", "released_code"] | None = None,
     integer_coords: bool = False,
     empty_score: float = 1.0,
     prompt: str | None = None,
@@ -335,8 +297,9 @@ def localization_reward(
     ``schedule``; ``step`` / ``max_steps`` (training progress; no step -> first stage);
     ``cost`` of the box-prioritized Hungarian matching; ``use_labels`` (a matched pair
     with a wrong label is not valid; the paper matches on boxes only); ``empty_score``
-    when the image has no object and the answer has none; ``compat="released_code"``
-    (see the module docstring); ``reading`` (or its fields as keywords: ``answer``,
+    when the image has no object and the answer has none; ``compat="vision_r1"``
+    (old spelling ``"released_code"``; see the module docstring); ``reading`` (or its
+    fields as keywords: ``answer``,
     ``dialect``, ``pred_frame``, ``gt_frame``, ``image_size``, ``min_pixels``,
     ``max_pixels``).
 
@@ -346,7 +309,11 @@ def localization_reward(
     >>> r.score, dict(r.components)
     (3.0, {'format': 1.0, 'recall': 1.0, 'precision': 1.0})
     """
-    check_choice("compat", compat, (None, "released_code"))
+    if resolve_compat("vision_r1.localization", compat):
+        from rewardkit.rewards.compat.vision_r1 import localization
+
+        return localization(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                            image_size=reading.image_size, min_pixels=reading.min_pixels, max_pixels=reading.max_pixels)
     check_choice("cost", cost, ("l1+giou", "giou", "iou"))
     if schedule is None:
         schedule = progressive_schedule(switch_at, before, after)
@@ -363,20 +330,10 @@ def localization_reward(
     target = box_target(ground_truth, reading)
     gt = target.boxes
     n_gt = len(gt)
-    if compat == "released_code":
-        payload = _released_payload(completion, prompt, reading.answer)
-        parsed = parse_boxes(payload.text) if payload.text else None
-        df = _released_dual_format(payload.text, n_gt)
-        why = None
-    else:
-        payload = read_payload(completion, prompt, reading.answer)
-        parsed = box_reader(reading)(payload.text) if payload.text else None
-        df, why = _dual_format(payload, parsed, target, reading=reading, integer_coords=integer_coords)
+    payload = read_payload(completion, prompt, reading.answer)
+    parsed = box_reader(reading)(payload.text) if payload.text else None
+    df, why = _dual_format(payload, parsed, target, reading=reading, integer_coords=integer_coords)
     details: dict[str, Any] = {"n_gt": n_gt, "xi": (xi0, xi1, xi2)}
-    if compat == "released_code" and (parsed is None or not parsed.ok or len(parsed.value) == 0):
-        # released code: no readable box -> 0 on images with objects, 1 on images without
-        rp = 0.0 if n_gt > 0 else 1.0
-        return RewardResult(df + 2 * rp, {"format": df, "recall": rp, "precision": rp}, None, details)
     if parsed is None or not parsed.ok:
         reason = why or payload.reason or (parsed.reason if parsed is not None else None) or "unparseable"
         return RewardResult(df, {"format": df, "recall": 0.0, "precision": 0.0}, reason, details)
@@ -391,19 +348,6 @@ def localization_reward(
     pxyxy = boxes_to_gt_frame(pred.xyxy, reading, target)
     gxyxy = gt.xyxy
     giou = box_giou(pxyxy, gxyxy)
-
-    if compat == "released_code":
-        label_ok = _label_agreement(pred, gt)
-        l1 = np.abs(pxyxy[:, None, :] - gxyxy[None, :, :]).sum(axis=2)
-        c = l1 - giou - (label_ok.astype(np.float64) if label_ok is not None else 0.0)
-        pi, gi = match_hungarian(c)
-        g = giou[pi, gi]
-        prec_vals = np.clip(g, 0.0, 1.0)
-        precision = float(prec_vals.mean()) if prec_vals.size else 0.0
-        tp = float(np.where(g > 0.5, 1.0, np.where(g < 0.5, 0.0, g)).sum())
-        recall = float(min(max(tp / n_gt, 0.0), 1.0))
-        details.update(matched=len(pi), mode="released_code")
-        return RewardResult(df + recall + precision, {"format": df, "recall": recall, "precision": precision}, why, details)
 
     iou = box_iou(pxyxy, gxyxy)
     if cost == "l1+giou":

@@ -37,7 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.geometry.ap import image_ap, image_ap_per_label
+from rewardkit.geometry.ap import image_ap
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
 from rewardkit.parsing.labels import labels_match, normalize_label
@@ -46,7 +46,6 @@ from rewardkit.rewards._common import (
     box_reader,
     box_target,
     boxes_to_gt_frame,
-    check_choice,
     check_unit,
     frame_warning,
     prepare_box_target,
@@ -54,6 +53,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.grounding import GroundingReward
 from rewardkit.types import RewardResult
 
@@ -63,10 +63,21 @@ _TAGS = ("vlm_r1", "paper:VLM-R1", "boxes")
 _READING = Reading()
 
 
+def _vlm_r1_rec_iou(completion: Any, ground_truth: Any, reading: Reading) -> RewardResult:
+    from rewardkit.rewards.compat.vlm_r1 import rec_iou
+
+    return rec_iou(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                   image_size=reading.image_size, min_pixels=reading.min_pixels, max_pixels=reading.max_pixels)
+
+
 rec_iou_reward = register_reward(
     "vlm_r1.rec_iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "rec", "grounding"),
     prepare=prepare_box_target,
 )(GroundingReward("iou", "rec_iou_reward", """VLM-R1 REC reward: IoU of the predicted box with the referred object, in [0, 1].
+
+    ``compat="vlm_r1"``: the released ``iou_reward`` end to end
+    (:mod:`rewardkit.rewards.compat.vlm_r1`: first answer block, first integer box, the
+    Qwen2.5-VL resize when ``pred_frame="qwen25vl"`` and ``gt_frame="pixel"``).
 
     ``multiple="zero"`` (default): an answer with several boxes scores 0 (otherwise a
     correct first box followed by any number of guesses earns full reward);
@@ -77,7 +88,7 @@ rec_iou_reward = register_reward(
 
     >>> float(rec_iou_reward("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50]))
     0.5
-    """))
+    """, compat=("vlm_r1.rec_iou", _vlm_r1_rec_iou)))
 
 
 def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, reading: Reading):
@@ -93,27 +104,22 @@ def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, reading:
 
 def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
         prompt: str | None, reading: Reading, compat: str | None = None) -> RewardResult:
-    check_choice("compat", compat, (None, "vlm_r1"))
+    if resolve_compat("vlm_r1.od_length" if length else f"vlm_r1.od_{which}", compat):
+        from rewardkit.rewards.compat.vlm_r1 import od
+
+        return od(completion, ground_truth, which=which, length=length, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                  image_size=reading.image_size)
     comps = ("ap", "length") if length else (which,)
     xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, reading)
     if pred is None:
         return zero(comps, reason)
     gt = target.boxes
-    if compat == "vlm_r1" and gt.labels is not None and len(pred) and len(gt):
-        # the public calculate_map: one category per gt label, unknown labels dropped,
-        # every box scored 1.0, no usable prediction -> 0
-        r = image_ap_per_label(xyxy, pred.labels, gt.xyxy, gt.labels)
-        if not r.defined:
-            r = r._replace(ap=0.0, ap50=0.0, ap75=0.0, ar100=0.0, n_pred=len(pred))
-        else:
-            r = r._replace(n_pred=len(pred))
-    else:
-        scores = None
-        if compat is None and pred.scores is not None and len(pred):
-            s = np.asarray(pred.scores, dtype=np.float64)
-            if np.isfinite(s).any():
-                scores = np.where(np.isfinite(s), s, 1.0)
-        r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
+    scores = None
+    if pred.scores is not None and len(pred):
+        s = np.asarray(pred.scores, dtype=np.float64)
+        if np.isfinite(s).any():
+            scores = np.where(np.isfinite(s), s, 1.0)
+    r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
     value = r.ap if which == "ap" else r.ap50
     details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
     if not length:
@@ -145,9 +151,9 @@ def od_ap_reward(
     0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
     ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=False, both_empty=both_empty, no_gt=no_gt,
                prompt=prompt, reading=reading, compat=compat)
@@ -172,9 +178,9 @@ def od_ap50_reward(
     0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
     ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap50", length=False, both_empty=both_empty, no_gt=no_gt,
                prompt=prompt, reading=reading, compat=compat)
@@ -201,9 +207,9 @@ def od_length_reward(
     0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
     ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=True, both_empty=both_empty, no_gt=no_gt,
                prompt=prompt, reading=reading, compat=compat)
@@ -230,6 +236,7 @@ def weighted_sum_reward(
     empty_score: float = 1.0,
     synonyms: Any = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
     reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 ``weighted_sum`` detection score, in [0, 1]:
@@ -245,7 +252,16 @@ def weighted_sum_reward(
     >>> gt = {"boxes": [[0, 0, 100, 100]], "labels": ["cat"]}
     >>> float(weighted_sum_reward('<answer>[{"bbox_2d": [0, 0, 100, 100], "label": "cat"}]</answer>', gt))
     1.0
+
+    ``compat="vlm_r1"``: the released ``detection_score`` end to end
+    (:mod:`rewardkit.rewards.compat.vlm_r1`: lower-cased text, first json fence, "+1"
+    IoU, stale labels).
     """
+    if resolve_compat("vlm_r1.weighted_sum", compat):
+        from rewardkit.rewards.compat.vlm_r1 import weighted_sum
+
+        return weighted_sum(completion, ground_truth, iou_threshold=iou_threshold, alpha=alpha, beta=beta, gamma=gamma,
+                            pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
     check_unit("iou_threshold", iou_threshold)
     if min(alpha, beta, gamma) < 0 or alpha + beta + gamma <= 0:
         raise ValueError(f"Expected non-negative weights with a positive sum, but got {(alpha, beta, gamma)}")
@@ -287,6 +303,7 @@ def repetition_penalty(
     ngram_size: int = 6,
     decimals: int | None = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
     reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 repetition penalty: ``-(1 - unique / total)``, in [-1, 0].
@@ -302,7 +319,14 @@ def repetition_penalty(
     >>> b = '{"bbox_2d": [0, 0, 10, 10], "label": "cat"}'
     >>> float(repetition_penalty(f"<answer>[{b}, {b}, {b}, {b}]</answer>"))
     -0.75
+
+    ``compat="vlm_r1"``: the released ``repetition_reward`` on the whole completion
+    (:mod:`rewardkit.rewards.compat.vlm_r1`; needs the ``compat`` extra for json-repair).
     """
+    if resolve_compat("penalty.repetition", compat):
+        from rewardkit.rewards.compat.vlm_r1 import repetition
+
+        return repetition(completion)
     if int(ngram_size) < 1:
         raise ValueError(f"Expected ngram_size >= 1, but got {ngram_size!r}")
     ans = extract_answer_text(completion, prompt, reading.answer)

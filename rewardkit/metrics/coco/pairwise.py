@@ -1,0 +1,97 @@
+"""IoU and OKS of the (detection, ground truth) candidate pairs, with pycocotools' arithmetic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["pair_iou_bbox", "pair_iou_segm", "pair_oks"]
+
+
+def pair_iou_bbox(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarray, e_dt, e_gt) -> np.ndarray:
+    """IoU of each (detection, ground truth) pair of ``xywh`` boxes.
+
+    :func:`rewardkit.geometry.boxes.box_iou_xywh_paired`: the element-wise form of
+    pycocotools' ``bbIou`` (same operations, same order, same bits), computed only on the
+    same-image, same-category pairs. Crowd: the union is the detection's area.
+    """
+    from rewardkit.geometry.boxes import box_iou_xywh_paired
+
+    if e_dt.size == 0:
+        return np.zeros(0, dtype=np.float64)
+    return box_iou_xywh_paired(dt_boxes[e_dt], gt_boxes[e_gt], gt_crowd[e_gt])
+
+
+def pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, e_dt, e_gt) -> np.ndarray:
+    """``pycocotools.mask.iou`` once per block (an image) of the pair list, then gathered.
+
+    Each IoU is computed independently by pycocotools, so batching the pairs of an image
+    (detections x ground truths, categories mixed) gives the same values as one call per
+    (image, category) with fewer calls; pairs of other categories are computed and dropped.
+    """
+    from pycocotools import mask as mask_utils
+
+    out = np.zeros(e_dt.shape[0], dtype=np.float64)
+    if e_dt.size == 0:
+        return out
+    blk = dt_block[e_dt]
+    brk = np.flatnonzero(blk[1:] != blk[:-1]) + 1
+    starts = [0, *brk.tolist()]
+    ends = [*brk.tolist(), int(blk.size)]
+    crowd = gt_crowd.astype(np.uint8)
+    for s, e in zip(starts, ends):
+        dd = e_dt[s:e]
+        gg = e_gt[s:e]
+        d_u, d_inv = np.unique(dd, return_inverse=True)
+        g_u, g_inv = np.unique(gg, return_inverse=True)
+        ious = mask_utils.iou(
+            [dt_rles[i] for i in d_u.tolist()],
+            [gt_rles[i] for i in g_u.tolist()],
+            crowd[g_u].tolist(),
+        )
+        out[s:e] = np.asarray(ious, dtype=np.float64).reshape(d_u.size, g_u.size)[d_inv, g_inv]
+    return out
+
+
+def _row_sums_like_numpy(vals: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``np.sum(row[:n])`` for each row, with numpy's own summation order (pairwise)."""
+    out = np.zeros(vals.shape[0], dtype=np.float64)
+    for n in np.unique(counts).tolist():
+        rows = np.flatnonzero(counts == n)
+        out[rows] = np.sum(np.ascontiguousarray(vals[rows, :n]), axis=1)
+    return out
+
+
+def pair_oks(
+    dt_kpts: np.ndarray, gt_kpts: np.ndarray, gt_bbox: np.ndarray, gt_area: np.ndarray, sigmas: np.ndarray, e_dt, e_gt
+) -> np.ndarray:
+    """Object keypoint similarity per pair, with ``COCOeval.computeOks``' arithmetic.
+
+    ``e = d^2 / (2 sigma)^2 / (area + eps) / 2``; OKS = mean of ``exp(-e)`` over the
+    visible ground-truth keypoints; with no visible keypoint the distance is measured to
+    the box ``[x - w, x + 2w] x [y - h, y + 2h]`` and all keypoints count.
+    """
+    if e_dt.size == 0:
+        return np.zeros(0)
+    var = (sigmas * 2) ** 2
+    g = gt_kpts[e_gt]
+    d = dt_kpts[e_dt]
+    xg, yg, vg = g[:, :, 0], g[:, :, 1], g[:, :, 2]
+    xd, yd = d[:, :, 0], d[:, :, 1]
+    vis = vg > 0
+    k1 = np.count_nonzero(vis, axis=1)
+    bb = gt_bbox[e_gt]
+    x0 = (bb[:, 0] - bb[:, 2])[:, None]
+    x1 = (bb[:, 0] + bb[:, 2] * 2)[:, None]
+    y0 = (bb[:, 1] - bb[:, 3])[:, None]
+    y1 = (bb[:, 1] + bb[:, 3] * 2)[:, None]
+    has = (k1 > 0)[:, None]
+    dx = np.where(has, xd - xg, np.maximum(0.0, x0 - xd) + np.maximum(0.0, xd - x1))
+    dy = np.where(has, yd - yg, np.maximum(0.0, y0 - yd) + np.maximum(0.0, yd - y1))
+    e = (dx**2 + dy**2) / var / (gt_area[e_gt] + np.spacing(1))[:, None] / 2
+    ex = np.exp(-e)
+    mask = np.where(has, vis, True)
+    order = np.argsort(~mask, axis=1, kind="stable")
+    packed = np.take_along_axis(ex, order, axis=1)
+    counts = np.count_nonzero(mask, axis=1)
+    sums = _row_sums_like_numpy(packed, counts)
+    return sums / counts

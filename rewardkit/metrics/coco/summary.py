@@ -1,0 +1,128 @@
+"""From precision/recall arrays to the numbers people read: ``stats``, per-category AP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from rewardkit.metrics.coco import engine
+from rewardkit.metrics.coco.params import DET_STAT_NAMES, KPT_STAT_NAMES, CocoParams
+
+__all__ = ["summarize", "per_category_table", "package"]
+
+
+def _summarize_one(ev, p: CocoParams, ap: int = 1, iouThr=None, areaRng="all", maxDets=100) -> float:
+    aind = [i for i, aRng in enumerate(p.areaRngLbl) if aRng == areaRng]
+    mind = [i for i, mDet in enumerate(p.maxDets) if mDet == maxDets]
+    if ap == 1:
+        s = ev["precision"]
+        if iouThr is not None:
+            t = np.where(iouThr == np.asarray(p.iouThrs))[0]
+            s = s[t]
+        s = s[:, :, :, aind, mind]
+    else:
+        s = ev["recall"]
+        if iouThr is not None:
+            t = np.where(iouThr == np.asarray(p.iouThrs))[0]
+            s = s[t]
+        s = s[:, :, aind, mind]
+    return engine.summarize_mean(s)
+
+
+def summarize(ev, p: CocoParams, iou_type: str, compat: str | None) -> list[float]:
+    md = list(p.maxDets)
+    pyc = compat == "pycocotools"
+
+    def m(i: int) -> int:
+        if pyc:
+            return md[i]
+        return md[min(i, len(md) - 1)]
+
+    if iou_type in ("bbox", "segm"):
+        first = 100 if pyc else md[-1]
+        return [
+            _summarize_one(ev, p, 1, maxDets=first),
+            _summarize_one(ev, p, 1, iouThr=0.5, maxDets=m(2)),
+            _summarize_one(ev, p, 1, iouThr=0.75, maxDets=m(2)),
+            _summarize_one(ev, p, 1, areaRng="small", maxDets=m(2)),
+            _summarize_one(ev, p, 1, areaRng="medium", maxDets=m(2)),
+            _summarize_one(ev, p, 1, areaRng="large", maxDets=m(2)),
+            _summarize_one(ev, p, 0, maxDets=m(0)),
+            _summarize_one(ev, p, 0, maxDets=m(1)),
+            _summarize_one(ev, p, 0, maxDets=m(2)),
+            _summarize_one(ev, p, 0, areaRng="small", maxDets=m(2)),
+            _summarize_one(ev, p, 0, areaRng="medium", maxDets=m(2)),
+            _summarize_one(ev, p, 0, areaRng="large", maxDets=m(2)),
+        ]
+    k = 20 if pyc else md[-1]
+    return [
+        _summarize_one(ev, p, 1, maxDets=k),
+        _summarize_one(ev, p, 1, maxDets=k, iouThr=0.5),
+        _summarize_one(ev, p, 1, maxDets=k, iouThr=0.75),
+        _summarize_one(ev, p, 1, maxDets=k, areaRng="medium"),
+        _summarize_one(ev, p, 1, maxDets=k, areaRng="large"),
+        _summarize_one(ev, p, 0, maxDets=k),
+        _summarize_one(ev, p, 0, maxDets=k, iouThr=0.5),
+        _summarize_one(ev, p, 0, maxDets=k, iouThr=0.75),
+        _summarize_one(ev, p, 0, maxDets=k, areaRng="medium"),
+        _summarize_one(ev, p, 0, maxDets=k, areaRng="large"),
+    ]
+
+
+def _per_category_ap(precision: np.ndarray, k: int, t_idx=None, a_idx: int = 0, m_idx: int = -1) -> float:
+    s = precision[:, :, k, a_idx, m_idx]
+    if t_idx is not None:
+        s = s[t_idx]
+    v = s[s > -1]
+    return float(np.mean(v)) if v.size else float("nan")
+
+
+def per_category_table(
+    precision: np.ndarray,
+    cat_ids: Sequence,
+    cat_names: Sequence[str],
+    iou_thrs: Sequence[float],
+    area_idx: int = 0,
+    max_det_idx: int = -1,
+) -> list[dict[str, Any]]:
+    """Per-category AP, AP50, AP75: ``mean(precision[t, :, k, area, maxDet] > -1)``.
+
+    This is the per-category number of Detectron2 / Visual-RFT tables (a category
+    without ground truth gives NaN).
+    """
+    thrs = np.asarray(iou_thrs)
+    t50 = np.where(0.5 == thrs)[0]
+    t75 = np.where(0.75 == thrs)[0]
+    rows = []
+    for k, (cid, name) in enumerate(zip(cat_ids, cat_names)):
+        rows.append(
+            {
+                "id": cid,
+                "name": name,
+                "AP": _per_category_ap(precision, k, None, area_idx, max_det_idx),
+                "AP50": _per_category_ap(precision, k, t50, area_idx, max_det_idx) if t50.size else float("nan"),
+                "AP75": _per_category_ap(precision, k, t75, area_idx, max_det_idx) if t75.size else float("nan"),
+            }
+        )
+    return rows
+
+
+def package(
+    ev: dict[str, np.ndarray], p: CocoParams, iou_type: str, cat_ids, cat_names, compat, backend: str
+) -> dict[str, Any]:
+    stats = summarize(ev, p, iou_type, compat)
+    names = DET_STAT_NAMES if iou_type in ("bbox", "segm") else KPT_STAT_NAMES
+    out: dict[str, Any] = {name: float(v) for name, v in zip(names, stats)}
+    out["stats"] = [float(v) for v in stats]
+    out["precision"] = ev["precision"]
+    out["recall"] = ev["recall"]
+    out["scores"] = ev["scores"]
+    a_all = p.areaRngLbl.index("all") if "all" in p.areaRngLbl else 0
+    out["per_category"] = per_category_table(ev["precision"], cat_ids, cat_names, p.iouThrs, a_all, -1)
+    out["params"] = p.as_dict()
+    out["params"]["catIds"] = list(cat_ids)
+    out["iou_type"] = iou_type
+    out["backend"] = backend
+    return out
