@@ -205,6 +205,7 @@ class Summary:
     the first full message of each)."""
 
     def __init__(self, keep_scores: bool = False) -> None:
+        self.warnings: list[str] = []
         self.rows = 0
         self.failed = 0
         self.stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
@@ -253,6 +254,7 @@ class Summary:
                 for name, c in self.reasons.items()
                 if name not in self.stats
             },
+            "warnings": list(self.warnings),
         }
 
     def render(self) -> str:
@@ -276,7 +278,31 @@ class Summary:
                     first = self.first[name][r]
                     if first != r:
                         lines.append(f"    {r}: first: {shorten(first, 160)}")
+        if self.warnings:
+            lines.append("")
+            lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def check_readings(self, sample: list[Any], params: dict[str, Any], file: str, limit: int = 100) -> None:
+        """Add a warning per reward whose current reading is clearly worse than another
+        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth)."""
+        from rewardkit.doctor import diagnose
+        from rewardkit.registry import get_spec
+
+        for name in sorted(self.stats):
+            try:
+                spec = get_spec(name)
+            except KeyError:
+                continue
+            if spec.reading is None or not ({"dialect", "pred_frame"} & set(spec.reading_fields)):
+                continue
+            try:
+                d = diagnose(sample, name, params, limit=limit)
+            except Exception:  # noqa: BLE001 - a diagnostic must never end a finished run
+                continue
+            if d["verdict"]:
+                given = "".join(f" --param {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in params.items())
+                self.warnings.append(f"{name}: {d['verdict']} (`rewardkit doctor {file} --reward {name}{given}` for details)")
 
 
 def _printable(text: Any) -> str:
@@ -476,9 +502,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
     total = None if (src == "-" or gz) else Path(src).stat().st_size
     bar = tqdm(total=total, unit="B" if total else "row", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
 
+    sample: list[InputRow] = []  # the first rows, for the reading check of the summary
+
     def rows() -> Iterator[InputRow]:
         for r in iter_jsonl(src):
             bar.update(r.n_bytes if total else 1)
+            if len(sample) < 400 and r.data is not None:
+                sample.append(r)
             yield r
 
     previous = signal.getsignal(signal.SIGTERM) if _main_thread() else None
@@ -507,6 +537,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         writer.discard()
         raise CliError(f"no rows in {'standard input' if src == '-' else repr(src)}: the file has no non-blank line", 1)
     writer.commit()
+    if not args.quiet or args.summary_json:
+        summary.check_readings(sample, params, str(src))
     if not args.quiet:
         print(summary.render(), file=info)
         print(f"\nwrote {summary.rows} rows to {'standard output' if to_stdout else out_path}", file=info)
