@@ -23,6 +23,7 @@ __all__ = [
     "needs_image_size",
     "gt_key",
     "normalize_ground_truth",
+    "jsonable_ground_truth",
     "as_reward",
     "reward_params",
 ]
@@ -108,14 +109,19 @@ def image_size_of(value: Any) -> tuple[int, int] | None:
 
 
 def needs_image_size(reward: Reward) -> bool:
-    """True when the reward converts between frames that need the image size."""
+    """True when the reward converts between frames that need the image size (the
+    frames of its :class:`~rewardkit.parsing.reading.Reading`: the reward's default,
+    ``reading=`` and the keyword fields it is bound to)."""
     spec = reward.spec
-    if "image_size" not in spec.params or reward.params.get("image_size") is not None:
+    if "image_size" not in spec.params or reward.params.get("image_size") is not None or spec.reading is None:
         return False
-    pred = reward.params.get("pred_frame", spec.params.get("pred_frame"))
-    gt = reward.params.get("gt_frame", spec.params.get("gt_frame"))
-    if pred is None and gt is None:
+    from rewardkit.rewards.base import fold_reading
+
+    reading = fold_reading({k: v for k, v in reward.params.items() if k == "reading" or k in spec.reading_fields},
+                           spec.reading, spec.reading_fields)["reading"]
+    if reading.image_size is not None:
         return False
+    pred, gt = reading.frame, reading.gt_frame
     return pred != gt and not ({pred, gt} <= _SIZE_FREE_FRAMES)
 
 
@@ -158,6 +164,24 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
                 return value
             if isinstance(decoded, Mapping | list):
                 return decoded
+    return value
+
+
+def jsonable_ground_truth(ground_truth: Any) -> Any:
+    """Ground truth made JSON-ready for remote scoring, value for value: numpy arrays and
+    scalars become lists and numbers, tuples lists, bytes text; strings are sent as they
+    are (the server reads them exactly as the in-process reward would)."""
+    value = ground_truth
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        return jsonable_ground_truth(_to_list(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable_ground_truth(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable_ground_truth(v) for v in value]
     return value
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "MAX_NUMBER_CHARS",
     "MAX_KEYPOINTS",
     "MAX_KEYPOINT_ABS",
+    "MAX_PERSONS",
     "MAX_SEG_BLOCKS",
     "MAX_MASK_PIXELS",
     "MAX_MASK_JSON_CHARS",
@@ -86,6 +87,9 @@ MAX_KEYPOINTS = 1_000
 
 MAX_KEYPOINT_ABS = 1e7
 """Largest absolute keypoint coordinate (2-D pixels or 3-D millimetres)."""
+
+MAX_PERSONS = 100
+"""Persons (pose instances) in one multi-person answer."""
 
 MAX_SEG_BLOCKS = 64
 """``<bbox>`` / ``<points>`` / ``<labels>`` blocks of one Seg-R1 answer."""
@@ -160,6 +164,7 @@ LIMITS: tuple[Limit, ...] = (
     Limit("MAX_ABS_COORD", MAX_ABS_COORD, "absolute box / point coordinate", "parsing.boxes, parsing.points", "box dropped; all dropped: minimum, `bad_coordinates`"),
     Limit("MAX_KEYPOINTS", MAX_KEYPOINTS, "keypoints in one answer", "parsing.keypoints", "minimum, `too_many_keypoints`"),
     Limit("MAX_KEYPOINT_ABS", MAX_KEYPOINT_ABS, "absolute keypoint coordinate", "parsing.keypoints; pose ground truth", "answer: minimum, `bad_coordinates`; ground truth: `bad_ground_truth`"),
+    Limit("MAX_PERSONS", MAX_PERSONS, "persons in one multi-person pose answer", "parsing.keypoints", "minimum, `too_many_persons`"),
     Limit("MAX_SEG_BLOCKS", MAX_SEG_BLOCKS, "Seg-R1 prompt blocks", "parsing.seg_r1", "minimum, `too_many_blocks`"),
     Limit("MAX_MASK_PIXELS", MAX_MASK_PIXELS, "pixels of a decoded or rasterized mask", "parsing.masks, metrics", "answer: minimum, `mask_too_large`; ground truth: `bad_ground_truth`; dataset: `ValueError`"),
     Limit("MAX_MASK_JSON_CHARS", MAX_MASK_JSON_CHARS, "characters of a mask JSON string", "parsing.masks", "`bad_ground_truth` / `ValueError`"),

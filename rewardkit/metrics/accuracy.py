@@ -41,19 +41,21 @@ def classification_accuracy(
     ground_truths: Sequence[Any],
     *,
     synonyms: Mapping[str, Iterable[str]] | None = None,
-    compat: Literal["substring"] | None = None,
+    compat: Literal["visual_rft", "substring"] | None = None,
     prompts: Sequence[str | None] | None = None,
     per_class: bool = True,
+    answer: str = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Top-1 accuracy of class-name answers (Visual-RFT's R_acc averaged).
 
     Returns ``accuracy``, ``n``, ``n_correct``, ``n_unreadable``, ``strict_format``
     (fraction of completions in the strict think/answer format) and, with
-    ``per_class``, ``per_class`` accuracy keyed by ground-truth label.
+    ``per_class``, ``per_class`` accuracy keyed by ground-truth label. ``answer``: the
+    answer mode (``"auto"`` reads a bare completion without tags; ``"tags"``).
     """
     from rewardkit.parsing.ground_truth import read_text_target
-    from rewardkit.parsing.tags import parse_completion
+    from rewardkit.parsing.reading import extract_answer_text
     from rewardkit.rewards.classification import classification_reward
 
     _check_lengths(completions, ground_truths)
@@ -64,12 +66,13 @@ def classification_accuracy(
     unreadable = 0
     classes: dict[str, list[int]] = {}
     for i, (c, g) in enumerate(_maybe_progress(zip(completions, ground_truths), n, progress, "classification")):
-        r = classification_reward(c, g, synonyms=synonyms, compat=compat, prompt=prompts_[i])
+        r = classification_reward(c, g, synonyms=synonyms, compat=compat, prompt=prompts_[i], answer=answer)
         if r.score is None:
             raise ValueError(f"Ground truth {i} is not a usable class name: {r.details}")
         correct[i] = r.components.get("accuracy", 0.0) == 1.0
-        fmt[i] = parse_completion(c, prompts_[i]).strict
-        if r.reason in ("no_answer_tag", "no_answer", "empty_answer", "unparseable"):
+        ans = extract_answer_text(c, prompts_[i], answer)
+        fmt[i] = ans.tags.strict
+        if ans.text is None or r.reason in ("no_answer", "empty_answer", "unparseable"):
             unreadable += 1
         if per_class:
             key = read_text_target(g)
@@ -96,10 +99,12 @@ def counting_accuracy(
     *,
     tolerance: int = 0,
     prompts: Sequence[str | None] | None = None,
+    answer: str = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error
-    over the readable answers (``mae``; NaN when none is readable)."""
+    over the readable answers (``mae``; NaN when none is readable). ``answer``: the
+    answer mode, as for :func:`classification_accuracy`."""
     from rewardkit.rewards.counting import counting_reward
 
     _check_lengths(completions, ground_truths)
@@ -109,7 +114,7 @@ def counting_accuracy(
     errors = []
     unreadable = 0
     for i, (c, g) in enumerate(_maybe_progress(zip(completions, ground_truths), n, progress, "counting")):
-        r = counting_reward(c, g, tolerance=tolerance, prompt=prompts_[i])
+        r = counting_reward(c, g, tolerance=tolerance, prompt=prompts_[i], answer=answer)
         if r.score is None:
             raise ValueError(f"Ground truth {i} is not a usable count: {r.details}")
         correct[i] = r.score == 1.0

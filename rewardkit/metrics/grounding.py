@@ -96,23 +96,30 @@ def grounding_evaluate(
     *,
     threshold: float = 0.5,
     comparison: Comparison = ">=",
-    pred_frame: str = "norm1000",
+    pred_frame: str | None = None,
     gt_frame: str = "norm1000",
     image_sizes: Sequence[Any] | None = None,
     multiple: Literal["first", "zero"] = "first",
     prompts: Sequence[str | None] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    answer: str = "auto",
+    dialect: str = "visual_rft",
     progress: bool = False,
 ) -> dict[str, Any]:
     """RefCOCO-style Acc@threshold and mean IoU over model completions.
 
-    Each completion is read like the ``grounding.iou`` reward (tags, first box, frame
-    conversion to the ground truth's frame); an unreadable answer has IoU 0.
+    Each completion is read like the ``grounding.iou`` reward (answer mode ``answer``:
+    ``"auto"`` reads an answer block or, without one, the bare completion; the
+    ``dialect``'s grammar; first box; conversion from ``pred_frame``, default the
+    dialect's frame, to the ground truth's frame); an unreadable answer has IoU 0.
     """
+    from rewardkit.parsing.reading import Reading
     from rewardkit.rewards.grounding import grounding_reward
 
     _check(threshold, comparison)
+    base = Reading(answer=answer, dialect=dialect, pred_frame=pred_frame, gt_frame=gt_frame,
+                   min_pixels=min_pixels, max_pixels=max_pixels)
     if len(completions) != len(ground_truths):
         raise ValueError(
             f"Expected as many completions as ground truths, but got {len(completions)} and {len(ground_truths)}"
@@ -129,12 +136,10 @@ def grounding_evaluate(
 
         pairs = tqdm(pairs, total=n, desc="grounding", unit="expr")
     for i, (c, g) in enumerate(pairs):
-        r = grounding_reward(
-            c, g, pred_frame=pred_frame, gt_frame=gt_frame, image_size=sizes[i], multiple=multiple,
-            prompt=prompts_[i], min_pixels=min_pixels, max_pixels=max_pixels,
-        )  # fmt: skip
+        r = grounding_reward(c, g, reading=base, image_size=sizes[i], multiple=multiple, prompt=prompts_[i])
         if r.score is None:
-            raise ValueError(f"Ground truth {i} is not usable for grounding: {r.reason}")
+            why = (r.details or {}).get("error", r.reason)
+            raise ValueError(f"Ground truth {i} is not usable for grounding: {why}")
         iou = r.details.get("iou") if r.details else None
         if iou is None:
             unreadable += 1
@@ -143,8 +148,10 @@ def grounding_evaluate(
         ious[i] = float(iou)
     out = _summary(ious, threshold, comparison, unreadable)
     out["reasons"] = reasons
-    out["pred_frame"] = pred_frame
+    out["pred_frame"] = base.frame
     out["gt_frame"] = gt_frame
+    out["answer"] = base.answer
+    out["dialect"] = base.dialect
     return out
 
 

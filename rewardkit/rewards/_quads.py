@@ -5,7 +5,9 @@ OCR regions as four corners, rotated boxes), these rewards read the answer as qu
 (:func:`rewardkit.parsing.polygons.parse_quads`: 8-number lists, four points, Florence-2
 ``<loc_..>`` x 8; an answer of axis-aligned boxes is read as rectangles) and compare
 them with the exact quad IoU (:func:`rewardkit.geometry.polygons.quad_iou`) instead of
-axis-aligned box IoU. Frames convert every corner as a point.
+axis-aligned box IoU. Frames convert every corner as a point. With the ``florence2``
+dialect, ``<loc_..>`` bins are dequantized as the dialect does (``(bin + 0.5) / 1000``,
+the ``norm1`` frame).
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import numpy as np
 from rewardkit.errors import BadGroundTruth
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.geometry.polygons import quad_giou, quad_iou
-from rewardkit.parsing.boxes import parse_boxes
 from rewardkit.parsing.frames import check_frame, convert_points
 from rewardkit.parsing.polygons import QuadTarget, looks_like_quads, parse_quads, read_quad_target
-from rewardkit.rewards._common import read_answer, resize_kwargs, zero
+from rewardkit.parsing.reading import Reading
+from rewardkit.rewards._common import box_reader, read_answer, zero
 from rewardkit.types import ParseResult, Quads, RewardResult
 
 __all__ = ["quad_target_or_none", "read_pred_quads", "quad_grounding", "quad_f1"]
@@ -39,24 +41,28 @@ def quad_target_or_none(ground_truth: Any, image_size: Any = None) -> QuadTarget
     return None
 
 
-def read_pred_quads(answer: str) -> ParseResult[Quads]:
-    """Quads from an answer; an answer of axis-aligned boxes is read as rectangles."""
+def read_pred_quads(answer: str, reading: Reading | None = None) -> ParseResult[Quads]:
+    """Quads from an answer; an answer of axis-aligned boxes (read by the reading's
+    dialect) is read as rectangles."""
     res = parse_quads(answer)
     if res.ok:
+        if reading is not None and reading.dialect == "florence2" and res.details.get("format") == "florence2":
+            return ParseResult(Quads((res.value.corners + 0.5) / 1000.0, res.value.scores, res.value.labels), True, None, res.details)
         return res
-    boxes = parse_boxes(answer)
+    boxes = (box_reader(reading) if reading is not None else box_reader(Reading()))(answer)
     if boxes.ok:
         return ParseResult(Quads.from_boxes(boxes.value), True, None, {**boxes.details, "from_boxes": True})
     return res
 
 
-def _to_gt_frame(q: Quads, pred_frame: str, gt_frame: str, target: QuadTarget, min_pixels: Any, max_pixels: Any) -> Quads:
-    check_frame(pred_frame)
-    gt_frame = target.frame or gt_frame
+def _to_gt_frame(q: Quads, reading: Reading, target: QuadTarget) -> Quads:
+    gt_frame = target.frame or reading.gt_frame
     check_frame(gt_frame)
+    pred_frame = reading.frame
     if pred_frame == gt_frame or len(q) == 0:
         return q
-    pts = convert_points(q.corners.reshape(-1, 2), pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
+    size = target.image_size if target.image_size is not None else reading.image_size
+    pts = convert_points(q.corners.reshape(-1, 2), pred_frame, gt_frame, size, **reading.resize_kw)
     return Quads(pts.reshape(-1, 4, 2), q.scores, q.labels)
 
 
@@ -64,13 +70,10 @@ def quad_grounding(
     kind: str,
     completion: Any,
     target: QuadTarget,
+    reading: Reading,
     *,
-    pred_frame: str,
-    gt_frame: str,
     multiple: str,
     prompt: str | None,
-    min_pixels: int | None,
-    max_pixels: int | None,
     threshold: float = 0.5,
     comparison: str = ">=",
 ) -> RewardResult:
@@ -79,14 +82,14 @@ def quad_grounding(
     comp = (kind,)
     if len(target.quads) == 0:
         raise BadGroundTruth("Expected at least one ground-truth quad for grounding, but got none")
-    _, pred, reason = read_answer(completion, prompt, read_pred_quads)
+    _, pred, reason = read_answer(completion, prompt, lambda a: read_pred_quads(a, reading), reading.answer)
     if pred is None:
         return zero(comp, reason)
     if len(pred) == 0:
         return zero(comp, "no_boxes")
     if len(pred) > 1 and multiple == "zero":
         return zero(comp, "multiple_boxes")
-    q = _to_gt_frame(Quads(pred.corners[:1]), pred_frame, gt_frame, target, min_pixels, max_pixels)
+    q = _to_gt_frame(Quads(pred.corners[:1]), reading, target)
     iou = float(np.max(quad_iou(q, target.quads)))
     if kind == "iou":
         value = iou
@@ -102,18 +105,15 @@ def quad_grounding(
 def quad_f1(
     completion: Any,
     target: QuadTarget,
+    reading: Reading,
     *,
     iou_threshold: float,
     inclusive: bool,
-    pred_frame: str,
-    gt_frame: str,
     empty_score: float,
     prompt: str | None,
-    min_pixels: int | None,
-    max_pixels: int | None,
 ) -> RewardResult:
     """``detection.f1`` on quads: one-to-one Hungarian matching on the exact quad IoU."""
-    _, pred, reason = read_answer(completion, prompt, read_pred_quads)
+    _, pred, reason = read_answer(completion, prompt, lambda a: read_pred_quads(a, reading), reading.answer)
     if pred is None:
         return zero(("f1",), reason)
     n_pred, n_gt = len(pred), len(target.quads)
@@ -121,7 +121,7 @@ def quad_f1(
         return RewardResult(float(empty_score), {"f1": float(empty_score)}, None)
     if n_pred == 0 or n_gt == 0:
         return RewardResult(0.0, {"f1": 0.0}, None, {"n_pred": n_pred, "n_gt": n_gt})
-    q = _to_gt_frame(pred, pred_frame, gt_frame, target, min_pixels, max_pixels)
+    q = _to_gt_frame(pred, reading, target)
     iou = quad_iou(q, target.quads)
     ok = iou >= iou_threshold if inclusive else iou > iou_threshold
     pi, gi = match_hungarian(-(ok.astype(np.float64) + 1e-3 * iou))

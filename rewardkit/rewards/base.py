@@ -15,25 +15,24 @@ Two error channels (see DESIGN.md):
 
 * :class:`BadGroundTruth` from a ground-truth reader -> ``score=None``,
   ``reason="bad_ground_truth"`` (the reward does not apply to that sample);
-* any other exception is blamed on the input that causes it, by calling the reward again
-  on the empty completion (which never does any work): if that call succeeds, the
-  completion caused it -> the reward's minimum with ``reason="internal_error:<Type>"``;
-  if it fails too, the completion is innocent: a ``ValueError`` / ``KeyError`` /
-  ``TypeError`` is re-raised when the ground truth alone reads fine (``prepare`` without
-  parameters succeeds: the parameters are wrong, a caller error), and every other case
-  is the ground truth's -> ``score=None``, ``reason="bad_ground_truth"``, whatever the
-  exception type (``RecursionError`` on deep nesting, ``OverflowError`` on ``10**400``...);
+* any other exception is blamed on the input that causes it, with two probes: the
+  reward is called again on the empty completion (which never does any work), and with
+  the parameters the caller set put back to their defaults. A failure that needs the
+  completion and not the caller's parameter values is the model output's -> the
+  reward's minimum with ``reason="internal_error:<Type>"``; one that goes away with the
+  default parameters is the caller's -> re-raised; one that needs neither is the ground
+  truth's -> ``score=None``, ``reason="bad_ground_truth"``, whatever the exception type
+  (``RecursionError`` on deep nesting, ``OverflowError`` on ``10**400``...);
 * :class:`~rewardkit.errors.ParameterError` (a ``ValueError`` raised by the parameter
-  checks: frames, a frame conversion without the image size, thresholds) is always
-  re-raised;
+  checks: frames, a frame conversion without the image size, thresholds) and
+  ``ImportError`` (a missing optional extra) are always re-raised;
 * a score outside the declared range (or NaN) is never returned: it becomes the minimum
-  with ``reason="internal_error:out_of_range"``;
+  with ``reason="internal_error:out_of_range"`` (except under ``compat=...``, which
+  reproduces a public code's scores as they are, documented per mode);
 * a ground truth that ``prepare`` could not read arrives as :class:`UnreadableGroundTruth`
   (from :meth:`rewardkit.registry.Reward.prepare`, once per prompt) and gives
   ``bad_ground_truth`` without being read again.
 
-Rewards therefore validate their parameters before they read the completion (a
-parameter error that only shows on some completions is scored as model output).
 """
 
 from __future__ import annotations
@@ -46,12 +45,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewardkit.errors import BadGroundTruth, ParameterError
+from rewardkit.parsing.reading import READING_FIELDS, Reading
 from rewardkit.types import RewardResult
 
 __all__ = [
     "RewardSpec",
     "register_reward",
     "register_batch",
+    "fold_reading",
     "REWARD_SPECS",
     "BadGroundTruth",
     "UnreadableGroundTruth",
@@ -79,6 +80,11 @@ class RewardSpec:
     prepare: Callable[..., Any] | None = None
     doc: str = ""
     batch: Callable[..., list[RewardResult]] | None = None
+    reading: Reading | None = None
+    """The reward's default :class:`Reading` (``None``: the reward reads no coordinates
+    or answers with a reading). ``params`` lists ``reading`` and each of its fields."""
+    reading_fields: tuple[str, ...] = ()
+    """The :class:`Reading` fields the reward accepts as keywords."""
 
     @property
     def summary(self) -> str:
@@ -111,29 +117,73 @@ class UnreadableGroundTruth:
     error: str
 
 
-def _blame(spec_prepare: Callable[..., Any] | None, call: Callable[[Any], Any], ground_truth: Any, exc: Exception) -> str:
-    """``"output"``, ``"ground_truth"`` or ``"caller"``: which input made ``call`` raise ``exc``."""
+def _blame(call: Callable[..., Any], completion: Any, kwargs: dict[str, Any], defaults: dict[str, Any], exc: Exception) -> str:
+    """``"output"``, ``"ground_truth"`` or ``"caller"``: which input made the reward raise ``exc``.
+
+    ``call(completion, **kwargs)`` runs the reward. Two probes: the empty completion (no
+    work) tells whether the completion is needed for the failure; the parameters the
+    caller set, put back to their defaults one at a time (then together), tell whether
+    they are. What fails with neither is the ground truth's.
+    """
     try:
-        call("")
+        call("", **kwargs)
+        needs_completion = True
     except BadGroundTruth:
         return "ground_truth"
     except Exception:  # noqa: BLE001 - the probe's own failure is the evidence
-        if not isinstance(exc, _CALLER_ERRORS) or isinstance(exc, BadGroundTruth):
-            return "ground_truth"
-        if spec_prepare is not None:
-            try:
-                spec_prepare(ground_truth)
-            except Exception:  # noqa: BLE001
-                return "ground_truth"
-        return "caller"
-    return "output"
+        needs_completion = False
+    changed = [k for k in kwargs if k in defaults and not _same(kwargs[k], defaults[k])]
+    trials = [{k: defaults[k]} for k in changed] + ([{k: defaults[k] for k in changed}] if len(changed) > 1 else [])
+    probe = completion if needs_completion else ""
+    for reset in trials:  # each parameter the caller set back to its default, then all of them
+        try:
+            call(probe, **{**kwargs, **reset})
+        except Exception:  # noqa: BLE001 - fails with this default too
+            continue
+        return "caller"  # only with the caller's value
+    return "output" if needs_completion else "ground_truth"
+
+
+def _same(a: Any, b: Any) -> bool:
+    try:
+        return a is b or bool(a == b)
+    except Exception:  # noqa: BLE001 - arrays and odd objects: treat as different
+        return False
 
 
 def _checked(result: RewardResult, lo: float, hi: float, components: tuple[str, ...]) -> RewardResult:
     s = result.score
     if s is None or lo - _RANGE_EPS <= s <= hi + _RANGE_EPS:
         return result
-    return minimum_result((lo, hi), components, "internal_error:out_of_range", value=s, reason=result.reason)
+    return minimum_result((lo, hi), components, "internal_error:out_of_range", value=s, reported_reason=result.reason)
+
+
+def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ...] = READING_FIELDS) -> dict[str, Any]:
+    """``kwargs`` with ``reading=`` and the keyword ``fields`` of a :class:`Reading`
+    (``pred_frame=``, ``dialect=``, ...) folded into one ``reading`` value: the given
+    ``reading`` (or the reward's ``default``) with the keyword fields applied on top
+    (:meth:`Reading.resolve`: naming a ``dialect`` without a ``pred_frame`` reads in the
+    dialect's frame)."""
+    if "reading" not in kwargs and not any(k in kwargs for k in fields):
+        return {**kwargs, "reading": default}
+    out = dict(kwargs)
+    given = {k: out.pop(k) for k in fields if k in out}
+    out["reading"] = Reading.resolve(out.pop("reading", None), default, **given)
+    return out
+
+
+def _reading_signature(sig: inspect.Signature, fields: tuple[str, ...]) -> inspect.Signature:
+    """The signature with each of the :class:`Reading` ``fields`` as a keyword after ``reading``."""
+    default = sig.parameters["reading"].default
+    params = []
+    for p in sig.parameters.values():
+        params.append(p)
+        if p.name == "reading":
+            params.extend(
+                inspect.Parameter(f, inspect.Parameter.KEYWORD_ONLY, default=getattr(default, f))
+                for f in fields if f not in sig.parameters
+            )
+    return sig.replace(parameters=params)
 
 
 def register_reward(
@@ -145,6 +195,7 @@ def register_reward(
     tags: tuple[str, ...] | frozenset[str] = (),
     scheduled: bool = False,
     prepare: Callable[..., Any] | None = None,
+    reading_fields: tuple[str, ...] = READING_FIELDS,
 ) -> Callable[[Callable[..., RewardResult]], Callable[..., RewardResult]]:
     """Record ``fn`` under ``name`` with its metadata.
 
@@ -152,7 +203,19 @@ def register_reward(
     entry points call it once per prompt and pass its result to every completion (the
     reward function must accept both raw and prepared ground truth).
     ``scheduled=True`` marks rewards that take ``step`` and ``max_steps``.
+
+    A reward that reads coordinates or answers declares one keyword-only parameter
+    ``reading: Reading = Reading(...)`` (its default reading). The registered function
+    then also accepts every field of :class:`Reading` as a keyword (``pred_frame=``,
+    ``dialect=``, ``answer=``, ...), folds them into one ``reading`` value (validated
+    once) and passes only ``reading`` on; ``prepare`` and the group entry point get the
+    same folded value. The registry lists ``reading`` and each field with its default.
+    ``reading_fields`` limits the keywords to the fields the reward uses (a text reward
+    takes ``answer`` only).
     """
+    unknown = sorted(set(reading_fields) - set(READING_FIELDS))
+    if unknown:
+        raise ValueError(f"Expected reading_fields among {list(READING_FIELDS)}, but got {unknown}")
     lo, hi = range
     if not lo <= hi:
         raise ValueError(f"Expected range (lo, hi) with lo <= hi, but got {range!r}")
@@ -161,16 +224,24 @@ def register_reward(
         if name in REWARD_SPECS and REWARD_SPECS[name].fn.__module__ != fn.__module__:
             raise ValueError(f"Reward name {name!r} is already registered by {REWARD_SPECS[name].fn.__module__}")
         sig = inspect.signature(fn)
+        default_reading: Reading | None = None
+        if "reading" in sig.parameters:
+            default_reading = sig.parameters["reading"].default
+            if not isinstance(default_reading, Reading):
+                raise ValueError(f"Expected the `reading` parameter of {name!r} to default to a Reading, but got {default_reading!r}")
+            sig = _reading_signature(sig, tuple(reading_fields))
         params = {
             p.name: p.default
             for p in sig.parameters.values()
             if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "strict"
         }
-
         takes_strict = "strict" in sig.parameters
+        call_defaults = {**params, **({"reading": default_reading} if default_reading is not None else {})}
 
         @functools.wraps(fn)
         def wrapper(completion: Any, ground_truth: Any = None, *args: Any, strict: bool = False, **kwargs: Any) -> RewardResult:
+            if default_reading is not None:
+                kwargs = fold_reading(kwargs, default_reading, reading_fields)
             if isinstance(ground_truth, UnreadableGroundTruth):
                 if strict:
                     raise BadGroundTruth(ground_truth.error)
@@ -178,29 +249,40 @@ def register_reward(
             if isinstance(completion, bytes | bytearray):
                 completion = bytes(completion).decode("utf-8", "replace")
 
-            def call(c: Any) -> RewardResult:
+            def call(c: Any, **kw: Any) -> RewardResult:
                 if takes_strict:
-                    return fn(c, ground_truth, *args, strict=strict, **kwargs)
-                return fn(c, ground_truth, *args, **kwargs)
+                    return fn(c, ground_truth, *args, strict=strict, **kw)
+                return fn(c, ground_truth, *args, **kw)
 
             try:
-                result = call(completion)
+                result = call(completion, **kwargs)
             except BadGroundTruth as exc:
                 if strict:
                     raise
                 return bad_ground_truth(str(exc))
-            except ParameterError:
+            except (ParameterError, ImportError):  # a caller's parameter; a missing optional extra
                 raise
             except Exception as exc:  # noqa: BLE001 - the safety net (see the module docstring)
                 if strict:
                     raise
-                origin = _blame(prepare, call, ground_truth, exc)
+                origin = _blame(call, completion, kwargs, call_defaults, exc)
                 if origin == "caller":
                     raise
                 if origin == "ground_truth":
                     return bad_ground_truth(exc)
                 return minimum_result((lo, hi), components, f"internal_error:{type(exc).__name__}", error=str(exc)[:200])
+            if kwargs.get("compat") is not None:
+                return result  # a compat mode reproduces the public code, out-of-range values included
             return _checked(result, lo, hi, components)
+
+        wrapper.__signature__ = sig  # type: ignore[attr-defined]
+        prep = prepare
+        if prepare is not None and default_reading is not None:
+            raw_prepare = prepare
+
+            @functools.wraps(raw_prepare)
+            def prep(ground_truth: Any, **kw: Any) -> Any:
+                return raw_prepare(ground_truth, **fold_reading(kw, default_reading, reading_fields))
 
         spec = RewardSpec(
             name=name,
@@ -211,8 +293,10 @@ def register_reward(
             tags=frozenset(tags),
             params=params,
             scheduled=scheduled,
-            prepare=prepare,
+            prepare=prep,
             doc=inspect.getdoc(fn) or "",
+            reading=default_reading,
+            reading_fields=tuple(reading_fields) if default_reading is not None else (),
         )
         REWARD_SPECS[name] = spec
         wrapper.reward_spec = spec  # type: ignore[attr-defined]
@@ -236,6 +320,8 @@ def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], C
 
         @functools.wraps(fn)
         def wrapper(completions: Any, ground_truth: Any = None, *, strict: bool = False, **kwargs: Any) -> list[RewardResult]:
+            if spec.reading is not None:
+                kwargs = fold_reading(kwargs, spec.reading, spec.reading_fields)
             completions = list(completions)
             if isinstance(ground_truth, UnreadableGroundTruth):
                 return [spec.fn(c, ground_truth, strict=strict, **kwargs) for c in completions]
@@ -245,12 +331,14 @@ def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], C
                 if strict:
                     raise
                 return [bad_ground_truth(str(exc)) for _ in completions]
-            except ParameterError:
+            except (ParameterError, ImportError):
                 raise
             except Exception:  # noqa: BLE001 - the per-completion path has the full safety net
                 if strict:
                     raise
                 return [spec.fn(c, ground_truth, **kwargs) for c in completions]
+            if kwargs.get("compat") is not None:
+                return results
             lo, hi = spec.range
             return [_checked(r, lo, hi, spec.components) for r in results]
 

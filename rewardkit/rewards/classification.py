@@ -7,8 +7,16 @@ several classes ("A or B") scores 0, as does an empty answer.
 
 The public code accepts ``gt in ans or ans in gt`` after stripping, which pays the empty
 answer (a run collapsed to ``<answer></answer>``), "a" for "apple", hedges and short
-prefixes. That rule is available only as ``compat="substring"``; it also reads the whole
-completion when there is no answer tag, as the public code does.
+prefixes. That rule is available only as ``compat="visual_rft"`` (old spelling
+``"substring"``), which reproduces the released reward end to end
+(:mod:`rewardkit.rewards.compat.visual_rft`: math-verify pre-check, first single-line
+answer block else the whole completion, the public format regex; needs the ``compat``
+extra).
+
+The answer is found by the answer mode (``answer=``, or ``reading=Reading(answer=...)``):
+``"auto"`` (default) reads a bare completion without tags (think blocks removed), so a
+bare correct answer keeps R_acc and loses only R_format; ``"tags"`` needs an answer
+block.
 """
 
 from __future__ import annotations
@@ -17,15 +25,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
-from rewardkit.parsing.labels import labels_match, parse_label, substring_match
-from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
-from rewardkit.rewards._common import check_choice, zero
+from rewardkit.parsing.labels import labels_match, parse_label
+from rewardkit.parsing.reading import Reading, extract_answer_text
+from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["classification_reward"]
 
 _COMPONENTS = ("accuracy", "format")
+_READING = Reading()
 
 
 def _prepare(ground_truth: Any, **_: Any) -> str:
@@ -39,14 +49,16 @@ def _prepare(ground_truth: Any, **_: Any) -> str:
     components=_COMPONENTS,
     tags=("visual_rft", "paper:Visual-RFT", "labels"),
     prepare=_prepare,
+    reading_fields=("answer",),
 )
 def classification_reward(
     completion: Any,
     ground_truth: Any,
     *,
     synonyms: Mapping[str, Iterable[str]] | None = None,
-    compat: Literal["substring"] | None = None,
+    compat: Literal["visual_rft", "substring"] | None = None,
     prompt: str | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """R_cls = R_acc + R_format (Visual-RFT Eq. 9), in [0, 2].
 
@@ -56,18 +68,20 @@ def classification_reward(
     1.0
     >>> float(classification_reward("<think>?</think><answer></answer>", "cardinal"))
     0.0
+    >>> dict(classification_reward("Cardinal", "cardinal").components)
+    {'accuracy': 1.0, 'format': 0.0}
     """
-    check_choice("compat", compat, (None, "substring"))
+    if resolve_compat("visual_rft.classification", compat):
+        from rewardkit.rewards.compat.visual_rft import classification
+
+        return classification(completion, ground_truth)
     gt = read_text_target(ground_truth)
-    tp = parse_completion(completion, prompt)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    tp = ans.tags
     fmt = 1.0 if tp.strict else 0.0
-    if compat == "substring":
-        answer = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt).strip()
-        acc = 1.0 if substring_match(answer, gt) else 0.0
-        return RewardResult(acc + fmt, {"accuracy": acc, "format": fmt}, None)
-    if tp.answer is None:
-        return zero(_COMPONENTS, tp.reason)
-    label = parse_label(tp.answer)
+    if ans.text is None:
+        return zero(_COMPONENTS, ans.reason)
+    label = parse_label(ans.text)
     if not label.ok:
         return zero(_COMPONENTS, label.reason)
     if label.details.get("multi") and not labels_match(label.value, gt, synonyms):

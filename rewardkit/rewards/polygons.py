@@ -19,7 +19,9 @@ evaluator would rasterize, reason ``repaired_polygon``) or ``"refuse"``
 left scores 0 (``degenerate_polygon``). ``empty_score`` when both regions are empty
 (the answer ``[]`` on an empty ground truth).
 
-The image size ``(width, height)`` comes from the ``image_size`` parameter, the ground
+The answer is read with a :class:`~rewardkit.parsing.reading.Reading` (``answer``,
+``pred_frame`` (default ``"pixel"``), ``image_size``, ``min_pixels`` / ``max_pixels`` as
+keywords). The image size ``(width, height)`` comes from the ``image_size`` parameter, the ground
 truth's ``image_size`` / ``width`` + ``height`` keys, or the ground-truth mask; it bounds
 the answer's coordinates (:data:`~rewardkit.limits.POLYGON_COORD_MARGIN`) and sets the
 raster of the fallback. A polygon ground truth without any image size does not apply
@@ -36,7 +38,6 @@ from rewardkit.errors import BadGroundTruth
 from rewardkit.geometry.masks import mask_iou_pair
 from rewardkit.geometry.polygons import polygon_iou_details
 from rewardkit.parsing._structured import load_structured
-from rewardkit.parsing.frames import check_frame
 from rewardkit.parsing.masks import MaskError, from_rle, geometry_mask
 from rewardkit.parsing.polygons import (
     InvalidPolygons,
@@ -44,7 +45,7 @@ from rewardkit.parsing.polygons import (
     read_polygon_ground_truth,
     validate_rings,
 )
-from rewardkit.parsing.tags import parse_completion
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import check_choice
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.segmentation import read_seg_target
@@ -105,8 +106,11 @@ def read_polygon_target(ground_truth: Any, *, image_size: Any = None) -> Polygon
     return PolygonTarget(None, mask, (w, h))
 
 
-def _prepare(ground_truth: Any, *, image_size: Any = None, **_: Any) -> PolygonTarget:
-    return read_polygon_target(ground_truth, image_size=image_size)
+_PIXEL_READING = Reading(pred_frame="pixel")
+
+
+def _prepare(ground_truth: Any, *, reading: Reading = _PIXEL_READING, **_: Any) -> PolygonTarget:
+    return read_polygon_target(ground_truth, image_size=reading.image_size)
 
 
 @register_reward(
@@ -116,16 +120,16 @@ def _prepare(ground_truth: Any, *, image_size: Any = None, **_: Any) -> PolygonT
     components=("iou",),
     tags=("segmentation", "polygons", "shapely"),
     prepare=_prepare,
+    reading_fields=("answer", "pred_frame", "image_size", "min_pixels", "max_pixels"),
 )
 def polygon_iou_reward(
     completion: Any,
     ground_truth: Any,
     *,
-    image_size: Any = None,
-    pred_frame: str = "pixel",
     invalid: InvalidPolygons = "repair",
     empty_score: float = 1.0,
     prompt: str | None = None,
+    reading: Reading = _PIXEL_READING,
 ) -> RewardResult:
     """R = area(P & G) / area(P | G) of the answer's polygons and the ground truth's,
     exact when both are polygons (see the module doc).
@@ -134,17 +138,16 @@ def polygon_iou_reward(
     >>> float(polygon_iou_reward("<answer>[[5, 0, 15, 0, 15, 10, 5, 10]]</answer>", gt))
     0.3333333333333333
     """
-    check_frame(pred_frame)
     check_choice("invalid", invalid, ("repair", "refuse"))
-    target = read_polygon_target(ground_truth, image_size=image_size)
+    target = read_polygon_target(ground_truth, image_size=reading.image_size)
     size = target.image_size
     if size is None:
         raise BadGroundTruth("segmentation.polygon_iou needs the image size: pass image_size=(width, height) "
                              "or put it in the ground truth ('image_size' or 'width'/'height')")
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, {"iou": 0.0}, tp.reason or "no_answer_tag")
-    ok, value, _ = load_structured(tp.answer.strip())
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return RewardResult(0.0, {"iou": 0.0}, ans.reason or "no_answer_tag")
+    ok, value, _ = load_structured(ans.text.strip())
     if not ok:
         return RewardResult(0.0, {"iou": 0.0}, "unparseable")
     w, h = size
@@ -163,7 +166,8 @@ def polygon_iou_reward(
     rings = polygon_rings(value)
     if rings is None:
         return RewardResult(0.0, {"iou": 0.0}, "not_polygons")
-    res = validate_rings(rings, image_size=size, frame=pred_frame, invalid=invalid)
+    res = validate_rings(rings, image_size=size, frame=reading.frame, invalid=invalid,
+                         min_pixels=reading.min_pixels, max_pixels=reading.max_pixels)
     if not res.ok:
         return RewardResult(0.0, {"iou": 0.0}, res.reason, dict(res.details))
     details = {"n_polygons": res.details.get("n_polygons"), "repaired": res.details.get("repaired", 0),
