@@ -69,6 +69,7 @@ __all__ = [
     "check_polygon_bounds",
     "geometry_mask",
     "rle_counts",
+    "compressed_rles_valid",
     "to_mask",
     "to_masks",
     "from_rle",
@@ -260,6 +261,75 @@ def load_mask_image(path: str | Path) -> np.ndarray:
     if arr is None:
         raise ValueError(f"Could not read mask image {str(p)!r}")
     return arr
+
+
+def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray:
+    """Vectorized :func:`rle_counts` over many compressed RLE strings at once: a bool per
+    string, True when its runs decode as pycocotools reads them, are each in ``[0, h*w]``
+    and sum to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes
+    over the characters and the runs, instead of one decode per RLE."""
+    n = len(counts)
+    ok = np.ones(n, dtype=bool)
+    if n == 0:
+        return ok
+    lens = np.fromiter((len(c) for c in counts), dtype=np.int64, count=n)
+    total = np.asarray(hw, dtype=np.int64).reshape(n, 2).prod(axis=1)
+    ok &= lens <= MAX_RLE_RUNS
+    empty = lens == 0
+    ok &= ~empty | (total == 0)
+    if not (lens > 0).any():
+        return ok
+    raw = np.frombuffer(b"".join(counts), dtype=np.uint8)
+    ends_of_strings = np.cumsum(lens)
+    bad_char = (raw < 48) | (raw > 111)
+    if bad_char.any():
+        ok[np.searchsorted(ends_of_strings, np.flatnonzero(bad_char), side="right")] = False
+    v = np.where(bad_char, 48, raw) - np.uint8(48)  # 0..63, uint8
+    stop = (v & 0x20) == 0  # the last character of a run
+    nonempty = ~empty
+    last = ends_of_strings[nonempty] - 1
+    ok[nonempty] &= stop[last]  # a string must not end inside a run
+    stop[last] = True  # runs never span two strings
+    ends = np.flatnonzero(stop)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    glen = ends - starts + 1
+    x = np.zeros(ends.size, dtype=np.int64)
+    for k in range(_MAX_CHARS_PER_RUN):  # runs are 1-2 characters in practice: few passes
+        sel = np.flatnonzero(glen > k)
+        if sel.size == 0:
+            break
+        x[sel] |= (v[starts[sel] + k].astype(np.int64) & 0x1F) << (5 * k)
+    runs_per = np.diff(np.searchsorted(ends, np.concatenate([[-1], ends_of_strings - 1]), side="right"))
+    gsid = np.repeat(np.arange(n), runs_per)
+    too_long = glen > _MAX_CHARS_PER_RUN
+    if too_long.any():
+        ok[np.unique(gsid[too_long])] = False
+    neg = (v[ends] & 0x10) != 0
+    x = np.where(neg, x | (np.int64(-1) << (5 * np.minimum(glen, _MAX_CHARS_PER_RUN))), x)
+    first = np.concatenate([[0], np.cumsum(runs_per)[:-1]])
+    m = np.arange(x.size) - np.repeat(first, runs_per)
+    c = x.copy()
+    for parity, start in ((1, 1), (0, 2)):  # c[m] = x[m] + c[m - 2]: odd runs from 1, even runs from 2
+        sel = np.flatnonzero((m % 2 == parity) & (m >= start))
+        if sel.size == 0:
+            continue
+        cs = np.cumsum(x[sel])
+        sid = gsid[sel]
+        new_seg = np.empty(sel.size, dtype=bool)
+        new_seg[0] = True
+        new_seg[1:] = sid[1:] != sid[:-1]
+        seg_first = np.maximum.accumulate(np.where(new_seg, np.arange(sel.size), 0))
+        c[sel] = cs - cs[seg_first] + x[sel][seg_first]
+    bad_run = (c < 0) | (c > total[gsid])
+    if bad_run.any():
+        ok[np.unique(gsid[bad_run])] = False
+    has = runs_per > 0
+    sums = np.zeros(n, dtype=np.int64)
+    sums[has] = np.add.reduceat(np.where(bad_run, 0, c), first[has])
+    ok &= (sums == total) | empty
+    return ok
 
 
 def from_rle(rle: Mapping[str, Any], *, expected_hw: tuple[int, int] | None = None) -> Mask:
