@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 from pycocotools import mask as mu
 
-from rewardkit.parsing.masks import MaskError, check_polygon_bounds, compressed_rles_valid, from_rle, rle_counts
+from rewardkit.parsing.masks import (
+    MaskError,
+    check_polygon_bounds,
+    compressed_rles_valid,
+    from_rle,
+    rle_counts,
+)
 
 
 def _random_rles(n: int, seed: int = 0):
