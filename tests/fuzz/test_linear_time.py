@@ -65,6 +65,24 @@ READERS: dict[str, Callable[[str], object]] = {
 }
 
 
+def _dialect_readers() -> dict[str, Callable[[str], object]]:
+    """Every VLM dialect's box and point reader (a dialect added later is covered too)."""
+    try:
+        from rewardkit.parsing.dialects import DIALECTS
+    except ImportError:  # pragma: no cover - before the dialects existed
+        return {}
+    out = {}
+    for name, d in sorted(DIALECTS.items()):
+        for kind in ("boxes", "points"):
+            fn = getattr(d, f"read_{kind}", None)
+            if fn is not None:
+                out[f"dialect:{name}:{kind}"] = fn
+    return out
+
+
+READERS.update(_dialect_readers())
+
+
 def _rep(unit: str, n: int, head: str = "", tail: str = "") -> str:
     return head + unit * max(1, (n - len(head) - len(tail)) // len(unit)) + tail
 
