@@ -110,7 +110,7 @@ def _check_hw(height: Any, width: Any) -> tuple[int, int]:
     return h, w
 
 
-_MAX_CHARS_PER_RUN = 7  # 7 x 5 bits: a run up to 2**34, enough for MAX_MASK_PIXELS
+_MAX_CHARS_PER_RUN = 7  # 7 x 5 bits: a run up to 2**34, beyond MAX_MASK_PIXELS
 
 
 def rle_counts(counts: Any, h: int, w: int) -> np.ndarray:
@@ -267,7 +267,8 @@ def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray
     """Vectorized :func:`rle_counts` over many compressed RLE strings at once: a bool per
     string, True when its runs decode as pycocotools reads them, are each in ``[0, h*w]``
     and sum to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes
-    over the characters and the runs, instead of one decode per RLE."""
+    over the characters and the runs, instead of one decode per RLE (almost every run is
+    one character: those are decoded in one pass, longer ones in a few more)."""
     n = len(counts)
     ok = np.ones(n, dtype=bool)
     if n == 0:
@@ -279,55 +280,57 @@ def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray
     ok &= ~empty | (total == 0)
     if not (lens > 0).any():
         return ok
-    raw = np.frombuffer(b"".join(counts), dtype=np.uint8)
+    v = np.frombuffer(b"".join(counts), dtype=np.uint8) - np.uint8(48)  # '0'..'o' -> 0..63, others wrap above 63
     ends_of_strings = np.cumsum(lens)
-    bad_char = (raw < 48) | (raw > 111)
+    bad_char = v > 63
     if bad_char.any():
         ok[np.searchsorted(ends_of_strings, np.flatnonzero(bad_char), side="right")] = False
-    v = np.where(bad_char, 48, raw) - np.uint8(48)  # 0..63, uint8
+        v = np.where(bad_char, np.uint8(0), v)
     stop = (v & 0x20) == 0  # the last character of a run
     nonempty = ~empty
     last = ends_of_strings[nonempty] - 1
     ok[nonempty] &= stop[last]  # a string must not end inside a run
     stop[last] = True  # runs never span two strings
     ends = np.flatnonzero(stop)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    glen = ends - starts + 1
-    x = np.zeros(ends.size, dtype=np.int64)
-    for k in range(_MAX_CHARS_PER_RUN):  # runs are 1-2 characters in practice: few passes
-        sel = np.flatnonzero(glen > k)
-        if sel.size == 0:
-            break
-        x[sel] |= (v[starts[sel] + k].astype(np.int64) & 0x1F) << (5 * k)
-    runs_per = np.diff(np.searchsorted(ends, np.concatenate([[-1], ends_of_strings - 1]), side="right"))
-    gsid = np.repeat(np.arange(n), runs_per)
+    glen = np.diff(ends, prepend=-1)
+    tail = v[ends].astype(np.int64)  # the last character of each run holds the sign
+    x = tail & 0x1F
+    long_runs = np.flatnonzero(glen > 1)
+    if long_runs.size:  # runs written with several characters: low bits first
+        gl = glen[long_runs]
+        starts = ends[long_runs] - gl + 1
+        xl = np.zeros(long_runs.size, dtype=np.int64)
+        for k in range(int(min(gl.max(), _MAX_CHARS_PER_RUN))):
+            sel = np.flatnonzero(gl > k)
+            xl[sel] |= (v[starts[sel] + k].astype(np.int64) & 0x1F) << (5 * k)
+        x[long_runs] = xl
+    shift = 5 * np.minimum(glen, _MAX_CHARS_PER_RUN)
+    x = np.where((tail & 0x10) != 0, x | (np.int64(-1) << shift), x)
     too_long = glen > _MAX_CHARS_PER_RUN
+    runs_per = np.diff(np.searchsorted(ends, ends_of_strings - 1, side="right"), prepend=0)
+    first = np.cumsum(runs_per) - runs_per
     if too_long.any():
-        ok[np.unique(gsid[too_long])] = False
-    neg = (v[ends] & 0x10) != 0
-    x = np.where(neg, x | (np.int64(-1) << (5 * np.minimum(glen, _MAX_CHARS_PER_RUN))), x)
-    first = np.concatenate([[0], np.cumsum(runs_per)[:-1]])
-    m = np.arange(x.size) - np.repeat(first, runs_per)
+        ok[np.searchsorted(first, np.flatnonzero(too_long), side="right") - 1] = False
+    m = np.arange(x.size) - np.repeat(first, runs_per)  # index of each run in its string
     c = x.copy()
     for parity, start in ((1, 1), (0, 2)):  # c[m] = x[m] + c[m - 2]: odd runs from 1, even runs from 2
-        sel = np.flatnonzero((m % 2 == parity) & (m >= start))
+        sel = np.flatnonzero(((m & 1) == parity) & (m >= start))
         if sel.size == 0:
             continue
         cs = np.cumsum(x[sel])
-        sid = gsid[sel]
-        new_seg = np.empty(sel.size, dtype=bool)
-        new_seg[0] = True
-        new_seg[1:] = sid[1:] != sid[:-1]
-        seg_first = np.maximum.accumulate(np.where(new_seg, np.arange(sel.size), 0))
-        c[sel] = cs - cs[seg_first] + x[sel][seg_first]
-    bad_run = (c < 0) | (c > total[gsid])
-    if bad_run.any():
-        ok[np.unique(gsid[bad_run])] = False
+        per = np.maximum((runs_per - start + 1) // 2, 0)  # runs of this parity in each string
+        seg_first = np.cumsum(per) - per  # first element of each string within sel
+        before = np.where(per > 0, cs[np.minimum(seg_first, sel.size - 1)] - x[sel][np.minimum(seg_first, sel.size - 1)], 0)
+        c[sel] = cs - np.repeat(before, per)
     has = runs_per > 0
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.zeros(n, dtype=np.int64)
     sums = np.zeros(n, dtype=np.int64)
-    sums[has] = np.add.reduceat(np.where(bad_run, 0, c), first[has])
+    lo[has] = np.minimum.reduceat(c, first[has])
+    hi[has] = np.maximum.reduceat(c, first[has])
+    ok &= (lo >= 0) & (hi <= total)
+    clipped = np.clip(c, 0, None)
+    sums[has] = np.add.reduceat(np.minimum(clipped, np.repeat(total, runs_per)), first[has])
     ok &= (sums == total) | empty
     return ok
 
