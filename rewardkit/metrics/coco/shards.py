@@ -1,0 +1,197 @@
+"""COCO evaluation split by image: match shards apart, accumulate once.
+
+Matching (pycocotools ``evaluateImg``) is independent per (image, category); only the
+accumulation sorts detections of all images together. So a set of images can be cut into
+shards, each shard matched on its own (another process, rank or Ray task:
+:func:`match_shard`), and the matched detections concatenated and accumulated once
+(:func:`merge_shards`). The numbers are ``==`` those of :func:`coco_evaluate` in one pass
+(``stats``, ``precision``, ``recall``, ``scores``): a shard's matching sees every
+detection and ground truth of its images, the non-ignored ground-truth counts add up,
+and accumulation orders detections by (category, -score, image position, rank in the
+image), the same total order whatever the shards.
+
+:func:`coco_evaluate_sharded` does the three steps with any ``map`` (the built-in one,
+an executor's, or Ray tasks in ``rewardkit eval coco --engine ray --shards N``).
+
+>>> from rewardkit.metrics.coco import coco_evaluate
+>>> gt = {"images": [{"id": i, "width": 10, "height": 10} for i in (1, 2)],
+...       "categories": [{"id": 1, "name": "a"}],
+...       "annotations": [{"id": i, "image_id": i, "category_id": 1, "bbox": [0, 0, 5, 5],
+...                        "area": 25, "iscrowd": 0} for i in (1, 2)]}
+>>> res = [{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.9},
+...        {"image_id": 2, "category_id": 1, "bbox": [5, 5, 5, 5], "score": 0.8}]
+>>> coco_evaluate_sharded(gt, res, shards=2)["stats"] == coco_evaluate(gt, res)["stats"]
+True
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from rewardkit.metrics.coco.evaluate import (
+    MatchedDets,
+    accumulate_matched,
+    concat_matched,
+    match_prepared,
+)
+from rewardkit.metrics.coco.loading import load_gt, load_results
+from rewardkit.metrics.coco.params import CocoParams, IouType, make_params, validate_args
+from rewardkit.metrics.coco.prepare import ids_list, index_of, prepare
+from rewardkit.metrics.coco.summary import package
+
+__all__ = ["MatchedShard", "evaluated_image_ids", "split_by_image", "match_shard", "match_job", "merge_shards", "coco_evaluate_sharded"]
+
+
+@dataclass
+class MatchedShard:
+    """The matched detections of one shard of images (picklable, a few arrays)."""
+
+    iou_type: str
+    compat: str | None
+    cat_ids: list
+    cat_names: list
+    n_results: int
+    matched: MatchedDets
+
+
+def evaluated_image_ids(dataset: dict, p: CocoParams) -> list:
+    """The image ids an evaluation covers, in pycocotools' order (sorted, unique)."""
+    if len(p.imgIds):
+        return ids_list(np.unique(p.imgIds))
+    return sorted(img["id"] for img in dataset.get("images", []))
+
+
+def split_by_image(results: Sequence[dict], image_ids: Sequence[Any], shards: int) -> list[tuple[list, list]]:
+    """Cut ``image_ids`` into ``shards`` contiguous, balanced groups and give each the
+    results of its images, in file order: ``[(image_ids, results), ...]``. Results of
+    images outside ``image_ids`` go with the first shard (they take no part, as in one
+    pass, but their image ids are still checked against the ground truth)."""
+    if shards < 1:
+        raise ValueError(f"Expected `shards` >= 1, but got {shards!r}")
+    n = len(image_ids)
+    bounds = [round(i * n / shards) for i in range(shards + 1)]
+    groups = [list(image_ids[bounds[i] : bounds[i + 1]]) for i in range(shards)]
+    where = {iid: k for k, g in enumerate(groups) for iid in g}
+    parts: list[list] = [[] for _ in range(shards)]
+    for r in results:
+        parts[where.get(r.get("image_id") if isinstance(r, dict) else None, 0)].append(r)
+    return list(zip(groups, parts))
+
+
+def match_shard(
+    gt: Any,
+    results: Any,
+    iou_type: IouType = "bbox",
+    *,
+    image_ids: Sequence[Any],
+    compat: Literal["pycocotools"] | None = None,
+    **params: Any,
+) -> MatchedShard:
+    """Match the detections of the images ``image_ids`` (a shard of the evaluated images;
+    ``results`` must hold every detection of those images, in file order)."""
+    validate_args(iou_type, compat, "native")
+    dataset = load_gt(gt)
+    res = load_results(results)
+    p = make_params(iou_type, params)
+    full = evaluated_image_ids(dataset, p)
+    mine = set(image_ids)
+    shard_ids = [i for i in full if i in mine]
+    ps = copy.copy(p)
+    # an empty shard still evaluates no image (imgIds=[] would mean "all images")
+    ps.imgIds = shard_ids if shard_ids else [_NO_IMAGE]
+    P = prepare(dataset, res, iou_type, ps, compat if res else None)
+    m = match_prepared(P, ps, per_group_cap=True)
+    if shard_ids:
+        to_global = index_of(P.img_ids, full)
+        m.dt_img = to_global[m.dt_img]
+    return MatchedShard(iou_type, compat, list(P.cat_ids), list(P.cat_names), len(res), m)
+
+
+class _NoImage:
+    """An image id no ground truth has (keeps an empty shard empty)."""
+
+    def __lt__(self, other: Any) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "<no image>"
+
+
+_NO_IMAGE = _NoImage()
+
+
+def merge_shards(
+    shards: Iterable[MatchedShard],
+    iou_type: IouType = "bbox",
+    *,
+    compat: Literal["pycocotools"] | None = None,
+    progress: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """Accumulate matched shards into :func:`coco_evaluate`'s result dict (give the same
+    ``iou_type``, ``compat`` and parameters as to :func:`match_shard`)."""
+    validate_args(iou_type, compat, "native")
+    shards = list(shards)
+    if not shards:
+        raise ValueError("Expected at least one matched shard, but got none")
+    for s in shards:
+        if s.iou_type != iou_type or s.compat != compat or s.cat_ids != shards[0].cat_ids:
+            raise ValueError("Expected shards matched with the same iou_type, compat and categories")
+    if compat == "pycocotools" and sum(s.n_results for s in shards) == 0:
+        raise IndexError("pycocotools raises on an empty result list (compat='pycocotools')")
+    p = make_params(iou_type, params)
+    merged = concat_matched([s.matched for s in shards])
+    bar = cb = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=merged.n_cat * len(p.maxDets), desc=f"COCO {iou_type}", unit="cat")
+        cb = bar.update
+    try:
+        ev = accumulate_matched(merged, p, cb)
+    finally:
+        if bar is not None:
+            bar.close()
+    p2 = copy.deepcopy(p)
+    p2.maxDets = sorted(int(m) for m in p.maxDets)
+    return package(ev, p2, iou_type, shards[0].cat_ids, shards[0].cat_names, compat, "native")
+
+
+def coco_evaluate_sharded(
+    gt: Any,
+    results: Any,
+    iou_type: IouType = "bbox",
+    *,
+    shards: int = 4,
+    map: Callable[..., Iterable[MatchedShard]] | None = None,  # noqa: A002 - the map protocol
+    compat: Literal["pycocotools"] | None = None,
+    progress: bool = False,
+    **params: Any,
+) -> dict[str, Any]:
+    """:func:`coco_evaluate` with the images cut into ``shards`` matched through ``map``
+    (``map(fn, *iterables)``; default the built-in), accumulated once. ``==`` the
+    one-pass result."""
+    validate_args(iou_type, compat, "native")
+    dataset = load_gt(gt)
+    res = load_results(results)
+    p = make_params(iou_type, params)
+    parts = split_by_image(res, evaluated_image_ids(dataset, p), shards)
+    run = map if map is not None else _builtin_map
+    jobs = [(dataset, rs, iou_type, ids, compat, params) for ids, rs in parts]
+    matched = list(run(match_job, jobs))
+    return merge_shards(matched, iou_type, compat=compat, progress=progress, **params)
+
+
+def match_job(job: tuple[Any, Any, str, Sequence[Any], str | None, dict[str, Any]]) -> MatchedShard:
+    """:func:`match_shard` on one ``(gt, results, iou_type, image_ids, compat, params)``
+    tuple (a picklable top-level function for process pools and Ray tasks)."""
+    gt, results, iou_type, image_ids, compat, params = job
+    return match_shard(gt, results, iou_type, image_ids=image_ids, compat=compat, **params)  # type: ignore[arg-type]
+
+
+_builtin_map = map
