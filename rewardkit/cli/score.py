@@ -1,4 +1,4 @@
-"""``rewardkit score FILE``: score a JSONL file of completions, one output row per input row.
+"""``rewardkit score FILE``: score a file of completions, one output row per input row.
 
 ``register(subparsers)`` adds the command; :func:`score_rows` is the row engine the
 command (and tests) use.
@@ -15,14 +15,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from rewardkit.cli._errors import CliError
 from rewardkit.io import (
     COMPLETION_FIELDS,
     GROUND_TRUTH_FIELDS,
     InputRow,
-    default_output_path,
+    RowWriter,
+    default_output_for,
     get_field,
-    iter_jsonl,
-    open_output,
+    iter_rows,
     to_jsonable,
 )
 
@@ -43,6 +44,16 @@ def _parse_param(text: str) -> tuple[str, Any]:
     return key.strip(), value
 
 
+def _registered(name: str) -> bool:
+    from rewardkit.registry import get_spec
+
+    try:
+        get_spec(name)
+    except KeyError:
+        return False
+    return True
+
+
 class _RowScorer:
     """Scores one input row into one output row (picklable for worker processes)."""
 
@@ -50,6 +61,7 @@ class _RowScorer:
         self.default_reward = default_reward
         self.params = params
         self._rewards: dict[str, Any] = {}
+        self._unknown: dict[str, KeyError] = {}  # a misspelt name is looked up once
         # ground truth parsed once per distinct value (rows of one prompt share it)
         self._prepared: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
 
@@ -72,9 +84,16 @@ class _RowScorer:
     def _reward(self, name: str) -> Any:
         r = self._rewards.get(name)
         if r is None:
+            if name in self._unknown:
+                raise self._unknown[name]
             from rewardkit.registry import Reward
 
-            r = self._rewards[name] = Reward(name)
+            try:
+                r = self._rewards[name] = Reward(name)
+            except KeyError as exc:
+                if len(self._unknown) < 1024:
+                    self._unknown[name] = exc
+                raise
         return r
 
     def __call__(self, row: InputRow) -> dict[str, Any]:
@@ -87,6 +106,8 @@ class _RowScorer:
         name = data.get("reward") or data.get("reward_name") or self.default_reward
         if isinstance(data.get("extra_info"), dict) and not name:
             name = data["extra_info"].get("reward")
+        if not name and isinstance(data.get("data_source"), str) and _registered(data["data_source"]):
+            name = data["data_source"]  # veRL routes by data source (adapters/verl.py)
         out["reward"] = name
         if not name or not isinstance(name, str):
             out["reason"] = "missing_field:reward (give --reward NAME or a 'reward' column)"
@@ -109,7 +130,7 @@ class _RowScorer:
         if isinstance(row_params, dict):
             params.update(row_params)
         accepted = reward.spec.params
-        for key in ("image_size", "prompt", "step", "max_steps"):
+        for key in ("image_size", "prompt", "step", "max_steps", "min_pixels", "max_pixels"):
             if key in data and data[key] is not None and key not in params:
                 if key in accepted or (key in ("step", "max_steps") and reward.spec.scheduled):
                     params[key] = data[key]
@@ -163,6 +184,8 @@ class Summary:
     def add(self, out: dict[str, Any]) -> None:
         self.rows += 1
         name = out.get("reward") or "(none)"
+        if not isinstance(name, str):  # a hostile row's "reward": 7 must not break the table's sort
+            name = f"(not a name: {str(name)[:40]})"
         if out.get("reason"):
             self.reasons[name][str(out["reason"]).split(":")[0]] += 1
         s = out.get("score")
@@ -242,11 +265,11 @@ def _plot(summary: Summary, path: str) -> None:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    src = Path(args.file)
-    if not src.exists():
-        print(f"rewardkit score: no such file: {src}", file=sys.stderr)
-        return 2
-    out_path = Path(args.output) if args.output else default_output_path(src)
+    from rewardkit.io import input_files
+
+    src = args.file
+    files = input_files(src)  # ValueError (one line) when nothing is there
+    out_path = Path(args.output) if args.output else default_output_for(src)
     params = dict(args.param or [])
     if args.reward:
         from rewardkit.registry import get_spec
@@ -257,22 +280,36 @@ def _cmd_score(args: argparse.Namespace) -> int:
             print(f"rewardkit score: {exc.args[0]}", file=sys.stderr)
             return 2
     summary = Summary(keep_scores=bool(args.plot))
-    total = src.stat().st_size
-    from tqdm import tqdm
+    if args.engine == "ray":
+        from rewardkit.engines.ray import score_chunks
 
-    bar = tqdm(total=total, unit="B", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
+        shards = Path(str(out_path) + ".shards") if args.keep_shards else None
+        with RowWriter(out_path) as writer:
+            for text, outs in score_chunks(src, reward=args.reward, params=params, workers=args.workers,
+                                           address=args.address, shards_dir=shards, progress=not args.quiet):  # fmt: skip
+                writer.write_lines(text, outs)
+                for out in outs:
+                    summary.add(out)
+    else:
+        if args.address or args.keep_shards:
+            raise CliError("--address and --keep-shards go with --engine ray")
+        total = sum(Path(f.path).stat().st_size for f in files)
+        from tqdm import tqdm
 
-    def rows() -> Iterator[InputRow]:
-        for r in iter_jsonl(src):
-            if not src.suffix == ".gz":
-                bar.update(r.n_bytes)
-            yield r
+        bar = tqdm(total=total, unit="B", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
+        compressed = any(f.path.endswith(".gz") or f.format != "jsonl" for f in files)
 
-    with open_output(out_path) as fh:
-        for out in score_rows(rows(), reward=args.reward, params=params, workers=args.workers):
-            fh.write(json.dumps(to_jsonable(out), ensure_ascii=False) + "\n")
-            summary.add(out)
-    bar.close()
+        def rows() -> Iterator[InputRow]:
+            for r in iter_rows(src):
+                if not compressed:
+                    bar.update(r.n_bytes)
+                yield r
+
+        with RowWriter(out_path) as writer:
+            for out in score_rows(rows(), reward=args.reward, params=params, workers=args.workers or 1):
+                writer.write(out)
+                summary.add(out)
+        bar.close()
     if not args.quiet:
         print(summary.render())
         print(f"\nwrote {summary.rows} rows to {out_path}")
@@ -285,20 +322,23 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-
-
 def register(subparsers: Any) -> None:
     """Add the ``score`` command."""
-    p = subparsers.add_parser("score", help="score a JSONL file of completions", description=(
-        "Score every row of a JSONL (or .jsonl.gz) file. Each row has 'completion', 'ground_truth' "
-        "(or 'solution', 'answer', 'reward_model.ground_truth'), optional 'reward', 'id', 'params', "
-        "'prompt', 'image_size'. Writes one output row per input row, with a reason on rows that "
-        "could not be scored."))
-    p.add_argument("file", help="input JSONL file")
+    p = subparsers.add_parser("score", help="score a file of completions (JSONL, Parquet, HF datasets)", description=(
+        "Score every row of a JSONL (or .jsonl.gz), Parquet or Hugging Face datasets input, or a folder or glob "
+        "of them. Each row has 'completion', 'ground_truth' (or 'solution', 'answer', 'reward_model.ground_truth'), "
+        "optional 'reward', 'id', 'params', 'prompt', 'image_size'; veRL rollout dumps (input, output, gts, step) "
+        "and training Parquet (data_source, reward_model, extra_info, responses) are read as they are. Writes one "
+        "output row per input row (per response of a 'responses' list), with a reason on rows that could not be "
+        "scored."))
+    p.add_argument("file", help="input: JSONL (.gz), Parquet, a datasets save_to_disk folder, a folder or a glob of shards")
     p.add_argument("--reward", help="reward name for rows without a 'reward' column (see `rewardkit list`)")
-    p.add_argument("-o", "--output", help="output JSONL (default: <input>.scored.jsonl next to the input)")
+    p.add_argument("-o", "--output", help="output JSONL, or Parquet if it ends in .parquet (default: <input>.scored.jsonl next to the input)")
     p.add_argument("--param", action="append", type=_parse_param, metavar="KEY=VALUE", help="reward parameter (JSON value), repeatable")
-    p.add_argument("--workers", type=int, default=1, help="score in N processes (same output order)")
+    p.add_argument("--workers", type=int, default=None, help="score in N processes (same output order); with --engine ray: N actors (default: every CPU of the cluster)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: score on Ray Data (the 'ray' extra); same output")
+    p.add_argument("--address", help="with --engine ray: the Ray cluster (default: start a local Ray)")
+    p.add_argument("--keep-shards", action="store_true", help="with --engine ray: also keep the output of each chunk in <output>.shards/")
     p.add_argument("--plot", metavar="FILE.png", help="draw the score distributions (needs the 'plot' extra)")
     p.add_argument("--summary-json", metavar="FILE", help="write the summary table as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")
