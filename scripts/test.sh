@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 pip_install() { python -m pip install -q --disable-pip-version-check "$@"; }
 pip_install "torch==2.13.0"
-pip_install -e ".[dev,docs,trl]" pandas "pyarrow>=19" ray "tensordict>=0.8,<=0.10,!=0.9.0" \
+pip_install -e ".[dev,docs,trl]" pandas "pyarrow>=19" "ray[data]" "tensordict>=0.8,<=0.10,!=0.9.0" \
     omegaconf hydra-core codetiming pylatexenc aiohttp
 pip_install --no-deps "verl==0.9.1"
 set +e

@@ -78,13 +78,13 @@ def _hostile(rng: np.random.Generator, i: int) -> bytes:
     return b'"just a string"'
 
 
-def write_hostile_jsonl(path: Path, n_rows: int, seed: int = 0) -> Path:
-    """About ``n_rows`` physical lines, one in five hostile, line ends mixed."""
+def write_hostile_jsonl(path: Path, n_rows: int, seed: int = 0, hostile: float = 0.2) -> Path:
+    """``n_rows`` physical lines, a fraction ``hostile`` of them hostile, line ends mixed."""
     rng = np.random.default_rng(seed)
     ends = [b"\n"] * 12 + [b"\r\n", b"\r\n", b"\r"]
     parts = [b"\xef\xbb\xbf"]  # a BOM before the first line
     for i in range(n_rows):
-        body = _hostile(rng, i) if rng.random() < 0.2 else json.dumps(_good(rng, i), ensure_ascii=bool(i % 2)).encode()
+        body = _hostile(rng, i) if rng.random() < hostile else json.dumps(_good(rng, i), ensure_ascii=bool(i % 2)).encode()
         parts.append(body)
         if i < n_rows - 1:
             parts.append(ends[int(rng.integers(0, len(ends)))])

@@ -139,7 +139,7 @@ def test_parquet_hf_and_gzip_inputs_on_ray_equal_local(local_ray, tmp_path):
         assert main(["score", str(inp), "-o", str(remote), "-q", "--engine", "ray", "--workers", "2", "--keep-shards"]) == 0
         assert pq.read_table(remote).equals(pq.read_table(tmp_path / f"{name}.local.parquet")), name
         shards = sorted((tmp_path / f"{name}.ray.parquet.shards").glob("part-*.jsonl"))
-        assert len(shards) > 1 and "".join(p.read_text(encoding="utf-8") for p in shards) == local.read_text(encoding="utf-8"), name
+        assert len(shards) >= (1 if name == "hf" else 3) and "".join(p.read_text(encoding="utf-8") for p in shards) == local.read_text(encoding="utf-8"), name
     scored = [json.loads(line) for line in (tmp_path / "hf.local.jsonl").read_text().splitlines()]
     assert len(scored) == 800 and scored[0]["id"] == "1#0" and scored[1]["id"] == "1#1"
     assert {r["reward"] for r in scored} == {"visual_rft.detection"}
