@@ -45,6 +45,10 @@ STATEMENTS = {
         "[get_reward(n) for n in list_rewards()]"
     ),
     "parsing-geometry-types": "import rewardkit.parsing, rewardkit.geometry, rewardkit.types",
+    "engines-formats-distributed": (
+        "import rewardkit.cli, rewardkit.io, rewardkit.engines.ray, rewardkit.metrics.distributed, "
+        "rewardkit.metrics.coco.shards"
+    ),
 }
 
 

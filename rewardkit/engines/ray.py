@@ -166,7 +166,8 @@ def score_chunks(
 
     ``workers``: size of the actor pool (default: the CPUs of the cluster).
     ``chunk_bytes`` / ``chunk_rows``: chunk size (default: about 8 chunks per worker,
-    between 64 KiB and 8 MiB of JSONL, 1,000 and 50,000 rows of Parquet). ``shards_dir``:
+    between 64 KiB and 2 MiB of JSONL, 1,000 and 10,000 rows of Parquet: the driver holds
+    a few chunks at a time, so the cap bounds its memory). ``shards_dir``:
     also write each chunk's lines to ``part-000000.jsonl``, ... there (written once each,
     by the driver, renamed into place). ``stage_dir``: where ``.gz`` inputs are
     decompressed (default: a temporary folder, removed at the end).
@@ -185,8 +186,8 @@ def score_chunks(
             target = 8 * size
             chunks = plan_chunks(
                 source,
-                chunk_bytes=chunk_bytes or min(8 << 20, max(64 << 10, n_bytes // target)),
-                chunk_rows=chunk_rows or min(50_000, max(1_000, n_rows // target)),
+                chunk_bytes=chunk_bytes or min(2 << 20, max(64 << 10, n_bytes // target)),
+                chunk_rows=chunk_rows or min(10_000, max(1_000, n_rows // target)),
             )
             yield from _run(ray, chunks, reward, dict(params or {}), size, shards_dir, scorer_cls, progress)
     finally:
@@ -233,17 +234,20 @@ def _run(ray: Any, chunks: list[Chunk], reward: str | None, params: dict[str, An
 
 def coco_shard_map(fn: Any, jobs: Any) -> list[Any]:
     """The ``map`` of :func:`rewardkit.metrics.coco.shards.coco_evaluate_sharded` on Ray:
-    one task per shard (retried if its worker is lost), the ground truth put in the
-    object store once and shared by every task. Needs an initialized Ray
-    (:class:`start_ray`)."""
+    one task per job (retried if its worker is lost), in order. When every job starts
+    with the same object (the ground truth of the matching jobs), it is put in the
+    object store once and shared. Needs an initialized Ray (:class:`start_ray`)."""
     import ray
 
     jobs = list(jobs)
     if not jobs:
         return []
-    gt_ref = ray.put(jobs[0][0])
     task = ray.remote(num_cpus=1, max_retries=3)(_run_job)
-    return ray.get([task.remote(fn, gt_ref, job[1:]) for job in jobs])
+    head = jobs[0][0]
+    if all(job[0] is head for job in jobs):
+        ref = ray.put(head)
+        return ray.get([task.remote(fn, ref, job[1:]) for job in jobs])
+    return ray.get([task.remote(fn, job[0], job[1:]) for job in jobs])
 
 
 def _run_job(fn: Any, gt: Any, rest: tuple[Any, ...]) -> Any:

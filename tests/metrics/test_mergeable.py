@@ -229,10 +229,12 @@ def test_coco_matched_shards_accumulate_to_the_one_pass_numbers(iou_type, seed):
     gt, dt = synthetic_coco(seed, n_images=30, iou_type=iou_type, score_mode="ties" if seed else "constant")
     one = coco_evaluate(gt, dt, iou_type)
     for shards in (1, 4, 64):  # 64 > images: empty shards
-        r = coco_evaluate_sharded(gt, dt, iou_type, shards=shards)
-        assert r["stats"] == one["stats"], shards
-        for key in ("precision", "recall", "scores"):
-            assert np.array_equal(r[key], one[key]), (shards, key)
+        # without map: one accumulation; with map: accumulated in blocks of categories too
+        for run in (None, map):
+            r = coco_evaluate_sharded(gt, dt, iou_type, shards=shards, map=run)
+            assert r["stats"] == one["stats"], shards
+            for key in ("precision", "recall", "scores"):
+                assert np.array_equal(r[key], one[key]), (shards, key)
     # shards merged in any order, with parameters (custom maxDets, an image subset)
     params = {"maxDets": [1, 5, 50], "imgIds": [im["id"] for im in gt["images"]][3:]}
     one = coco_evaluate(gt, dt, iou_type, **params)

@@ -1,7 +1,8 @@
 """COCO evaluation split by image: match shards apart, accumulate once.
 
 Matching (pycocotools ``evaluateImg``) is independent per (image, category); only the
-accumulation sorts detections of all images together. So a set of images can be cut into
+accumulation sorts detections of all images together, and it is independent per
+category, so it can be cut again, into blocks of categories. So a set of images can be cut into
 shards, each shard matched on its own (another process, rank or Ray task:
 :func:`match_shard`), and the matched detections concatenated and accumulated once
 (:func:`merge_shards`). The numbers are ``==`` those of :func:`coco_evaluate` in one pass
@@ -44,7 +45,17 @@ from rewardkit.metrics.coco.params import CocoParams, IouType, make_params, vali
 from rewardkit.metrics.coco.prepare import ids_list, index_of, prepare
 from rewardkit.metrics.coco.summary import package
 
-__all__ = ["MatchedShard", "evaluated_image_ids", "split_by_image", "match_shard", "match_job", "merge_shards", "coco_evaluate_sharded"]
+__all__ = [
+    "MatchedShard",
+    "evaluated_image_ids",
+    "split_by_image",
+    "match_shard",
+    "match_job",
+    "merge_shards",
+    "category_block",
+    "accumulate_job",
+    "coco_evaluate_sharded",
+]
 
 
 @dataclass
@@ -131,10 +142,16 @@ def merge_shards(
     *,
     compat: Literal["pycocotools"] | None = None,
     progress: bool = False,
+    map: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,  # noqa: A002 - the map protocol
+    blocks: int | None = None,
     **params: Any,
 ) -> dict[str, Any]:
     """Accumulate matched shards into :func:`coco_evaluate`'s result dict (give the same
-    ``iou_type``, ``compat`` and parameters as to :func:`match_shard`)."""
+    ``iou_type``, ``compat`` and parameters as to :func:`match_shard`).
+
+    Accumulation is independent per category: with ``map``, the categories are cut into
+    ``blocks`` contiguous groups (default: as many as shards) accumulated through ``map``
+    and put back in place, the same arrays as one accumulation."""
     validate_args(iou_type, compat, "native")
     shards = list(shards)
     if not shards:
@@ -146,20 +163,58 @@ def merge_shards(
         raise IndexError("pycocotools raises on an empty result list (compat='pycocotools')")
     p = make_params(iou_type, params)
     merged = concat_matched([s.matched for s in shards])
-    bar = cb = None
-    if progress:
-        from tqdm.auto import tqdm
+    if map is not None and merged.n_cat > 1:
+        ev = _accumulate_blocks(merged, p, map, blocks or len(shards))
+    else:
+        bar = cb = None
+        if progress:
+            from tqdm.auto import tqdm
 
-        bar = tqdm(total=merged.n_cat * len(p.maxDets), desc=f"COCO {iou_type}", unit="cat")
-        cb = bar.update
-    try:
-        ev = accumulate_matched(merged, p, cb)
-    finally:
-        if bar is not None:
-            bar.close()
+            bar = tqdm(total=merged.n_cat * len(p.maxDets), desc=f"COCO {iou_type}", unit="cat")
+            cb = bar.update
+        try:
+            ev = accumulate_matched(merged, p, cb)
+        finally:
+            if bar is not None:
+                bar.close()
     p2 = copy.deepcopy(p)
     p2.maxDets = sorted(int(m) for m in p.maxDets)
     return package(ev, p2, iou_type, shards[0].cat_ids, shards[0].cat_names, compat, "native")
+
+
+def category_block(m: MatchedDets, cats: np.ndarray) -> MatchedDets:
+    """The detections of the categories ``cats`` (positions), renumbered from 0."""
+    sel = np.isin(m.dt_cat, cats)
+    remap = np.full(m.n_cat, -1, dtype=np.int64)
+    remap[cats] = np.arange(cats.size)
+    return MatchedDets(
+        int(cats.size), remap[m.dt_cat[sel]], m.dt_img[sel], m.rank[sel], m.dt_score[sel],
+        m.tps[sel], m.fps[sel], m.npig[cats], m.max_dets,
+    )  # fmt: skip
+
+
+def accumulate_job(job: tuple[MatchedDets, CocoParams]) -> dict[str, np.ndarray]:
+    """:func:`~rewardkit.metrics.coco.evaluate.accumulate_matched` of one category block
+    (a picklable top-level function for process pools and Ray tasks)."""
+    m, p = job
+    return accumulate_matched(m, p)
+
+
+def _accumulate_blocks(m: MatchedDets, p: CocoParams, run: Callable[..., Iterable[dict]], blocks: int) -> dict[str, np.ndarray]:
+    groups = [g for g in np.array_split(np.arange(m.n_cat), max(1, min(blocks, m.n_cat))) if g.size]
+    parts = list(run(accumulate_job, [(category_block(m, g), p) for g in groups]))
+    first = parts[0]
+    T, R, _, A, M = first["precision"].shape
+    out = {
+        "precision": -np.ones((T, R, m.n_cat, A, M)),
+        "recall": -np.ones((T, m.n_cat, A, M)),
+        "scores": -np.ones((T, R, m.n_cat, A, M)),
+    }
+    for g, part in zip(groups, parts):
+        out["precision"][:, :, g] = part["precision"]
+        out["recall"][:, g] = part["recall"]
+        out["scores"][:, :, g] = part["scores"]
+    return out
 
 
 def coco_evaluate_sharded(
@@ -174,8 +229,8 @@ def coco_evaluate_sharded(
     **params: Any,
 ) -> dict[str, Any]:
     """:func:`coco_evaluate` with the images cut into ``shards`` matched through ``map``
-    (``map(fn, *iterables)``; default the built-in), accumulated once. ``==`` the
-    one-pass result."""
+    (``map(fn, iterable)``; default the built-in) and accumulated once (with ``map``: in
+    ``shards`` blocks of categories through ``map`` too). ``==`` the one-pass result."""
     validate_args(iou_type, compat, "native")
     dataset = load_gt(gt)
     res = load_results(results)
@@ -184,7 +239,7 @@ def coco_evaluate_sharded(
     run = map if map is not None else _builtin_map
     jobs = [(dataset, rs, iou_type, ids, compat, params) for ids, rs in parts]
     matched = list(run(match_job, jobs))
-    return merge_shards(matched, iou_type, compat=compat, progress=progress, **params)
+    return merge_shards(matched, iou_type, compat=compat, progress=progress, map=map, **params)
 
 
 def match_job(job: tuple[Any, Any, str, Sequence[Any], str | None, dict[str, Any]]) -> MatchedShard:
