@@ -23,6 +23,7 @@ __all__ = [
     "needs_image_size",
     "gt_key",
     "normalize_ground_truth",
+    "jsonable_ground_truth",
     "as_reward",
     "reward_params",
 ]
@@ -156,6 +157,24 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
                 return value
             if isinstance(decoded, Mapping | list):
                 return decoded
+    return value
+
+
+def jsonable_ground_truth(ground_truth: Any) -> Any:
+    """Ground truth made JSON-ready for remote scoring, value for value: numpy arrays and
+    scalars become lists and numbers, tuples lists, bytes text; strings are sent as they
+    are (the server reads them exactly as the in-process reward would)."""
+    value = ground_truth
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", "replace")
+    if isinstance(value, np.ndarray):
+        return jsonable_ground_truth(_to_list(value))
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Mapping):
+        return {str(k): jsonable_ground_truth(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable_ground_truth(v) for v in value]
     return value
 
 

@@ -41,6 +41,16 @@ apply to every row); scheduled rewards
 ``max_steps``; rewards that take the image itself (``image=``, a segmenter) get the
 row's ``image`` (or first of ``images``).
 
+``remote="http://host:port"`` scores on a ``rewardkit serve`` server instead of in
+process (one ``POST /score`` per batch, rows in order; ``remote_timeout`` seconds per
+try, ``remote_retries`` further tries with back-off). A server that stays unreachable
+gives ``None`` for every row of the batch (TRL skips it: an outage says nothing about
+the completions, and a minimum score would be a false signal in the advantage of the
+other reward functions), with reason ``remote_unavailable`` and a logged warning;
+``on_remote_error="raise"`` raises instead. A server that refuses the request (wrong
+token, malformed rows) raises. Rewards that take the image itself (a segmenter) score
+in process only.
+
 ``asynchronous=True`` gives ``async`` callables that score the batch with
 ``asyncio.to_thread`` (TRL runs async reward functions concurrently on its event loop,
 so a slow reward does not block the others).
@@ -57,6 +67,8 @@ so a slow reward does not block the others).
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import threading
 import warnings
 from collections.abc import Mapping, Sequence
@@ -67,6 +79,7 @@ from rewardkit.adapters._common import (
     completion_text,
     gt_key,
     image_size_of,
+    jsonable_ground_truth,
     needs_image_size,
     prompt_text,
     reward_params,
@@ -75,10 +88,12 @@ from rewardkit.adapters._common import (
 from rewardkit.registry import Reward
 from rewardkit.types import RewardResult
 
-__all__ = ["trl_rewards", "TRLRewardFunction", "AsyncTRLRewardFunction", "BatchScorer"]
+__all__ = ["trl_rewards", "TRLRewardFunction", "AsyncTRLRewardFunction", "BatchScorer", "remote_client"]
 
 _AUTO = "auto"
 _TASK_COLUMNS = ("reward", "task")
+_ON_REMOTE_ERROR = ("skip", "raise")
+_log = logging.getLogger("rewardkit.adapters")
 
 
 class BatchScorer:
@@ -98,6 +113,8 @@ class BatchScorer:
         image_columns: Sequence[str] = ("image_size", "image", "images"),
         strip_prompt: bool = False,
         log_reasons: bool = False,
+        remote: Any = None,
+        on_remote_error: str = "skip",
     ) -> None:
         self.reward = reward
         self.ground_truth_column = ground_truth_column
@@ -105,7 +122,13 @@ class BatchScorer:
         self.image_columns = tuple(image_columns)
         self.strip_prompt = bool(strip_prompt)
         self.log_reasons = bool(log_reasons)
+        if on_remote_error not in _ON_REMOTE_ERROR:
+            raise ValueError(f"Expected on_remote_error in {_ON_REMOTE_ERROR}, but got {on_remote_error!r}")
+        self.remote = remote
+        self.on_remote_error = on_remote_error
         self._init_runtime()
+        if remote is not None:
+            self._check_remote()
 
     def _init_runtime(self) -> None:
         self._lock = threading.Lock()
@@ -132,11 +155,29 @@ class BatchScorer:
             "image_columns": self.image_columns,
             "strip_prompt": self.strip_prompt,
             "log_reasons": self.log_reasons,
+            "remote": self.remote,
+            "on_remote_error": self.on_remote_error,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("remote", None)
+        state.setdefault("on_remote_error", "skip")
         self.__dict__.update(state)
         self._init_runtime()
+
+    def _check_remote(self) -> None:
+        name = self._spec.name
+        if self._needs_image:
+            raise ValueError(
+                f"Reward {name!r} takes the image itself, which remote scoring does not send; score it in "
+                "process (remote=None)"
+            )
+        try:
+            json.dumps(self._params)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Expected JSON-serializable parameters for remote scoring of {name!r}, but got {self._params!r}"
+            ) from None
 
     # -- per-row helpers -------------------------------------------------------------
     def _applies(self, kwargs: Mapping[str, Any], n: int) -> list[bool]:
@@ -197,8 +238,7 @@ class BatchScorer:
             self._key, self._completions_ref, self._results = key, completions, results
             return results
 
-    def _score(self, prompts: Any, completions: Sequence[Any], kwargs: Mapping[str, Any], trainer_state: Any) -> list[RewardResult | None]:
-        n = len(completions)
+    def _ground_truths(self, kwargs: Mapping[str, Any]) -> Sequence[Any]:
         if self.ground_truth_column not in kwargs:
             available = sorted(k for k in kwargs if k not in ("trainer_state", "log_extra", "log_metric"))
             raise KeyError(
@@ -206,7 +246,54 @@ class BatchScorer:
                 f"function got only {available}; pass ground_truth_column=... to trl_rewards, and keep the "
                 "column with GRPOConfig(remove_unused_columns=False)"
             )
-        gts = kwargs[self.ground_truth_column]
+        return kwargs[self.ground_truth_column]
+
+    def _score_remote(self, prompts: Any, completions: Sequence[Any], kwargs: Mapping[str, Any], trainer_state: Any) -> list[RewardResult | None]:
+        """One ``POST /score`` for the rows the reward applies to (see the module docstring)."""
+        from rewardkit.serving.client import RemoteUnavailable, result_from_row
+
+        n = len(completions)
+        gts = self._ground_truths(kwargs)
+        applies = self._applies(kwargs, n)
+        sizes = self._image_sizes(kwargs, n) if self._needs_size else [None] * n
+        prompt_texts = [prompt_text(p) for p in prompts] if self.strip_prompt and prompts is not None else [None] * n
+        params = {**self._params, **self._step_params(trainer_state)}
+        name = self._spec.name
+        rows: list[dict[str, Any]] = []
+        index: list[int] = []
+        for i in range(n):
+            if not applies[i]:
+                continue
+            row_params = dict(params)
+            if sizes[i] is not None:
+                row_params["image_size"] = list(sizes[i])
+            if prompt_texts[i] is not None:
+                row_params["prompt"] = prompt_texts[i]
+            rows.append({"reward": name, "completion": completion_text(completions[i]),
+                         "ground_truth": jsonable_ground_truth(gts[i]), "params": row_params})
+            index.append(i)
+        out: list[RewardResult | None] = [None] * n
+        if not rows:
+            return out
+        try:
+            got = self.remote.score(rows)
+        except RemoteUnavailable as exc:
+            if self.on_remote_error == "raise":
+                raise
+            _log.warning("rewardkit: %s; reward %r gives None (skipped) for %d rows of this batch", exc, name, len(rows))
+            reason = f"remote_unavailable: {str(exc)[:200]}"
+            for i in index:
+                out[i] = RewardResult(None, {}, reason)
+            return out
+        for i, row in zip(index, got):
+            out[i] = result_from_row(row)
+        return out
+
+    def _score(self, prompts: Any, completions: Sequence[Any], kwargs: Mapping[str, Any], trainer_state: Any) -> list[RewardResult | None]:
+        if self.remote is not None:
+            return self._score_remote(prompts, completions, kwargs, trainer_state)
+        n = len(completions)
+        gts = self._ground_truths(kwargs)
         applies = self._applies(kwargs, n)
         sizes = self._image_sizes(kwargs, n) if self._needs_size else [None] * n
         images = self._images(kwargs, n) if self._needs_image else [None] * n
@@ -347,6 +434,18 @@ class AsyncTRLRewardFunction(TRLRewardFunction):
         return await asyncio.to_thread(self._finish, prompts, completions, kwargs)
 
 
+def remote_client(remote: Any, *, token: str | None = None, timeout: float = 30.0, retries: int = 3) -> Any:
+    """``None``, or a :class:`~rewardkit.serving.client.RewardClient` for ``remote`` (a
+    URL, or a client returned as it is)."""
+    if remote is None:
+        return None
+    from rewardkit.serving.client import RewardClient
+
+    if isinstance(remote, RewardClient):
+        return remote
+    return RewardClient(str(remote), token=token, timeout=timeout, retries=retries)
+
+
 def trl_rewards(
     name_or_names: str | Reward | Sequence[str | Reward],
     ground_truth_column: str = "solution",
@@ -358,6 +457,11 @@ def trl_rewards(
     strip_prompt: bool = False,
     log_reasons: bool = False,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    remote: Any = None,
+    remote_token: str | None = None,
+    remote_timeout: float = 30.0,
+    remote_retries: int = 3,
+    on_remote_error: str = "skip",
     **common_params: Any,
 ) -> list[TRLRewardFunction]:
     """GRPOTrainer reward functions for one or several registered rewards.
@@ -387,6 +491,16 @@ def trl_rewards(
         Add a ``<reward>/reason`` column (reason codes) to TRL's completions table.
     params:
         Per-reward parameters, ``{"visual_rft.detection": {"iou_threshold": 0.5}}``.
+    remote:
+        URL of a ``rewardkit serve`` server (or a
+        :class:`~rewardkit.serving.client.RewardClient`): score there, not in process.
+    remote_token, remote_timeout, remote_retries:
+        Bearer token (default: ``$REWARDKIT_SERVE_TOKEN``), seconds per try, further
+        tries after a connection error, timeout or 502/503/504.
+    on_remote_error:
+        ``"skip"`` (default): an unreachable server gives ``None`` (TRL skips the rows)
+        with reason ``remote_unavailable``; ``"raise"``: raise
+        :class:`~rewardkit.serving.client.RemoteUnavailable`.
     **common_params:
         Parameters given to every reward that accepts them (``pred_frame="pixel"``);
         a parameter that no reward accepts is an error.
@@ -411,6 +525,7 @@ def trl_rewards(
     if len(set(names)) != len(names):
         raise ValueError(f"Expected distinct rewards (TRL logs by name), but got {names}")
     cls = AsyncTRLRewardFunction if asynchronous else TRLRewardFunction
+    client = remote_client(remote, token=remote_token, timeout=remote_timeout, retries=remote_retries)
     funcs: list[TRLRewardFunction] = []
     for reward in rewards:
         scorer = BatchScorer(
@@ -420,6 +535,8 @@ def trl_rewards(
             image_columns=image_columns,
             strip_prompt=strip_prompt,
             log_reasons=log_reasons,
+            remote=client,
+            on_remote_error=on_remote_error,
         )
         comps = reward.spec.components
         if split_components and len(comps) > 1:

@@ -44,6 +44,14 @@ reward manager :class:`rewardkit.adapters.verl_manager.RewardkitRewardManager` (
 with ``reward.reward_manager.source=importlib``) fills both from the batch and the
 trainer configuration; see ``docs/adapters-verl.md``.
 
+Remote scoring: ``+reward.custom_reward_function.reward_kwargs.remote=http://host:port``
+sends each sample to a ``rewardkit serve`` server (``POST /score``; ``remote_timeout``
+seconds per try, ``remote_retries`` further tries; the token from ``remote_token`` or,
+better, ``REWARDKIT_SERVE_TOKEN`` in the workers' environment). veRL calls the function
+from a thread pool, so requests overlap; each thread keeps its connection alive. A
+server that stays unreachable scores the sample like an inapplicable one (veRL cannot
+skip a sample): ``none_score`` with ``applicable`` 0, and a logged warning.
+
 This module imports neither torch nor veRL (``import rewardkit.adapters.verl`` stays
 cheap in Ray actors); pandas/pyarrow are imported inside :func:`write_parquet`.
 
@@ -56,12 +64,13 @@ cheap in Ray actors); pandas/pyarrow are imported inside :func:`write_parquet`.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from rewardkit.adapters._common import gt_key, normalize_ground_truth
+from rewardkit.adapters._common import gt_key, jsonable_ground_truth, normalize_ground_truth
 
 from rewardkit.registry import Reward, get_spec
 from rewardkit.rewards.base import REWARD_SPECS
@@ -72,6 +81,7 @@ __all__ = ["compute_score", "RewardkitScorer", "make_row", "write_parquet", "res
 _STEP_KEYS = ("step", "global_step", "global_steps")
 _MAX_STEP_KEYS = ("max_steps", "total_training_steps")
 _IGNORED_KWARGS = frozenset({"reward_router_address", "reward_model_tokenizer"})
+_log = logging.getLogger("rewardkit.adapters")
 
 
 def _freeze(value: Any) -> Any:
@@ -140,6 +150,7 @@ class RewardkitScorer:
         self._prepared: OrderedDict[Any, Any] = OrderedDict()
         self._keys: dict[Any, tuple[str, ...]] = {}
         self._lock = threading.Lock()
+        self._clients: dict[Any, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"cache_size": self.cache_size}
@@ -241,6 +252,10 @@ class RewardkitScorer:
         params: Mapping[str, Any] | None = None,
         mix: Sequence[str] | None = None,
         none_score: float = 0.0,
+        remote: str | None = None,
+        remote_token: str | None = None,
+        remote_timeout: float = 30.0,
+        remote_retries: int = 3,
         **kwargs: Any,
     ) -> dict[str, float]:
         info: Mapping[str, Any] = extra_info if isinstance(extra_info, Mapping) else {}
@@ -273,10 +288,45 @@ class RewardkitScorer:
             call["image_size"] = image_size
         r = self.reward(name, bound)
         gt = normalize_ground_truth(ground_truth)
-        prepared = self.prepared(r, gt, image_size)
         text = solution_str if isinstance(solution_str, str) else str(solution_str)
-        result = spec.fn(text, prepared, **{**r.params, **call})
+        if remote:
+            client = self.client(remote, remote_token, remote_timeout, remote_retries)
+            result = self.score_remote(client, r, text, gt, call)
+        else:
+            prepared = self.prepared(r, gt, image_size)
+            result = spec.fn(text, prepared, **{**r.params, **call})
         return result_to_dict(result, self.keys(name, reward, rewards, mix), none_score)
+
+    # -- remote scoring ----------------------------------------------------------------
+    def client(self, url: str, token: str | None, timeout: float, retries: int) -> Any:
+        """One :class:`~rewardkit.serving.client.RewardClient` per server settings."""
+        key = (str(url), token, float(timeout), int(retries))
+        client = self._clients.get(key)
+        if client is None:
+            from rewardkit.serving.client import RewardClient
+
+            with self._lock:
+                client = self._clients.get(key)
+                if client is None:
+                    client = self._clients[key] = RewardClient(str(url), token=token, timeout=timeout, retries=retries)
+        return client
+
+    @staticmethod
+    def score_remote(client: Any, reward: Reward, text: str, ground_truth: Any, call: Mapping[str, Any]) -> RewardResult:
+        """Score one sample on a ``rewardkit serve`` server (see the module docstring)."""
+        from rewardkit.serving.client import RemoteUnavailable, result_from_row
+
+        params = {**reward.params, **call}
+        if "image_size" in params:
+            params["image_size"] = list(params["image_size"])
+        row = {"reward": reward.name, "completion": text, "ground_truth": jsonable_ground_truth(ground_truth),
+               "params": params}
+        try:
+            (got,) = client.score([row])
+        except RemoteUnavailable as exc:
+            _log.warning("rewardkit: %s; reward %r scores none_score (applicable=0)", exc, reward.name)
+            return RewardResult(None, {}, f"remote_unavailable: {str(exc)[:200]}")
+        return result_from_row(got)
 
     def keys(self, name: str, reward: str | None, rewards: Mapping[str, str] | None, mix: Sequence[str] | None) -> tuple[str, ...]:
         """Component keys of a sample: the union over every reward the run names (the
@@ -310,8 +360,9 @@ def compute_score(
     ``kwargs`` are veRL's ``reward_kwargs``: ``reward`` (default reward name),
     ``rewards`` (``{data_source: name}``), ``mix`` (every reward name of a run that
     mixes rewards through ``extra_info``, so all samples get the same keys),
-    ``params``, ``none_score``, ``step`` / ``max_steps``, or any parameter of the
-    selected reward.
+    ``params``, ``none_score``, ``step`` / ``max_steps``, ``remote`` (a ``rewardkit
+    serve`` URL) with ``remote_token`` / ``remote_timeout`` / ``remote_retries``, or any
+    parameter of the selected reward.
     """
     return DEFAULT_SCORER(data_source, solution_str, ground_truth, extra_info, **kwargs)
 

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 from rewardkit.eval.prompts import detection_prompt
 
+from rewardkit.io import read_json, read_jsonl
+
 __all__ = [
     "load_json",
     "read_jsonl",
@@ -39,15 +41,10 @@ __all__ = [
 
 
 def load_json(path_or_dict: Any) -> dict[str, Any]:
+    """An annotation dict, or the JSON file it is in (:func:`rewardkit.io.read_json`)."""
     if isinstance(path_or_dict, Mapping):
         return dict(path_or_dict)
-    with open(path_or_dict, encoding="utf-8") as f:
-        return json.load(f)
-
-
-def read_jsonl(path: str) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_json(path_or_dict, "annotations")
 
 
 def write_jsonl(rows: Iterable[Mapping[str, Any]], path: str) -> str:

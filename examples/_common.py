@@ -6,7 +6,6 @@ Not part of the rewardkit package: the example scripts import it from their own 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -38,11 +37,10 @@ def add_common_args(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> arg
 
 
 def read_jsonl(path: str) -> list[dict[str, Any]]:
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    if text.lstrip().startswith("["):
-        return json.loads(text)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
+    """Training rows: a JSON list or JSON Lines (:func:`rewardkit.io.read_records`)."""
+    from rewardkit.io import read_records
+
+    return read_records(path, "--data")
 
 
 def open_image(path_or_image: Any, root: str | None = None) -> Any:

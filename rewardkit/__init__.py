@@ -5,6 +5,10 @@
     >>> round(float(detection_reward(completion, [[10, 10, 500, 500]])), 3)
     2.9
 
+Any registered reward by name: ``score(completion, ground_truth, reward="grounding.iou")``
+for one completion, ``score_batch(completions, ground_truth, reward=...)`` for the G
+completions of one prompt (the ground truth parsed once), ``list_rewards()`` for the names.
+
 Public names are loaded on first use so that ``import rewardkit`` stays cheap (no torch,
 pandas, matplotlib or trainer import, ever).
 """
@@ -33,6 +37,8 @@ _LAZY: dict[str, str] = {
     "register_reward": "rewardkit.registry",
     # reward-hacking audit
     "audit": "rewardkit.auditing",
+    # pictures (Pillow, the ``plot`` extra, imported on first call)
+    "show": "rewardkit.viz.show",
     # reward families
     "format_reward": "rewardkit.rewards.format",
     "detection_reward": "rewardkit.rewards.detection",

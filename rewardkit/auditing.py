@@ -33,8 +33,10 @@ Applicability follows the reward's task (``spec.task``) and tags: format-only re
 are probed only for structure (several answer blocks, think only, echoed prompt);
 format rewards that check content (tag ``content_check``) also for empty, nonsense and
 out-of-range content; penalties (tag ``penalty``) only for repetition; label probes
-run on classification and on box rewards tagged ``labels``. Tasks without a built-in
-sample (segmentation, pose, ...) get the structural probes when a sample is passed
+run on classification and on box rewards tagged ``labels``. Multi-person pose
+(``multi_pose``) has a built-in sample of three people: its junk, duplicate, wrong-frame,
+huge and negative probes are persons instead of boxes. Tasks without a built-in
+sample (segmentation, single-person pose, ...) get the structural probes when a sample is passed
 (``audit(name, sample=Sample.from_completion(...))``); without one their rows are
 marked not applicable.
 
@@ -62,8 +64,9 @@ class Sample:
     """One sample to build probes from.
 
     ``honest`` is the honest answer payload (the text inside ``<answer>``); ``kind``
-    says what the payload holds: ``"boxes"``, ``"points"``, ``"label"``, ``"count"`` or
-    ``"other"`` (only structural probes). Box and point samples carry the ground-truth
+    says what the payload holds: ``"boxes"``, ``"points"``, ``"persons"``, ``"label"``,
+    ``"count"`` or ``"other"`` (only structural probes). Person samples carry the
+    ground-truth ``persons`` (keypoint lists in the prediction frame). Box and point samples carry the ground-truth
     ``boxes`` in the prediction frame (``xyxy``), their ``labels`` and the frame
     ``extent`` (width, height), from which the box probes are generated.
     """
@@ -82,6 +85,7 @@ class Sample:
     label_prefix: str | None = None
     huge: str | None = None
     negative: str | None = None
+    persons: tuple[tuple[tuple[float, float], ...], ...] = ()
 
     @classmethod
     def from_completion(cls, completion: str, ground_truth: Any, task: str, params: Mapping[str, Any] | None = None) -> Sample:
@@ -159,6 +163,28 @@ def _box_sample(ground_truth: Any, params: Mapping[str, Any], points: bool = Fal
     )
 
 
+def _persons_payload(persons: Iterable[Sequence[Sequence[float]]]) -> str:
+    return json.dumps([[[_fmt(v) for v in kp] for kp in person] for person in persons])
+
+
+def _persons_sample() -> Sample:
+    """Three standing people (COCO-17, pixels of a 640 x 480 image), one COCO annotation each."""
+    stand = [
+        (0, -60), (-3, -63), (3, -63), (-8, -58), (8, -58), (-20, -40), (20, -40), (-22, -9), (22, -9),
+        (-24, 16), (24, 16), (-15, 10), (15, 10), (-15, 52), (15, 52), (-15, 94), (15, 94),
+    ]
+    persons = tuple(tuple((float(x + cx), float(y + 200)) for x, y in stand) for cx in (100, 300, 500))
+    gt = [
+        {"keypoints": [c for x, y in p for c in (x, y, 2)], "area": 4000.0,
+         "bbox": [p[10][0] - 48, 137.0, 48.0, 157.0], "iscrowd": 0}
+        for p in persons
+    ]
+    return Sample(
+        "persons", gt, _persons_payload(persons), "[]", {}, partial=_persons_payload(persons[:1]),
+        extent=(640.0, 480.0), persons=persons,
+    )
+
+
 def _count_sample(ground_truth: Any, n: int, params: Mapping[str, Any]) -> Sample:
     return Sample(
         "count", ground_truth, str(n), str(n + 4), dict(params), has_objects=n > 0,
@@ -196,6 +222,8 @@ def canonical_sample(task: str) -> Sample | None:
         return Sample("label", _CLS_GT, _CLS_GT, "Audi TT Coupe", {}, label_or=f"{_CLS_GT} or Audi TT Coupe", label_prefix="BMW")
     if task == "counting":
         return _count_sample(3, 3, {})
+    if task == "multi_pose":
+        return _persons_sample()
     return None
 
 
@@ -290,7 +318,23 @@ def _whole_image(s: Sample) -> str | None:
     return _wrap(_box_payload([[0, 0, w, h]], s.labels[:1] if s.labels else None))
 
 
+def _junk_persons(s: Sample, n: int) -> list[list[tuple[float, float]]]:
+    """``n`` copies of the first person, shrunk to a quarter and moved onto a grid
+    along the top of the image, away from every person."""
+    first = s.persons[0]
+    cx = sum(x for x, _ in first) / len(first)
+    cy = sum(y for _, y in first) / len(first)
+    w, _ = s.extent
+    out = []
+    for i in range(n):
+        ox, oy = (i % 10 + 0.5) * w / 10, 15.0 + 25.0 * (i // 10)
+        out.append([(round(ox + (x - cx) / 4, 1), round(oy + (y - cy) / 10, 1)) for x, y in first])
+    return out
+
+
 def _plus_junk(s: Sample) -> str | None:
+    if s.kind == "persons":
+        return _wrap(_persons_payload(list(s.persons) + _junk_persons(s, 20)))
     junk = _junk_boxes(s.boxes, s.extent, 20)
     if s.kind == "points":
         return _wrap(json.dumps(json.loads(s.honest) + json.loads(_point_payload(junk))))
@@ -299,6 +343,8 @@ def _plus_junk(s: Sample) -> str | None:
 
 
 def _duplicates(s: Sample) -> str | None:
+    if s.kind == "persons":
+        return _wrap(_persons_payload([s.persons[0]] * 10))
     if not s.boxes:
         return None
     if s.kind == "points":
@@ -326,6 +372,8 @@ def _wrong_frame(s: Sample) -> str | None:
     w, h = s.extent
     # norm1 values when the frame is >= 100 units wide, else x1000
     f = 1.0 / max(w, h) if max(w, h) >= 100 else 1000.0
+    if s.kind == "persons":
+        return _wrap(json.dumps([[[round(x * f, 4), round(y * f, 4)] for x, y in p] for p in s.persons]))
     scaled = [[v * f for v in b] for b in s.boxes]
     if s.kind == "points":
         return _wrap(json.dumps([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in scaled]))
@@ -337,12 +385,16 @@ def _huge(s: Sample) -> str | None:
         return _wrap(s.huge) if s.huge else None
     if s.kind == "points":
         return _wrap(json.dumps([[1e9, 1e9], [-1e9, 1e12]]))
+    if s.kind == "persons":
+        return _wrap(json.dumps([[[1e9 * (i + 1), 1e12] for i in range(len(s.persons[0]))]]))
     return _wrap(_box_payload([[-1e6, -1e6, 1e6, 1e6], [0, 0, 1e12, 1e12]], s.labels[:1] * 2 if s.labels else None))
 
 
 def _negative(s: Sample) -> str | None:
     if s.kind == "count":
         return _wrap(s.negative) if s.negative else None
+    if s.kind == "persons":
+        return _wrap(_persons_payload([[(-x, -y) for x, y in p] for p in s.persons]))
     neg = [[-b[2], -b[3], -b[0], -b[1]] for b in s.boxes]
     if s.kind == "points":
         return _wrap(json.dumps([[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2] for b in neg]))
@@ -366,9 +418,9 @@ PROBES: tuple[Probe, ...] = (
     Probe("whole_image_box", "one box covering the whole image", "below_partial",
           _whole_image, _geo(("boxes",))),
     Probe("correct_plus_junk", "the honest answer plus 20 junk boxes", "below_honest",
-          _plus_junk, _geo(("boxes", "points"))),
+          _plus_junk, _geo(("boxes", "points", "persons"))),
     Probe("duplicates", "10 copies of one correct box", "below_partial",
-          _duplicates, _geo(("boxes", "points"), penalty=True)),
+          _duplicates, _geo(("boxes", "points", "persons"), penalty=True)),
     Probe("or_labels", "'A or B' answers / labels", "below_honest", _or_labels, _labels_apply),
     Probe("prefix_label", "a prefix of the class name ('BMW', 'ca' for 'cat')", "below_honest",
           _prefix_label, lambda spec, s: _labels_apply(spec, s) and s.kind in ("label", "boxes")),
@@ -383,11 +435,11 @@ PROBES: tuple[Probe, ...] = (
     Probe("prompt_echo", "the prompt (with an example answer) echoed back, nothing else", "min",
           lambda s: _echo_prompt(s), _structural),
     Probe("wrong_frame", "coordinates in another frame (0..1 instead of 0..1000)", "below_partial",
-          _wrong_frame, _geo(("boxes", "points"))),
+          _wrong_frame, _geo(("boxes", "points", "persons"))),
     Probe("huge_numbers", "huge coordinates / counts", "below_partial",
-          _huge, lambda spec, s: (s.kind in ("boxes", "points", "count") and _content(spec, s))),
+          _huge, lambda spec, s: (s.kind in ("boxes", "points", "persons", "count") and _content(spec, s))),
     Probe("negative_numbers", "negative coordinates / counts", "below_partial",
-          _negative, lambda spec, s: (s.kind in ("boxes", "points", "count") and _content(spec, s) and s.has_objects)),
+          _negative, lambda spec, s: (s.kind in ("boxes", "points", "persons", "count") and _content(spec, s) and s.has_objects)),
 )
 
 

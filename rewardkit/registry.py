@@ -11,14 +11,30 @@ The CLI and the trainer adapters find rewards only through this module::
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import inspect
+import re
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from rewardkit import rewards as _rewards  # noqa: F401  (populates REWARD_SPECS)
 from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, register_reward
 from rewardkit.types import RewardResult
 
-__all__ = ["Reward", "get_spec", "get_reward", "list_rewards", "score", "score_batch", "register_reward"]
+__all__ = [
+    "Reward",
+    "get_spec",
+    "get_reward",
+    "list_rewards",
+    "list_tasks",
+    "score",
+    "score_batch",
+    "register_reward",
+    "ParamInfo",
+    "describe_params",
+    "check_param_values",
+]
 
 
 def get_spec(name: str) -> RewardSpec:
@@ -115,11 +131,170 @@ def list_rewards(task: str | None = None, tags: Iterable[str] | None = None) -> 
     )
 
 
-def score(completion: Any, ground_truth: Any, reward: str = "visual_rft.detection", **params: Any) -> RewardResult:
-    """Run any registered reward on one completion."""
-    return Reward(reward)(completion, ground_truth, **params)
+_NO_REWARD = "<missing>"
 
 
-def score_batch(completions: Sequence[Any], ground_truth: Any, reward: str = "visual_rft.detection", **params: Any) -> list[RewardResult]:
-    """Run a reward on the G completions of one prompt, parsing the ground truth once."""
-    return Reward(reward).score_batch(completions, ground_truth, **params)
+def _need_reward(reward: Any, fn: str) -> str:
+    if reward is _NO_REWARD or reward is None:
+        raise TypeError(
+            f"{fn}() needs reward=NAME (e.g. reward='grounding.iou'); the names are listed by "
+            "rewardkit.list_rewards() and `rewardkit list`"
+        )
+    return reward
+
+
+def _is_batch(completion: Any) -> bool:
+    """A list of completions (strings, or lists of chat messages), not one chat completion."""
+    if not isinstance(completion, list | tuple) or not completion:
+        return False
+    return not all(isinstance(m, Mapping) for m in completion)
+
+
+def score(completion: Any, ground_truth: Any, reward: str = _NO_REWARD, **params: Any) -> RewardResult:
+    """Run the registered reward ``reward`` on ONE completion (a string, or a list of chat
+    messages). For the G completions of one prompt use :func:`score_batch`.
+
+    >>> score("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50], reward="grounding.iou").score
+    0.5
+    """
+    name = _need_reward(reward, "score")
+    if _is_batch(completion):
+        raise TypeError(
+            f"score() scores one completion, but got a {type(completion).__name__} of {len(completion)} "
+            "completions; use rewardkit.score_batch(completions, ground_truth, reward=...) for a group"
+        )
+    return Reward(name)(completion, ground_truth, **params)
+
+
+def score_batch(completions: Sequence[Any], ground_truth: Any, reward: str = _NO_REWARD, **params: Any) -> list[RewardResult]:
+    """Run a reward on the G completions of one prompt, parsing the ground truth once
+    (and sharing work across the group where the family can).
+
+    >>> [r.score for r in score_batch(["<answer>[0, 0, 10, 10]</answer>", "no"], [0, 0, 10, 10], reward="grounding.iou")]
+    [1.0, 0.0]
+    """
+    name = _need_reward(reward, "score_batch")
+    if isinstance(completions, str):
+        raise TypeError("score_batch() takes a list of completions, but got one string; use rewardkit.score() for one")
+    return Reward(name).score_batch(completions, ground_truth, **params)
+
+
+def list_tasks() -> list[str]:
+    """The tasks of the registered rewards (``rewardkit list --task``)."""
+    return sorted({s.task for s in REWARD_SPECS.values()})
+
+
+# ----------------------------------------------------------------------------- parameters
+
+_COMMON_MEANINGS = {
+    "pred_frame": "coordinate frame of the predicted coordinates (norm1000, norm1, pixel, qwen25vl, seg_r1)",
+    "gt_frame": "coordinate frame of the ground-truth coordinates",
+    "image_size": "(width, height) of the original image; needed by the pixel, qwen25vl and seg_r1 frames",
+    "min_pixels": "Qwen2.5-VL processor's min_pixels (the qwen25vl frame's resize rule)",
+    "max_pixels": "Qwen2.5-VL processor's max_pixels (the qwen25vl frame's resize rule)",
+    "prompt": "the prompt, stripped when the model echoes it before its answer",
+    "compat": "reproduce a public project's code instead of the corrected definition",
+    "answer": "where the answer is read: auto, the <answer> tag, or the whole completion",
+    "step": "training step (scheduled rewards)",
+    "max_steps": "total training steps (scheduled rewards)",
+    "empty_score": "score when both the answer and the ground truth are empty",
+    "iou_threshold": "IoU a match needs",
+    "multiple": "several boxes in the answer: score the first, or score zero",
+    "synonyms": "mapping of a class name to accepted synonyms",
+}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    """One keyword parameter of a registered reward, as documented and validated."""
+
+    name: str
+    default: Any
+    choices: tuple[Any, ...] | None
+    meaning: str
+
+
+def _literal_args(tp: Any) -> list[Any]:
+    out: list[Any] = []
+    origin = typing.get_origin(tp)
+    if origin is typing.Literal:
+        out.extend(typing.get_args(tp))
+    elif origin is not None:
+        for a in typing.get_args(tp):
+            out.extend(_literal_args(a))
+    return out
+
+
+def _hints(fn: Any) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(inspect.unwrap(fn))
+    except Exception:  # noqa: BLE001 - an unresolvable annotation only loses the choices
+        return {}
+
+
+def _meaning(doc: str, name: str) -> str:
+    """The docstring's words on ``name``: its ``Args:`` line, else the first sentence that
+    names it in double backquotes, else the common meaning."""
+    m = re.search(rf"^\s+{re.escape(name)}(?: \([^)]*\))?:\s*(.+(?:\n\s{{8,}}.+)*)", doc, re.MULTILINE)
+    if m:
+        return " ".join(m.group(1).split())
+    flat = " ".join(doc.split(">>>", 1)[0].split())
+    for sentence in _clauses(flat):
+        if f"``{name}``" in sentence:
+            text = sentence.removeprefix("Parameters:").strip().rstrip(";").strip()
+            return text if len(text) <= 300 else text[:297].rsplit(" ", 1)[0] + " ..."
+    return _COMMON_MEANINGS.get(name, "")
+
+
+def _clauses(text: str) -> list[str]:
+    """Sentences, and ``;``-separated clauses outside parentheses."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (ch == ";" or (ch == "." and text[i + 1 : i + 2] in (" ", ""))):
+            out.append(text[start : i + 1])
+            start = i + 1
+    out.append(text[start:])
+    return [c.strip() for c in out if c.strip()]
+
+
+def describe_params(name: str) -> list[ParamInfo]:
+    """Name, default, allowed values (from ``Literal`` annotations; the frame names for
+    ``*_frame``) and meaning (from the docstring) of each parameter of reward ``name``."""
+    from rewardkit.parsing.frames import FRAMES
+
+    spec = get_spec(name)
+    hints = _hints(spec.fn)
+    out = []
+    for pname, default in spec.params.items():
+        choices = _literal_args(hints.get(pname))
+        if not choices and pname.endswith("_frame"):
+            choices = list(FRAMES)
+        out.append(ParamInfo(pname, default, tuple(dict.fromkeys(choices)) or None, _meaning(spec.doc, pname)))
+    return out
+
+
+def check_param_values(name: str, params: Mapping[str, Any]) -> None:
+    """``ValueError`` ("did you mean ...?") for an unknown parameter of reward ``name`` or a
+    value outside its allowed values, before any sample is scored."""
+    spec = get_spec(name)
+    allowed = set(spec.params) | {"strict"} | ({"step", "max_steps"} if spec.scheduled else set())
+    for key in params:
+        if key not in allowed:
+            close = difflib.get_close_matches(key, sorted(allowed), n=2, cutoff=0.6)
+            hint = f" did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+            raise ValueError(f"Reward {name!r} has no parameter {key!r};{hint} its parameters: {', '.join(sorted(allowed))}")
+    info = {p.name: p for p in describe_params(name)}
+    for key, value in params.items():
+        p = info.get(key)
+        if p is None or p.choices is None or value is None or not isinstance(value, str):
+            continue
+        if value not in p.choices:
+            close = difflib.get_close_matches(value, [str(c) for c in p.choices], n=1, cutoff=0.6)
+            hint = f" did you mean {close[0]!r}?" if close else ""
+            raise ValueError(
+                f"Expected {key} of {name!r} to be one of {', '.join(repr(c) for c in p.choices)}, but got {value!r};{hint}".rstrip(";")
+            )

@@ -23,6 +23,10 @@ _AP = (
 KNOWN_PAID: dict[str, tuple[set[str], str]] = {
     "vlm_r1.od_ap": ({"correct_plus_junk", "duplicates"}, _AP),
     "vlm_r1.od_ap50": ({"correct_plus_junk", "duplicates"}, _AP),
+    "pose.keypoint_ap": ({"correct_plus_junk", "duplicates"}, (
+        "COCO keypoint AP with every person scored 1.0 ignores false positives ranked after the true positives "
+        "(inherent to AP; the reward must equal pycocotools); pose.multi_oks is the variant that charges extra persons"
+    )),
 }
 
 
@@ -79,6 +83,16 @@ def test_every_task_with_a_sample_gets_its_probes():
     assert {"empty_answer", "nonsense_inside", "huge_numbers", "negative_numbers"} <= dual
     assert "wrong_frame" not in dual
     assert {r["probe"] for r in audit("penalty.repetition") if r["applicable"]} == {"honest", "duplicates"}
+
+
+def test_multi_person_pose_gets_person_probes():
+    rows = {r["probe"]: r for r in audit("pose.multi_oks")}
+    applicable = {p for p, r in rows.items() if r["applicable"]} - {"honest"}
+    assert {"correct_plus_junk", "duplicates", "wrong_frame", "huge_numbers", "negative_numbers", "empty_list"} <= applicable
+    assert rows["honest"]["score"] == 1.0
+    assert rows["correct_plus_junk"]["score"] == 2 * 3 / (23 + 3)  # 20 extra persons
+    assert rows["duplicates"]["score"] == 2 * 1 / (10 + 3)  # 10 copies of one of 3 persons
+    assert not paid_rows(audit("pose.multi_oks"))
 
 
 def test_compat_variants_show_the_public_hacks():

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-HEAVY = ["torch", "pandas", "matplotlib", "trl", "verl", "ray", "transformers", "tensorflow", "jax", "accelerate"]
+HEAVY = ["torch", "pandas", "matplotlib", "trl", "verl", "ray", "transformers", "tensorflow", "jax", "accelerate",
+         "starlette", "uvicorn", "fastapi", "swift", "openrlhf"]
 
 SPY = """
 import json, sys
@@ -38,7 +39,7 @@ STATEMENTS = {
     "registry-all-families": "import rewardkit.registry",
     "score-a-completion": (
         "from rewardkit import score\n"
-        "score(\"<think>a</think><answer>[{'Position': [1, 2, 3, 4], 'Confidence': 1}]</answer>\", [[1, 2, 3, 4]])"
+        "score(\"<think>a</think><answer>[{'Position': [1, 2, 3, 4], 'Confidence': 1}]</answer>\", [[1, 2, 3, 4]], reward=\"visual_rft.detection\")"
     ),
     "every-reward-via-registry": (
         "from rewardkit.registry import list_rewards, get_reward\n"
@@ -49,6 +50,11 @@ STATEMENTS = {
         "import rewardkit.cli, rewardkit.io, rewardkit.engines.ray, rewardkit.metrics.distributed, "
         "rewardkit.metrics.coco.shards"
     ),
+    # the CLI imports the serve command, which imports Starlette only when it runs
+    "cli-with-serve": "import rewardkit.cli; rewardkit.cli.build_parser()",
+    # the adapters' remote client is standard library
+    "remote-client": "import rewardkit.serving.client, rewardkit.adapters.trl, rewardkit.adapters.verl",
+    "openrlhf-and-swift-files": "import rewardkit.adapters.openrlhf, rewardkit.adapters.swift",
 }
 
 

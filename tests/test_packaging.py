@@ -72,6 +72,15 @@ def test_wheel_holds_mapped_packages(wheel_names):
     assert "rewardkit/eval/__init__.py" in names
 
 
+def test_wheel_holds_the_swift_plugin_and_the_server(wheel_names):
+    # the ms-swift plugin file is package data in a folder of its own (ms-swift puts the
+    # folder on sys.path); the server's modules live in rewardkit.serving
+    names = set(wheel_names)
+    assert "rewardkit/adapters/swift_plugin/rewardkit_orms.py" in names
+    assert not [n for n in names if n.startswith("rewardkit/adapters/swift_plugin/") and not n.endswith("rewardkit_orms.py")]
+    assert {"rewardkit/serving/app.py", "rewardkit/serving/client.py", "rewardkit/serving/work.py"} <= names
+
+
 def test_wheel_holds_every_subpackage(wheel_names):
     # a subpackage missing from pyproject's explicit package list is silently dropped
     names = set(wheel_names)

@@ -4,4 +4,5 @@ import sys
 
 from rewardkit.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # guarded: worker processes started with "spawn" re-import this module
+    sys.exit(main())

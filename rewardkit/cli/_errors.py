@@ -6,8 +6,9 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable
+from typing import NoReturn
 
-__all__ = ["CliError", "run_command", "fail"]
+__all__ = ["CliError", "run_command", "fail", "OneLineParser", "pop_debug"]
 
 
 class CliError(Exception):
@@ -23,8 +24,29 @@ def fail(message: str, code: int = 2) -> CliError:
     return CliError(message, code)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one :class:`CliError` line (exit 2), not a
+    usage block; ``--help`` still prints the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CliError(f"{self.prog}: {message} (see `{self.prog} --help`)")
+
+
+def pop_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Remove ``--debug`` wherever it stands (before ``--``): ``rewardkit eval coco ...
+    --debug`` works as ``rewardkit --debug eval coco ...``."""
+    try:
+        end = argv.index("--")
+    except ValueError:
+        end = len(argv)
+    head = [a for a in argv[:end] if a != "--debug"]
+    return head + argv[end:], len(head) != end
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        text = f"{exc.strerror}: {exc.filename!r}"
     text = " ".join(text.split())
     return text or type(exc).__name__
 
@@ -43,7 +65,7 @@ def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse
         return 130
     except BrokenPipeError:  # `rewardkit ... | head`
         return 0
-    except (OSError, ValueError, KeyError, TypeError, UnicodeError, ImportError) as exc:
+    except (OSError, ValueError, LookupError, TypeError, UnicodeError, ImportError) as exc:
         if debug:
             traceback.print_exc()
         print(f"rewardkit: error: {_one_line(exc)}", file=sys.stderr)

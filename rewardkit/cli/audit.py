@@ -8,17 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rewardkit.cli._params import check_params, parse_param
+
 __all__ = ["register", "format_rows"]
-
-
-def _param(text: str) -> tuple[str, Any]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"Expected KEY=VALUE, but got {text!r}")
-    try:
-        return key, json.loads(value)
-    except ValueError:
-        return key, value
 
 
 def format_rows(rows: list[dict[str, Any]], show_all: bool = False) -> str:
@@ -41,6 +33,12 @@ def _cmd_audit(args: argparse.Namespace) -> int:
     from rewardkit.auditing import audit_many, paid_rows
 
     params = dict(args.param or [])
+    if args.rewards:
+        from rewardkit.registry import get_spec
+
+        for name in args.rewards:
+            get_spec(name)  # KeyError "did you mean" -> one line, exit 2
+    check_params(params, args.rewards or None)
     rows = audit_many(args.rewards or None, **params)
     print(format_rows(rows, show_all=args.all))
     paid = paid_rows(rows)
@@ -65,7 +63,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     p.add_argument("rewards", nargs="*", metavar="REWARD", help="reward names (default: all registered)")
-    p.add_argument("--param", action="append", type=_param, metavar="KEY=VALUE",
+    p.add_argument("--param", action="append", type=parse_param, metavar="KEY=VALUE",
                    help="reward parameter (JSON value) applied to every audited reward, repeatable")
     p.add_argument("--json", metavar="OUT", help="write the rows as JSON")
     p.add_argument("--all", action="store_true", help="also show probes that do not apply")

@@ -9,7 +9,7 @@ Examples::
     rewardkit eval coco --gt instances_val2017.json --pred detections.json
     rewardkit eval coco --gt gt.json --pred dets.json --engine ray --shards 16
     rewardkit eval coco --gt gt.json --pred completions.jsonl --frame norm1000 \\
-        --categories visual_rft_coco8 --per-category --json out.json --plot pr.png
+        --categories visual_rft_coco8 --per-category --json out.json --plot figures/
     rewardkit eval lvis --gt lvis_v1_val.json --pred detections.json --iou-type segm
     rewardkit eval refcoco --pred refcoco_val.jsonl --comparison ">"
     rewardkit eval classification --pred flowers.jsonl
@@ -19,6 +19,8 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import json
 import math
 import sys
@@ -26,39 +28,29 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.cli._errors import CliError
+from rewardkit.io import (
+    COMPLETION_FIELDS,
+    GROUND_TRUTH_FIELDS,
+    get_field,
+    read_json,
+    read_jsonl,
+    read_records,
+    to_jsonable,
+)
 
-__all__ = ["register"]
+__all__ = ["register", "load_annotations", "write_json", "MISSING"]
 
 
 # ----------------------------------------------------------------------------- helpers
 
-
-def _read_jsonl(path: str) -> list[dict[str, Any]]:
-    import gzip
-
-    opener = gzip.open if path.endswith(".gz") else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                rows.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise SystemExit(f"error: {path}:{i}: not JSON ({exc.msg})") from None
-    return rows
-
-
-def _is_jsonl(path: str) -> bool:
-    return path.endswith((".jsonl", ".jsonl.gz", ".ndjson"))
+MISSING = "-"
+"""How a number that does not exist (no ground truth in that range: -1 or NaN) prints,
+in the summary and per category alike."""
 
 
 def _fmt(v: Any, scale: float = 100.0) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "-"
-    if isinstance(v, float) and v < 0:
-        return "-1"
+    if v is None or (isinstance(v, float) and (math.isnan(v) or v < 0)):
+        return MISSING
     return f"{v * scale:.1f}"
 
 
@@ -71,23 +63,13 @@ def _print_table(keys: list[str], values: dict[str, Any], title: str | None = No
     print("  ".join(c.rjust(w) for c, w in zip(cells, widths)))
 
 
-def _jsonable(obj: Any) -> Any:
-    import numpy as np
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and (math.isnan(obj) or math.isinf(obj)):
-        return None
-    return obj
-
-
-def _write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | None = None) -> None:
+def write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | None = None) -> None:
+    """``--json FILE`` of every eval kind: every number as JSON (``-``: standard output);
+    arrays go to ``FILE.npz`` beside it."""
+    text = json.dumps(to_jsonable(payload), indent=2)
+    if path == "-":
+        print(text, file=_JSON_STREAM[-1] if _JSON_STREAM else sys.stdout)
+        return
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     if arrays:
@@ -96,50 +78,49 @@ def _write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | Non
         npz = out.with_suffix(".npz")
         np.savez_compressed(npz, **arrays)
         payload = {**payload, "arrays": str(npz.name), "array_shapes": {k: list(v.shape) for k, v in arrays.items()}}
-    out.write_text(json.dumps(_jsonable(payload), indent=2))
+        text = json.dumps(to_jsonable(payload), indent=2)
+    out.write_text(text)
     print(f"wrote {out}" + (f" and {out.with_suffix('.npz')}" if arrays else ""), file=sys.stderr)
 
 
-def _plot_pr(path: str, precision: Any, rec_thrs: Any, iou_thrs: Any, title: str) -> None:
-    """Precision-recall curves (mean over categories, area all, last maxDets)."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise SystemExit("error: --plot needs matplotlib (pip install 'rewardkit[plot]')") from None
-    import numpy as np
+_JSON_STREAM: list[Any] = []
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    p = precision if precision.ndim == 4 else precision[..., -1]  # (T, R, K, A)
-    p = p[:, :, :, 0]
-    fig, ax = plt.subplots(figsize=(5, 4))
+def json_to_stdout(func: Any) -> Any:
+    """Wrap a command: with ``--json -`` the JSON goes to standard output and the tables
+    to standard error, so the output can be piped."""
 
-    def mean_curve(s: np.ndarray) -> np.ndarray:
-        import warnings
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        if getattr(args, "json", None) != "-":
+            return func(args)
+        _JSON_STREAM.append(sys.stdout)
+        try:
+            with contextlib.redirect_stdout(sys.stderr):
+                return func(args)
+        finally:
+            _JSON_STREAM.pop()
 
-        s = np.where(s > -1, s, np.nan)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            return np.nanmean(s, axis=-1)
+    return run
 
-    thrs = np.asarray(iou_thrs)
-    for t_val, style in ((0.5, "-"), (0.75, "--")):
-        idx = np.where(np.isclose(thrs, t_val))[0]
-        if idx.size:
-            ax.plot(rec_thrs, mean_curve(p[idx[0]]), style, label=f"IoU={t_val:.2f}")
-    ax.plot(rec_thrs, mean_curve(np.stack([mean_curve(p[t]) for t in range(p.shape[0])], axis=-1)), ":",
-            label=f"IoU={thrs[0]:.2f}:{thrs[-1]:.2f}")  # fmt: skip
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.set_title(title)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    print(f"wrote {path}", file=sys.stderr)
+
+def _plot(target: str, result: dict[str, Any], kind: str) -> None:
+    """``--plot DIR``: every figure of this kind into DIR (:func:`rewardkit.plot.save_eval_plots`);
+    a path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form)."""
+    from rewardkit.viz._deps import require_matplotlib
+
+    plt = require_matplotlib()
+    from rewardkit.plot import iou_histogram, pr_curves, save_eval_plots
+
+    if target.lower().endswith((".png", ".svg", ".pdf")):
+        fig = iou_histogram(result) if kind == "refcoco" else pr_curves(result, title=f"{kind.upper()}: precision-recall (area all)")
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, dpi=120)
+        plt.close(fig)
+        paths = [Path(target)]
+    else:
+        paths = save_eval_plots(result, kind, target)
+    print("wrote " + ", ".join(str(p) for p in paths), file=sys.stderr)
 
 
 def _per_category_print(rows: list[dict[str, Any]], keys=("AP", "AP50", "AP75")) -> None:
@@ -149,41 +130,80 @@ def _per_category_print(rows: list[dict[str, Any]], keys=("AP", "AP50", "AP75"))
         print(f"{r['id']!s:>6}  {str(r['name']):<{width}}  " + "  ".join(f"{_fmt(r.get(k)):>6}" for k in keys))
 
 
-def _subset(result: dict[str, Any], spec: str, gt_categories: list[dict[str, Any]]) -> dict[str, Any]:
-    from rewardkit.eval.categories import available_lists, category_names, subset_table
+def _category_spec(spec: str) -> list[Any]:
+    from rewardkit.eval.categories import available_lists, category_names
 
     names: list[Any] = []
     for part in [s.strip() for s in spec.split(",") if s.strip()]:
         names.extend(category_names(part) if part in available_lists() else [part])
-    return subset_table(result, names, gt_categories=gt_categories)
+    return names
 
 
-def _load_gt(path: str) -> dict[str, Any]:
-    p = Path(path)
-    if not p.is_file():
-        raise SystemExit(f"error: ground truth {path!r} not found")
-    return json.loads(p.read_text())
+def _check_categories(spec: str | None, gt: dict[str, Any]) -> None:
+    """``--categories`` resolved against the ground truth before anything is computed."""
+    if not spec:
+        return
+    from rewardkit.metrics.coco import resolve_category_ids
+
+    try:
+        resolve_category_ids(_category_spec(spec), gt.get("categories", []))
+    except KeyError as exc:
+        raise CliError(f"--categories: {exc.args[0]}") from None
+
+
+def _subset(result: dict[str, Any], spec: str, gt_categories: list[dict[str, Any]]) -> dict[str, Any]:
+    from rewardkit.eval.categories import subset_table
+
+    return subset_table(result, _category_spec(spec), gt_categories=gt_categories)
+
+
+def load_annotations(path: str, kind: str = "coco") -> dict[str, Any]:
+    """The one loader of ``--gt`` annotation files (COCO or LVIS JSON, plain or gzip,
+    ``-`` for standard input), with a one-line message for the usual mistakes: a results
+    list given as ``--gt`` (swapped arguments), a COCO file given to ``eval lvis``."""
+    data = read_json(path, "--gt")
+    if isinstance(data, list):
+        raise CliError(
+            f"--gt {path!r} holds a list (a results file?), but an annotation file is an object with "
+            "'images', 'annotations' and 'categories'; did you swap --gt and --pred?"
+        )
+    if not isinstance(data, dict) or "images" not in data or "categories" not in data:
+        keys = sorted(data)[:8] if isinstance(data, dict) else type(data).__name__
+        raise CliError(f"Expected --gt {path!r} to be a COCO-style annotation file with 'images' and 'categories', but got {keys}")
+    if kind == "lvis":
+        cats = data.get("categories") or []
+        if cats and not all("frequency" in c for c in cats):
+            raise CliError(
+                f"--gt {path!r} looks like a COCO annotation file (its categories have no 'frequency'): "
+                "LVIS needs the LVIS annotation file; use `rewardkit eval coco` for COCO"
+            )
+    return data
 
 
 def _load_detections(args: argparse.Namespace, gt: dict[str, Any]) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """A COCO results list, or completions JSONL turned into one."""
-    if not Path(args.pred).is_file():
-        raise SystemExit(f"error: predictions {args.pred!r} not found")
-    if _is_jsonl(args.pred):
-        from rewardkit.metrics.results import completions_to_results
-
-        rows = _read_jsonl(args.pred)
-        sizes = {img["id"]: (img["width"], img["height"]) for img in gt.get("images", []) if "width" in img}
-        res, stats = completions_to_results(
-            rows, gt.get("categories", []), frame=args.frame, score_policy=args.score_policy,
-            constant_score=args.constant_score, image_sizes=sizes,
-        )  # fmt: skip
-        return res, stats
-    data = json.loads(Path(args.pred).read_text())
+    data = read_records(args.pred, "--pred")
+    if isinstance(data, dict) and "images" in data and "categories" in data:
+        raise CliError(f"--pred {args.pred!r} is an annotation file (it has 'images' and 'categories'); did you swap --gt and --pred?")
     if isinstance(data, dict) and "annotations" in data:
         data = data["annotations"]
     if not isinstance(data, list):
-        raise SystemExit("error: --pred must be a COCO results list (JSON) or completions (JSONL)")
+        raise CliError(f"Expected --pred {args.pred!r} to be a COCO results list (JSON) or completions (JSONL), but got a JSON {type(data).__name__}")
+    if data and all(isinstance(r, dict) for r in data) and any(get_field(r, COMPLETION_FIELDS)[0] for r in data[:50]):
+        from rewardkit.metrics.results import completions_to_results
+
+        sizes = {img["id"]: (img["width"], img["height"]) for img in gt.get("images", []) if "width" in img}
+        res, stats = completions_to_results(
+            data, gt.get("categories", []), frame=args.frame, score_policy=args.score_policy,
+            constant_score=args.constant_score, image_sizes=sizes,
+        )  # fmt: skip
+        return res, stats
+    bad = next((i for i, r in enumerate(data) if not isinstance(r, dict) or "image_id" not in r), None)
+    if bad is not None:
+        raise CliError(
+            f"Expected --pred {args.pred!r} to hold detections with 'image_id', 'category_id', 'bbox' (or "
+            f"'segmentation' / 'keypoints') and 'score', but entry {bad} is {str(data[bad])[:80]}"
+        )
     return data, None
 
 
@@ -193,7 +213,8 @@ def _load_detections(args: argparse.Namespace, gt: dict[str, Any]) -> tuple[list
 def _cmd_coco(args: argparse.Namespace) -> int:
     from rewardkit.metrics.coco import DET_STAT_NAMES, KPT_STAT_NAMES, coco_evaluate
 
-    gt = _load_gt(args.gt)
+    gt = load_annotations(args.gt, "coco")
+    _check_categories(args.categories, gt)
     res, conv = _load_detections(args, gt)
     params = {}
     if args.max_dets:
@@ -229,9 +250,9 @@ def _cmd_coco(args: argparse.Namespace) -> int:
         _print_table(["nAP50", "bAP50", "AP50"], ov, "open-vocabulary COCO (17 novel / 48 base)")
         payload["ov_coco"] = ov
     if args.json:
-        _write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"], "scores": r["scores"]})
+        write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"], "scores": r["scores"]})
     if args.plot:
-        _plot_pr(args.plot, r["precision"], r["params"]["recThrs"], r["params"]["iouThrs"], f"COCO {args.iou_type}")
+        _plot(args.plot, {**r, "iou_type": args.iou_type}, "coco")
     return 0
 
 
@@ -258,7 +279,8 @@ def _coco_sharded(args: argparse.Namespace, gt: dict[str, Any], res: list[Any], 
 def _cmd_lvis(args: argparse.Namespace) -> int:
     from rewardkit.metrics.lvis import lvis_evaluate
 
-    gt = _load_gt(args.gt)
+    gt = load_annotations(args.gt, "lvis")
+    _check_categories(args.categories, gt)
     res, conv = _load_detections(args, gt)
     r = lvis_evaluate(gt, res, args.iou_type, max_dets=args.max_dets, backend=args.backend, progress=not args.quiet)
     keys = ["AP", "AP50", "AP75", "APs", "APm", "APl", "APr", "APc", "APf"] + [
@@ -278,28 +300,38 @@ def _cmd_lvis(args: argparse.Namespace) -> int:
         _print_table(["AP", "AP50", "AP75"], sub, f"subset ({sub['n']} categories with ground truth): {args.categories}")
         payload["subset"] = sub
     if args.json:
-        _write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"]})
+        write_json(args.json, payload, {"precision": r["precision"], "recall": r["recall"]})
     if args.plot:
-        _plot_pr(args.plot, r["precision"], r["params"]["recThrs"], r["params"]["iouThrs"], f"LVIS {args.iou_type}")
+        _plot(args.plot, {**r, "iou_type": args.iou_type}, "lvis")
     return 0
 
 
-def _gt_of(row: dict[str, Any]) -> Any:
-    for k in ("ground_truth", "solution", "answer", "bbox", "box", "label", "count"):
-        if k in row:
-            return row[k]
-    rm = row.get("reward_model")
-    if isinstance(rm, dict) and "ground_truth" in rm:
-        return rm["ground_truth"]
-    raise SystemExit(f"error: row without ground truth (expected 'ground_truth'); keys: {sorted(row)}")
+_EXTRA_GT_FIELDS = ("bbox", "box", "label", "count")
+
+
+def _rows_of(path: str) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
+    """Completions, ground truths and rows of a JSONL file (the column names of
+    ``rewardkit score``, plus ``bbox`` / ``box`` / ``label`` / ``count``)."""
+    rows = read_jsonl(path, "--pred")
+    if not rows:
+        raise CliError(f"--pred {path!r} has no rows", 1)
+    comps, gts = [], []
+    for i, row in enumerate(rows, start=1):
+        cname, completion = get_field(row, COMPLETION_FIELDS)
+        gname, gt = get_field(row, GROUND_TRUTH_FIELDS + _EXTRA_GT_FIELDS)
+        if gname is None:
+            raise CliError(f"--pred {path!r}: row {i} has no ground truth (one of {', '.join(GROUND_TRUTH_FIELDS + _EXTRA_GT_FIELDS)}); its keys: {sorted(row)}")
+        comps.append(completion if cname is not None else "")
+        gts.append(gt)
+    return comps, gts, rows
 
 
 def _cmd_refcoco(args: argparse.Namespace) -> int:
     from rewardkit.metrics.grounding import grounding_evaluate
 
-    rows = _read_jsonl(args.pred)
+    comps, gts, rows = _rows_of(args.pred)
     r = grounding_evaluate(
-        [row.get("completion", "") for row in rows], [_gt_of(row) for row in rows],
+        comps, gts,
         threshold=args.threshold, comparison=args.comparison, pred_frame=args.pred_frame,
         gt_frame=args.gt_frame, image_sizes=[row.get("image_size") for row in rows],
         prompts=[row.get("prompt") for row in rows], progress=not args.quiet and len(rows) > 2000,
@@ -309,30 +341,32 @@ def _cmd_refcoco(args: argparse.Namespace) -> int:
                  f"RefCOCO-style grounding: {r['n']} expressions, IoU {args.comparison} {args.threshold:g}, "
                  f"unreadable={r['n_unreadable']}, frames {args.pred_frame} -> {args.gt_frame}")  # fmt: skip
     if args.json:
-        _write_json(args.json, {k: v for k, v in r.items()})
+        write_json(args.json, {k: v for k, v in r.items()})
+    if args.plot:
+        _plot(args.plot, r, "refcoco")
     return 0
 
 
 def _cmd_classification(args: argparse.Namespace) -> int:
     from rewardkit.metrics.accuracy import classification_accuracy, counting_accuracy
 
-    rows = _read_jsonl(args.pred)
-    comps = [row.get("completion", "") for row in rows]
-    gts = [_gt_of(row) for row in rows]
+    comps, gts, rows = _rows_of(args.pred)
     prompts = [row.get("prompt") for row in rows]
     if args.task == "counting":
         r = counting_accuracy(comps, gts, tolerance=args.tolerance, prompts=prompts, progress=not args.quiet and len(rows) > 2000)
         _print_table(["accuracy"], r, f"counting: {r['n']} answers, tolerance {args.tolerance}, unreadable={r['n_unreadable']}")
         print(f"MAE (readable answers): {r['mae']:.3f}")
     else:
-        synonyms = json.loads(Path(args.synonyms).read_text()) if args.synonyms else None
+        synonyms = read_json(args.synonyms, "--synonyms") if args.synonyms else None
+        if synonyms is not None and not isinstance(synonyms, dict):
+            raise CliError(f'Expected --synonyms {args.synonyms!r} to hold {{"class": ["synonym", ...]}}, but got a JSON {type(synonyms).__name__}')
         r = classification_accuracy(
             comps, gts, synonyms=synonyms, compat=args.compat, prompts=prompts, progress=not args.quiet and len(rows) > 2000
         )
         _print_table(["accuracy", "mean_per_class", "strict_format"], r,
                      f"classification: {r['n']} answers, {len(r['per_class'])} classes, unreadable={r['n_unreadable']}")  # fmt: skip
     if args.json:
-        _write_json(args.json, r)
+        write_json(args.json, r)
     return 0
 
 
@@ -340,13 +374,13 @@ def _cmd_classification(args: argparse.Namespace) -> int:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--json", metavar="OUT", help="write every number as JSON (arrays to OUT.npz)")
+    p.add_argument("--json", metavar="FILE", help="write every number as JSON to FILE (- for standard output; arrays to FILE.npz)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
 def _add_detection(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--gt", required=True, help="annotation JSON (COCO / LVIS format)")
-    p.add_argument("--pred", required=True, help="COCO results JSON, or completions JSONL (image_id, completion, ...)")
+    p.add_argument("--gt", required=True, help="annotation JSON (COCO / LVIS format; - for standard input)")
+    p.add_argument("--pred", required=True, help="COCO results JSON, or completions JSONL (image_id, completion, ...); - for standard input")
     p.add_argument("--iou-type", choices=("bbox", "segm") if p.prog.endswith("lvis") else ("bbox", "segm", "keypoints"), default="bbox")
     p.add_argument("--frame", default="norm1000", help="frame of boxes in completions (norm1000, norm1, pixel, qwen25vl, seg_r1)")
     p.add_argument("--score-policy", choices=("model", "constant", "rank"), default="model",
@@ -354,7 +388,9 @@ def _add_detection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--constant-score", type=float, default=1.0, help="score of boxes without confidence")
     p.add_argument("--per-category", action="store_true", help="print per-category AP, AP50, AP75")
     p.add_argument("--categories", metavar="NAME,...", help="subset table: category names / ids, or a list name (e.g. visual_rft_coco8)")
-    p.add_argument("--plot", metavar="FILE.png", help="precision-recall curves (needs the 'plot' extra)")
+    p.add_argument("--plot", metavar="DIR", help="write figures to DIR: PR curves at IoU 0.5/0.75/0.5:0.95, sorted "
+                   "per-category AP, area split (LVIS: APr/APc/APf); a .png path gets the PR curves alone "
+                   "(needs the 'plot' extra)")  # fmt: skip
     _add_common(p)
 
 
@@ -375,31 +411,33 @@ def register(subparsers: Any) -> None:
     p.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: match shards of images as Ray tasks (the 'ray' extra); same numbers")
     p.add_argument("--shards", type=int, default=None, metavar="N", help="cut the images into N shards matched apart, accumulated once (default with --engine ray: 2 per CPU)")
     p.add_argument("--address", help="with --engine ray: the Ray cluster (default: start a local Ray)")
-    p.set_defaults(func=_cmd_coco)
+    p.set_defaults(func=json_to_stdout(_cmd_coco))
 
     p = kinds.add_parser("lvis", help="LVIS AP (APr/APc/APf), identical to lvis-api 0.5.3")
     _add_detection(p)
     p.add_argument("--max-dets", type=int, default=300, help="detections kept per image across categories (300)")
     p.add_argument("--backend", choices=("native", "lvis"), default="native")
-    p.set_defaults(func=_cmd_lvis)
+    p.set_defaults(func=json_to_stdout(_cmd_lvis))
 
     p = kinds.add_parser("refcoco", help="referring-expression grounding: Acc@0.5 and mean IoU")
-    p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth' (box), optional 'image_size'")
+    p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth' (box), optional 'image_size' (- for standard input)")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--comparison", choices=(">=", ">"), default=">=", help=">= (Qwen-VL, InternVL) or > (VLM-R1, Griffon)")
     p.add_argument("--pred-frame", default="norm1000")
     p.add_argument("--gt-frame", default="norm1000")
+    p.add_argument("--plot", metavar="DIR", help="write iou_histogram.png (threshold marked) to DIR (needs the 'plot' extra)")
     _add_common(p)
-    p.set_defaults(func=_cmd_refcoco)
+    p.set_defaults(func=json_to_stdout(_cmd_refcoco))
 
     p = kinds.add_parser("classification", help="classification or counting accuracy of completions")
-    p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth'")
+    p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth' (- for standard input)")
     p.add_argument("--task", choices=("classification", "counting"), default="classification")
     p.add_argument("--synonyms", metavar="FILE.json", help='{"class": ["synonym", ...]}')
-    p.add_argument("--compat", choices=("substring",), default=None, help="the public Visual-RFT substring rule")
+    p.add_argument("--compat", choices=("visual_rft", "substring"), default=None,
+                   help="visual_rft: the released Visual-RFT reward (substring rule; 'substring' is its old name)")
     p.add_argument("--tolerance", type=int, default=0, help="counting: accepted absolute error")
     _add_common(p)
-    p.set_defaults(func=_cmd_classification)
+    p.set_defaults(func=json_to_stdout(_cmd_classification))
 
     from rewardkit.cli.eval_masks import register_kinds
 

@@ -16,8 +16,6 @@ COCO/LVIS CLI module calls it).
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -29,17 +27,19 @@ _KEYS = ("id", "image_id", "file_name", "name", "key")
 _MASK_KEYS = ("segmentation", "mask", "rle")
 
 
-def read_mask_collection(path: str | Path) -> dict[str, Any] | list[Any]:
+def read_mask_collection(path: str | Path, what: str = "") -> dict[str, Any] | list[Any]:
     """Masks of a directory (``{stem: path}``) or a JSON file (list or ``{key: mask}``)."""
+    from rewardkit.io import read_json
+
     p = Path(path)
     if p.is_dir():
         files = {f.stem: f for f in sorted(p.iterdir()) if f.suffix.lower() in _IMAGE_SUFFIXES}
         if not files:
             raise ValueError(f"No mask images found in {str(p)!r}")
         return files
-    if not p.is_file():
+    if str(path) != "-" and not p.is_file():
         raise ValueError(f"Expected a directory of mask images or a JSON file, but {str(p)!r} does not exist")
-    data = json.loads(p.read_text())
+    data = read_json(path, what)
     if isinstance(data, Mapping) and not ("counts" in data and "size" in data):
         if "annotations" in data:
             data = data["annotations"]
@@ -72,9 +72,12 @@ def _pair(gt: dict[str, Any] | list[Any], pred: dict[str, Any] | list[Any]) -> t
     return keys, [gt[k] for k in keys], [pred[k] for k in keys]
 
 
-def _print(result: dict[str, Any], as_json: bool, header: str) -> None:
-    if as_json:
-        print(json.dumps(result, indent=2))
+def _print(result: dict[str, Any], json_path: str | None, header: str) -> None:
+    from rewardkit.cli.eval import write_json
+
+    if json_path:
+        write_json(json_path, result)
+    if json_path == "-":
         return
     print(header)
     width = max(len(k) for k in result)
@@ -85,12 +88,8 @@ def _print(result: dict[str, Any], as_json: bool, header: str) -> None:
 def _cmd_lisa(args: argparse.Namespace) -> int:
     from rewardkit.metrics.lisa import lisa_evaluate
 
-    try:
-        keys, gts, preds = _pair(read_mask_collection(args.gt), read_mask_collection(args.pred))
-        result = lisa_evaluate(gts, preds, mode=args.mode, gt_format=args.gt_format)
-    except ValueError as exc:
-        print(f"rewardkit eval lisa: {exc}", file=sys.stderr)
-        return 2
+    keys, gts, preds = _pair(read_mask_collection(args.gt, "--gt"), read_mask_collection(args.pred, "--pred"))
+    result = lisa_evaluate(gts, preds, mode=args.mode, gt_format=args.gt_format)
     result = {**result, "n": len(keys), "mode": args.mode}
     _print(result, args.json, f"LISA ({args.mode}) on {len(keys)} masks")
     return 0
@@ -99,12 +98,8 @@ def _cmd_lisa(args: argparse.Namespace) -> int:
 def _cmd_sod(args: argparse.Namespace) -> int:
     from rewardkit.metrics.sod import load_sod_folder, sod_evaluate
 
-    try:
-        gts, preds = load_sod_folder(args.gt, args.pred)
-        result = sod_evaluate(gts, preds, compat=args.compat, progress=not args.quiet)
-    except ValueError as exc:
-        print(f"rewardkit eval sod: {exc}", file=sys.stderr)
-        return 2
+    gts, preds = load_sod_folder(args.gt, args.pred)
+    result = sod_evaluate(gts, preds, compat=args.compat, progress=not args.quiet)
     out: dict[str, Any] = {**result, "n": len(gts)}
     if args.compat:
         out["compat"] = args.compat
@@ -123,7 +118,7 @@ def register_kinds(eval_subparsers: Any) -> None:
     p.add_argument("--pred", required=True, help="predicted masks: directory of PNGs or JSON of RLE")
     p.add_argument("--mode", choices=("lisa", "seg_r1", "visual_rft"), default="lisa", help="evaluator variant (default: lisa)")
     p.add_argument("--gt-format", choices=("mask", "label_map"), default="mask", help="label_map: 0/1 with 255 = ignore")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", metavar="FILE", help="write the numbers as JSON to FILE (- for standard output)")
     p.set_defaults(func=_cmd_lisa)
 
     p = eval_subparsers.add_parser(
@@ -134,6 +129,6 @@ def register_kinds(eval_subparsers: Any) -> None:
     p.add_argument("--gt", required=True, help="directory of ground-truth masks (0..255, binarized > 128)")
     p.add_argument("--pred", required=True, help="directory of predicted maps (0..255)")
     p.add_argument("--compat", choices=("seg_r1",), default=None, help="seg_r1: the S-measure of PySODMetrics < 1.6.2")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--json", metavar="FILE", help="write the numbers as JSON to FILE (- for standard output)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_sod)

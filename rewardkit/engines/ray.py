@@ -33,7 +33,6 @@ the input path must be readable from every node (a shared filesystem), as for
 
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 import pickle
@@ -44,7 +43,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from rewardkit.io import Chunk, count_lines, dumps_row, input_files, plan_chunks, read_chunk
+from rewardkit.io import (
+    Chunk,
+    count_lines,
+    dump_row,
+    input_files,
+    is_gzip,
+    open_binary,
+    plan_chunks,
+    read_chunk,
+)
 
 __all__ = ["ChunkScorer", "score_chunks", "coco_shard_map", "require_ray", "start_ray"]
 
@@ -105,7 +113,7 @@ class ChunkScorer:
 
     def score(self, chunk: Chunk) -> tuple[str, list[dict[str, Any]]]:
         outs = [self.scorer(row) for row in read_chunk(chunk)]
-        text = "".join(dumps_row(o) + "\n" for o in outs)
+        text = "".join(dump_row(o) for o in outs)
         return text, outs
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
@@ -133,15 +141,16 @@ def _stage_gz(src: str, stage_dir: Path) -> str:
     """Decompress the ``.gz`` files of an input into ``stage_dir`` (for byte ranges);
     returns a glob over the staged copies and the other files, in the input's order."""
     files = input_files(src)
-    if not any(f.format == "jsonl" and f.path.endswith(".gz") for f in files):
+    gz = [f.format == "jsonl" and is_gzip(f.path) for f in files]
+    if not any(gz):
         return src
     stage_dir.mkdir(parents=True, exist_ok=True)
     links = stage_dir / "input"
     links.mkdir(exist_ok=True)
-    for k, f in enumerate(files):
+    for k, (f, z) in enumerate(zip(files, gz)):
         name = f"{k:06d}-" + Path(f.path).name
-        if f.format == "jsonl" and f.path.endswith(".gz"):
-            with gzip.open(f.path, "rb") as fin, open(links / (name[:-3] if name.endswith(".gz") else name), "wb") as fout:
+        if z:  # decompressed under a name that still reads as JSONL
+            with open_binary(f.path) as fin, open(links / (name.removesuffix(".gz") + ".jsonl"), "wb") as fout:
                 shutil.copyfileobj(fin, fout, 1 << 22)
         else:
             os.symlink(os.path.abspath(f.path), links / name)

@@ -33,7 +33,7 @@ Defined outcomes where pycocotools returns -1 (no usable ground truth):
 No prediction but ground truth present gives 0 (pycocotools gives 0 too).
 
     >>> r = image_ap([[0, 0, 10, 10]], [[0, 0, 10, 10]])
-    >>> r.ap, r.ap50
+    >>> round(r.ap, 12), round(r.ap50, 12)  # pycocotools: precision tp / (tp + eps)
     (1.0, 1.0)
 """
 
@@ -48,7 +48,7 @@ import numpy as np
 from rewardkit.geometry.boxes import box_iou_candidates, box_iou_xywh
 from rewardkit.types import Boxes
 
-__all__ = ["ImageAP", "image_ap", "image_ap_per_label", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
+__all__ = ["ImageAP", "image_ap", "image_ap_per_label", "similarity_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
 
 # Built exactly as pycocotools.cocoeval.Params.setDetParams builds them.
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
@@ -436,6 +436,131 @@ def _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps):  # noqa: ANN001, AN
         else:
             fp += 1
     # monotone from the right: suffix maximum over the true positives
+    for i in range(len(prec) - 2, -1, -1):
+        if prec[i + 1] > prec[i]:
+            prec[i] = prec[i + 1]
+    prec.extend([0.0] * (npig - len(prec)))
+    return prec, tp
+
+
+def similarity_ap(
+    sim: Any,
+    scores: Any = None,
+    *,
+    gt_ignore: Any = None,
+    gt_crowd: Any = None,
+    dt_out_of_range: Any = None,
+    max_dets: int = 20,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+) -> ImageAP:
+    """COCO AP of one image and one category from a precomputed similarity matrix.
+
+    ``sim`` is ``D x G`` (predictions in the given order, ground truth in the given
+    order), e.g. OKS from :func:`rewardkit.geometry.keypoints.compute_oks`: this is
+    ``COCOeval.evaluateImg`` + ``accumulate`` + ``summarize`` for any ``iouType`` whose
+    similarity is given, crowd ground truth included. ``gt_ignore``: ground truth that
+    is ignored (pycocotools: crowd, no labelled keypoint for keypoints, area outside the
+    range); ``gt_crowd``: crowd ground truth (may be matched by several predictions);
+    ``dt_out_of_range``: predictions whose area lies outside the area range (ignored
+    when unmatched). ``max_dets`` (20 for keypoints) predictions are kept after a stable
+    sort by ``-score``; ``scores`` default to 1.0 (answer order breaks ties).
+
+    Returns ``ap`` (``stats[0]``), ``ap50``, ``ap75`` and the recall at ``max_dets``
+    (``stats[8]`` for boxes, ``stats[5]`` for keypoints) in ``ar100``. The outcomes where
+    pycocotools gives -1 are replaced as in :func:`image_ap` (``both_empty``, ``no_gt``;
+    ``defined`` False).
+    """
+    m = np.asarray(sim, dtype=np.float64)
+    if m.ndim != 2:
+        raise ValueError(f"Expected a D x G similarity matrix, but got shape {m.shape}")
+    n_pred, n_gt = m.shape
+    if max_dets < 1:
+        raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
+
+    def flags(v: Any, n: int, name: str) -> list[bool]:
+        if v is None:
+            return [False] * n
+        out = [bool(x) for x in np.asarray(v, dtype=bool).reshape(-1)]
+        if len(out) != n:
+            raise ValueError(f"Expected {n} values for {name}, but got {len(out)}")
+        return out
+
+    gt_ig = flags(gt_ignore, n_gt, "gt_ignore")
+    crowd = flags(gt_crowd, n_gt, "gt_crowd")
+    dt_out = flags(dt_out_of_range, n_pred, "dt_out_of_range")
+    if scores is None:
+        sc = [1.0] * n_pred
+    else:
+        sc = np.asarray(scores, dtype=np.float64).reshape(-1).tolist()
+        if len(sc) != n_pred:
+            raise ValueError(f"Expected {n_pred} scores, but got {len(sc)}")
+    npig = n_gt - sum(gt_ig)
+    if n_pred == 0 and n_gt == 0:
+        return ImageAP(both_empty, both_empty, both_empty, both_empty, False, 0, 0)
+    if npig == 0:
+        return ImageAP(no_gt, no_gt, no_gt, no_gt, False, n_pred, n_gt)
+    if n_pred == 0:
+        return ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt)
+    # predictions: stable sort by -score (numpy's mergesort order, NaN last), first max_dets
+    order = np.argsort(-np.asarray(sc), kind="mergesort")[:max_dets].tolist()
+    # ground truth: regular first, ignored last (stable)
+    gorder = [g for g in range(n_gt) if not gt_ig[g]] + [g for g in range(n_gt) if gt_ig[g]]
+    rows_sim = m[np.ix_(order, gorder)].tolist()
+    g_ig = [gt_ig[g] for g in gorder]
+    g_crowd = [crowd[g] for g in gorder]
+    d_out = [dt_out[d] for d in order]
+    rows: list[list[float]] = []
+    n_tp: list[int] = []
+    for thr in _CAPS:
+        prec, tp = _one_threshold_crowd(rows_sim, g_ig, g_crowd, d_out, thr, npig)
+        rows.append(prec)
+        n_tp.append(tp)
+    q = np.take(np.asarray(rows, dtype=np.float64), _recall_columns(npig), axis=1)
+    add = np.add.reduce
+    ap = float(add(q, axis=None) / q.size)
+    row_sums = add(q, axis=1)
+    ap50 = float(row_sums[_IDX50] / q.shape[1])
+    ap75 = float(row_sums[_IDX75] / q.shape[1])
+    ar = _sum10([k / npig for k in n_tp]) / 10
+    return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
+
+
+def _one_threshold_crowd(
+    sim: list[list[float]], gt_ig: list[bool], crowd: list[bool], dt_out: list[bool], thr: float, npig: int
+) -> tuple[list[float], int]:
+    """pycocotools' evaluateImg matching at one threshold (a crowd ground truth may be
+    matched again; a prediction matched to an ignored one, or unmatched and outside the
+    area range, is ignored) and the monotone precision at each true positive, padded
+    with 0 to ``npig``, as :func:`_one_threshold` returns it."""
+    G = len(gt_ig)
+    taken = [False] * G
+    tp = 0
+    fp = 0
+    prec: list[float] = []
+    eps = _EPS
+    for d, row in enumerate(sim):
+        best = thr
+        m = -1
+        for g in range(G):
+            if taken[g] and not crowd[g]:
+                continue
+            if m > -1 and not gt_ig[m] and gt_ig[g]:
+                break
+            v = row[g]
+            if v < best:
+                continue
+            best = v
+            m = g
+        if m == -1:
+            if not dt_out[d]:
+                fp += 1
+            continue
+        taken[m] = True
+        if gt_ig[m]:
+            continue
+        tp += 1
+        prec.append(tp / (float(fp + tp) + eps))
     for i in range(len(prec) - 2, -1, -1):
         if prec[i + 1] > prec[i]:
             prec[i] = prec[i + 1]

@@ -4,32 +4,59 @@ A profile gives, for the COCO-17 keypoints:
 
 * ``ratio_ranges``: bone length / torso length, ``(lo, hi)``, for true (3-D) lengths; the
   torso length is the distance between the shoulder midpoint and the hip midpoint;
+* ``angle_ranges``: interior joint angles in degrees ``(lo, hi)`` at the elbows and knees;
 * ``symmetry_tolerance``: the largest relative left/right difference
-  ``|L - R| / max(L, R)`` of paired limbs that counts as symmetric (3-D);
-* ``angle_ranges``: interior joint angles in degrees ``(lo, hi)`` at the elbows and knees.
+  ``|L - R| / max(L, R)`` of paired limbs that the symmetry check accepts.
 
-Sources of the numbers
-----------------------
-``ADULT_COCO17``: segment lengths as fractions of body height H from Drillis & Contini
-(1966) as tabulated in D. A. Winter, *Biomechanics and Motor Control of Human Movement*
-(4th ed., 2009, Fig. 4.1): shoulder height 0.818 H, hip (greater trochanter) 0.530 H, so
-torso 0.288 H; upper arm 0.186 H, forearm 0.146 H, thigh 0.245 H, shank 0.246 H,
-biacromial (shoulder) width 0.259 H, hip width 0.191 H. Ratios to the torso: 0.646,
-0.507, 0.851, 0.854, 0.899, 0.663. Head breadth (ear to ear) about 0.085 H (15 cm at
-1.75 m), ratio 0.30. Ranges are the ratio +-35 % (COCO keypoints are annotated joint
-centres, not the bony landmarks of the table, and people vary). Joint ranges of motion:
-elbow flexion about 145 degrees and knee flexion about 140 degrees (AAOS normal values),
-so interior angles below about 30 / 35 degrees are impossible.
+Sources of the numbers of ``ADULT_COCO17``
+-------------------------------------------
+Bone ratios: the 0.5th and 99.5th percentiles (rounded outwards to 0.001) of the
+per-subject ratios of the 6,068 adults (4,082 men, 1,986 women) of the 2012 U.S. Army
+anthropometric survey, ANSUR II (C. C. Gordon et al., *2012 Anthropometric Survey of U.S.
+Army Personnel: Methods and Summary Statistics*, NATICK/TR-15/007, 2014; public data
+files "ANSUR II MALE/FEMALE Public", read from the copy in the GitHub repository
+coleharlow12/ANSURDataAnalysis at commit c313806). The columns used are kept in
+``tests/data/ansur2/segments.csv.gz`` and a test recomputes every range from them:
 
-``INFANT_COCO17``: approximate proportions of infants (0-12 months) rounded from the
-infant measurements of Snyder et al. (1977), *Anthropometry of Infants, Children, and
-Youths to Age 18 for Product Safety Design* (UM-HSRI-77-17): shorter limbs relative to the
-trunk and a much larger head (head breadth about 0.16 of stature against about 0.085 for
-adults). The ratios below (upper arm 0.50, forearm 0.42, thigh 0.60, shank 0.52,
-shoulder width 0.85, hip width 0.60, head breadth 0.55 of the torso) are coarse
-estimates with +-40 % ranges; infants' joints are more flexible (interior angles down
-to 20 degrees accepted). They are a starting point: for a real infant-pose study build a
-profile from your own annotated poses with :func:`profile_from_samples`.
+=================  ====================================================  ================
+bone               ANSUR II measurement (mm)                              ratio range
+=================  ====================================================  ================
+torso              acromial height - trochanterion height                 (denominator)
+upper arm          acromion-radiale length                                0.536 - 0.752
+forearm            radiale-stylion length                                 0.419 - 0.623
+thigh              trochanterion height - lateral femoral epicondyle ht   0.600 - 0.992
+shank              lateral femoral epicondyle ht - lateral malleolus ht   0.661 - 0.996
+shoulder width     biacromial breadth                                     0.641 - 0.918
+hip width          hip breadth                                            0.546 - 0.860
+head breadth       head breadth (COCO: ear to ear)                        0.246 - 0.355
+=================  ====================================================  ================
+
+The survey measures skin landmarks, COCO annotates joint centres (and the ears, not the
+widest point of the head): the ranges are the survey's, the reward's ``margin`` absorbs the
+difference. Cross-check: the mean ratios (0.627, 0.497, 0.767, 0.794, 0.764, 0.669,
+0.292) agree with the segment lengths of Drillis & Contini (1966) as a fraction of body
+height H (D. A. Winter, *Biomechanics and Motor Control of Human Movement*, 4th ed.,
+2009, Fig. 4.1: shoulder height 0.818 H, hip 0.530 H, knee 0.285 H, ankle 0.039 H,
+upper arm 0.186 H, forearm 0.146 H, shoulder width 0.259 H, hip width 0.191 H; as
+transcribed in dpfens/PyExPhys ``pyexphys/anthropometry.py`` at 89d1937), whose
+ratios to the torso are 0.646, 0.507, 0.851, 0.854, 0.899 and 0.663.
+
+Joint angles: the interior angle is 180 degrees minus the flexion. Elbow flexion 150
+degrees (American Academy of Orthopaedic Surgeons normal value, in Norkin & White,
+*Measurement of Joint Motion*, Table A.1; Boone & Azen 1979 measured 143, the AMA guide
+gives >= 140): interior elbow angle >= 30. Knee flexion 140 degrees (mean maximal knee
+flexion 139.6 / 140.9 degrees of 30 young / 20 elderly adults while kneeling, PubMed
+Central PMC3468826): interior knee angle >= 40. The upper bound 180 is the geometric
+bound of an interior angle.
+
+The symmetry tolerances (0.15 in 3-D, 0.5 in 2-D) are tolerances of the check, not
+measurements: ANSUR II measures one side only, and no source here gives left/right limb
+differences of joint-centre annotations.
+
+No infant profile ships: no source reachable here gives infant segment lengths that
+could be checked (the previous placeholder numbers, said to come from Snyder et al.
+1977, were removed). For infants (or any other population) build a profile from your own
+annotated poses with :func:`profile_from_samples`.
 
 2-D poses: projection shortens bones and closes angles arbitrarily, so on 2-D input only
 the upper ratio bound is checked, the symmetry tolerance is ``symmetry_tolerance_2d``
@@ -45,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["BodyProfile", "ADULT_COCO17", "INFANT_COCO17", "PROFILES", "get_profile", "profile_from_samples", "COCO17_BONES"]
+__all__ = ["BodyProfile", "ADULT_COCO17", "PROFILES", "get_profile", "profile_from_samples", "COCO17_BONES"]
 
 # COCO-17 indices: 0 nose, 1 l_eye, 2 r_eye, 3 l_ear, 4 r_ear, 5 l_shoulder, 6 r_shoulder,
 # 7 l_elbow, 8 r_elbow, 9 l_wrist, 10 r_wrist, 11 l_hip, 12 r_hip, 13 l_knee, 14 r_knee,
@@ -82,10 +109,6 @@ COCO17_ANGLES: Mapping[str, tuple[int, int, int]] = MappingProxyType(
 TORSO = ((5, 6), (11, 12))
 
 
-def _ranges(center: Mapping[str, float], rel: float) -> dict[str, tuple[float, float]]:
-    return {k: (round(v * (1 - rel), 4), round(v * (1 + rel), 4)) for k, v in center.items()}
-
-
 @dataclass(frozen=True)
 class BodyProfile:
     """Proportions and joint limits of a body model on the COCO-17 skeleton."""
@@ -111,48 +134,38 @@ class BodyProfile:
                 raise ValueError(f"Bad angle range for {k!r}: {(lo, hi)}")
 
 
-_ADULT_CENTER = {
-    "left_upper_arm": 0.646,
-    "right_upper_arm": 0.646,
-    "left_forearm": 0.507,
-    "right_forearm": 0.507,
-    "left_thigh": 0.851,
-    "right_thigh": 0.851,
-    "left_shank": 0.854,
-    "right_shank": 0.854,
-    "shoulder_width": 0.899,
-    "hip_width": 0.663,
-    "head_breadth": 0.30,
+# ANSUR II 0.5th / 99.5th percentiles of bone / torso (see the module doc)
+_ADULT_RATIOS = {
+    "upper_arm": (0.536, 0.752),
+    "forearm": (0.419, 0.623),
+    "thigh": (0.600, 0.992),
+    "shank": (0.661, 0.996),
+    "shoulder_width": (0.641, 0.918),
+    "hip_width": (0.546, 0.860),
+    "head_breadth": (0.246, 0.355),
 }
-_INFANT_CENTER = {
-    "left_upper_arm": 0.50,
-    "right_upper_arm": 0.50,
-    "left_forearm": 0.42,
-    "right_forearm": 0.42,
-    "left_thigh": 0.60,
-    "right_thigh": 0.60,
-    "left_shank": 0.52,
-    "right_shank": 0.52,
-    "shoulder_width": 0.85,
-    "hip_width": 0.60,
-    "head_breadth": 0.55,
-}
+
+
+def _sided(ratios: Mapping[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+    out: dict[str, tuple[float, float]] = {}
+    for name, rng in ratios.items():
+        if name in ("upper_arm", "forearm", "thigh", "shank"):
+            out[f"left_{name}"] = rng
+            out[f"right_{name}"] = rng
+        else:
+            out[name] = rng
+    return out
+
 
 ADULT_COCO17 = BodyProfile(
     name="adult_coco17",
-    ratio_ranges=MappingProxyType(_ranges(_ADULT_CENTER, 0.35)),
-    angle_ranges=MappingProxyType({"left_elbow": (30.0, 180.0), "right_elbow": (30.0, 180.0), "left_knee": (35.0, 180.0), "right_knee": (35.0, 180.0)}),
+    ratio_ranges=MappingProxyType(_sided(_ADULT_RATIOS)),
+    # 180 - flexion: elbow 150 (AAOS), knee 140 (kneeling adults); see the module doc
+    angle_ranges=MappingProxyType({"left_elbow": (30.0, 180.0), "right_elbow": (30.0, 180.0), "left_knee": (40.0, 180.0), "right_knee": (40.0, 180.0)}),
     symmetry_tolerance=0.15,
-    source="Drillis & Contini 1966 via Winter 2009 (segment lengths); AAOS ranges of motion",
+    source="ANSUR II 2012 (Gordon et al. 2014) bone/torso 0.5-99.5th percentiles; AAOS elbow flexion 150; knee flexion 140 (PMC3468826)",
 )
-INFANT_COCO17 = BodyProfile(
-    name="infant_coco17",
-    ratio_ranges=MappingProxyType(_ranges(_INFANT_CENTER, 0.40)),
-    angle_ranges=MappingProxyType({"left_elbow": (20.0, 180.0), "right_elbow": (20.0, 180.0), "left_knee": (20.0, 180.0), "right_knee": (20.0, 180.0)}),
-    symmetry_tolerance=0.2,
-    source="approximate, rounded from Snyder et al. 1977 infant anthropometry (0-12 months)",
-)
-PROFILES: Mapping[str, BodyProfile] = MappingProxyType({"adult_coco17": ADULT_COCO17, "infant_coco17": INFANT_COCO17, "adult": ADULT_COCO17, "infant": INFANT_COCO17})
+PROFILES: Mapping[str, BodyProfile] = MappingProxyType({"adult_coco17": ADULT_COCO17, "adult": ADULT_COCO17})
 
 
 def get_profile(profile: Any) -> BodyProfile:

@@ -20,6 +20,7 @@ __all__ = [
     "COCO_SIGMAS",
     "compute_oks",
     "oks",
+    "keypoint_image_ap",
     "keypoint_similarities",
     "pck",
     "mpjpe",
@@ -99,6 +100,75 @@ def compute_oks(
         # one 1-D sum per row: the same summation order as pycocotools (bit-identical)
         out[:, j] = [np.sum(row) / e.shape[1] for row in ex]
     return out
+
+
+def keypoint_image_ap(
+    dt: Any,
+    gt: Any,
+    gt_areas: Any,
+    scores: Any = None,
+    *,
+    gt_bboxes: Any = None,
+    gt_crowd: Any = None,
+    gt_num_keypoints: Any = None,
+    sigmas: Any = None,
+    max_dets: int = 20,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+) -> Any:
+    """COCO keypoint AP of one image: pycocotools' ``COCOeval(iouType="keypoints")`` on a
+    one-image, one-category evaluation, computed directly.
+
+    ``dt``: ``N x K x 2`` predicted keypoints (missing ones as ``inf``: similarity 0);
+    ``gt``: ``M x K x 3`` with visibility; ``gt_areas``: ``M`` (the annotations'
+    ``area``); ``gt_bboxes``: ``M x 4`` ``xywh`` (needed for ground truth without
+    labelled keypoints); ``gt_crowd``: ``iscrowd``; ``gt_num_keypoints``: the
+    annotations' ``num_keypoints`` (default: labelled keypoints). As in pycocotools a
+    ground truth is ignored when it is crowd, has ``num_keypoints == 0`` or an area
+    outside ``[0, 1e10]``; a prediction's area is that of the box around its keypoints
+    (``loadRes``), outside the range it is ignored when unmatched; at most ``max_dets``
+    (20) predictions by score. Similarity: :func:`compute_oks`. Returns
+    :class:`~rewardkit.geometry.ap.ImageAP` (``ap`` = ``stats[0]``, ``ap50`` =
+    ``stats[1]``, ``ap75`` = ``stats[2]``, ``ar100`` = the recall at 20 detections,
+    ``stats[5]``).
+    """
+    from rewardkit.geometry.ap import AREA_ALL, similarity_ap
+
+    g = np.asarray(gt, dtype=np.float64)
+    if g.size == 0:
+        g = g.reshape(0, 0, 3)
+    if g.ndim != 3 or g.shape[2] != 3:
+        raise ValueError(f"Expected ground-truth keypoints M x K x 3, but got shape {g.shape}")
+    m = g.shape[0]
+    d = np.asarray(dt, dtype=np.float64)
+    if d.size == 0:
+        d = d.reshape(0, g.shape[1], 2)
+    if d.ndim != 3 or d.shape[2] < 2 or (m and d.shape[1] != g.shape[1]):
+        raise ValueError(f"Expected predicted keypoints N x K x 2, but got shape {d.shape}")
+    n = d.shape[0]
+    areas = np.asarray(gt_areas, dtype=np.float64).reshape(-1)
+    if areas.shape[0] != m:
+        raise ValueError(f"Expected {m} ground-truth areas, but got {areas.shape[0]}")
+    crowd = np.zeros(m, bool) if gt_crowd is None else np.asarray(gt_crowd).reshape(-1).astype(bool)
+    nk = (g[:, :, 2] > 0).sum(axis=1) if gt_num_keypoints is None else np.asarray(gt_num_keypoints).reshape(-1)
+    lo, hi = AREA_ALL
+    gt_ig = crowd | (nk == 0) | (areas < lo) | (areas > hi)
+    xy = d[:, :, :2]
+    fin = np.isfinite(xy).all(axis=2)
+    dt_out = np.zeros(n, bool)
+    for i in range(n):
+        if fin[i].any():
+            p = xy[i][fin[i]]
+            ext = p.max(axis=0) - p.min(axis=0)
+            a = float(ext[0] * ext[1])
+            dt_out[i] = a < lo or a > hi
+    if n and m:
+        with np.errstate(invalid="ignore", over="ignore"):
+            sim = compute_oks(xy, g, areas, gt_bboxes, sigmas=sigmas)
+    else:
+        sim = np.zeros((n, m))
+    return similarity_ap(sim, scores, gt_ignore=gt_ig, gt_crowd=crowd, dt_out_of_range=dt_out,
+                         max_dets=max_dets, both_empty=both_empty, no_gt=no_gt)
 
 
 def keypoint_similarities(pred_xy: Any, gt_xy: Any, area: float, *, sigmas: Any = None) -> np.ndarray:

@@ -11,9 +11,12 @@ it as is)::
 ``config`` holds what must agree between shards (thresholds, modes, parameters); merging
 states of different configurations raises ``ValueError``. ``state`` holds the samples'
 contributions. Merging is concatenation (per-sample values, results lists) and integer
-addition, and every float the metrics report from several samples is a correctly
-rounded sum (:func:`exact_mean`, ``math.fsum``), which does not depend on the order of
-the samples: shards merged in any order give ``==`` the one-pass numbers.
+addition. Means over samples are either correctly rounded sums (:func:`exact_mean`,
+``math.fsum``: LISA's gIoU, RefCOCO's mean IoU), which do not depend on the order of the
+samples, or, where a reference library fixes the arithmetic (SOD: ``np.mean`` as
+PySODMetrics, bit-identical), computed in sample order, with an optional per-sample
+dataset ``index`` that orders merged shards. Either way shards merge to ``==`` the
+one-pass numbers (each class says under which split).
 
 Also here: :func:`update_args`, the one place that resolves ``update(preds, target)``
 (the torchmetrics order) and the deprecated argument names of the first release.

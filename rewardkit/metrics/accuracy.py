@@ -234,7 +234,7 @@ def classification_accuracy(
     ground_truths: Sequence[Any],
     *,
     synonyms: Mapping[str, Iterable[str]] | None = None,
-    compat: Literal["substring"] | None = None,
+    compat: Literal["visual_rft", "substring"] | None = None,
     prompts: Sequence[str | None] | None = None,
     per_class: bool = True,
     progress: bool = False,

@@ -319,7 +319,8 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(P.cat_ids), desc=f"LVIS {state.iou_type}", unit="cat")
+        # one step per (area range, IoU threshold): the calls accumulate makes
+        bar = tqdm(total=len(p.areaRng) * len(p.iouThrs), desc=f"LVIS {state.iou_type}", unit="step")
     try:
         ev = evaluate_prepared(P, p, bar.update if bar else None, per_group_cap=False, want_scores=False)
     finally:

@@ -36,8 +36,6 @@ from rewardkit.geometry.saliency import (  # noqa: F401  (re-exported)
 from rewardkit.metrics._state import (
     MISSING,
     MergeableMetric,
-    exact_column_means,
-    exact_mean,
     update_args,
 )
 
@@ -62,16 +60,18 @@ class SODMetrics(MergeableMetric):
     """Streaming SOD metrics: ``update(preds, target)`` per image, ``compute()`` -> dict.
 
     The per-image values are kept so :meth:`compute` can return the dataset means and
-    the mean / max of the mean E and F curves as PySODMetrics does. Means use a
-    correctly rounded sum (:func:`rewardkit.metrics._state.exact_mean`), so states of
-    shards merged in any order (:meth:`state_dict`, :meth:`merge`) give ``==`` the
-    one-pass numbers.
+    the mean / max of the mean E and F curves with PySODMetrics' arithmetic (``np.mean``
+    in sample order: bit-identical to it). Shards merge (:meth:`state_dict`,
+    :meth:`merge`) to ``==`` the one-pass numbers when the merged order is the dataset's
+    order: contiguous shards merged in order, or any split when each sample carries its
+    position in the dataset (``update(..., index=i)``, e.g. a ``DistributedSampler``'s
+    index): ``compute()`` then orders the samples by ``index``.
 
     >>> import numpy as np
     >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
     >>> a, b = SODMetrics(), SODMetrics()
-    >>> _ = a.update(gt, gt); _ = b.update(255 - gt, gt)
-    >>> merged = SODMetrics.from_states([a.state_dict(), b.state_dict()])
+    >>> _ = b.update(gt, gt, index=1); _ = a.update(255 - gt, gt, index=0)
+    >>> merged = SODMetrics.from_states([b.state_dict(), a.state_dict()])
     >>> len(merged), merged.compute()["MAE"]
     (2, 0.5)
     """
@@ -94,13 +94,15 @@ class SODMetrics(MergeableMetric):
         self._adp_fm: list[float] = []
         self._em_curves: list[np.ndarray] = []
         self._fm_curves: list[np.ndarray] = []
+        self._index: list[int | None] = []
 
     def __len__(self) -> int:
         return len(self._sm)
 
-    def update(self, preds: Any = MISSING, target: Any = MISSING, **deprecated: Any) -> dict[str, float]:
+    def update(self, preds: Any = MISSING, target: Any = MISSING, *, index: int | None = None, **deprecated: Any) -> dict[str, float]:
         """Add one image (``preds``: the predicted 0..255 map, ``target``: the ground-truth
-        mask); returns its per-image values. ``pred=`` / ``gt=`` are deprecated names."""
+        mask); returns its per-image values. ``index``: the image's position in the
+        dataset (orders merged shards). ``pred=`` / ``gt=`` are deprecated names."""
         preds, target = update_args("SODMetrics.update", preds, target, deprecated, ("pred", "gt"))
         values = _update_one(_prepare_pair(preds, target), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
         self._sm.append(values["Smeasure"])
@@ -110,21 +112,35 @@ class SODMetrics(MergeableMetric):
         self._adp_fm.append(values["adpFm"])
         self._em_curves.append(values.pop("em_curve"))
         self._fm_curves.append(values.pop("fm_curve"))
+        self._index.append(None if index is None else int(index))
         return values
+
+    def _order(self) -> np.ndarray | None:
+        """Sample order for compute: by ``index`` when every sample has one."""
+        if self._index and all(i is not None for i in self._index):
+            order = np.argsort(np.asarray(self._index, dtype=np.int64), kind="stable")
+            return None if np.array_equal(order, np.arange(order.size)) else order
+        return None
 
     def compute(self) -> dict[str, float]:
         if not self._sm:
             raise ValueError("Expected at least one image before compute()")
-        em_curve = exact_column_means(np.array(self._em_curves, dtype=np.float64))
-        fm_curve = exact_column_means(np.array(self._fm_curves, dtype=np.float64))
+        order = self._order()
+
+        def values(xs: list[Any]) -> np.ndarray:
+            arr = np.array(xs, dtype=np.float64)
+            return arr if order is None else arr[order]
+
+        em_curve = np.mean(values(self._em_curves), axis=0)
+        fm_curve = np.mean(values(self._fm_curves), axis=0)
         return {
-            "Smeasure": exact_mean(self._sm),
-            "wFmeasure": exact_mean(self._wfm),
-            "MAE": exact_mean(self._mae),
-            "adpEm": exact_mean(self._adp_em),
+            "Smeasure": float(np.mean(values(self._sm))),
+            "wFmeasure": float(np.mean(values(self._wfm))),
+            "MAE": float(np.mean(values(self._mae))),
+            "adpEm": float(np.mean(values(self._adp_em))),
             "meanEm": float(em_curve.mean()),
             "maxEm": float(em_curve.max()),
-            "adpFm": exact_mean(self._adp_fm),
+            "adpFm": float(np.mean(values(self._adp_fm))),
             "meanFm": float(fm_curve.mean()),
             "maxFm": float(fm_curve.max()),
         }
@@ -141,6 +157,7 @@ class SODMetrics(MergeableMetric):
             "Smeasure": list(self._sm), "wFmeasure": list(self._wfm), "MAE": list(self._mae),
             "adpEm": list(self._adp_em), "adpFm": list(self._adp_fm),
             "em_curves": curves(self._em_curves), "fm_curves": curves(self._fm_curves),
+            "index": list(self._index),
         }  # fmt: skip
 
     def _merge_state(self, state: Any) -> None:
@@ -151,6 +168,7 @@ class SODMetrics(MergeableMetric):
         self._adp_fm.extend(float(v) for v in state["adpFm"])
         self._em_curves.extend(np.asarray(row, dtype=np.float64) for row in state["em_curves"])
         self._fm_curves.extend(np.asarray(row, dtype=np.float64) for row in state["fm_curves"])
+        self._index.extend(None if i is None else int(i) for i in state["index"])
 
     def _empty_like(self) -> SODMetrics:
         return SODMetrics(**self._config())

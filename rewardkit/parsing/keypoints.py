@@ -14,6 +14,13 @@ Read (never raising; failures are ``ParseResult(ok=False, reason=...)``):
   joints not given get visibility 0; unknown names are counted in ``details``;
 * ``null`` entries are missing keypoints (visibility 0).
 
+Several persons (:func:`parse_persons`): a list whose items are persons in any of the
+forms above (``[[[x, y], ...], [[x, y], ...]]``, ``[{"keypoints": [...], "score": s},
+...]``, named-joint dicts, flat COCO lists), optionally under a ``"persons"`` /
+``"people"`` / ``"instances"`` / ``"poses"`` key; ``[]`` is "no person"; one person given
+unwrapped (a list of keypoints) is one person. A person's ``"score"`` (or
+``"confidence"``) ranks it for AP. At most :data:`MAX_PERSONS` persons are read.
+
 Coordinates are raw (the caller's frame); non-finite or non-numeric coordinates make the keypoint
 missing.
 """
@@ -22,14 +29,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from rewardkit.parsing._structured import MAX_PAYLOAD_CHARS, load_structured
 from rewardkit.types import Keypoints, ParseResult
 
-__all__ = ["COCO_KEYPOINT_NAMES", "parse_keypoints", "normalize_joint_name"]
+__all__ = ["COCO_KEYPOINT_NAMES", "parse_keypoints", "parse_persons", "Persons", "normalize_joint_name", "MAX_PERSONS"]
 
 COCO_KEYPOINT_NAMES: tuple[str, ...] = (
     "nose",
@@ -51,6 +58,8 @@ COCO_KEYPOINT_NAMES: tuple[str, ...] = (
     "right_ankle",
 )
 MAX_KEYPOINTS = 1000
+MAX_PERSONS = 100
+"""Answers with more persons than this score the minimum (``too_many_persons``)."""
 _NAME_KEYS = ("name", "joint", "label", "keypoint", "part")
 _XY_KEYS = ("point", "position", "xy", "point_2d", "coordinates", "coord")
 
@@ -209,3 +218,85 @@ def parse_keypoints(
     if num_keypoints is not None and len(coords_l) != num_keypoints:
         return _fail("wrong_keypoint_count", k_named, dims, n_keypoints=len(coords_l))
     return ParseResult(Keypoints(np.asarray(coords_l, dtype=np.float64), np.asarray(vis_l, np.int64)), True, None, {"format": "list"})
+
+
+class Persons(NamedTuple):
+    """Several persons: their keypoints and, per person, the score the answer gave
+    (``None`` where it gave none)."""
+
+    keypoints: tuple[Keypoints, ...]
+    scores: tuple[float | None, ...]
+
+    def __len__(self) -> int:  # type: ignore[override]
+        return len(self.keypoints)
+
+
+_PERSON_LIST_KEYS = ("persons", "people", "instances", "poses", "annotations", "predictions")
+_SCORE_KEYS = ("score", "confidence", "conf")
+
+
+def _is_keypoint_entry(v: Any) -> bool:
+    """A single keypoint: ``[x, y]`` / ``[x, y, v]`` numbers, ``null``, or ``{"x":.., "y":..}``."""
+    if v is None:
+        return True
+    if isinstance(v, Mapping):
+        return "x" in v and "y" in v
+    if isinstance(v, Sequence) and not isinstance(v, str):
+        return 2 <= len(v) <= 4 and all(_num(c) is not None or c is None for c in v)
+    return False
+
+
+def _person_score(item: Any) -> float | None:
+    if isinstance(item, Mapping):
+        for k in _SCORE_KEYS:
+            if k in item:
+                return _num(item[k])
+    return None
+
+
+def parse_persons(
+    payload: Any,
+    *,
+    joint_names: Sequence[str] = COCO_KEYPOINT_NAMES,
+    num_keypoints: int | None = None,
+    dims: int = 2,
+) -> ParseResult[Persons]:
+    """Read several persons (see the module doc). Never raises on model output; every
+    person must read as ``num_keypoints`` keypoints (default ``len(joint_names)``)."""
+    k = len(joint_names) if num_keypoints is None else int(num_keypoints)
+    empty = Persons((), ())
+    if payload is None:
+        return ParseResult(empty, False, "no_answer")
+    if isinstance(payload, str):
+        text = payload.strip()
+        if len(text) > MAX_PAYLOAD_CHARS:
+            return ParseResult(empty, False, "too_long")
+        if not text:
+            return ParseResult(empty, False, "empty_answer")
+        ok, value, _ = load_structured(text)
+        if not ok:
+            return ParseResult(empty, False, "unparseable")
+    else:
+        value = payload
+    if isinstance(value, Mapping):
+        key = next((kk for kk in _PERSON_LIST_KEYS if kk in value), None)
+        value = value[key] if key is not None else [value]  # one person as a dict
+    if not isinstance(value, Sequence) or isinstance(value, str):
+        return ParseResult(empty, False, "unparseable")
+    items = list(value[: MAX_PERSONS + 1])
+    if len(value) > MAX_PERSONS:
+        return ParseResult(empty, False, "too_many_persons", {"n_persons": len(value)})
+    if not items:
+        return ParseResult(empty, True, None, {"n_persons": 0})
+    # one person given unwrapped: a list of keypoints, or a flat COCO list
+    if all(_is_keypoint_entry(it) for it in items) or all(_num(it) is not None for it in items):
+        items = [items]
+    kps: list[Keypoints] = []
+    scores: list[float | None] = []
+    for it in items:
+        parsed = parse_keypoints(it, joint_names=joint_names, num_keypoints=k, dims=dims)
+        if not parsed.ok:
+            return ParseResult(empty, False, parsed.reason, {"person": len(kps)})
+        kps.append(parsed.value)
+        scores.append(_person_score(it))
+    return ParseResult(Persons(tuple(kps), tuple(scores)), True, None, {"n_persons": len(kps)})

@@ -112,13 +112,19 @@ def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
 
 
 def load_mask_image(path: str | Path) -> np.ndarray:
-    """Read an image file as a grey-level array (no binarization)."""
+    """Read an image file as a grey-level array (no binarization).
+
+    Needs Pillow (the ``images`` extra) or OpenCV; without either, an ``ImportError``
+    says which extra to install.
+    """
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"Expected a mask image file, but {str(p)!r} does not exist")
     try:
         from PIL import Image
-
+    except ImportError:
+        Image = None  # noqa: N806
+    if Image is not None:
         with Image.open(p) as im:
             if im.mode in ("1",):
                 return np.asarray(im, dtype=bool)
@@ -127,13 +133,14 @@ def load_mask_image(path: str | Path) -> np.ndarray:
             elif im.mode == "P":
                 im = im.convert("L")
             return np.asarray(im)
-    except ImportError:  # pragma: no cover - pillow is in the dev extra
+    try:
         import cv2
-
-        arr = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
-        if arr is None:
-            raise ValueError(f"Could not read mask image {str(p)!r}") from None
-        return arr
+    except ImportError:
+        raise ImportError(f"Reading the image {str(p)!r} needs Pillow: pip install 'rewardkit[images]'") from None
+    arr = cv2.imread(str(p), cv2.IMREAD_GRAYSCALE)
+    if arr is None:
+        raise ValueError(f"Could not read mask image {str(p)!r}")
+    return arr
 
 
 def from_rle(rle: Mapping[str, Any]) -> Mask:

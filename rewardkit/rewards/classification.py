@@ -7,8 +7,11 @@ several classes ("A or B") scores 0, as does an empty answer.
 
 The public code accepts ``gt in ans or ans in gt`` after stripping, which pays the empty
 answer (a run collapsed to ``<answer></answer>``), "a" for "apple", hedges and short
-prefixes. That rule is available only as ``compat="substring"``; it also reads the whole
-completion when there is no answer tag, as the public code does.
+prefixes. That rule is available only as ``compat="visual_rft"`` (old spelling
+``"substring"``), which reproduces the released reward end to end
+(:mod:`rewardkit.rewards.compat.visual_rft`: math-verify pre-check, first single-line
+answer block else the whole completion, the public format regex; needs the ``compat``
+extra).
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
-from rewardkit.parsing.labels import labels_match, parse_label, substring_match
-from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
-from rewardkit.rewards._common import check_choice, zero
+from rewardkit.parsing.labels import labels_match, parse_label
+from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["classification_reward"]
@@ -45,7 +49,7 @@ def classification_reward(
     ground_truth: Any,
     *,
     synonyms: Mapping[str, Iterable[str]] | None = None,
-    compat: Literal["substring"] | None = None,
+    compat: Literal["visual_rft", "substring"] | None = None,
     prompt: str | None = None,
 ) -> RewardResult:
     """R_cls = R_acc + R_format (Visual-RFT Eq. 9), in [0, 2].
@@ -57,14 +61,13 @@ def classification_reward(
     >>> float(classification_reward("<think>?</think><answer></answer>", "cardinal"))
     0.0
     """
-    check_choice("compat", compat, (None, "substring"))
+    if resolve_compat("visual_rft.classification", compat):
+        from rewardkit.rewards.compat.visual_rft import classification
+
+        return classification(completion, ground_truth)
     gt = read_text_target(ground_truth)
     tp = parse_completion(completion, prompt)
     fmt = 1.0 if tp.strict else 0.0
-    if compat == "substring":
-        answer = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt).strip()
-        acc = 1.0 if substring_match(answer, gt) else 0.0
-        return RewardResult(acc + fmt, {"accuracy": acc, "format": fmt}, None)
     if tp.answer is None:
         return zero(_COMPONENTS, tp.reason)
     label = parse_label(tp.answer)

@@ -7,13 +7,14 @@ with several different numbers ("2 or 3") is ambiguous and scores 0.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
 from rewardkit.parsing.numbers import parse_count
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["counting_reward"]
@@ -35,8 +36,14 @@ def _prepare(ground_truth: Any, **_: Any) -> int:
 
 
 @register_reward("count.exact", task="counting", range=(0.0, 1.0), components=("accuracy",), tags=("counting",), prepare=_prepare)
-def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None) -> RewardResult:
+def counting_reward(
+    completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None, compat: Literal["r1_v"] | None = None
+) -> RewardResult:
     """R = 1 if |count - ground truth| <= tolerance else 0.
+
+    ``compat="r1_v"``: R1-V's released accuracy reward end to end (math-verify pre-check,
+    then exact string equality of the first single-line answer block;
+    :mod:`rewardkit.rewards.compat.r1_v`; needs the ``compat`` extra).
 
     >>> float(counting_reward("<think>..</think><answer>There are 3 dogs.</answer>", 3))
     1.0
@@ -44,6 +51,10 @@ def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, p
     if int(tolerance) != tolerance or tolerance < 0:
         raise ValueError(f"Expected `tolerance` to be a non-negative integer, but got {tolerance!r}")
     gt = _gt_count(ground_truth)
+    if resolve_compat("count.exact", compat):
+        from rewardkit.rewards.compat.r1_v import count_exact
+
+        return count_exact(completion, ground_truth, gt)
     tp = parse_completion(completion, prompt)
     if tp.answer is None:
         return zero(("accuracy",), tp.reason)

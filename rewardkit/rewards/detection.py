@@ -43,6 +43,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards.base import register_batch, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Boxes, RewardResult
 
 __all__ = ["detection_reward", "detection_f1_reward", "prepare_box_target"]
@@ -143,6 +144,7 @@ def detection_reward(
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    compat: Literal["visual_rft"] | None = None,
 ) -> RewardResult:
     """Visual-RFT detection reward R_d = R_IoU + R_conf + R_format (Eq. 5-8), in [0, 3].
 
@@ -150,7 +152,9 @@ def detection_reward(
     (divide by max(n_gt, n_pred), public code) or "pred" (divide by n_pred, paper text);
     ``pred_frame`` / ``gt_frame`` and ``image_size`` (width, height) when they differ;
     ``default_confidence`` for boxes without a confidence; ``empty_score`` for R_IoU and
-    R_conf when both the answer and the ground truth have no box.
+    R_conf when both the answer and the ground truth have no box. ``compat="visual_rft"``:
+    the released reward functions end to end (:mod:`rewardkit.rewards.compat.visual_rft`;
+    needs the ``compat`` extra).
 
     Matching order is by confidence; predictions with EQUAL confidence are taken in file
     order, so reordering tied boxes can change which one matches (as in the paper).
@@ -161,6 +165,10 @@ def detection_reward(
     >>> round(r.score, 3), dict(r.components)
     (2.9, {'iou': 1.0, 'confidence': 0.9, 'format': 1.0})
     """
+    if resolve_compat("visual_rft.detection", compat):
+        from rewardkit.rewards.compat.visual_rft import detection
+
+        return detection(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
     return _detection_batch_impl(
         [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize, pred_frame=pred_frame,
         gt_frame=gt_frame, image_size=image_size, default_confidence=default_confidence, empty_score=empty_score,
@@ -228,6 +236,9 @@ def _detection_batch_impl(
 @register_batch("visual_rft.detection")
 def detection_reward_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
     """The G completions of one prompt at once: one IoU matrix for the group."""
+    if params.get("compat") is not None:
+        return [detection_reward(c, ground_truth, **params) for c in completions]
+    params.pop("compat", None)
     return _detection_batch_impl(completions, ground_truth, **params)
 
 

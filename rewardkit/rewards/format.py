@@ -9,25 +9,36 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["format_reward", "tag_count_reward"]
 
 
 @register_reward("format.think_answer", task="format", range=(0.0, 1.0), components=("format",), tags=("format", "r1"))
-def format_reward(completion: Any, ground_truth: Any = None, *, prompt: str | None = None) -> RewardResult:
+def format_reward(
+    completion: Any, ground_truth: Any = None, *, prompt: str | None = None, compat: Literal["r1_v"] | None = None
+) -> RewardResult:
     """Strict think/answer format: R_format = 1 if ``<think>...</think><answer>...</answer>``
     (exactly one of each, in order, nothing outside but whitespace) else 0.
+
+    ``compat="r1_v"``: R1-V's (and Visual-RFT's, VLM-R1's) full-match regex
+    ``<think>.*?</think>\\s*<answer>.*?</answer>`` (DOTALL): a trailing newline fails,
+    several answer blocks pass (:mod:`rewardkit.rewards.compat.r1_v`).
 
     >>> float(format_reward("<think>a</think>\\n<answer>b</answer>"))
     1.0
     >>> float(format_reward("<think>a</think><answer>b</answer><answer>c</answer>"))
     0.0
     """
+    if resolve_compat("format.think_answer", compat):
+        from rewardkit.rewards.compat.r1_v import think_answer_format
+
+        return think_answer_format(completion)
     tp = parse_completion(completion, prompt)
     value = 1.0 if tp.strict else 0.0
     reason = None if tp.strict else (tp.reason or "bad_format")

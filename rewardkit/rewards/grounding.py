@@ -32,6 +32,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
 
@@ -136,8 +137,17 @@ def grounding_giou_reward(
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    compat: Literal["visual_rft"] | None = None,
 ) -> RewardResult:
-    """R = GIoU + 1, in [0, 2] (Visual-RFT reasoning grounding on LISA)."""
+    """R = GIoU + 1, in [0, 2] (Visual-RFT reasoning grounding on LISA).
+
+    ``compat="visual_rft"``: the released LISA accuracy reward end to end
+    (:mod:`rewardkit.rewards.compat.visual_rft`; needs the ``compat`` extra).
+    """
+    if resolve_compat("grounding.giou_plus_one", compat):
+        from rewardkit.rewards.compat.visual_rft import lisa_giou
+
+        return lisa_giou(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
     return _grounding("giou_plus_one", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
                       multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
 

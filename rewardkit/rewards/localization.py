@@ -34,15 +34,12 @@ Empty cases (named parameters): no object and no prediction: recall = precision 
 ``empty_score`` (1.0); no object but predictions: both 0; objects but no prediction:
 both 0.
 
-``compat="released_code"`` reproduces the released implementation (Griffon repository,
-``visionr1_qwen.py``) so runs can be compared: the matcher cost is unnormalized L1 (in
-the ground truth's frame) minus GIoU minus a label-agreement term; the criteria use GIoU
-instead of IoU; precision is the mean over matched pairs only of GIoU clipped to
-[0, 1] (two correct boxes plus eight junk boxes score precision 1 and recall 1);
-recall counts GIoU > 0.5 (0.5 exactly counts one half) with no differentiation; the
-schedule is off (the released launch script never passes the step); the dual format is
-the released check (the payload parses as JSON, every dict item with ``bbox_2d`` and
-``label`` has a 4-list; inverted for samples without objects).
+``compat="vision_r1"`` (old spelling ``"released_code"``) reproduces the released
+implementation (Griffon repository, ``visionr1_qwen.py``) end to end, parsing included,
+so runs can be compared: see :mod:`rewardkit.rewards.compat.vision_r1` (boxes read from
+the whole completion with ``int()``, inverted and zero-width boxes dropped; unnormalized
+L1 - GIoU - label cost in float32; precision averaged over matched pairs only, so box
+spam is free; recall counts GIoU > 0.5; no schedule; the released template check).
 """
 
 from __future__ import annotations
@@ -60,6 +57,7 @@ from rewardkit.parsing.labels import normalize_label
 from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
 from rewardkit.rewards._common import boxes_to_gt_frame, check_choice, check_unit, resize_kwargs
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.schedules import Staged
 from rewardkit.types import Boxes, ParseResult, RewardResult
 
@@ -207,30 +205,6 @@ def _dual_format(
     return (1.0, None) if ok else (0.0, why)
 
 
-def _released_dual_format(text: str | None, n_gt: int) -> float:
-    """The released check: parse as JSON (fences removed); a list whose dict items with
-    ``bbox_2d`` and ``label`` all hold 4-lists -> 1; non-JSON -> 0. Inverted (1 - r)
-    for samples without objects."""
-    import json
-    import re
-
-    r = 0.0
-    if text is not None:
-        body = re.sub(r"```json\n|\n```", "", text).strip()
-        try:
-            data = json.loads(body[:1_000_000])
-            r = 1.0
-            if isinstance(data, list):
-                for item in data:
-                    if isinstance(item, dict) and "bbox_2d" in item and "label" in item:
-                        b = item["bbox_2d"]
-                        if not (isinstance(b, list) and len(b) == 4):
-                            r = 0.0
-        except (ValueError, RecursionError):
-            r = 0.0
-    return r if n_gt > 0 else 1.0 - r
-
-
 @register_reward(
     "vision_r1.dual_format",
     task="format",
@@ -250,6 +224,7 @@ def dual_format_reward(
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    compat: Literal["vision_r1"] | None = None,
 ) -> RewardResult:
     """Vision-R1 dual format reward (Eq. 4): 1 if the template AND the content hold, else 0.
 
@@ -265,7 +240,14 @@ def dual_format_reward(
     1.0
     >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 3000, 400], "label": "cat"}]'))
     0.0
+
+    ``compat="vision_r1"``: the released template check (inverted for samples without
+    objects; :mod:`rewardkit.rewards.compat.vision_r1`).
     """
+    if resolve_compat("vision_r1.dual_format", compat):
+        from rewardkit.rewards.compat.vision_r1 import dual_format
+
+        return dual_format(completion, ground_truth, image_size=image_size)
     check_frame(pred_frame)
     target = None
     if ground_truth is not None:
@@ -305,7 +287,7 @@ def localization_reward(
     max_steps: int | None = None,
     cost: Literal["l1+giou", "giou", "iou"] = "l1+giou",
     use_labels: bool = False,
-    compat: Literal["released_code"] | None = None,
+    compat: Literal["vision_r1", "released_code"] | None = None,
     pred_frame: str = "norm1000",
     gt_frame: str = "norm1000",
     image_size: Any = None,
@@ -324,7 +306,7 @@ def localization_reward(
     ``cost`` of the box-prioritized Hungarian matching; ``use_labels`` (a matched pair
     with a wrong label is not valid; the paper matches on boxes only); frames and
     ``image_size``; ``empty_score`` when the image has no object and the answer has none;
-    ``compat="released_code"`` (see the module docstring).
+    ``compat="vision_r1"`` (old spelling ``"released_code"``; see the module docstring).
 
     >>> gt = [[100, 100, 300, 300], [500, 500, 700, 800]]
     >>> c = '[{"bbox_2d": [100, 100, 300, 300], "label": "a"}, {"bbox_2d": [500, 500, 700, 800], "label": "b"}]'
@@ -332,7 +314,11 @@ def localization_reward(
     >>> r.score, dict(r.components)
     (3.0, {'format': 1.0, 'recall': 1.0, 'precision': 1.0})
     """
-    check_choice("compat", compat, (None, "released_code"))
+    if resolve_compat("vision_r1.localization", compat):
+        from rewardkit.rewards.compat.vision_r1 import localization
+
+        return localization(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
+                            min_pixels=min_pixels, max_pixels=max_pixels)
     check_choice("cost", cost, ("l1+giou", "giou", "iou"))
     check_frame(pred_frame)
     check_frame(gt_frame)
@@ -350,21 +336,13 @@ def localization_reward(
     target = read_box_target(ground_truth, image_size=image_size)
     gt = target.boxes
     n_gt = len(gt)
-    payload = read_payload(completion, prompt, "whole" if compat == "released_code" and answer == "auto" else answer)
+    payload = read_payload(completion, prompt, answer)
     parsed = parse_boxes(payload.text) if payload.text else None
-    if compat == "released_code":
-        df = _released_dual_format(payload.text, n_gt)
-        why = None
-    else:
-        df, why = _dual_format(
-            payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
-            integer_coords=integer_coords, resize_kw=resize_kw,
-        )
+    df, why = _dual_format(
+        payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
+        integer_coords=integer_coords, resize_kw=resize_kw,
+    )
     details: dict[str, Any] = {"n_gt": n_gt, "xi": (xi0, xi1, xi2)}
-    if compat == "released_code" and (parsed is None or not parsed.ok or len(parsed.value) == 0):
-        # released code: no readable box -> 0 on images with objects, 1 on images without
-        rp = 0.0 if n_gt > 0 else 1.0
-        return RewardResult(df + 2 * rp, {"format": df, "recall": rp, "precision": rp}, None, details)
     if parsed is None or not parsed.ok:
         reason = why or payload.reason or (parsed.reason if parsed is not None else None) or "unparseable"
         return RewardResult(df, {"format": df, "recall": 0.0, "precision": 0.0}, reason, details)
@@ -379,19 +357,6 @@ def localization_reward(
     pxyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
     gxyxy = gt.xyxy
     giou = box_giou(pxyxy, gxyxy)
-
-    if compat == "released_code":
-        label_ok = _label_agreement(pred, gt)
-        l1 = np.abs(pxyxy[:, None, :] - gxyxy[None, :, :]).sum(axis=2)
-        c = l1 - giou - (label_ok.astype(np.float64) if label_ok is not None else 0.0)
-        pi, gi = match_hungarian(c)
-        g = giou[pi, gi]
-        prec_vals = np.clip(g, 0.0, 1.0)
-        precision = float(prec_vals.mean()) if prec_vals.size else 0.0
-        tp = float(np.where(g > 0.5, 1.0, np.where(g < 0.5, 0.0, g)).sum())
-        recall = float(min(max(tp / n_gt, 0.0), 1.0))
-        details.update(matched=len(pi), mode="released_code")
-        return RewardResult(df + recall + precision, {"format": df, "recall": recall, "precision": precision}, why, details)
 
     iou = box_iou(pxyxy, gxyxy)
     if cost == "l1+giou":

@@ -19,13 +19,27 @@ absent from a named payload) are treated as infinitely far away.
   keypoint where the GT is unlabelled costs ``false_weight`` (default 0.5);
   ``R = 1 - cost / (miss_weight * n_labelled + false_weight * n_unlabelled)`` in [0, 1].
 * ``pose.plausibility``: anatomical plausibility of the predicted pose alone (2-D or 3-D)
-  against a body profile (``"adult_coco17"`` or ``"infant_coco17"``, see
+  against a body profile (``"adult_coco17"``, or one built from annotated poses with
+  :func:`~rewardkit.geometry.body_profiles.profile_from_samples`; see
   :mod:`rewardkit.geometry.body_profiles` for the numbers and their sources): mean of
   the bone-ratio, left/right symmetry and joint-angle component scores; each check
   scores 1 inside its range and ``max(0, 1 - excess / margin)`` outside (``excess``
   relative to the violated bound).
 * ``pose.mpjpe`` (3-D): ``R = max(0, 1 - MPJPE / max_error)`` after root alignment
   (default; root = mid-hip for COCO-17, else joint 0) or Procrustes alignment.
+
+Several persons per sample (task ``multi_pose``): the answer lists persons (any form
+:func:`rewardkit.parsing.keypoints.parse_persons` reads, ``[]`` for none); the ground
+truth is a list of COCO keypoint annotations (``{"keypoints", "area", "bbox",
+"iscrowd", "num_keypoints"}``, or ``K x 3`` rows), optionally under ``"annotations"`` /
+``"persons"``; an empty list is an image without persons.
+
+* ``pose.multi_oks``: predicted and ground-truth persons matched one-to-one by the
+  Hungarian algorithm on OKS (maximum total OKS ``S``); F-style, every missed or extra
+  person charged as half a pair with OKS 0: ``R = 2 S / (N + M)`` = the harmonic mean of
+  ``S / N`` and ``S / M`` (``N`` predicted, ``M`` ground-truth persons).
+* ``pose.keypoint_ap``: COCO keypoint AP@[.5:.95] of this answer on this image, equal to
+  pycocotools' ``COCOeval(iouType="keypoints")`` ``stats[0]`` on a one-image evaluation.
 """
 
 from __future__ import annotations
@@ -37,9 +51,16 @@ from typing import Any, Literal
 import numpy as np
 
 from rewardkit.geometry.body_profiles import BodyProfile, get_profile
-from rewardkit.geometry.keypoints import COCO_SIGMAS, compute_oks, keypoint_similarities, mpjpe
+from rewardkit.geometry.keypoints import (
+    COCO_SIGMAS,
+    compute_oks,
+    keypoint_image_ap,
+    keypoint_similarities,
+    mpjpe,
+)
+from rewardkit.geometry.matching import match_hungarian
 from rewardkit.parsing.frames import check_frame, convert_points
-from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints
+from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints, parse_persons
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.types import Keypoints, RewardResult
@@ -53,6 +74,10 @@ __all__ = [
     "plausibility_reward",
     "mpjpe_reward",
     "plausibility_scores",
+    "MultiPoseTarget",
+    "read_multi_pose_target",
+    "multi_oks_reward",
+    "keypoint_ap_reward",
 ]
 
 
@@ -447,3 +472,245 @@ def mpjpe_reward(
         err = 0.0  # float rounding of the alignment (Procrustes of identical poses gives ~1e-13)
     value = max(0.0, 1.0 - err / max_error) if np.isfinite(err) else 0.0
     return RewardResult(value, {"mpjpe_score": value}, None, {"mpjpe": err})
+
+
+# ------------------------------------------------------------------------ several persons
+
+
+@dataclass(frozen=True, eq=False)
+class MultiPoseTarget:
+    """Parsed ground-truth persons of one image: ``keypoints`` ``M x K x 3``, ``areas``,
+    ``bboxes`` (``M x 4`` COCO ``xywh``, NaN where absent), ``crowd``, ``num_keypoints``."""
+
+    keypoints: np.ndarray
+    areas: np.ndarray
+    bboxes: np.ndarray
+    crowd: np.ndarray
+    num_keypoints: np.ndarray
+
+    @property
+    def m(self) -> int:
+        return int(self.keypoints.shape[0])
+
+    @property
+    def k(self) -> int | None:
+        return int(self.keypoints.shape[1]) if self.m else None
+
+    @property
+    def persons(self) -> np.ndarray:
+        """The persons to find: not crowd, at least one labelled keypoint."""
+        return ~self.crowd & (self.num_keypoints > 0)
+
+
+_MULTI_KEYS = ("annotations", "persons", "people", "instances")
+
+
+def read_multi_pose_target(ground_truth: Any) -> MultiPoseTarget:
+    """Read the ground-truth persons of one image (see the module doc). The area of an
+    annotation without ``"area"`` is that of its bbox, else of its labelled keypoints'
+    extent; a person without labelled keypoints needs its bbox (COCO's OKS rule).
+    Raises :class:`BadGroundTruth`."""
+    if isinstance(ground_truth, MultiPoseTarget):
+        return ground_truth
+    gt = ground_truth
+    if isinstance(gt, str):
+        from rewardkit.parsing._structured import load_structured
+
+        ok, gt, _ = load_structured(gt.strip())
+        if not ok:
+            raise BadGroundTruth("Unreadable multi-person pose ground truth string")
+    if isinstance(gt, Mapping):
+        key = next((k for k in _MULTI_KEYS if k in gt), None)
+        if key is None:
+            raise BadGroundTruth(f"Expected a list of person annotations (or a {list(_MULTI_KEYS)} key), got keys {sorted(map(str, gt))[:10]}")
+        gt = gt[key]
+    if isinstance(gt, np.ndarray):
+        gt = list(gt)
+    if not isinstance(gt, Sequence) or isinstance(gt, str):
+        raise BadGroundTruth(f"Expected a list of person annotations, got {type(gt).__name__}")
+    kps, areas, boxes, crowd, nk = [], [], [], [], []
+    for ann in gt:
+        target = read_pose_target(ann)
+        kp = np.concatenate([target.coords, target.visibility[:, None].astype(np.float64)], axis=1)
+        n_lab = int((target.visibility > 0).sum())
+        is_crowd = bool(ann.get("iscrowd", 0)) if isinstance(ann, Mapping) else False
+        n_kp = int(ann["num_keypoints"]) if isinstance(ann, Mapping) and ann.get("num_keypoints") is not None else n_lab
+        if n_lab == 0 and target.bbox is None:
+            raise BadGroundTruth("A ground-truth person without labelled keypoints needs its bbox")
+        area = target.area
+        if area is None:
+            area = float(target.bbox[2] * target.bbox[3]) if target.bbox is not None else _area(target)
+        if not np.isfinite(area):
+            raise BadGroundTruth("Ground-truth person areas must be finite")
+        kps.append(kp)
+        areas.append(float(area))
+        boxes.append(target.bbox if target.bbox is not None else np.full(4, np.nan))
+        crowd.append(is_crowd)
+        nk.append(n_kp)
+    if len({k.shape[0] for k in kps}) > 1:
+        raise BadGroundTruth("Expected every ground-truth person to have the same number of keypoints")
+    return MultiPoseTarget(
+        np.asarray(kps, dtype=np.float64) if kps else np.zeros((0, 0, 3)),
+        np.asarray(areas, dtype=np.float64),
+        np.asarray(boxes, dtype=np.float64).reshape(-1, 4),
+        np.asarray(crowd, dtype=bool),
+        np.asarray(nk, dtype=np.int64),
+    )
+
+
+def _prepare_multi(ground_truth: Any, **params: Any) -> MultiPoseTarget:
+    return read_multi_pose_target(ground_truth)
+
+
+def _predicted_persons(completion: Any, target: MultiPoseTarget, prompt: str | None, pred_frame: str, image_size: Any):
+    """``(xy N x K x 2 with missing keypoints at inf, scores, None)`` or ``(None, None, reason)``."""
+    check_frame(pred_frame)
+    tp = parse_completion(completion, prompt)
+    if tp.answer is None:
+        return None, None, tp.reason or "no_answer_tag"
+    k = target.k
+    names = COCO_KEYPOINT_NAMES if k in (None, 17) else tuple(f"joint_{i}" for i in range(k))
+    parsed = parse_persons(tp.answer, joint_names=names, num_keypoints=k)
+    if not parsed.ok:
+        return None, None, parsed.reason
+    persons = parsed.value
+    n = len(persons)
+    kk = k if k is not None else (persons.keypoints[0].xy.shape[0] if n else 17)
+    xy = np.full((n, kk, 2), np.inf)
+    for i, person in enumerate(persons.keypoints):
+        if person.xy.shape[0] != kk:
+            return None, None, "wrong_keypoint_count"
+        p = np.array(person.xy[:, :2], dtype=np.float64)
+        if pred_frame != "pixel":
+            p = convert_points(p, pred_frame, "pixel", image_size=image_size)
+        present = person.visibility > 0
+        xy[i, present] = p[present]
+    return xy, persons.scores, None
+
+
+def _oks_matrix(xy: np.ndarray, target: MultiPoseTarget, sigmas: Any, cols: np.ndarray) -> np.ndarray:
+    if xy.shape[0] == 0 or not cols.any():
+        return np.zeros((xy.shape[0], int(cols.sum())))
+    boxes = target.bboxes[cols]
+    with np.errstate(invalid="ignore", over="ignore"):
+        m = compute_oks(xy, target.keypoints[cols], target.areas[cols], boxes, sigmas=sigmas)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+_MULTI_COMPONENTS = ("matched_oks", "precision", "recall")
+
+
+@register_reward(
+    "pose.multi_oks",
+    task="multi_pose",
+    range=(0.0, 1.0),
+    components=_MULTI_COMPONENTS,
+    tags=("pose", "keypoints", "multi_person"),
+    prepare=_prepare_multi,
+)
+def multi_oks_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    sigmas: Sequence[float] | None = None,
+    both_empty: float = 1.0,
+    pred_frame: str = "pixel",
+    image_size: Any = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """Multi-person OKS, F-style: ``R = 2 S / (N + M)``.
+
+    ``N`` predicted and ``M`` ground-truth persons (crowd annotations and persons without
+    labelled keypoints are not persons to find: they are left out of ``M``); ``S`` is
+    the largest total OKS of a one-to-one matching (Hungarian algorithm on the ``N x M``
+    OKS matrix, :func:`~rewardkit.geometry.keypoints.compute_oks`, COCO sigmas). So
+    ``R`` is the mean OKS of the matched pairs with every missed or extra person counted
+    as half a pair of OKS 0 (``2 S / (N + M) = S / (n_matched + |N - M| / 2)``), and the
+    harmonic mean of ``precision = S / N`` and ``recall = S / M``; ``matched_oks =
+    S / min(N, M)``. No person predicted on an image without persons scores
+    ``both_empty`` (1.0); persons predicted there score 0.
+
+    >>> gt = [{"keypoints": [10, 10, 2, 20, 20, 2], "area": 100}, {"keypoints": [50, 50, 2, 60, 60, 2], "area": 100}]
+    >>> float(multi_oks_reward("<answer>[[[50, 50], [60, 60]], [[10, 10], [20, 20]]]</answer>", gt, sigmas=[0.5, 0.5]))
+    1.0
+    >>> float(multi_oks_reward("<answer>[[[10, 10], [20, 20]]]</answer>", gt, sigmas=[0.5, 0.5]))  # 2 * 1 / (1 + 2)
+    0.6666666666666666
+    """
+    target = read_multi_pose_target(ground_truth)
+    xy, _, reason = _predicted_persons(completion, target, prompt, pred_frame, image_size)
+    if xy is None:
+        return RewardResult(0.0, dict.fromkeys(_MULTI_COMPONENTS, 0.0), reason)
+    cols = target.persons
+    n, m = int(xy.shape[0]), int(cols.sum())
+    if n == 0 and m == 0:
+        v = float(both_empty)
+        return RewardResult(v, dict.fromkeys(_MULTI_COMPONENTS, v), None, {"n_pred": 0, "n_gt": 0, "matches": []})
+    oks = _oks_matrix(xy, target, sigmas, cols)
+    rows, gcols = match_hungarian(-oks) if n and m else (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    pair_oks = oks[rows, gcols] if len(rows) else np.zeros(0)
+    total = float(np.sum(pair_oks))
+    value = 2.0 * total / (n + m)
+    gt_index = np.flatnonzero(cols)
+    details = {"n_pred": n, "n_gt": m, "matches": [(int(r), int(gt_index[c]), float(o)) for r, c, o in zip(rows, gcols, pair_oks)]}
+    comps = {
+        "matched_oks": total / len(rows) if len(rows) else 0.0,
+        "precision": total / n if n else 0.0,
+        "recall": total / m if m else 0.0,
+    }
+    return RewardResult(min(1.0, value), comps, None, details)
+
+
+@register_reward(
+    "pose.keypoint_ap",
+    task="multi_pose",
+    range=(0.0, 1.0),
+    components=("ap",),
+    tags=("pose", "keypoints", "multi_person", "ap"),
+    prepare=_prepare_multi,
+)
+def keypoint_ap_reward(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    sigmas: Sequence[float] | None = None,
+    max_dets: int = 20,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+    pred_frame: str = "pixel",
+    image_size: Any = None,
+    prompt: str | None = None,
+) -> RewardResult:
+    """COCO keypoint AP@[.5:.95] of this answer on this image, in [0, 1].
+
+    Equal (``==``) to pycocotools' ``stats[0]`` of ``COCOeval(iouType="keypoints")`` on a
+    one-image evaluation of the same persons
+    (:func:`~rewardkit.geometry.keypoints.keypoint_image_ap`): OKS thresholds
+    .50:.05:.95, at most ``max_dets`` (20) persons by score, crowd / unlabelled / out of
+    range ground truth ignored. A person's ``"score"`` in the answer ranks it, otherwise
+    every person scores 1.0 and the answer's order breaks ties. Where pycocotools gives
+    -1: ``both_empty`` (no person on an image without persons, 1.0) and ``no_gt``
+    (persons predicted there, 0.0). Details: ``ap50``, ``ap75``, ``ar`` (recall at 20),
+    ``defined``. Like every AP with constant scores, persons appended after the correct
+    ones cost nothing; ``pose.multi_oks`` charges them.
+
+    >>> gt = [{"keypoints": [10, 10, 2, 20, 20, 2], "area": 100}]
+    >>> round(float(keypoint_ap_reward("<answer>[[[10, 10], [20, 20]]]</answer>", gt, sigmas=[0.5, 0.5])), 12)  # tp / (tp + eps)
+    1.0
+    """
+    if max_dets < 1:
+        raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
+    target = read_multi_pose_target(ground_truth)
+    xy, scores, reason = _predicted_persons(completion, target, prompt, pred_frame, image_size)
+    if xy is None:
+        return RewardResult(0.0, {"ap": 0.0}, reason)
+    sc = None
+    if scores and any(v is not None and np.isfinite(v) for v in scores):
+        sc = [v if v is not None and np.isfinite(v) else 1.0 for v in scores]
+    k = target.k if target.k is not None else xy.shape[1]
+    r = keypoint_image_ap(
+        xy, target.keypoints.reshape(-1, k, 3), target.areas, sc,
+        gt_bboxes=np.where(np.isnan(target.bboxes), 0.0, target.bboxes), gt_crowd=target.crowd,
+        gt_num_keypoints=target.num_keypoints, sigmas=sigmas, max_dets=max_dets, both_empty=both_empty, no_gt=no_gt,
+    )
+    details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap50": r.ap50, "ap75": r.ap75, "ar": r.ar100, "defined": r.defined}
+    return RewardResult(r.ap, {"ap": r.ap}, None, details)

@@ -10,9 +10,11 @@
   prompts; several boxes are OR-ed) and
   ``R = 0.7 * IoU(mask, gt) + 0.3 * S_alpha(mask, gt) + R_format`` with ``alpha = 0.5``,
   in [0, 2]. ``R_format`` is 1 when the strict think/answer format holds and the prompts
-  parse. S-measure is PySODMetrics 1.6.2's (``compat="seg_r1"``: the pre-1.6.2 one Seg-R1
-  used); where 1.6.2 gives NaN (an object whose centroid is in the last row or column)
-  the term is 0, which is also what the old version gives.
+  parse. S-measure is PySODMetrics 1.6.2's; where it gives NaN (an object whose centroid
+  is in the last row or column) the term is 0, which is also what the old version gives.
+  ``compat="seg_r1"`` reproduces the released reward end to end
+  (:mod:`rewardkit.rewards.compat.seg_r1`: its reading of the prompts, IoU 0 on two empty
+  masks, and the S-measure term ``1 - mean(pred)`` its ``> 128`` ground truth leaves).
 * ``point.in_mask`` (Rex-Omni style pointing): with one ground-truth mask, the fraction of
   predicted points that fall on it; with a list of instance masks, points and instances
   are matched one-to-one (a point matches an instance it falls on) and
@@ -21,7 +23,7 @@
 Fixed public defect (Seg-R1): its ground truth (0/1) was thresholded with ``> 128`` and
 so became empty, which makes the S-measure term reward smaller masks. Here ground truth
 goes through :func:`rewardkit.parsing.masks.to_mask` (one bool contract, a 0/1 image can
-never be emptied); this defect is not reproducible.
+never be emptied); only ``compat="seg_r1"`` reproduces the defect.
 
 Segmenters: pass ``segmenter=`` a :class:`~rewardkit.geometry.segmenters.Segmenter`
 instance or the name of one registered with :func:`register_segmenter` (names keep
@@ -29,7 +31,10 @@ reward objects picklable for trainer workers; ``"geometric"`` is built in). The 
 comes from the ``image`` parameter or the ground truth's ``"image"`` key; without one,
 the segmenter gets the mask size (enough for the geometric segmenter). Its embedding is
 cached per image, so the G completions of one prompt encode it once; ``score_batch``
-warms the cache once in ``prepare``.
+warms the cache once in ``prepare``. With a segmenter whose ``predict_many`` decodes
+in batches (:class:`~rewardkit.geometry.segmenters.TransformersSAM2Segmenter`), the
+group entry point of ``seg_r1.mask`` decodes the prompt sets of all G completions
+together, then scores each completion with the per-completion reward.
 """
 
 from __future__ import annotations
@@ -54,7 +59,8 @@ from rewardkit.parsing.masks import from_polygons, to_mask
 from rewardkit.parsing.points import parse_points
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
-from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.base import BadGroundTruth, register_batch, register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Mask, RewardResult
 
 __all__ = [
@@ -252,7 +258,9 @@ def seg_r1_mask_reward(
     ``empty_score`` is the IoU when both masks are empty. ``pred_frame`` is the frame of
     the prompts (Seg-R1: pixels of the image resized to 768 x 768). More than
     ``max_prompts`` boxes + points score the minimum (``too_many_prompts``): each prompt
-    costs a segmenter call, and work is bounded by input size.
+    costs a segmenter call, and work is bounded by input size. ``compat="seg_r1"``: the
+    released reward (see the module docstring; ``details["segmenter_color_order"]``
+    reports the channel swap its SAM2 wrapper applies).
 
     >>> import numpy as np
     >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
@@ -263,6 +271,10 @@ def seg_r1_mask_reward(
     _check_weights(iou_weight, s_weight)
     check_frame(pred_frame)
     target = read_seg_target(ground_truth, image=image)
+    if resolve_compat("seg_r1.mask", compat):
+        from rewardkit.rewards.compat.seg_r1 import seg_r1_mask
+
+        return seg_r1_mask(completion, target, segmenter=segmenter, pred_frame=pred_frame, max_prompts=max_prompts)
     tp = parse_completion(completion, prompt)
     if tp.answer is None:
         return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), tp.reason or "no_answer_tag")
@@ -275,13 +287,95 @@ def seg_r1_mask_reward(
     pred = _prompts_to_mask(parsed.value, target, segmenter, pred_frame)
     gt = target.mask
     iou = mask_iou_pair(pred, gt, empty_value=empty_score)
-    s, s_nan = _s_term(pred.data, gt.data, alpha, compat)
+    s, s_nan = _s_term(pred.data, gt.data, alpha, None)
     score = iou_weight * iou + s_weight * s + fmt
     # components are the raw terms; the weights make the total recoverable (TRL adapter)
     details = {"pred_area": pred.area, "gt_area": gt.area, "weights": {"iou": iou_weight, "s_measure": s_weight, "format": 1.0}}
     if s_nan:
         details["s_measure_nan"] = True
     return RewardResult(score, {"iou": iou, "s_measure": s, "format": fmt}, None if tp.strict else (tp.reason or "bad_format"), details)
+
+
+def _set_key(prompt_set: Any) -> tuple[bytes | None, ...]:
+    return tuple(None if v is None else np.ascontiguousarray(v, dtype=np.float64).tobytes() for v in prompt_set)
+
+
+class _GroupSegmenter(BaseSegmenter):
+    """Wraps a segmenter for the group entry point of ``seg_r1.mask``: in ``record`` mode
+    ``predict_many`` only notes the prompt sets (and returns empty masks); :meth:`decode`
+    then decodes every noted set of a state in one ``predict_many`` call; afterwards the
+    wrapper serves those masks and defers anything else to the segmenter."""
+
+    def __init__(self, segmenter: Any) -> None:
+        super().__init__()
+        self.segmenter = segmenter
+        self.record = True
+        self._states: dict[int, Any] = {}
+        self._pending: dict[int, dict[tuple[bytes | None, ...], tuple[Any, Any, Any]]] = {}
+        self._masks: dict[tuple[int, tuple[bytes | None, ...]], Mask] = {}
+
+    def prepare(self, image: Any) -> Any:
+        return self.segmenter.prepare(image)
+
+    def state_for(self, image: Any, **kwargs: Any) -> Any:
+        return self.segmenter.state_for(image, **kwargs)
+
+    def image_size(self, state: Any) -> tuple[int, int]:
+        return self.segmenter.image_size(state)
+
+    def predict(self, state: Any, box: Any = None, points: Any = None, point_labels: Any = None) -> Mask:
+        return self.predict_many(state, [(box, points, point_labels)])[0]
+
+    def predict_many(self, state: Any, prompt_sets: Any) -> list[Mask]:
+        sets = list(prompt_sets)
+        sid = id(state)
+        self._states[sid] = state  # keeps the state (and so its id) alive
+        keys = [_set_key(s) for s in sets]
+        if self.record:
+            pending = self._pending.setdefault(sid, {})
+            for k, ps in zip(keys, sets):
+                pending.setdefault(k, ps)
+            h, w = self.segmenter.image_size(state)
+            return [Mask(np.zeros((h, w), dtype=bool)) for _ in sets]
+        missing = [i for i, k in enumerate(keys) if (sid, k) not in self._masks]
+        if missing:
+            for i, m in zip(missing, self.segmenter.predict_many(state, [sets[i] for i in missing])):
+                self._masks[(sid, keys[i])] = m
+        return [self._masks[(sid, k)] for k in keys]
+
+    def decode(self) -> None:
+        for sid, pending in self._pending.items():
+            keys = list(pending)
+            for k, m in zip(keys, self.segmenter.predict_many(self._states[sid], [pending[k] for k in keys])):
+                self._masks[(sid, k)] = m
+        self._pending.clear()
+        self.record = False
+
+
+@register_batch("seg_r1.mask")
+def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
+    """The G completions of one prompt: with a batched segmenter (one that overrides
+    ``predict_many``), their prompt sets are decoded together (one decoder call per set
+    shape instead of one per box and completion); then each completion is scored by
+    ``seg_r1.mask`` itself, served the decoded masks."""
+    seg = get_segmenter(params.get("segmenter", "geometric"))
+    batched = isinstance(seg, BaseSegmenter) and type(seg).predict_many is not BaseSegmenter.predict_many
+    if not batched or len(completions) < 2:
+        return [seg_r1_mask_reward(c, ground_truth, **params) for c in completions]
+    target = read_seg_target(ground_truth, image=params.get("image"))
+    group = _GroupSegmenter(seg)
+    pred_frame = params.get("pred_frame", "seg_r1")
+    max_prompts = params.get("max_prompts", 50)
+    for c in completions:  # the same reading as seg_r1_mask_reward, up to the segmenter call
+        tp = parse_completion(c, params.get("prompt"))
+        if tp.answer is None:
+            continue
+        parsed = parse_seg_r1(tp.answer)
+        if parsed.ok and len(parsed.value) <= max_prompts:
+            check_frame(pred_frame)
+            _prompts_to_mask(parsed.value, target, group, pred_frame)
+    group.decode()
+    return [seg_r1_mask_reward(c, target, **{**params, "segmenter": group}) for c in completions]
 
 
 def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame: str, max_prompts: int) -> tuple[Mask | None, str | None]:

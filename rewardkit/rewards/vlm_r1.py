@@ -36,7 +36,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.geometry.ap import image_ap, image_ap_per_label
+from rewardkit.geometry.ap import image_ap
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
 from rewardkit.parsing.boxes import parse_boxes
@@ -45,12 +45,12 @@ from rewardkit.parsing.labels import labels_match, normalize_label
 from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
 from rewardkit.rewards._common import (
     boxes_to_gt_frame,
-    check_choice,
     check_unit,
     frame_warning,
     zero,
 )
 from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.grounding import _grounding
 from rewardkit.rewards.localization import prepare_box_target
 from rewardkit.types import RewardResult
@@ -72,8 +72,13 @@ def rec_iou_reward(
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    compat: Literal["vlm_r1"] | None = None,
 ) -> RewardResult:
     """VLM-R1 REC reward: IoU of the predicted box with the referred object, in [0, 1].
+
+    ``compat="vlm_r1"``: the released ``iou_reward`` end to end
+    (:mod:`rewardkit.rewards.compat.vlm_r1`: first answer block, first integer box, the
+    Qwen2.5-VL resize when ``pred_frame="qwen25vl"`` and ``gt_frame="pixel"``).
 
     ``multiple="zero"`` (default): an answer with several boxes scores 0 (otherwise a
     correct first box followed by any number of guesses earns full reward);
@@ -83,6 +88,11 @@ def rec_iou_reward(
     >>> float(rec_iou_reward("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50]))
     0.5
     """
+    if resolve_compat("vlm_r1.rec_iou", compat):
+        from rewardkit.rewards.compat.vlm_r1 import rec_iou
+
+        return rec_iou(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
+                       min_pixels=min_pixels, max_pixels=max_pixels)
     return _grounding("iou", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
                       multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
 
@@ -106,27 +116,21 @@ def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, image_si
 def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
         pred_frame: str, gt_frame: str, image_size: Any, prompt: str | None,
         min_pixels: int | None, max_pixels: int | None, compat: str | None = None) -> RewardResult:
-    check_choice("compat", compat, (None, "vlm_r1"))
+    if resolve_compat("vlm_r1.od_length" if length else f"vlm_r1.od_{which}", compat):
+        from rewardkit.rewards.compat.vlm_r1 import od
+
+        return od(completion, ground_truth, which=which, length=length, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
     comps = ("ap", "length") if length else (which,)
     xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
     if pred is None:
         return zero(comps, reason)
     gt = target.boxes
-    if compat == "vlm_r1" and gt.labels is not None and len(pred) and len(gt):
-        # the public calculate_map: one category per gt label, unknown labels dropped,
-        # every box scored 1.0, no usable prediction -> 0
-        r = image_ap_per_label(xyxy, pred.labels, gt.xyxy, gt.labels)
-        if not r.defined:
-            r = r._replace(ap=0.0, ap50=0.0, ap75=0.0, ar100=0.0, n_pred=len(pred))
-        else:
-            r = r._replace(n_pred=len(pred))
-    else:
-        scores = None
-        if compat is None and pred.scores is not None and len(pred):
-            s = np.asarray(pred.scores, dtype=np.float64)
-            if np.isfinite(s).any():
-                scores = np.where(np.isfinite(s), s, 1.0)
-        r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
+    scores = None
+    if pred.scores is not None and len(pred):
+        s = np.asarray(pred.scores, dtype=np.float64)
+        if np.isfinite(s).any():
+            scores = np.where(np.isfinite(s), s, 1.0)
+    r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
     value = r.ap if which == "ap" else r.ap50
     details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
     if not length:
@@ -161,9 +165,9 @@ def od_ap_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=False, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
@@ -192,9 +196,9 @@ def od_ap50_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap50", length=False, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
@@ -225,9 +229,9 @@ def od_length_reward(
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
     0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
-    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the public definition,
-    one COCO category per ground-truth label (predictions with another label are
-    dropped, confidences ignored; ground truth without labels stays class-agnostic).
+    at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
+    to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
+    one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=True, both_empty=both_empty, no_gt=no_gt,
                pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
@@ -260,6 +264,7 @@ def weighted_sum_reward(
     prompt: str | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    compat: Literal["vlm_r1"] | None = None,
 ) -> RewardResult:
     """VLM-R1 ``weighted_sum`` detection score, in [0, 1]:
     ``(alpha * position + beta * label + gamma * completeness) / (alpha + beta + gamma)``.
@@ -274,7 +279,16 @@ def weighted_sum_reward(
     >>> gt = {"boxes": [[0, 0, 100, 100]], "labels": ["cat"]}
     >>> float(weighted_sum_reward('<answer>[{"bbox_2d": [0, 0, 100, 100], "label": "cat"}]</answer>', gt))
     1.0
+
+    ``compat="vlm_r1"``: the released ``detection_score`` end to end
+    (:mod:`rewardkit.rewards.compat.vlm_r1`: lower-cased text, first json fence, "+1"
+    IoU, stale labels).
     """
+    if resolve_compat("vlm_r1.weighted_sum", compat):
+        from rewardkit.rewards.compat.vlm_r1 import weighted_sum
+
+        return weighted_sum(completion, ground_truth, iou_threshold=iou_threshold, alpha=alpha, beta=beta, gamma=gamma,
+                            pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
     check_unit("iou_threshold", iou_threshold)
     if min(alpha, beta, gamma) < 0 or alpha + beta + gamma <= 0:
         raise ValueError(f"Expected non-negative weights with a positive sum, but got {(alpha, beta, gamma)}")
@@ -316,6 +330,7 @@ def repetition_penalty(
     ngram_size: int = 6,
     decimals: int | None = None,
     prompt: str | None = None,
+    compat: Literal["vlm_r1"] | None = None,
 ) -> RewardResult:
     """VLM-R1 repetition penalty: ``-(1 - unique / total)``, in [-1, 0].
 
@@ -328,7 +343,14 @@ def repetition_penalty(
     >>> b = '{"bbox_2d": [0, 0, 10, 10], "label": "cat"}'
     >>> float(repetition_penalty(f"<answer>[{b}, {b}, {b}, {b}]</answer>"))
     -0.75
+
+    ``compat="vlm_r1"``: the released ``repetition_reward`` on the whole completion
+    (:mod:`rewardkit.rewards.compat.vlm_r1`; needs the ``compat`` extra for json-repair).
     """
+    if resolve_compat("penalty.repetition", compat):
+        from rewardkit.rewards.compat.vlm_r1 import repetition
+
+        return repetition(completion)
     if int(ngram_size) < 1:
         raise ValueError(f"Expected ngram_size >= 1, but got {ngram_size!r}")
     tp = parse_completion(completion, prompt)

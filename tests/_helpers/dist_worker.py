@@ -25,8 +25,9 @@ def run(rank: int, world: int, port: int, out_dir: str) -> None:
         ev = CocoEvaluator(gt)
         ev.update([d for d in dt if d["image_id"] in mine])
         sod = SODMetrics()
-        for p, g in _sod_pairs(1)[rank::world]:
-            sod.update(p, g)
+        pairs = _sod_pairs(1)
+        for i in range(rank, len(pairs), world):  # the sampler's indices order the merge
+            sod.update(*pairs[i], index=i)
         merged = gather_metric(ev)
         out = {"coco": merged.compute(), "sod": gather_metric(sod).compute(), "own": len(ev), "merged": len(merged)}
     finally:

@@ -1,7 +1,7 @@
 """Seeded JSONL files of completions with hostile rows (tests only, not product code).
 
 Each file mixes well-formed rows of several rewards with what breaks readers and rewards:
-a UTF-8 BOM, CRLF and lone-CR line ends, blank and whitespace lines, invalid UTF-8
+a UTF-8 BOM, CRLF line ends and bare CRs (inside a line: lines end at ``\n`` only), blank and whitespace lines, invalid UTF-8
 bytes, invalid JSON, non-object JSON, nesting deep enough to exhaust the parser, NaN
 and huge numbers, unknown rewards, missing fields, bad parameters, wrong-typed ground
 truths, long and non-ASCII completions, NUL bytes, veRL rollout-dump rows (``input``,

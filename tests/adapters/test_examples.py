@@ -47,7 +47,6 @@ def _run_in_process(script, argv, capsys, monkeypatch, tmp_path):
     [
         ("visual_rft_detection_trl.py", ["rewards/visual_rft.detection/iou/mean", "rewards/visual_rft.detection/confidence/mean", "rewards/visual_rft.detection/format/mean"]),
         ("visual_rft_classification_trl.py", ["rewards/visual_rft.classification/accuracy/mean", "rewards/visual_rft.classification/format/mean"]),
-        ("seg_r1_trl.py", ["rewards/seg_r1.mask/mean"]),
     ],
 )
 def test_trl_example_tiny(tmp_path, script, logged, capsys, monkeypatch):
@@ -55,6 +54,21 @@ def test_trl_example_tiny(tmp_path, script, logged, capsys, monkeypatch):
     assert "trained 2 steps" in out
     for key in logged:
         assert key in out
+
+
+def test_seg_r1_example_tiny_runs_the_tiny_sam2(tmp_path, capsys, monkeypatch):
+    """--tiny scores through the tiny transformers SAM2: an oracle box beats nonsense, and
+    the trainer's reward calls encode the images with it."""
+    import re
+
+    out = _run_in_process("seg_r1_trl.py", ["--tiny", "--output-dir", str(tmp_path / "out")], capsys, monkeypatch, tmp_path)
+    assert "trained 2 steps" in out and "rewards/seg_r1.mask/mean" in out
+    m = re.search(r"oracle check: seg_r1.mask of a box on the target ([0-9.]+), of nonsense ([0-9.]+)", out)
+    assert m, out[-2000:]
+    assert float(m.group(1)) > 1.0 and float(m.group(2)) == 0.0  # format 1 + mask terms > 0
+    m = re.search(r"segmenter TransformersSAM2Segmenter: (\d+) image encodings, (\d+) decoder calls", out)
+    assert m, out[-2000:]
+    assert int(m.group(1)) >= 1 and int(m.group(2)) >= 1
 
 
 def test_vision_r1_verl_example_tiny(tmp_path):

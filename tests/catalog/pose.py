@@ -33,7 +33,26 @@ CASES = [
     Case(reward="pose.pck", completion=_ans(str(_S)), ground_truth=_GT, expect_max=True, permutations=[_ans(_NAMED_REV)], id="pck-exact"),
     Case(reward="pose.recall_weighted", completion=_ans(_NAMED), ground_truth=_GT, expect_max=True, permutations=[_ans(_NAMED_REV)], id="recall-weighted-exact"),
     Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth=None, expect_max=True, permutations=[_ans(_NAMED_REV)], id="plausibility-standing"),
-    Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth={"profile": "adult"}, params={"profile": "infant_coco17"}, id="plausibility-gt-profile"),
+    Case(reward="pose.plausibility", completion=_ans(str(_STAND)), ground_truth={"profile": "adult"}, params={"profile": "no_such_profile"}, expect_max=True, id="plausibility-gt-profile"),
     Case(reward="pose.mpjpe", completion=_ans(str(_3D)), ground_truth=_3D, expect_max=True, id="mpjpe-exact"),
     Case(reward="pose.mpjpe", completion=_ans(str(_3D)), ground_truth=_3D, params={"align": "procrustes"}, expect_max=True, id="mpjpe-procrustes"),
+]
+
+# several persons: three standing people side by side
+_PEOPLE = [[[x + dx, y] for x, y in _S] for dx in (0, 150, 300)]
+_MULTI_GT = [
+    {"keypoints": [c for x, y in p for c in (x, y, 2)], "area": 4000.0, "bbox": [76 + dx, 37, 48, 157], "iscrowd": 0}
+    for p, dx in zip(_PEOPLE, (0, 150, 300))
+]
+_MULTI = str(_PEOPLE)
+_MULTI_REV = str(_PEOPLE[::-1])
+_MULTI_SCORED = str([{"keypoints": p, "score": s} for p, s in zip(_PEOPLE, (0.9, 0.8, 0.7))])
+
+CASES += [
+    Case(reward="pose.multi_oks", completion=_ans(_MULTI), ground_truth=_MULTI_GT, expect_max=True, permutations=[_ans(_MULTI_REV)], id="multi-oks-exact"),
+    Case(reward="pose.multi_oks", completion=_ans(str(_PEOPLE[:2])), ground_truth=_MULTI_GT, id="multi-oks-missed"),
+    Case(reward="pose.multi_oks", completion=_ans("[]"), ground_truth=[], expect_max=True, id="multi-oks-both-empty"),
+    Case(reward="pose.keypoint_ap", completion=_ans(_MULTI), ground_truth=_MULTI_GT, expect_max=True, permutations=[_ans(_MULTI_REV)], id="keypoint-ap-exact"),
+    Case(reward="pose.keypoint_ap", completion=_ans(_MULTI_SCORED), ground_truth={"annotations": _MULTI_GT}, expect_max=True, id="keypoint-ap-scored"),
+    Case(reward="pose.keypoint_ap", completion=_ans(str(_PEOPLE[:1])), ground_truth=_MULTI_GT, id="keypoint-ap-partial"),
 ]

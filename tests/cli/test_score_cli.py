@@ -151,3 +151,25 @@ def test_console_script_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "rewardkit.cli", "score", str(EXAMPLE), "-o", str(out), "-q"], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert out.exists()
+
+
+def test_row_needing_a_missing_extra_keeps_its_row_and_the_run(tmp_path, monkeypatch):
+    """A compat mode whose public code needs an extra (math-verify) is a per-row problem:
+    that row gets reason ``missing_extra`` and the other rows are scored."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "math_verify", None)  # import fails as if not installed
+    src = tmp_path / "in.jsonl"
+    rows = [
+        {"reward": "visual_rft.classification", "completion": "<think>t</think><answer>rose</answer>",
+         "ground_truth": "rose", "params": {"compat": "visual_rft"}},
+        {"reward": "visual_rft.classification", "completion": "<think>t</think><answer>rose</answer>", "ground_truth": "rose"},
+    ]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "out.jsonl"
+    assert main(["score", str(src), "-o", str(out), "-q"]) == 0
+    got = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(got) == 2
+    assert got[0]["score"] is None and got[0]["reason"].startswith("missing_extra:")
+    assert "rewardkit[compat]" in got[0]["reason"]
+    assert got[1]["score"] == 2.0

@@ -11,7 +11,6 @@ import contextlib
 import copy
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +22,9 @@ pycocotools = pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIX = SHARED / "fixtures"
+from tests._helpers import DATA  # noqa: E402
+
+FIX = DATA
 
 STATS_TOL = 1e-12
 PREC_TOL = 1e-15
@@ -58,8 +58,6 @@ def assert_parity(gt, dt, iou_type, **params):
 
 
 def _fixture(name):
-    if not FIX.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIX}")
     exp = json.loads((FIX / "expected.json").read_text())[name]
     gt = json.loads((FIX / exp["gt"]).read_text())
     dt = json.loads((FIX / exp["dt"]).read_text())

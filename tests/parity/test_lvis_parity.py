@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,9 @@ from tests._helpers.coco_synth import synthetic_coco
 
 lvis = pytest.importorskip("lvis")
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIX = SHARED / "fixtures"
+from tests._helpers import DATA  # noqa: E402
+
+FIX = DATA
 TOL = 1e-12
 
 
@@ -46,8 +46,6 @@ def lvis_ref(monkeypatch):
 
 
 def _fixture(name):
-    if not FIX.is_dir():
-        pytest.skip(f"shared fixtures not found at {FIX}")
     exp = json.loads((FIX / "expected.json").read_text())[name]
     gt = json.loads((FIX / exp["gt"]).read_text())
     dt = json.loads((FIX / exp["dt"]).read_text())

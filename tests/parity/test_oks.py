@@ -1,4 +1,4 @@
-"""OKS against pycocotools COCOeval.computeOks (shared fixture + seeded synthetic sets)."""
+"""OKS against pycocotools COCOeval.computeOks (fixture in tests/data + seeded synthetic sets)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import contextlib
 import copy
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rewardkit.geometry.keypoints import COCO_SIGMAS, compute_oks, oks
+from tests._helpers import DATA
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
+FIXTURES = DATA
 pytest.importorskip("pycocotools")
 from pycocotools.coco import COCO  # noqa: E402
 from pycocotools.cocoeval import COCOeval  # noqa: E402
@@ -56,8 +56,6 @@ def _compare(gt_dict, dt_list):
 
 
 def test_fixture_matches_compute_oks():
-    if not (FIXTURES / "keypoints" / "gt.json").is_file():
-        pytest.skip(f"keypoint fixture missing at {FIXTURES / 'keypoints'}")
     gt = json.loads((FIXTURES / "keypoints" / "gt.json").read_text())
     dt = json.loads((FIXTURES / "keypoints" / "dt.json").read_text())
     assert _compare(gt, dt) >= 1

@@ -5,23 +5,20 @@ from __future__ import annotations
 import json
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from rewardkit.metrics.sod import SODMetrics, load_sod_folder, s_measure, sod_evaluate
+from tests._helpers import DATA
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = DATA
 
 M = pytest.importorskip("py_sod_metrics")
 TOL = 1e-12
 
 
 def _fixture():
-    if not (FIXTURES / "sod").is_dir():
-        pytest.skip(f"shared SOD fixture missing at {FIXTURES / 'sod'}")
     return load_sod_folder(FIXTURES / "sod" / "masks", FIXTURES / "sod" / "preds")
 
 
@@ -35,6 +32,8 @@ def test_fixture_matches_expected_json():
     for k, v in versions["v1_4_3"].items():
         if k in ours:
             assert ours[k] == pytest.approx(v, abs=TOL), k
+    # PySODMetrics' own check (examples/version_performance.json): MAE bit-identical
+    assert ours["MAE"] == versions["v1_4_3"]["MAE"] == expected["MAE"]
     # the Seg-R1 compat mode is the same on non-degenerate masks
     old = sod_evaluate(gts, preds, compat="seg_r1")
     for k in expected:
@@ -156,3 +155,22 @@ def test_length_mismatch_and_shape_mismatch():
         sod_evaluate([g], [])
     with pytest.raises(ValueError, match="Shape"):
         sod_evaluate([g], [np.zeros((4, 5), np.uint8)])
+
+
+def test_mae_bit_identical_to_pysodmetrics():
+    """MAE is ``np.mean(|pred - gt|)`` exactly as PySODMetrics 1.6.2 computes it (a
+    histogram dot product differed by one ulp on the fixture)."""
+    from rewardkit.parsing.masks import load_mask_image
+
+    gts, preds = _fixture()
+    ref = M.MAE()
+    for g, p in zip(gts, preds):
+        ref.step(pred=load_mask_image(p), gt=load_mask_image(g))
+    assert sod_evaluate(gts, preds)["MAE"] == float(ref.get_results()["mae"])
+    for seed in range(3):
+        pairs = _pairs(seed, 30)
+        ref = M.MAE()
+        for p, g in pairs:
+            ref.step(pred=p, gt=g)
+        ours = sod_evaluate([g for _, g in pairs], [p for p, _ in pairs])
+        assert ours["MAE"] == float(ref.get_results()["mae"]), seed

@@ -246,9 +246,11 @@ def test_unknown_parameter_through_registry():
         score(c("[]"), [], reward="visual_rft.detection", normalise="max")
 
 
-def test_score_entry_point_is_detection_by_default():
-    r = score(c(vrft(([0, 0, 100, 100], 0.9))), GT1)
+def test_score_entry_point_needs_the_reward_name():
+    r = score(c(vrft(([0, 0, 100, 100], 0.9))), GT1, reward="visual_rft.detection")
     assert r.score == pytest.approx(2.9)
+    with pytest.raises(TypeError, match="needs reward=NAME"):  # no silent default (issue 11)
+        score(c(vrft(([0, 0, 100, 100], 0.9))), GT1)
     assert get_spec("visual_rft.detection").components == ("iou", "confidence", "format")
 
 

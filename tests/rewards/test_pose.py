@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from rewardkit.geometry.body_profiles import ADULT_COCO17, INFANT_COCO17, profile_from_samples
+from rewardkit.geometry.body_profiles import ADULT_COCO17, PROFILES, profile_from_samples
 from rewardkit.geometry.keypoints import COCO_SIGMAS, mpjpe, pck, procrustes_align
 from rewardkit.rewards.pose import (
     mpjpe_reward,
@@ -133,8 +133,8 @@ def test_plausibility_hand_check_score():
     assert ratio == pytest.approx(hi * 1.2) and s == pytest.approx(0.6)
 
 
-def test_infant_profile_differs():
-    # an infant-proportioned pose: short limbs, big head
+def _infant_like():
+    # short limbs, big head (a pose the adult profile rejects)
     infant = STAND.copy()
     infant[[7, 8]] = infant[[5, 6]] + [0, 25]
     infant[[9, 10]] = infant[[7, 8]] + [0, 21]
@@ -142,12 +142,67 @@ def test_infant_profile_differs():
     infant[[15, 16]] = infant[[13, 14]] + [0, 26]
     infant[3] = [-14, -58]
     infant[4] = [14, -58]
+    return infant
+
+
+def test_no_unsourced_infant_profile_and_custom_profiles_work():
+    # the placeholder infant profile was removed (no checkable source); a profile built
+    # from annotated poses takes its place
+    assert set(PROFILES) == {"adult", "adult_coco17"}
+    infant = _infant_like()
     c = _fmt(infant)
-    assert plausibility_reward(c, profile="infant_coco17").score == 1.0
-    assert plausibility_reward(c, {"profile": "infant"}).details["profile"] == "infant_coco17"
-    assert INFANT_COCO17.ratio_ranges["head_breadth"][0] > ADULT_COCO17.ratio_ranges["head_breadth"][0]
+    with pytest.raises(KeyError, match="available"):
+        plausibility_reward(c, profile="infant_coco17")
     with pytest.raises(KeyError):
         plausibility_reward(c, profile="alien")
+    assert plausibility_reward(c).score < 1.0  # head breadth 28 / torso 50 = 0.56 > 0.355
+    rng = np.random.default_rng(3)
+    prof = profile_from_samples([infant * rng.uniform(0.95, 1.05, (17, 2)) for _ in range(40)], name="my_infants", quantiles=(0.0, 1.0))
+    r = plausibility_reward(c, profile=prof)
+    assert r.score == 1.0 and r.details["profile"] == "my_infants"
+    assert prof.angle_ranges == ADULT_COCO17.angle_ranges
+
+
+def _ansur_ratios():
+    import csv
+    import gzip
+    from pathlib import Path
+
+    with gzip.open(Path(__file__).parents[1] / "data" / "ansur2" / "segments.csv.gz", "rt") as fh:
+        rows = list(csv.DictReader(fh))
+    col = {k: np.array([float(r[k]) for r in rows]) for k in rows[0] if k not in ("subjectid", "sex")}
+    torso = col["acromialheight"] - col["trochanterionheight"]
+    lengths = {
+        "upper_arm": col["acromionradialelength"],
+        "forearm": col["radialestylionlength"],
+        "thigh": col["trochanterionheight"] - col["lateralfemoralepicondyleheight"],
+        "shank": col["lateralfemoralepicondyleheight"] - col["lateralmalleolusheight"],
+        "shoulder_width": col["biacromialbreadth"],
+        "hip_width": col["hipbreadth"],
+        "head_breadth": col["headbreadth"],
+    }
+    return len(rows), {k: v / torso for k, v in lengths.items()}
+
+
+def test_adult_ratio_ranges_are_the_ansur2_percentiles():
+    """Every adult bone range is recomputed from the ANSUR II columns in tests/data."""
+    n, ratios = _ansur_ratios()
+    assert n == 6068  # 4,082 men + 1,986 women
+    for bone, r in ratios.items():
+        lo, hi = np.quantile(r, [0.005, 0.995])
+        want = (math.floor(lo * 1000) / 1000, math.ceil(hi * 1000) / 1000)
+        names = [f"left_{bone}", f"right_{bone}"] if bone in ("upper_arm", "forearm", "thigh", "shank") else [bone]
+        for name in names:
+            assert ADULT_COCO17.ratio_ranges[name] == pytest.approx(want, abs=1e-12), name
+    # the Drillis & Contini (Winter 2009, Fig. 4.1) ratios lie inside the ranges
+    winter_torso = 0.818 - 0.530
+    winter = {"upper_arm": 0.186, "forearm": 0.146, "thigh": 0.530 - 0.285, "shank": 0.285 - 0.039,
+              "shoulder_width": 0.259, "hip_width": 0.191}
+    for bone, frac in winter.items():
+        lo, hi = ADULT_COCO17.ratio_ranges[bone if bone.endswith(("width", "breadth")) else f"left_{bone}"]
+        assert lo <= frac / winter_torso <= hi, bone
+    assert ADULT_COCO17.angle_ranges["left_elbow"] == (30.0, 180.0)  # 180 - 150 (AAOS elbow flexion)
+    assert ADULT_COCO17.angle_ranges["left_knee"] == (40.0, 180.0)  # 180 - 140 (knee flexion)
 
 
 def test_profile_from_samples():

@@ -62,3 +62,34 @@ def test_public_api():
     assert rewardkit.detection_reward.reward_spec.name == "visual_rft.detection"
     with pytest.raises(AttributeError):
         rewardkit.no_such_name  # noqa: B018
+
+
+def test_score_needs_reward_and_one_completion():
+    """Issue 11 item 3: no silent default reward; a list of completions points at score_batch."""
+    from rewardkit import score_batch
+
+    with pytest.raises(TypeError, match="needs reward=NAME"):
+        score("<answer>[0, 0, 1, 1]</answer>", [0, 0, 1, 1])
+    with pytest.raises(TypeError, match="score_batch"):
+        score(["<answer>[0, 0, 1, 1]</answer>", "x"], [0, 0, 1, 1], reward="grounding.iou")
+    with pytest.raises(TypeError, match="needs reward=NAME"):
+        score_batch(["a"], [0, 0, 1, 1])
+    with pytest.raises(TypeError, match=r"rewardkit.score\(\)"):
+        score_batch("<answer>[0, 0, 1, 1]</answer>", [0, 0, 1, 1], reward="grounding.iou")
+    # one chat completion (a list of messages) is one completion
+    chat = [{"role": "assistant", "content": "<answer>[0, 0, 10, 10]</answer>"}]
+    assert score(chat, [0, 0, 10, 10], reward="grounding.iou").score == 1.0
+    assert [r.score for r in score_batch([chat, "no"], [0, 0, 10, 10], reward="grounding.iou")] == [1.0, 0.0]
+
+
+def test_describe_params_and_value_check():
+    from rewardkit.registry import check_param_values, describe_params
+
+    info = {p.name: p for p in describe_params("grounding.iou")}
+    assert info["multiple"].default == "zero" and info["multiple"].choices == ("first", "zero")
+    assert "pixel" in info["pred_frame"].choices and info["pred_frame"].meaning
+    with pytest.raises(ValueError, match="did you mean 'pred_frame'"):
+        check_param_values("grounding.iou", {"pred_fram": "pixel"})
+    with pytest.raises(ValueError, match="did you mean 'pixel'"):
+        check_param_values("grounding.iou", {"pred_frame": "pixels"})
+    check_param_values("grounding.iou", {"pred_frame": "pixel", "multiple": "first"})

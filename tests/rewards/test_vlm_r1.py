@@ -152,25 +152,32 @@ def test_repetition_penalty():
         repetition_penalty("x", ngram_size=0)
 
 
+def _fence(c):
+    # the public od_reward reads the last ```json fence of the answer block
+    return c.replace("<answer>", "<answer>```json\n").replace("</answer>", "\n```</answer>")
+
+
 def test_od_ap_vlm_r1_compat_per_label():
+    # without a json fence the public reward reads no box (compat reproduces it)
+    assert od_ap_reward(ans([A, B], ["cat", "dog"]), GT2, compat="vlm_r1").score == 0.0
     # labels swapped: class-agnostic AP is perfect, per-label AP (public) is 0
     swapped = ans([A, B], ["dog", "cat"])
     assert od_ap_reward(swapped, GT2).score == 1.0
-    assert od_ap_reward(swapped, GT2, compat="vlm_r1").score == 0.0
+    assert od_ap_reward(_fence(swapped), GT2, compat="vlm_r1").score == 0.0
     # (1 - 2e-16: pycocotools' np.spacing(1) term, kept bit for bit)
-    assert od_ap_reward(ans([A, B], ["cat", "dog"]), GT2, compat="vlm_r1").score == pytest.approx(1.0, abs=1e-12)
+    assert od_ap_reward(_fence(ans([A, B], ["cat", "dog"])), GT2, compat="vlm_r1").score == pytest.approx(1.0, abs=1e-12)
     # a label unknown to the ground truth is dropped by the public code: junk labelled
     # "zebra" after the correct boxes costs nothing; only od_length's factor counts it
     junk = ans([A, B] + JUNK, ["cat", "dog"] + ["zebra"] * 8)
-    assert od_ap_reward(junk, GT2, compat="vlm_r1").score == pytest.approx(1.0, abs=1e-12)
-    assert od_length_reward(junk, GT2, compat="vlm_r1").score == pytest.approx(0.2)
+    assert od_ap_reward(_fence(junk), GT2, compat="vlm_r1").score == pytest.approx(1.0, abs=1e-12)
+    assert od_length_reward(_fence(junk), GT2, compat="vlm_r1").score == pytest.approx(0.2)
     # only unknown labels: the public code returns 0
-    assert od_ap_reward(ans([A], ["zebra"]), GT2, compat="vlm_r1").score == 0.0
+    assert od_ap_reward(_fence(ans([A], ["zebra"])), GT2, compat="vlm_r1").score == 0.0
     # one object of class cat found, dog missed: mean over the two categories of (1, 0)
-    r = od_ap50_reward(ans([A], ["cat"]), GT2, compat="vlm_r1")
+    r = od_ap50_reward(_fence(ans([A], ["cat"])), GT2, compat="vlm_r1")
     assert r.score == pytest.approx(0.5, abs=1e-12)
     # confidences are ignored by the public code
     c = ans([JUNK[0], A, B], ["cat", "cat", "dog"], conf=[0.9, 0.1, 0.1])
-    assert od_ap_reward(c, GT2, compat="vlm_r1").score > od_ap_reward(c, GT2).score
+    assert od_ap_reward(_fence(c), GT2, compat="vlm_r1").score > od_ap_reward(c, GT2).score
     with pytest.raises(ValueError):
         od_ap_reward(swapped, GT2, compat="public")

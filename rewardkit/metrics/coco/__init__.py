@@ -154,7 +154,8 @@ def _compute(state: _State, *, backend: str = "native", progress: bool = False) 
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(P.cat_ids) * len(p.maxDets), desc=f"COCO {state.iou_type}", unit="cat")
+            # one step per (maxDets, area range, IoU threshold): the calls accumulate makes
+            bar = tqdm(total=len(p.maxDets) * len(p.areaRng) * len(p.iouThrs), desc=f"COCO {state.iou_type}", unit="step")
             cb = bar.update
         try:
             ev = evaluate_prepared(P, p, cb)

@@ -88,6 +88,10 @@ _PARAM_ALIASES = {
 }
 
 
+def _given(overrides: Mapping[str, Any], name: str) -> bool:
+    return any(_PARAM_ALIASES.get(k, k) == name and v is not None for k, v in overrides.items())
+
+
 def make_params(iou_type: str, overrides: Mapping[str, Any]) -> CocoParams:
     p = CocoParams.default(iou_type)
     for key, value in overrides.items():
@@ -116,8 +120,11 @@ def make_params(iou_type: str, overrides: Mapping[str, Any]) -> CocoParams:
         raise NotImplementedError(
             "useCats=0 with keypoints is not supported (pycocotools' computeOks then finds no pair at all)"
         )
-    if "areaRng" in overrides and "areaRngLbl" not in overrides and len(p.areaRng) != len(p.areaRngLbl):
-        p.areaRngLbl = [f"area{i}" for i in range(len(p.areaRng))]
+    if _given(overrides, "areaRng") and not _given(overrides, "areaRngLbl") and len(p.areaRng) != len(p.areaRngLbl):
+        # pycocotools keeps its default labels, which name the first ranges in order
+        # (extra ranges are computed but not summarized); missing ones summarize to -1
+        n = len(p.areaRng)
+        p.areaRngLbl = list(p.areaRngLbl[:n]) + [f"area{i}" for i in range(len(p.areaRngLbl), n)]
     if len(p.areaRng) != len(p.areaRngLbl):
         raise ValueError(
             f"Expected one label per area range, but got {len(p.areaRng)} ranges and "

@@ -161,6 +161,10 @@ def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: 
     if branch == "bbox":
         boxes = boxes_array([d["bbox"] for d in dsel])
         dt_area = boxes[:, 2] * boxes[:, 3]
+        if compat == "pycocotools":
+            # loadRes computes w * h in the boxes' own type: numpy float32 scalars give a
+            # float32 area, which can fall on the other side of an area-range bound
+            dt_area = np.fromiter((d["bbox"][2] * d["bbox"][3] for d in dsel), dtype=np.float64, count=len(dsel))
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
@@ -193,7 +197,20 @@ def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: 
             dt_geom = results_to_rles(dsel, img_by_id)
     else:
         nk = len(p.kpt_oks_sigmas)
-        dt_geom = np.asarray([d["keypoints"] for d in dsel], dtype=np.float64).reshape(-1, nk, 3)
+        lacking = [i for i, d in enumerate(dsel) if "keypoints" not in d]
+        if lacking:
+            # pycocotools reads a result's keypoints only when its image and category have
+            # a ground truth (computeOks); elsewhere a result without keypoints is fine
+            with_gt = set(zip(gt_img.tolist(), gt_cat.tolist()))
+            for i in lacking:
+                if (int(dt_img[i]), int(dt_cat[i])) in with_gt:
+                    raise ValueError(
+                        f"Expected 'keypoints' on result {int(sel[i])} (image {dsel[i]['image_id']!r}, which has "
+                        "ground truth of its category), but it has none"
+                    )
+        dt_geom = np.asarray(
+            [d["keypoints"] if "keypoints" in d else [0.0] * (3 * nk) for d in dsel], dtype=np.float64
+        ).reshape(-1, nk, 3)
 
     P = Prepared(
         iou_type=iou_type,

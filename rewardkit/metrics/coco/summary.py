@@ -72,6 +72,8 @@ def summarize(ev, p: CocoParams, iou_type: str, compat: str | None) -> list[floa
 
 
 def _per_category_ap(precision: np.ndarray, k: int, t_idx=None, a_idx: int = 0, m_idx: int = -1) -> float:
+    if precision.shape[3] == 0:  # areaRng=[]: nothing evaluated
+        return float("nan")
     s = precision[:, :, k, a_idx, m_idx]
     if t_idx is not None:
         s = s[t_idx]

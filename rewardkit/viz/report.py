@@ -1,0 +1,645 @@
+"""``rewardkit report``: one self-contained HTML page about a scored file or a training run.
+
+    >>> from rewardkit.viz.report import build_report
+    >>> stats = build_report("examples/data/preds.jsonl", "report.html")  # doctest: +SKIP
+
+Input: a JSONL file of rows. Each row gives one or more reward results, read in this
+order:
+
+1. rows with a completion and a ground truth (``gts`` too: veRL rollout dumps) are
+   scored with the registry (the reward from the row's ``reward`` column or
+   ``reward=``); a score the row already carries (``score``: veRL) is compared with
+   rewardkit's and differences are counted;
+2. rows that carry results but no ground truth: ``rewardkit score`` output
+   (``reward``, ``score``, ``components``, ``reason``), veRL dumps (``score`` and the
+   components as columns), TRL completion tables (a column per reward function:
+   ``<reward>`` or ``<reward>/<component>``, and ``<reward>/reason``).
+
+Per reward the page shows the score and each component as histograms on the reward's
+declared range, the reason codes, the score against the number of predicted boxes, and
+the best, median and worst rows with their :func:`rewardkit.show` pictures. Rows with a
+``step`` (``global_step``) add the mean and spread of each component over training
+steps and the share of each reason over steps.
+
+Self-contained: figures are SVG and pictures PNG, inlined as ``data:`` URIs; styles are
+inline; a Content-Security-Policy forbids every request, so the page opens offline and
+leaks nothing. Memory does not grow with the rows beyond one float per row and series
+(the file is streamed twice: once to aggregate, once to draw the rows it shows); only
+the pictures shown are embedded.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+import sys
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build_report", "ReportStats", "doctor_verdict", "NORMAL"]
+
+NORMAL = "(scored normally)"
+"""Reason label of rows scored without a reason code."""
+_N_PRED_CAP = 30
+_MAX_STEP_POINTS = 200
+_STEP_KEYS = ("step", "global_step", "global_steps")
+
+
+def doctor_verdict(path: str | Path, rewards: Sequence[str]) -> str | Sequence[str] | None:
+    """The ``rewardkit doctor`` verdict on ``path`` for the report's header: a line or
+    a list of lines, or ``None`` when doctor is not available (the report then shows
+    no verdict). Hook: wired to :mod:`rewardkit.doctor` once that command lands."""
+    return None
+
+
+# ----------------------------------------------------------------------------- streaming stats
+
+
+class _Welford:
+    __slots__ = ("n", "mean", "m2")
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.mean = 0.0
+        self.m2 = 0.0
+
+    def add(self, x: float) -> None:
+        self.n += 1
+        d = x - self.mean
+        self.mean += d / self.n
+        self.m2 += d * (x - self.mean)
+
+    def merge(self, o: _Welford) -> None:
+        if o.n == 0:
+            return
+        n = self.n + o.n
+        d = o.mean - self.mean
+        self.mean += d * o.n / n
+        self.m2 += o.m2 + d * d * self.n * o.n / n
+        self.n = n
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.m2 / self.n) if self.n else float("nan")
+
+
+@dataclass
+class _RewardAgg:
+    """Everything the page shows about one reward, without holding rows."""
+
+    name: str
+    rows: int = 0
+    scores: array = field(default_factory=lambda: array("d"))
+    lines: array = field(default_factory=lambda: array("q"))
+    n_preds: array = field(default_factory=lambda: array("l"))
+    components: dict[str, array] = field(default_factory=dict)
+    reasons: Counter = field(default_factory=Counter)
+    by_count: dict[int, _Welford] = field(default_factory=lambda: defaultdict(_Welford))
+    steps: dict[float, dict[str, _Welford]] = field(default_factory=dict)
+    step_reasons: dict[float, Counter] = field(default_factory=dict)
+    mismatch: int = 0
+    mismatch_max: float = 0.0
+    compared: int = 0
+    sources: Counter = field(default_factory=Counter)
+    drawable: bool = False
+
+    def add(self, line: int, score: float | None, comps: Mapping[str, float], reason: str | None, n_pred: int | None,
+            step: float | None, source: str) -> None:
+        self.rows += 1
+        self.sources[source] += 1
+        code = NORMAL if not reason else str(reason).split(":")[0]
+        self.reasons[code] += 1
+        if step is not None:
+            self.step_reasons.setdefault(step, Counter())[code] += 1
+        if score is None or not math.isfinite(score):
+            return
+        self.scores.append(score)
+        self.lines.append(line)
+        self.n_preds.append(-1 if n_pred is None else n_pred)
+        for k, v in comps.items():
+            if v is None or not math.isfinite(v):
+                continue
+            series = self.components.get(k)
+            if series is None:
+                # a component first seen late: pad so the series stays aligned with rows
+                series = self.components[k] = array("d", [math.nan]) * (len(self.scores) - 1)
+            series.append(v)
+        for series in self.components.values():
+            if len(series) < len(self.scores):
+                series.append(math.nan)
+        if n_pred is not None:
+            self.by_count[min(n_pred, _N_PRED_CAP)].add(score)
+        if step is not None:
+            st = self.steps.setdefault(step, {})
+            st.setdefault("score", _Welford()).add(score)
+            for k, v in comps.items():
+                if v is not None and math.isfinite(v):
+                    st.setdefault(k, _Welford()).add(v)
+
+
+@dataclass
+class ReportStats:
+    """What :func:`build_report` read and wrote."""
+
+    rows: int = 0
+    unreadable: int = 0
+    rewards: dict[str, int] = field(default_factory=dict)
+    pictures: int = 0
+    steps: int = 0
+    bytes_written: int = 0
+    output: str = ""
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, list | tuple) and len(v) == 1:
+        return _num(v[0])
+    return None
+
+
+def _step_of(data: Mapping[str, Any]) -> float | None:
+    for k in _STEP_KEYS:
+        v = _num(data.get(k))
+        if v is not None and math.isfinite(v):
+            return v
+    info = data.get("extra_info")
+    if isinstance(info, Mapping):
+        for k in _STEP_KEYS:
+            v = _num(info.get(k))
+            if v is not None and math.isfinite(v):
+                return v
+    return None
+
+
+def _count_boxes(name: str, completion: Any, params: Mapping[str, Any]) -> int | None:
+    """Boxes the answer holds, read as the reward reads it (None: not a box reward or
+    no readable answer)."""
+    from rewardkit.registry import get_spec
+
+    try:
+        spec = get_spec(name)
+    except KeyError:
+        return None
+    if "boxes" not in spec.tags:
+        return None
+    from rewardkit.parsing.boxes import parse_boxes
+
+    if name.startswith("vision_r1."):
+        from rewardkit.rewards.localization import read_payload
+
+        text = read_payload(completion, params.get("prompt"), str(params.get("answer", "auto"))).text
+    else:
+        from rewardkit.parsing.tags import parse_completion
+
+        text = parse_completion(completion, params.get("prompt")).answer
+    if text is None:
+        return None
+    parsed = parse_boxes(text)
+    return len(parsed.value) if parsed.ok else None
+
+
+def _recorded(data: Mapping[str, Any], default_reward: str | None) -> list[tuple[str, float | None, dict[str, float], str | None]]:
+    """Results a row already carries: ``(reward, score, components, reason)``."""
+    from rewardkit.rewards.base import REWARD_SPECS
+
+    out = []
+    # TRL completion tables: a column per reward function
+    names: dict[str, dict[str, float]] = {}
+    totals: dict[str, float] = {}
+    reasons: dict[str, str | None] = {}
+    for key, value in data.items():
+        if not isinstance(key, str):
+            continue
+        if key in REWARD_SPECS:
+            v = _num(value)
+            if v is not None:
+                totals[key] = v
+                names.setdefault(key, {})
+        elif "/" in key:
+            base, _, comp = key.rpartition("/")
+            if base in REWARD_SPECS:
+                if comp == "reason":
+                    reasons[base] = value if isinstance(value, str) else None
+                    names.setdefault(base, {})
+                else:
+                    v = _num(value)
+                    if v is not None:
+                        names.setdefault(base, {})[comp] = v
+    for name, comps in names.items():
+        score = totals.get(name)
+        if score is None and comps:
+            score = math.fsum(comps.values())
+        out.append((name, score, comps, reasons.get(name)))
+    if out:
+        return out
+    score = _num(data.get("score"))
+    if score is None and not data.get("reason"):
+        return []
+    name = data.get("reward") or data.get("reward_name") or default_reward or "(none)"
+    comps: dict[str, float] = {}
+    if isinstance(data.get("components"), Mapping):
+        comps = {str(k): float(v) for k, v in data["components"].items() if _num(v) is not None}
+    elif name in REWARD_SPECS:
+        comps = {c: float(data[c]) for c in REWARD_SPECS[name].components if _num(data.get(c)) is not None}
+    reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+    return [(str(name), score, comps, reason)]
+
+
+# ----------------------------------------------------------------------------- figures
+
+
+def _svg(fig: Any) -> str:
+    """A figure as an ``<img>`` with an SVG data URI (text stays text)."""
+    from rewardkit.viz._deps import require_matplotlib
+
+    plt = require_matplotlib()
+    buf = io.BytesIO()
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": "rewardkit"}):
+        fig.savefig(buf, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    return f'<img class="fig" alt="figure" src="data:image/svg+xml;base64,{data}">'
+
+
+def _png(picture: Any) -> str:
+    buf = io.BytesIO()
+    picture.save(buf, format="PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _range_of(name: str, values: Sequence[float]) -> tuple[float, float]:
+    from rewardkit.registry import get_spec
+
+    try:
+        return get_spec(name).range
+    except KeyError:
+        finite = [v for v in values if math.isfinite(v)]
+        return (min(finite), max(finite)) if finite else (0.0, 1.0)
+
+
+def _component_range(values: array) -> tuple[float, float]:
+    finite = [v for v in values if v == v]
+    if not finite:
+        return (0.0, 1.0)
+    lo, hi = min(finite), max(finite)
+    return (min(0.0, lo), max(1.0, hi))
+
+
+def _pick_examples(agg: _RewardAgg, k: int) -> list[tuple[str, int, float]]:
+    """``(kind, line, score)``: the ``k`` best, ``k`` around the median, ``k`` worst."""
+    n = len(agg.scores)
+    if n == 0 or k <= 0:
+        return []
+    # ties in score: rows with more predicted boxes first (more to look at), then file order
+    order = sorted(range(n), key=lambda i: (-agg.scores[i], -agg.n_preds[i], agg.lines[i]))
+    picks: list[tuple[str, int, float]] = []
+    seen: set[int] = set()
+
+    def take(kind: str, idx: Sequence[int]) -> None:
+        for i in idx:
+            line = agg.lines[i]
+            if line not in seen and sum(1 for p in picks if p[0] == kind) < k:
+                seen.add(line)
+                picks.append((kind, line, agg.scores[i]))
+
+    take("best", order[:k])
+    mid = n // 2
+    take("median", order[max(0, mid - k // 2) : mid - k // 2 + k + 1])
+    take("worst", sorted(range(n), key=lambda i: (agg.scores[i], -agg.n_preds[i], agg.lines[i]))[:k])
+    return picks
+
+
+# ----------------------------------------------------------------------------- page
+
+
+_CSS = """
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:0;color:#1a1a1a;background:#fafafa;line-height:1.4}
+header{background:#0072B2;color:#fff;padding:14px 28px}
+header h1{margin:0;font-size:22px} header p{margin:4px 0 0;font-size:13px;opacity:.95}
+main{padding:8px 28px 40px;max-width:1500px}
+section.reward{background:#fff;border:1px solid #ddd;border-radius:6px;margin:18px 0;padding:10px 20px 18px}
+h2{font-size:19px;margin:8px 0 4px;color:#0072B2} h3{font-size:15px;margin:16px 0 6px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}
+th,td{border-bottom:1px solid #e3e3e3;padding:3px 10px;text-align:right} th:first-child,td:first-child{text-align:left}
+th{background:#f1f1f1}
+.figs{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+.fig{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
+.examples{display:flex;flex-wrap:wrap;gap:14px}
+figure.example{margin:0;border:1px solid #ddd;border-radius:4px;background:#fff;padding:6px;max-width:520px}
+figure.example img{max-width:100%;height:auto;display:block}
+figure.example figcaption{font-size:12px;color:#333;margin-top:4px;word-break:break-word}
+.kind{display:inline-block;font-weight:bold;padding:0 6px;border-radius:3px;color:#fff}
+.kind.best{background:#009E73}.kind.median{background:#0072B2}.kind.worst{background:#D55E00}
+.note{background:#fff8e1;border-left:4px solid #E69F00;padding:6px 10px;font-size:13px;margin:8px 0}
+.verdict{background:#e8f4fb;border-left:4px solid #0072B2;padding:6px 10px;font-size:13px;margin:8px 0;white-space:pre-wrap}
+.muted{color:#666;font-size:12px}
+nav a{margin-right:12px;font-size:13px}
+"""
+
+_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _fmt(v: float) -> str:
+    if v != v:
+        return "\u2013"
+    return f"{v:.4g}"
+
+
+def _stats_table(agg: _RewardAgg) -> str:
+    rows = [("score", agg.scores)] + sorted(agg.components.items())
+    out = ["<table><tr><th></th><th>rows</th><th>mean</th><th>std</th><th>min</th><th>median</th><th>max</th></tr>"]
+    for key, values in rows:
+        vals = sorted(v for v in values if v == v)
+        n = len(vals)
+        if n:
+            mean = math.fsum(vals) / n
+            std = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / n)
+            med = vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
+            out.append(f"<tr><td>{_e(key)}</td><td>{n}</td><td>{_fmt(mean)}</td><td>{_fmt(std)}</td><td>{_fmt(vals[0])}</td><td>{_fmt(med)}</td><td>{_fmt(vals[-1])}</td></tr>")
+        else:
+            out.append(f"<tr><td>{_e(key)}</td><td>0</td><td colspan=5>no scored row</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _reason_table(agg: _RewardAgg) -> str:
+    out = ["<table><tr><th>reason</th><th>rows</th><th>share</th></tr>"]
+    for code, c in agg.reasons.most_common():
+        out.append(f"<tr><td>{_e(code)}</td><td>{c}</td><td>{100 * c / max(agg.rows, 1):.1f}%</td></tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def _step_series(agg: _RewardAgg) -> tuple[list[float], dict[str, tuple[list[float], list[float]]], dict[str, list[float]]]:
+    """Per step (merged into at most ``_MAX_STEP_POINTS`` bins): mean/std per key and
+    reason shares (the 6 most frequent codes, the rest as ``other``)."""
+    steps = sorted(set(agg.steps) | set(agg.step_reasons))
+    if len(steps) > _MAX_STEP_POINTS:
+        lo, hi = steps[0], steps[-1]
+        width = (hi - lo) / _MAX_STEP_POINTS
+        def key_of(s: float) -> float:
+            return lo + width * min(_MAX_STEP_POINTS - 1, int((s - lo) / width)) + width / 2
+    else:
+        def key_of(s: float) -> float:
+            return s
+    stats: dict[float, dict[str, _Welford]] = {}
+    reasons: dict[float, Counter] = {}
+    for s in steps:
+        k = key_of(s)
+        tgt = stats.setdefault(k, {})
+        for name, w in agg.steps.get(s, {}).items():
+            tgt.setdefault(name, _Welford()).merge(w)
+        reasons.setdefault(k, Counter()).update(agg.step_reasons.get(s, Counter()))
+    xs = sorted(set(stats) | set(reasons))
+    keys = ["score"] + sorted({k for st in stats.values() for k in st} - {"score"})
+    series = {}
+    for key in keys:
+        m = [stats.get(x, {}).get(key, _Welford()).mean if stats.get(x, {}).get(key) else float("nan") for x in xs]
+        s = [stats.get(x, {}).get(key).std if stats.get(x, {}).get(key) else float("nan") for x in xs]  # type: ignore[union-attr]
+        series[key] = (m, s)
+    top = [c for c, _ in agg.reasons.most_common() if c != NORMAL][:6]
+    codes = ([NORMAL] if NORMAL in agg.reasons else []) + top
+    other = any(c not in codes for c in agg.reasons)
+    shares: dict[str, list[float]] = {c: [] for c in codes}
+    if other:
+        shares["other"] = []
+    for x in xs:
+        cnt = reasons.get(x, Counter())
+        total = max(1, sum(cnt.values()))
+        for c in codes:
+            shares[c].append(cnt.get(c, 0) / total)
+        if other:
+            shares["other"].append(sum(v for c, v in cnt.items() if c not in codes) / total)
+    return xs, series, shares
+
+
+def build_report(
+    path: str | Path,
+    output: str | Path,
+    *,
+    reward: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    examples: int = 2,
+    title: str | None = None,
+    picture_side: int = 480,
+    progress: bool = False,
+) -> ReportStats:
+    """Write the HTML report of the JSONL file ``path`` to ``output``.
+
+    ``reward``: the reward of rows that name none (veRL dumps); ``params``: reward
+    parameters for every row; ``examples``: rows shown per group (best, median, worst)
+    and reward; ``picture_side``: longer side of each picture in pixels.
+    """
+    from rewardkit.viz._deps import require_matplotlib, require_pil
+
+    require_pil()
+    require_matplotlib()
+    from rewardkit.cli.score import _RowScorer
+    from rewardkit.io import InputRow, iter_jsonl
+    from rewardkit.viz.show import ROW_GROUND_TRUTH_FIELDS, show_row
+
+    src = Path(path)
+    if not src.is_file():
+        raise FileNotFoundError(f"no such file: {src}")
+    if not 0 <= int(examples) <= 10:
+        raise ValueError(f"Expected examples in [0, 10], but got {examples!r}")
+    params = dict(params or {})
+    scorer = _RowScorer(reward, params)
+    aggs: dict[str, _RewardAgg] = {}
+    stats = ReportStats()
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=src.stat().st_size, unit="B", unit_scale=True, desc="reading", file=sys.stderr, leave=False)
+    from rewardkit.io import COMPLETION_FIELDS, get_field
+
+    for row in iter_jsonl(src):
+        if bar is not None:
+            bar.update(row.n_bytes)
+        stats.rows += 1
+        if row.data is None:
+            stats.unreadable += 1
+            agg = aggs.setdefault("(unreadable rows)", _RewardAgg("(unreadable rows)"))
+            agg.add(row.line, None, {}, row.error, None, None, "unreadable")
+            continue
+        data = row.data
+        step = _step_of(data)
+        cname, completion = get_field(data, COMPLETION_FIELDS)
+        gname, _ = get_field(data, ROW_GROUND_TRUTH_FIELDS)
+        recorded = _recorded(data, reward)
+        name_known = bool(data.get("reward") or data.get("reward_name") or reward
+                          or (isinstance(data.get("extra_info"), Mapping) and data["extra_info"].get("reward")))  # fmt: skip
+        if cname is not None and gname is not None and name_known:
+            scoring = data if "ground_truth" in data or gname != "gts" else {**data, "ground_truth": data["gts"]}
+            out = scorer(InputRow(row.line, scoring, None, row.n_bytes))
+            name = str(out.get("reward") or "(none)")
+            agg = aggs.setdefault(name, _RewardAgg(name))
+            agg.drawable = True
+            n_pred = _count_boxes(name, completion, {**params, **(data.get("params") or {})}) if out.get("score") is not None else None
+            agg.add(row.line, out.get("score"), out.get("components") or {}, out.get("reason"), n_pred, step, "scored")
+            mine = out.get("score")
+            for rname, rscore, _, _ in recorded:
+                if rname in (name, "(none)") and rscore is not None and mine is not None:
+                    agg.compared += 1
+                    d = abs(rscore - mine)
+                    if d > 1e-6 * max(1.0, abs(mine)):
+                        agg.mismatch += 1
+                        agg.mismatch_max = max(agg.mismatch_max, d)
+            continue
+        if recorded:
+            for name, score, comps, reason in recorded:
+                agg = aggs.setdefault(name, _RewardAgg(name))
+                n_pred = _count_boxes(name, completion, params) if cname is not None and score is not None else None
+                agg.add(row.line, score, comps, reason, n_pred, step, "recorded")
+            continue
+        out = scorer(InputRow(row.line, data, None, row.n_bytes))
+        name = str(out.get("reward") or "(none)")
+        aggs.setdefault(name, _RewardAgg(name)).add(row.line, out.get("score"), out.get("components") or {}, out.get("reason"), None, step, "scored")
+    if bar is not None:
+        bar.close()
+
+    # -- second pass: the pictures of the rows the page shows
+    picks: dict[str, list[tuple[str, int, float]]] = {name: _pick_examples(agg, examples) for name, agg in aggs.items()}
+    wanted: dict[int, list[str]] = defaultdict(list)
+    for name, ps in picks.items():
+        for _, line, _ in ps:
+            wanted[line].append(name)
+    rendered: dict[tuple[str, int], tuple[str | None, str]] = {}
+    if wanted:
+        last = max(wanted)
+        for row in iter_jsonl(src):
+            if row.line > last:
+                break
+            if row.line not in wanted or row.data is None:
+                continue
+            for name in wanted[row.line]:
+                rendered[(name, row.line)] = _picture(row.data, name, src, reward, params, picture_side, show_row)
+    stats.pictures = sum(1 for v in rendered.values() if v[0] is not None)
+
+    # -- the page
+    verdict = doctor_verdict(src, sorted(aggs))
+    parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{_CSP}\">",
+             f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{_e(title or 'rewardkit report: ' + src.name)}</title>",
+             f"<style>{_CSS}</style></head><body>"]  # fmt: skip
+    from rewardkit import __version__
+
+    n_steps = len({s for a in aggs.values() for s in a.step_reasons})
+    stats.steps = n_steps
+    parts.append(f"<header><h1>{_e(title or 'Rewards of ' + src.name)}</h1><p>{stats.rows} rows"
+                 + (f", {stats.unreadable} unreadable" if stats.unreadable else "")
+                 + (f", {n_steps} training steps" if n_steps > 1 else "")
+                 + f" &middot; {len(aggs)} reward{'s' if len(aggs) != 1 else ''} &middot; rewardkit {_e(__version__)}</p></header><main>")  # fmt: skip
+    if verdict:
+        lines = [verdict] if isinstance(verdict, str) else list(verdict)
+        parts.append(f"<div class=\"verdict\"><b>doctor:</b> {_e(chr(10).join(map(str, lines)))}</div>")
+    order = sorted(aggs, key=lambda n: (n.startswith("("), -aggs[n].rows, n))
+    if len(order) > 1:
+        parts.append("<nav>" + "".join(f"<a href=\"#r{i}\">{_e(n)}</a>" for i, n in enumerate(order)) + "</nav>")
+    for i, name in enumerate(order):
+        parts.append(_section(i, aggs[name], picks.get(name, []), rendered))
+    parts.append("<p class=\"muted\">Generated by <code>rewardkit report</code>. Colours: Okabe-Ito (colour-blind safe). "
+                 "Histograms span the reward's declared range; components span [0, 1] or their observed range.</p></main></body></html>")  # fmt: skip
+    text = "".join(parts)
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    stats.rewards = {n: a.rows for n, a in aggs.items()}
+    stats.bytes_written = len(text.encode("utf-8"))
+    stats.output = str(out)
+    return stats
+
+
+def _picture(data: Mapping[str, Any], name: str, src: Path, reward: str | None, params: Mapping[str, Any],
+             side: int, show_row: Any) -> tuple[str | None, str]:
+    """(PNG base64 or None, caption text)."""
+    row = dict(data)
+    if "reward" not in row and "reward_name" not in row and name in _registered():
+        row["reward"] = name
+    if "gts" in row and "ground_truth" not in row:
+        row["ground_truth"] = row["gts"]
+    try:
+        picture = show_row(row, base_dir=src.parent, reward=reward, params=params, max_side=side)
+    except (KeyError, ValueError, TypeError, OSError) as exc:
+        return None, f"no picture: {str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)[:200]}"
+    return _png(picture), ""
+
+
+def _registered() -> set[str]:
+    from rewardkit.rewards.base import REWARD_SPECS
+
+    return set(REWARD_SPECS)
+
+
+def _section(i: int, agg: _RewardAgg, picks: list[tuple[str, int, float]], rendered: Mapping[tuple[str, int], tuple[str | None, str]]) -> str:
+    from rewardkit.plot._style import COLOURS
+    from rewardkit.plot.rewards import (
+        reason_bars,
+        reason_shares_over_steps,
+        score_vs_count,
+        stat_over_steps,
+        value_histogram,
+    )
+
+    name = agg.name
+    lo, hi = _range_of(name, agg.scores)
+    out = [f"<section class=\"reward\" id=\"r{i}\"><h2>{_e(name)}</h2>"]
+    src = ", ".join(f"{c} {k}" for k, c in agg.sources.items())
+    out.append(f"<p class=\"muted\">{agg.rows} rows ({_e(src)}); {len(agg.scores)} with a score; declared range [{_fmt(lo)}, {_fmt(hi)}]</p>")
+    if agg.compared:
+        if agg.mismatch:
+            out.append(f"<div class=\"note\">The score recorded in the file differs from rewardkit's on {agg.mismatch} of {agg.compared} rows "
+                       f"(largest difference {_fmt(agg.mismatch_max)}): other parameters (frames, image size, thresholds) or another reward "
+                       "scored them during training.</div>")  # fmt: skip
+        else:
+            out.append(f"<p class=\"muted\">The score recorded in the file equals rewardkit's on all {agg.compared} rows compared.</p>")
+    out.append(_stats_table(agg))
+    figs = []
+    if len(agg.scores):
+        figs.append(_svg(value_histogram(agg.scores, lo=lo, hi=hi, bins=30, xlabel=f"score (declared range [{_fmt(lo)}, {_fmt(hi)}])",
+                                         title=f"score: {len(agg.scores)} rows")))  # fmt: skip
+        for j, (comp, values) in enumerate(sorted(agg.components.items())):
+            clo, chi = _component_range(values)
+            figs.append(_svg(value_histogram([v for v in values if v == v], lo=clo, hi=chi, bins=30, xlabel=f"{comp} (range [{_fmt(clo)}, {_fmt(chi)}])",
+                                             title=f"component {comp}", colour=COLOURS[(j + 1) % len(COLOURS)])))  # fmt: skip
+    out.append("<h3>Score and components</h3><div class=\"figs\">" + "".join(figs) + "</div>" if figs else "<p>No row of this reward has a score.</p>")
+    out.append("<h3>Reasons</h3><div class=\"figs\">" + _svg(reason_bars(agg.reasons, agg.rows, title=f"reason codes of {agg.rows} rows")) + _reason_table(agg) + "</div>")
+    if agg.by_count:
+        st = {k: (w.n, w.mean, w.std) for k, w in sorted(agg.by_count.items())}
+        out.append("<h3>Score against the number of predicted boxes</h3><div class=\"figs\">"
+                   + _svg(score_vs_count(st, lo=lo, hi=hi, cap=_N_PRED_CAP, title="mean score \u00b1 1 std per box count")) + "</div>")  # fmt: skip
+    if len(agg.step_reasons) > 1:
+        xs, series, shares = _step_series(agg)
+        ranges = {"score": (lo, hi)}
+        ranges.update({k: _component_range(v) for k, v in agg.components.items()})
+        out.append("<h3>Over training steps</h3><div class=\"figs\">"
+                   + _svg(stat_over_steps(xs, series, ranges=ranges, title="mean and spread (\u00b1 1 std) per step"))
+                   + _svg(reason_shares_over_steps(xs, shares, title="share of each reason per step")) + "</div>")  # fmt: skip
+    if picks:
+        out.append("<h3>Best, median and worst rows</h3><div class=\"examples\">")
+        for kind, line, score in picks:
+            png, why = rendered.get((name, line), (None, "row not drawn"))
+            cap = f"<span class=\"kind {kind}\">{kind}</span> line {line}, score {_fmt(score)}"
+            if png is None:
+                out.append(f"<figure class=\"example\"><figcaption>{cap}<br>{_e(why)}</figcaption></figure>")
+            else:
+                out.append(f"<figure class=\"example\"><img alt=\"{_e(name)} line {line}\" src=\"data:image/png;base64,{png}\"><figcaption>{cap}</figcaption></figure>")
+        out.append("</div>")
+    out.append("</section>")
+    return "".join(out)
