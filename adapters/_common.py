@@ -107,14 +107,19 @@ def image_size_of(value: Any) -> tuple[int, int] | None:
 
 
 def needs_image_size(reward: Reward) -> bool:
-    """True when the reward converts between frames that need the image size."""
+    """True when the reward converts between frames that need the image size (the
+    frames of its :class:`~rewardkit.parsing.reading.Reading`: the reward's default,
+    ``reading=`` and the keyword fields it is bound to)."""
     spec = reward.spec
-    if "image_size" not in spec.params or reward.params.get("image_size") is not None:
+    if "image_size" not in spec.params or reward.params.get("image_size") is not None or spec.reading is None:
         return False
-    pred = reward.params.get("pred_frame", spec.params.get("pred_frame"))
-    gt = reward.params.get("gt_frame", spec.params.get("gt_frame"))
-    if pred is None and gt is None:
+    from rewardkit.rewards.base import fold_reading
+
+    reading = fold_reading({k: v for k, v in reward.params.items() if k == "reading" or k in spec.reading_fields},
+                           spec.reading, spec.reading_fields)["reading"]
+    if reading.image_size is not None:
         return False
+    pred, gt = reading.frame, reading.gt_frame
     return pred != gt and not ({pred, gt} <= _SIZE_FREE_FRAMES)
 
 

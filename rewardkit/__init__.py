@@ -35,6 +35,10 @@ _LAZY: dict[str, str] = {
     "score": "rewardkit.registry",
     "score_batch": "rewardkit.registry",
     "register_reward": "rewardkit.registry",
+    # reading completions
+    "Reading": "rewardkit.parsing.reading",
+    "read_vlm_output": "rewardkit.parsing.dialects",
+    "dialect_names": "rewardkit.parsing.dialects",
     # reward-hacking audit
     "audit": "rewardkit.auditing",
     # pictures (Pillow, the ``plot`` extra, imported on first call)

@@ -95,6 +95,11 @@ def test_wheel_holds_every_subpackage(wheel_names):
     assert not missing, f"subpackages missing from the wheel (add them to [tool.setuptools] packages): {missing}"
 
 
+def test_wheel_holds_the_quality_dataset(wheel_names):
+    # `rewardkit audit --quality` without --data reads it from the installed package
+    assert "rewardkit/auditing/data/quality_default.jsonl" in set(wheel_names)
+
+
 def test_editable_install_maps_adapters_folder():
     try:
         import rewardkit.adapters as adapters_pkg

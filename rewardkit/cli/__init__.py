@@ -4,6 +4,7 @@
 ``rewardkit list``         print the registry
 ``rewardkit eval KIND``    dataset metrics (COCO, LVIS, RefCOCO, LISA, SOD, ...)
 ``rewardkit audit NAME``   reward-hacking probes against registered rewards
+``rewardkit doctor FILE``  which reading (model dialect, frames) fits these completions
 ``rewardkit show FILE``    a picture of what the reward saw on one row
 ``rewardkit report FILE``  a self-contained HTML report of a scored file or a training run
 ``rewardkit serve``        an HTTP reward service (the ``serve`` extra: Starlette, uvicorn)
@@ -21,6 +22,7 @@ import sys
 from collections.abc import Sequence
 
 from rewardkit.cli import audit as _audit
+from rewardkit.cli import doctor as _doctor
 from rewardkit.cli import eval as _eval
 from rewardkit.cli import list as _list
 from rewardkit.cli import report as _report
@@ -31,7 +33,7 @@ from rewardkit.cli._errors import CliError, OneLineParser, pop_debug, run_comman
 
 __all__ = ["main", "build_parser", "CliError", "COMMANDS"]
 
-COMMANDS = (_score, _list, _eval, _audit, _show, _report, _serve)
+COMMANDS = (_score, _list, _eval, _audit, _show, _report, _serve, _doctor)
 """Command modules, in the order ``rewardkit --help`` lists them."""
 
 

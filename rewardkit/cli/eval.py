@@ -12,6 +12,7 @@ Examples::
         --categories visual_rft_coco8 --per-category --json out.json --plot figures/
     rewardkit eval lvis --gt lvis_v1_val.json --pred detections.json --iou-type segm
     rewardkit eval refcoco --pred refcoco_val.jsonl --comparison ">"
+    rewardkit eval refcoco --pred qwen25vl.jsonl --dialect qwen2_5_vl --gt-frame pixel
     rewardkit eval classification --pred flowers.jsonl
     rewardkit eval classification --pred counts.jsonl --task counting --tolerance 0
 """
@@ -195,7 +196,7 @@ def _load_detections(args: argparse.Namespace, gt: dict[str, Any]) -> tuple[list
         sizes = {img["id"]: (img["width"], img["height"]) for img in gt.get("images", []) if "width" in img}
         res, stats = completions_to_results(
             data, gt.get("categories", []), frame=args.frame, score_policy=args.score_policy,
-            constant_score=args.constant_score, image_sizes=sizes,
+            constant_score=args.constant_score, image_sizes=sizes, answer=args.answer, dialect=args.dialect,
         )  # fmt: skip
         return res, stats
     bad = next((i for i, r in enumerate(data) if not isinstance(r, dict) or "image_id" not in r), None)
@@ -335,11 +336,13 @@ def _cmd_refcoco(args: argparse.Namespace) -> int:
         threshold=args.threshold, comparison=args.comparison, pred_frame=args.pred_frame,
         gt_frame=args.gt_frame, image_sizes=[row.get("image_size") for row in rows],
         prompts=[row.get("prompt") for row in rows], progress=not args.quiet and len(rows) > 2000,
+        answer=args.answer, dialect=args.dialect, min_pixels=args.min_pixels, max_pixels=args.max_pixels,
     )  # fmt: skip
     label = f"Acc@{args.threshold:g}"
     _print_table([label, "mIoU"], {label: r["acc"], "mIoU": r["miou"]},
                  f"RefCOCO-style grounding: {r['n']} expressions, IoU {args.comparison} {args.threshold:g}, "
-                 f"unreadable={r['n_unreadable']}, frames {args.pred_frame} -> {args.gt_frame}")  # fmt: skip
+                 f"unreadable={r['n_unreadable']}, dialect {r['dialect']}, answer {r['answer']}, "
+                 f"frames {r['pred_frame']} -> {args.gt_frame}")  # fmt: skip
     if args.json:
         write_json(args.json, {k: v for k, v in r.items()})
     if args.plot:
@@ -353,7 +356,8 @@ def _cmd_classification(args: argparse.Namespace) -> int:
     comps, gts, rows = _rows_of(args.pred)
     prompts = [row.get("prompt") for row in rows]
     if args.task == "counting":
-        r = counting_accuracy(comps, gts, tolerance=args.tolerance, prompts=prompts, progress=not args.quiet and len(rows) > 2000)
+        r = counting_accuracy(comps, gts, tolerance=args.tolerance, prompts=prompts, answer=args.answer,
+                              progress=not args.quiet and len(rows) > 2000)
         _print_table(["accuracy"], r, f"counting: {r['n']} answers, tolerance {args.tolerance}, unreadable={r['n_unreadable']}")
         print(f"MAE (readable answers): {r['mae']:.3f}")
     else:
@@ -361,7 +365,8 @@ def _cmd_classification(args: argparse.Namespace) -> int:
         if synonyms is not None and not isinstance(synonyms, dict):
             raise CliError(f'Expected --synonyms {args.synonyms!r} to hold {{"class": ["synonym", ...]}}, but got a JSON {type(synonyms).__name__}')
         r = classification_accuracy(
-            comps, gts, synonyms=synonyms, compat=args.compat, prompts=prompts, progress=not args.quiet and len(rows) > 2000
+            comps, gts, synonyms=synonyms, compat=args.compat, prompts=prompts, answer=args.answer,
+            progress=not args.quiet and len(rows) > 2000,
         )
         _print_table(["accuracy", "mean_per_class", "strict_format"], r,
                      f"classification: {r['n']} answers, {len(r['per_class'])} classes, unreadable={r['n_unreadable']}")  # fmt: skip
@@ -378,11 +383,27 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
 
+def _add_answer(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--answer", choices=("auto", "tags", "whole"), default="auto",
+                   help="where the answer is: auto (the answer block, else the bare completion without "
+                        "think blocks), tags (answer block only), whole")  # fmt: skip
+
+
+def _add_dialect(p: argparse.ArgumentParser) -> None:
+    from rewardkit.parsing.dialects import dialect_names
+
+    p.add_argument("--dialect", choices=dialect_names(), default="visual_rft",
+                   help="the model's output grammar (see docs: Which dialect does my model write?)")
+
+
 def _add_detection(p: argparse.ArgumentParser) -> None:
     p.add_argument("--gt", required=True, help="annotation JSON (COCO / LVIS format; - for standard input)")
     p.add_argument("--pred", required=True, help="COCO results JSON, or completions JSONL (image_id, completion, ...); - for standard input")
     p.add_argument("--iou-type", choices=("bbox", "segm") if p.prog.endswith("lvis") else ("bbox", "segm", "keypoints"), default="bbox")
-    p.add_argument("--frame", default="norm1000", help="frame of boxes in completions (norm1000, norm1, pixel, qwen25vl, seg_r1)")
+    p.add_argument("--frame", default=None, help="frame of boxes in completions (norm1000, norm1, pixel, qwen25vl, seg_r1; "
+                                                 "default: the dialect's, norm1000 for visual_rft)")
+    _add_answer(p)
+    _add_dialect(p)
     p.add_argument("--score-policy", choices=("model", "constant", "rank"), default="model",
                    help="scores of boxes from completions (constant: ties broken by image and file order)")  # fmt: skip
     p.add_argument("--constant-score", type=float, default=1.0, help="score of boxes without confidence")
@@ -423,8 +444,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--pred", required=True, help="JSONL rows with 'completion' and 'ground_truth' (box), optional 'image_size' (- for standard input)")
     p.add_argument("--threshold", type=float, default=0.5)
     p.add_argument("--comparison", choices=(">=", ">"), default=">=", help=">= (Qwen-VL, InternVL) or > (VLM-R1, Griffon)")
-    p.add_argument("--pred-frame", default="norm1000")
+    p.add_argument("--pred-frame", default=None, help="frame of the predicted boxes (default: the dialect's, norm1000 for visual_rft)")
     p.add_argument("--gt-frame", default="norm1000")
+    p.add_argument("--min-pixels", type=int, default=None, help="Qwen2.5-VL processor min_pixels (frame qwen25vl)")
+    p.add_argument("--max-pixels", type=int, default=None, help="Qwen2.5-VL processor max_pixels (frame qwen25vl)")
+    _add_answer(p)
+    _add_dialect(p)
     p.add_argument("--plot", metavar="DIR", help="write iou_histogram.png (threshold marked) to DIR (needs the 'plot' extra)")
     _add_common(p)
     p.set_defaults(func=json_to_stdout(_cmd_refcoco))
@@ -436,6 +461,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--compat", choices=("visual_rft", "substring"), default=None,
                    help="visual_rft: the released Visual-RFT reward (substring rule; 'substring' is its old name)")
     p.add_argument("--tolerance", type=int, default=0, help="counting: accepted absolute error")
+    _add_answer(p)
     _add_common(p)
     p.set_defaults(func=json_to_stdout(_cmd_classification))
 

@@ -228,6 +228,7 @@ class Summary:
     the first full message of each)."""
 
     def __init__(self, keep_scores: bool = False) -> None:
+        self.warnings: list[str] = []
         self.rows = 0
         self.failed = 0
         self.stats: dict[str, dict[str, _Stats]] = defaultdict(lambda: defaultdict(_Stats))
@@ -276,6 +277,7 @@ class Summary:
                 for name, c in self.reasons.items()
                 if name not in self.stats
             },
+            "warnings": list(self.warnings),
         }
 
     def render(self) -> str:
@@ -299,7 +301,31 @@ class Summary:
                     first = self.first[name][r]
                     if first != r:
                         lines.append(f"    {r}: first: {shorten(first, 160)}")
+        if self.warnings:
+            lines.append("")
+            lines.extend(f"warning: {w}" for w in self.warnings)
         return "\n".join(lines)
+
+    def check_readings(self, sample: list[Any], params: dict[str, Any], file: str, limit: int = 100) -> None:
+        """Add a warning per reward whose current reading is clearly worse than another
+        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth)."""
+        from rewardkit.doctor import diagnose
+        from rewardkit.registry import get_spec
+
+        for name in sorted(self.stats):
+            try:
+                spec = get_spec(name)
+            except KeyError:
+                continue
+            if spec.reading is None or not ({"dialect", "pred_frame"} & set(spec.reading_fields)):
+                continue
+            try:
+                d = diagnose(sample, name, params, limit=limit)
+            except Exception:  # noqa: BLE001 - a diagnostic must never end a finished run
+                continue
+            if d["verdict"]:
+                given = "".join(f" --param {k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in params.items())
+                self.warnings.append(f"{name}: {d['verdict']} (`rewardkit doctor {file} --reward {name}{given}` for details)")
 
 
 def _printable(text: Any) -> str:
@@ -322,6 +348,9 @@ def _init_worker(reward: str | None, params: dict[str, Any]) -> None:
     # Ctrl-C reaches the whole process group: the parent handles it (and keeps the
     # partial output); workers stay quiet instead of printing their own tracebacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # the parent's SIGTERM handler (keep the partial output) is inherited by fork: a
+    # worker the pool terminates must just die, not raise inside the pool's queue lock
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = _RowScorer(reward, params)
 
 
@@ -386,7 +415,7 @@ def score_rows(
 
     it = iter(rows)
     pool = new_pool(workers)
-    pending: deque[tuple[list[InputRow], Any]] = deque()  # (rows, future or None: never submitted)
+    pending: deque[tuple[list[InputRow], Any]] = deque()
     exhausted = False
     try:
         while True:
@@ -396,16 +425,15 @@ def score_rows(
                     exhausted = True
                     break
                 try:
-                    fut = pool.submit(_score_chunk, chunk)
-                except BrokenProcessPool:  # a worker died since the last result was read
-                    fut = None
-                pending.append((chunk, fut))
+                    pending.append((chunk, pool.submit(_score_chunk, chunk)))
+                except BrokenProcessPool:  # the pool broke between two submissions
+                    pending.append((chunk, None))
             if not pending:
                 return
             chunk, fut = pending.popleft()
             try:
                 if fut is None:
-                    raise BrokenProcessPool("the pool broke before this chunk was submitted")
+                    raise BrokenProcessPool("the worker pool broke before this chunk was submitted")
                 result = fut.result()
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
@@ -502,9 +530,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
     total = sum(Path(f.path).stat().st_size for f in files) if plain and not ray else None
     bar = tqdm(total=total, unit="B" if total else "row", unit_scale=True, desc="scoring", disable=args.quiet or ray or None, file=sys.stderr, leave=False)
 
+    sample: list[InputRow] = []  # the first rows, for the reading check of the summary
+
     def rows() -> Iterator[InputRow]:
         for r in iter_rows(src):
             bar.update(r.n_bytes if total else 1)
+            if len(sample) < 400 and r.data is not None:
+                sample.append(r)
             yield r
 
     def scored() -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
@@ -548,6 +580,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         writer.discard()
         raise CliError(f"no rows in {'standard input' if src == '-' else repr(src)}: the file has no non-blank line", 1)
     writer.commit()
+    if not args.quiet or args.summary_json:
+        summary.check_readings(sample, params, str(src))
     if not args.quiet:
         print(summary.render(), file=info)
         print(f"\nwrote {summary.rows} rows to {'standard output' if to_stdout else out_path}", file=info)

@@ -39,7 +39,7 @@ def _maybe_progress(it: Any, n: int, progress: bool, desc: str) -> Any:
     return tqdm(it, total=n, desc=desc, unit="answer")
 
 
-_UNREADABLE = ("no_answer_tag", "no_answer", "empty_answer", "unparseable")
+_UNREADABLE = ("no_answer", "empty_answer", "unparseable")
 
 
 class ClassificationAccuracy(MergeableMetric):
@@ -61,12 +61,14 @@ class ClassificationAccuracy(MergeableMetric):
         self,
         *,
         synonyms: Mapping[str, Iterable[str]] | None = None,
-        compat: Literal["substring"] | None = None,
+        compat: Literal["visual_rft", "substring"] | None = None,
         per_class: bool = True,
+        answer: str = "auto",
     ) -> None:
         self.synonyms = {str(k): [str(v) for v in vs] for k, vs in synonyms.items()} if synonyms else None
         self.compat = compat
         self.per_class = bool(per_class)
+        self.answer = answer
         self.reset()
 
     def reset(self) -> None:
@@ -88,7 +90,7 @@ class ClassificationAccuracy(MergeableMetric):
     ) -> None:
         """Add answers: ``preds`` completions, ``target`` ground-truth class names."""
         from rewardkit.parsing.ground_truth import read_text_target
-        from rewardkit.parsing.tags import parse_completion
+        from rewardkit.parsing.reading import extract_answer_text
         from rewardkit.rewards.classification import classification_reward
 
         _check_lengths(preds, target)
@@ -96,13 +98,14 @@ class ClassificationAccuracy(MergeableMetric):
         prompts_ = list(prompts) if prompts is not None else [None] * n
         base = len(self._correct)
         for i, (c, g) in enumerate(_maybe_progress(zip(preds, target), n, progress, "classification")):
-            r = classification_reward(c, g, synonyms=self.synonyms, compat=self.compat, prompt=prompts_[i])
+            r = classification_reward(c, g, synonyms=self.synonyms, compat=self.compat, prompt=prompts_[i], answer=self.answer)
             if r.score is None:
                 raise ValueError(f"Ground truth {base + i} is not a usable class name: {r.details}")
             ok = r.components.get("accuracy", 0.0) == 1.0
             self._correct.append(bool(ok))
-            self._format.append(bool(parse_completion(c, prompts_[i]).strict))
-            if r.reason in _UNREADABLE:
+            ans = extract_answer_text(c, prompts_[i], self.answer)
+            self._format.append(bool(ans.tags.strict))
+            if ans.text is None or r.reason in _UNREADABLE:
                 self._unreadable += 1
             if self.per_class:
                 key = read_text_target(g)
@@ -129,7 +132,7 @@ class ClassificationAccuracy(MergeableMetric):
 
     # -- mergeable state ---------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
-        return {"synonyms": self.synonyms, "compat": self.compat, "per_class": self.per_class}
+        return {"synonyms": self.synonyms, "compat": self.compat, "per_class": self.per_class, "answer": self.answer}
 
     def _get_state(self) -> dict[str, Any]:
         return {
@@ -162,8 +165,9 @@ class CountingAccuracy(MergeableMetric):
 
     _KIND = "counting_accuracy"
 
-    def __init__(self, *, tolerance: int = 0) -> None:
+    def __init__(self, *, tolerance: int = 0, answer: str = "auto") -> None:
         self.tolerance = int(tolerance)
+        self.answer = answer
         self.reset()
 
     def reset(self) -> None:
@@ -190,7 +194,7 @@ class CountingAccuracy(MergeableMetric):
         prompts_ = list(prompts) if prompts is not None else [None] * n
         base = len(self._correct)
         for i, (c, g) in enumerate(_maybe_progress(zip(preds, target), n, progress, "counting")):
-            r = counting_reward(c, g, tolerance=self.tolerance, prompt=prompts_[i])
+            r = counting_reward(c, g, tolerance=self.tolerance, prompt=prompts_[i], answer=self.answer)
             if r.score is None:
                 raise ValueError(f"Ground truth {base + i} is not a usable count: {r.details}")
             self._correct.append(r.score == 1.0)
@@ -215,7 +219,7 @@ class CountingAccuracy(MergeableMetric):
 
     # -- mergeable state ---------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
-        return {"tolerance": self.tolerance}
+        return {"tolerance": self.tolerance, "answer": self.answer}
 
     def _get_state(self) -> dict[str, Any]:
         return {"correct": list(self._correct), "errors": list(self._errors), "n_unreadable": self._unreadable}
@@ -237,6 +241,7 @@ def classification_accuracy(
     compat: Literal["visual_rft", "substring"] | None = None,
     prompts: Sequence[str | None] | None = None,
     per_class: bool = True,
+    answer: str = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Top-1 accuracy of class-name answers (Visual-RFT's R_acc averaged).
@@ -246,7 +251,7 @@ def classification_accuracy(
     ``per_class``, ``per_class`` accuracy keyed by ground-truth label. The streaming
     form is :class:`ClassificationAccuracy`.
     """
-    m = ClassificationAccuracy(synonyms=synonyms, compat=compat, per_class=per_class)
+    m = ClassificationAccuracy(synonyms=synonyms, compat=compat, per_class=per_class, answer=answer)
     m.update(completions, ground_truths, prompts=prompts, progress=progress)
     return m.compute()
 
@@ -257,11 +262,12 @@ def counting_accuracy(
     *,
     tolerance: int = 0,
     prompts: Sequence[str | None] | None = None,
+    answer: str = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
     """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error
     over the readable answers (``mae``; NaN when none is readable). The streaming form
     is :class:`CountingAccuracy`."""
-    m = CountingAccuracy(tolerance=tolerance)
+    m = CountingAccuracy(tolerance=tolerance, answer=answer)
     m.update(completions, ground_truths, prompts=prompts, progress=progress)
     return m.compute()

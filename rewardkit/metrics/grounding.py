@@ -79,13 +79,22 @@ class GroundingMetrics(MergeableMetric):
         *,
         threshold: float = 0.5,
         comparison: Comparison = ">=",
-        pred_frame: str = "norm1000",
+        pred_frame: str | None = None,
         gt_frame: str = "norm1000",
         multiple: Literal["first", "zero"] = "first",
         min_pixels: int | None = None,
         max_pixels: int | None = None,
+        answer: str = "auto",
+        dialect: str = "visual_rft",
     ) -> None:
+        from rewardkit.parsing.reading import Reading
+
         _check(threshold, comparison)
+        # validated once, here (unknown frame, dialect or answer mode: ValueError)
+        self._reading = Reading(answer=answer, dialect=dialect, pred_frame=pred_frame, gt_frame=gt_frame,
+                                min_pixels=min_pixels, max_pixels=max_pixels)  # fmt: skip
+        self.answer = answer
+        self.dialect = dialect
         self.threshold = float(threshold)
         self.comparison = comparison
         self.pred_frame = pred_frame
@@ -127,12 +136,10 @@ class GroundingMetrics(MergeableMetric):
             pairs = tqdm(pairs, total=n, desc="grounding", unit="expr")
         base = len(self._ious)
         for i, (c, g) in enumerate(pairs):
-            r = grounding_reward(
-                c, g, pred_frame=self.pred_frame, gt_frame=self.gt_frame, image_size=sizes[i], multiple=self.multiple,
-                prompt=prompts_[i], min_pixels=self.min_pixels, max_pixels=self.max_pixels,
-            )  # fmt: skip
+            r = grounding_reward(c, g, reading=self._reading, image_size=sizes[i], multiple=self.multiple, prompt=prompts_[i])
             if r.score is None:
-                raise ValueError(f"Ground truth {base + i} is not usable for grounding: {r.reason}")
+                why = (r.details or {}).get("error", r.reason)
+                raise ValueError(f"Ground truth {base + i} is not usable for grounding: {why}")
             iou = r.details.get("iou") if r.details else None
             if iou is None:
                 self._unreadable += 1
@@ -162,8 +169,10 @@ class GroundingMetrics(MergeableMetric):
     def compute(self) -> dict[str, Any]:
         out = _summary(np.asarray(self._ious, dtype=np.float64), self.threshold, self.comparison, self._unreadable)
         out["reasons"] = dict(self._reasons)
-        out["pred_frame"] = self.pred_frame
+        out["pred_frame"] = self._reading.frame
         out["gt_frame"] = self.gt_frame
+        out["answer"] = self._reading.answer
+        out["dialect"] = self._reading.dialect
         return out
 
     # -- mergeable state ---------------------------------------------------------------
@@ -171,7 +180,7 @@ class GroundingMetrics(MergeableMetric):
         return {
             "threshold": self.threshold, "comparison": self.comparison, "pred_frame": self.pred_frame,
             "gt_frame": self.gt_frame, "multiple": self.multiple, "min_pixels": self.min_pixels,
-            "max_pixels": self.max_pixels,
+            "max_pixels": self.max_pixels, "answer": self.answer, "dialect": self.dialect,
         }  # fmt: skip
 
     def _get_state(self) -> dict[str, Any]:
@@ -212,24 +221,28 @@ def grounding_evaluate(
     *,
     threshold: float = 0.5,
     comparison: Comparison = ">=",
-    pred_frame: str = "norm1000",
+    pred_frame: str | None = None,
     gt_frame: str = "norm1000",
     image_sizes: Sequence[Any] | None = None,
     multiple: Literal["first", "zero"] = "first",
     prompts: Sequence[str | None] | None = None,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    answer: str = "auto",
+    dialect: str = "visual_rft",
     progress: bool = False,
 ) -> dict[str, Any]:
     """RefCOCO-style Acc@threshold and mean IoU over model completions.
 
-    Each completion is read like the ``grounding.iou`` reward (tags, first box, frame
-    conversion to the ground truth's frame); an unreadable answer has IoU 0. The
+    Each completion is read like the ``grounding.iou`` reward (answer mode ``answer``:
+    ``"auto"`` reads an answer block or, without one, the bare completion; the
+    ``dialect``'s grammar; first box; conversion from ``pred_frame``, default the
+    dialect's frame, to the ground truth's frame); an unreadable answer has IoU 0. The
     streaming form is :class:`GroundingMetrics`.
     """
     m = GroundingMetrics(
         threshold=threshold, comparison=comparison, pred_frame=pred_frame, gt_frame=gt_frame,
-        multiple=multiple, min_pixels=min_pixels, max_pixels=max_pixels,
+        multiple=multiple, min_pixels=min_pixels, max_pixels=max_pixels, answer=answer, dialect=dialect,
     )  # fmt: skip
     m.update(completions, ground_truths, image_sizes=image_sizes, prompts=prompts, progress=progress)
     return m.compute()

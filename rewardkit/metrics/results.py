@@ -88,7 +88,7 @@ def completions_to_results(
     rows: Iterable[Mapping[str, Any]],
     categories: Sequence[Mapping[str, Any]],
     *,
-    frame: str = "norm1000",
+    frame: str | None = None,
     score_policy: ScorePolicy = "model",
     constant_score: float = 1.0,
     image_sizes: Mapping[Any, Any] | None = None,
@@ -96,6 +96,8 @@ def completions_to_results(
     clip: bool = False,
     min_pixels: int | None = None,
     max_pixels: int | None = None,
+    answer: str = "auto",
+    dialect: str = "visual_rft",
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """COCO results (pixel ``xywh``) from completion rows; returns ``(results, stats)``.
 
@@ -104,7 +106,11 @@ def completions_to_results(
             optionally ``category_id`` / ``category``, ``image_size`` or ``width`` and
             ``height``, ``prompt`` (stripped when echoed) and ``frame`` (overrides ``frame``).
         categories: the ground truth's ``categories`` (``id``, ``name``, optional ``synonyms``).
-        frame: coordinate frame of the predicted boxes.
+        frame: coordinate frame of the predicted boxes (``None``: the dialect's frame,
+            ``norm1000`` for the default ``visual_rft`` reading).
+        answer: answer mode (``"auto"``: the answer block, or the bare completion
+            without think blocks when it has none; ``"tags"``; ``"whole"``).
+        dialect: the model's output grammar (:mod:`rewardkit.parsing.dialects`).
         score_policy: ``"model"``, ``"constant"`` or ``"rank"`` (see the module docstring).
         image_sizes: ``image_id -> (width, height)`` for rows without a size (e.g. from
             the ground truth's ``images``).
@@ -115,25 +121,26 @@ def completions_to_results(
     row without category), ``n_constant`` (boxes scored with the constant), ``frame``,
     ``score_policy``.
     """
-    from rewardkit.parsing.boxes import parse_boxes
-    from rewardkit.parsing.frames import check_frame, convert_boxes
+    from rewardkit.parsing.dialects import get_dialect
+    from rewardkit.parsing.frames import convert_boxes
     from rewardkit.parsing.labels import normalize_label
-    from rewardkit.parsing.tags import parse_completion
+    from rewardkit.parsing.reading import Reading, extract_answer_text
 
     if score_policy not in ("model", "constant", "rank"):
         raise ValueError(f"Expected `score_policy` in ('model', 'constant', 'rank'), but got {score_policy!r}")
-    check_frame(frame)
+    reading = Reading(answer=answer, dialect=dialect, pred_frame=frame, min_pixels=min_pixels, max_pixels=max_pixels)
+    read_boxes = get_dialect(reading.dialect).read_boxes
+    if read_boxes is None:
+        raise ValueError(f"Expected a dialect that writes boxes, but dialect {dialect!r} writes points only")
+    frame = reading.frame
     lookup = category_lookup(categories, synonyms)
     valid_ids = {c["id"] for c in categories}
-    resize_kw = {}
-    if min_pixels is not None:
-        resize_kw["min_pixels"] = int(min_pixels)
-    if max_pixels is not None:
-        resize_kw["max_pixels"] = int(max_pixels)
+    resize_kw = reading.resize_kw
     out: list[dict[str, Any]] = []
     stats: dict[str, Any] = {
         "n_rows": 0, "n_boxes": 0, "n_unreadable": 0, "n_unknown_label": 0, "n_unlabelled": 0,
         "n_constant": 0, "reasons": {}, "unknown_labels": {}, "frame": frame, "score_policy": score_policy,
+        "answer": reading.answer, "dialect": reading.dialect,
     }  # fmt: skip
     for row in rows:
         stats["n_rows"] += 1
@@ -146,12 +153,12 @@ def completions_to_results(
                 raise ValueError(f"Unknown category {row['category']!r} in row for image {row['image_id']}")
         if row_cat is not None and row_cat not in valid_ids:
             raise ValueError(f"Unknown category id {row_cat!r} in row for image {row['image_id']}")
-        tp = parse_completion(row.get("completion", ""), row.get("prompt"))
-        if tp.answer is None:
+        ans = extract_answer_text(row.get("completion", ""), row.get("prompt"), reading.answer)
+        if ans.text is None:
             stats["n_unreadable"] += 1
-            stats["reasons"][tp.reason or "no_answer"] = stats["reasons"].get(tp.reason or "no_answer", 0) + 1
+            stats["reasons"][ans.reason or "no_answer"] = stats["reasons"].get(ans.reason or "no_answer", 0) + 1
             continue
-        parsed = parse_boxes(tp.answer)
+        parsed = read_boxes(ans.text)
         if not parsed.ok:
             if parsed.reason != "no_boxes":
                 stats["n_unreadable"] += 1

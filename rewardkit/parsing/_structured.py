@@ -148,6 +148,13 @@ def load_structured(text: str) -> tuple[bool, Any, dict[str, Any]]:
         return False, None, details
     body = text.strip()
     if "```" in body:
+        m = _FENCE.search(body)
+        if m is not None:
+            rest = body[m.end():]
+            end = rest.find("```")
+            outside = body[: m.start()] + ("" if end < 0 else rest[end + 3:])
+            if outside.strip():
+                details["text_outside_fence"] = True  # prose around the fence (read, but not a clean template)
         body = strip_fences(body).strip()
         details["fenced"] = True
     if not body or body[0] not in "[{(":

@@ -158,6 +158,21 @@ def _get(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
     return None if k is _NO_KEY else d[k]
 
 
+def _nested_dicts(items: Any) -> bool:
+    """A list of lists whose items are all mappings (one level of extra nesting)."""
+    if not isinstance(items, list | tuple) or not items:
+        return False
+    first = items[0]
+    if not (isinstance(first, list | tuple) and first and isinstance(first[0], Mapping)):
+        return False  # the usual box lists ([x1, y1, x2, y2] or [[...], ...]) leave here
+    inner = [x for x in items if isinstance(x, list | tuple)]
+    if not inner:
+        return False
+    return all(isinstance(x, Mapping) for sub in inner for x in sub) and all(
+        isinstance(x, list | tuple | Mapping) for x in items
+    ) and any(len(sub) for sub in inner)
+
+
 def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[str | None], int]:
     """Read boxes from a loaded structure. Returns (coords, scores, labels, n_invalid_items)."""
     coords: list[list[float]] = []
@@ -166,6 +181,10 @@ def boxes_from_items(items: Any) -> tuple[list[list[float]], list[float], list[s
     invalid = 0
     if type(items) is list and items and type(items[0]) is dict:
         pass  # the usual list of box dicts
+    elif _nested_dicts(items):
+        # [[{'Position': [..], 'Confidence': c}], ...]: one level of nesting around box
+        # dicts (seen in the wild); flattened so the confidences are kept
+        items = [x for sub in items for x in (sub if isinstance(sub, list | tuple) else [sub])]
     elif isinstance(items, Mapping):
         nested = _get(items, ("boxes", "objects", "detections", "bboxes", "results"))
         items = nested if isinstance(nested, list) else [items]

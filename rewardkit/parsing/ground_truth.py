@@ -8,12 +8,17 @@ or a JSON string of any of the above. An empty list means "no object in the imag
 
 Ground truth is the caller's data, not model output: when it cannot be read these
 functions raise :class:`~rewardkit.errors.BadGroundTruth` (a ``ValueError``), which the
-rewards turn into ``score=None`` ("does not apply to this sample").
+rewards turn into ``score=None`` ("does not apply to this sample"). A box with inverted
+corners (``x2 < x1`` or ``y2 < y1``) is bad ground truth (it is never silently
+reordered: a dataset that stores ``xywh`` as ``xyxy`` would otherwise train on wrong
+boxes), and so is a box outside the image when the frame's extent is known
+(:func:`check_box_extent`, more than 1% of the image beyond an edge).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +31,11 @@ from rewardkit.parsing.boxes import boxes_from_items, is_negative_answer
 from rewardkit.parsing.tags import extract_answer
 from rewardkit.types import Boxes, ImageSize, as_image_size
 
-__all__ = ["BoxTarget", "read_box_target", "as_boxes_gt", "read_text_target"]
+__all__ = ["BoxTarget", "read_box_target", "as_boxes_gt", "read_text_target", "check_box_extent", "GT_EXTENT_TOLERANCE"]
+
+GT_EXTENT_TOLERANCE = 0.01
+"""A ground-truth box may pass an image edge by this fraction of the image (rounding of
+pixel annotations) before it counts as outside the image."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,6 +45,8 @@ class BoxTarget:
     boxes: Boxes
     image_size: ImageSize | None = None
     frame: str | None = None
+    checked: Any = None
+    """The reading key (ground-truth frame, pixel bounds) its extent was checked under."""
 
 
 def _from_structure(value: Any) -> Boxes:
@@ -51,9 +62,50 @@ def _from_structure(value: Any) -> Boxes:
     arr = np.asarray(coords, dtype=np.float64).reshape(-1, 4)
     if not np.all(np.isfinite(arr)):
         raise BadGroundTruth("Expected finite ground-truth coordinates, but got NaN or inf")
-    arr = np.concatenate([np.minimum(arr[:, :2], arr[:, 2:]), np.maximum(arr[:, :2], arr[:, 2:])], axis=1)
+    bad = [i for i, (x1, y1, x2, y2) in enumerate(coords) if x2 < x1 or y2 < y1]
+    if bad:
+        i = bad[0]
+        raise BadGroundTruth(
+            f"Expected ground-truth boxes [x1, y1, x2, y2] with x1 <= x2 and y1 <= y2, but box {i} is "
+            f"{_fmt_box(arr[i])} (inverted corners; {len(bad)} of {len(arr)} boxes)"
+        )
     has_labels = any(lab is not None for lab in labels)
     return Boxes(arr, None, tuple(labels) if has_labels else None)
+
+
+def _fmt_box(row: Any) -> str:
+    return "[" + ", ".join(f"{float(v):g}" for v in row) + "]"
+
+
+def check_box_extent(target: BoxTarget, frame: str, resize_kw: Any = None) -> None:
+    """Raise :class:`BadGroundTruth` when a box of ``target`` lies outside the image in
+    ``frame`` (the target's own ``frame`` wins) by more than :data:`GT_EXTENT_TOLERANCE`
+    of the image. Without an image size in a pixel frame only the lower bound (0) is
+    checked."""
+    boxes = target.boxes.xyxy
+    if boxes.shape[0] == 0:
+        return
+    from rewardkit.parsing.frames import frame_extent
+
+    frame = target.frame or frame
+    try:
+        w, h = frame_extent(frame, target.image_size, **dict(resize_kw or {}))
+    except ValueError:
+        w = h = None  # extent unknown (pixel frame without image size)
+    tol_w = GT_EXTENT_TOLERANCE * (w if w is not None else 0.0)
+    tol_h = GT_EXTENT_TOLERANCE * (h if h is not None else 0.0)
+    x_hi = w + tol_w if w is not None else math.inf
+    y_hi = h + tol_h if h is not None else math.inf
+    # plain Python: cheaper than numpy for the usual handful of boxes (once per prompt)
+    bad = [i for i, (x1, y1, x2, y2) in enumerate(boxes.tolist())
+           if x1 < -tol_w or y1 < -tol_h or x2 > x_hi or y2 > y_hi]
+    if bad:
+        i = bad[0]
+        extent = f"{w:g} x {h:g}" if w is not None else "unknown width and height"
+        raise BadGroundTruth(
+            f"Expected ground-truth boxes inside the image ({frame}, {extent}), but box {i} is "
+            f"{_fmt_box(boxes[i])} ({len(bad)} of {len(boxes)} boxes outside)"
+        )
 
 
 def _from_string(text: str) -> Any:
@@ -71,11 +123,27 @@ def _from_string(text: str) -> Any:
         return value
 
 
-def read_box_target(ground_truth: Any, *, image_size: Any = None) -> BoxTarget:
-    """Read box ground truth; ``image_size`` overrides one stored in the ground truth."""
+def read_box_target(ground_truth: Any, *, image_size: Any = None, reading: Any = None) -> BoxTarget:
+    """Read box ground truth; ``image_size`` overrides one stored in the ground truth.
+
+    With a :class:`~rewardkit.parsing.reading.Reading`, its ``image_size`` is used when
+    ``image_size`` is not given, and the boxes are checked to lie inside the image in
+    its ``gt_frame`` (:func:`check_box_extent`)."""
+    if reading is not None and image_size is None:
+        image_size = reading.image_size
+    target = _read_box_target(ground_truth, image_size)
+    if reading is not None:
+        key = (reading.gt_frame, reading.min_pixels, reading.max_pixels)
+        if target.checked != key:  # a prepared target is checked once per prompt
+            check_box_extent(target, reading.gt_frame, reading.resize_kw)
+            target = BoxTarget(target.boxes, target.image_size, target.frame, key)
+    return target
+
+
+def _read_box_target(ground_truth: Any, image_size: Any) -> BoxTarget:
     if isinstance(ground_truth, BoxTarget):
         if image_size is not None and ground_truth.image_size is None:
-            return BoxTarget(ground_truth.boxes, as_image_size(image_size), ground_truth.frame)
+            return BoxTarget(ground_truth.boxes, as_image_size(image_size), ground_truth.frame)  # unchecked
         return ground_truth
     value = ground_truth
     if isinstance(value, bytes):

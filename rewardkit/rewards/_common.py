@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.parsing.dialects import get_dialect
 from rewardkit.parsing.frames import (
     QWEN25VL_MAX_PIXELS,
     QWEN25VL_MIN_PIXELS,
@@ -15,13 +16,18 @@ from rewardkit.parsing.frames import (
     convert_points,
     frame_extent,
 )
-from rewardkit.parsing.ground_truth import BoxTarget
-from rewardkit.parsing.tags import TagParse, parse_completion
+from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
+from rewardkit.parsing.reading import Reading, extract_answer_text
+from rewardkit.parsing.tags import TagParse
 from rewardkit.types import ParseResult, RewardResult
 
-__all__ = ["check_unit", "check_choice", "boxes_to_gt_frame", "points_to_gt_frame", "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "read_answer", "FRAME_DEFAULTS"]
+__all__ = [
+    "check_unit", "check_choice", "box_target", "prepare_box_target", "boxes_to_gt_frame", "points_to_gt_frame",
+    "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "read_answer", "read_boxes",
+    "read_points", "box_reader", "point_reader", "Reading",
+]
 
-FRAME_DEFAULTS = {"pred_frame": "norm1000", "gt_frame": "norm1000"}
+_DEFAULT_READING = Reading()
 
 
 def check_unit(name: str, value: float) -> float:
@@ -44,40 +50,35 @@ def resize_kwargs(min_pixels: int | None, max_pixels: int | None) -> dict[str, i
     }
 
 
-def boxes_to_gt_frame(
-    xyxy: np.ndarray,
-    pred_frame: str,
-    gt_frame: str,
-    target: BoxTarget,
-    *,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> np.ndarray:
-    """Predicted boxes converted into the ground truth's frame (ValueError on a bad frame
-    or a missing image size: both are caller input)."""
-    check_frame(pred_frame)
-    gt_frame = target.frame or gt_frame
+def box_target(ground_truth: Any, reading: Reading) -> BoxTarget:
+    """Box ground truth read once with the reading's image size, checked to lie inside
+    the image in its ground-truth frame (``BadGroundTruth`` otherwise)."""
+    return read_box_target(ground_truth, reading=reading)
+
+
+def prepare_box_target(ground_truth: Any, *, reading: Reading = _DEFAULT_READING, **_: Any) -> BoxTarget:
+    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
+    return box_target(ground_truth, reading)
+
+
+def boxes_to_gt_frame(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> np.ndarray:
+    """Predicted boxes (in ``reading.frame``) converted into the ground truth's frame
+    (ValueError on a missing image size: caller input)."""
+    gt_frame = target.frame or reading.gt_frame
     check_frame(gt_frame)
+    pred_frame = reading.frame
     if pred_frame == gt_frame or xyxy.shape[0] == 0:
         return xyxy
-    return convert_boxes(xyxy, pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
+    return convert_boxes(xyxy, pred_frame, gt_frame, target.image_size, **reading.resize_kw)
 
 
-def points_to_gt_frame(
-    xy: np.ndarray,
-    pred_frame: str,
-    gt_frame: str,
-    target: BoxTarget,
-    *,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> np.ndarray:
-    check_frame(pred_frame)
-    gt_frame = target.frame or gt_frame
+def points_to_gt_frame(xy: np.ndarray, reading: Reading, target: BoxTarget) -> np.ndarray:
+    gt_frame = target.frame or reading.gt_frame
     check_frame(gt_frame)
+    pred_frame = reading.frame
     if pred_frame == gt_frame or xy.shape[0] == 0:
         return xy
-    return convert_points(xy, pred_frame, gt_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
+    return convert_points(xy, pred_frame, gt_frame, target.image_size, **reading.resize_kw)
 
 
 def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
@@ -85,20 +86,13 @@ def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **det
     return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
-def frame_flags(
-    xyxy: np.ndarray,
-    pred_frame: str,
-    target: BoxTarget,
-    *,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> tuple[list[bool], list[bool], list[bool]] | None:
+def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[list[bool], list[bool], list[bool]] | None:
     """Per-box flags for :func:`frame_warning`: (outside the frame by > 2%, every
     coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown."""
     if xyxy.size == 0:
         return None
     try:
-        ew, eh = frame_extent(pred_frame, target.image_size, **resize_kwargs(min_pixels, max_pixels))
+        ew, eh = frame_extent(reading.frame, target.image_size, **reading.resize_kw)
     except ValueError:
         return None
     x_lo, x_hi, y_lo, y_hi = -0.02 * ew, 1.02 * ew, -0.02 * eh, 1.02 * eh
@@ -127,34 +121,54 @@ def reduce_frame_flags(out: list[bool], small: list[bool], positive: list[bool])
     return None
 
 
-def frame_warning(
-    xyxy: np.ndarray,
-    pred_frame: str,
-    target: BoxTarget,
-    *,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> str | None:
-    """A reason code when predicted coordinates do not look like ``pred_frame``.
+def frame_warning(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> str | None:
+    """A reason code when predicted coordinates do not look like ``reading.frame``.
 
     ``out_of_frame``: a coordinate lies more than 2% outside the image in that frame.
     ``suspect_frame_norm1``: every coordinate is within [0, 1] although the frame's
     extent is >= 100 (predictions normalized to 0..1 declared as norm1000 or pixels).
     The score is computed as declared; the reason makes the mismatch visible in reports.
     """
-    flags = frame_flags(xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    flags = frame_flags(xyxy, reading, target)
     return None if flags is None else reduce_frame_flags(*flags)
 
 
-def read_answer(completion: Any, prompt: str | None, parse: Callable[[str], ParseResult[Any]]) -> tuple[TagParse, Any, str | None]:
-    """Tags, then the answer payload read by ``parse``: ``(tags, value or None, reason)``.
+def read_answer(completion: Any, prompt: str | None, parse: Callable[[str], ParseResult[Any]], answer: str = "tags") -> tuple[TagParse, Any, str | None]:
+    """The answer (found by answer mode ``answer``), then its payload read by ``parse``:
+    ``(tags, value or None, reason)``.
 
-    ``value`` is ``None`` (with the reason) when there is no answer tag or the payload
+    ``value`` is ``None`` (with the reason) when there is no answer or the payload
     cannot be read; callers then return their minimum with that reason."""
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return tp, None, tp.reason
-    parsed = parse(tp.answer)
+    ans = extract_answer_text(completion, prompt, answer)
+    if ans.text is None:
+        return ans.tags, None, ans.reason
+    parsed = parse(ans.text)
     if not parsed.ok:
-        return tp, None, parsed.reason
-    return tp, parsed.value, None
+        return ans.tags, None, parsed.reason
+    return ans.tags, parsed.value, None
+
+
+def box_reader(reading: Reading) -> Callable[[str], ParseResult[Any]]:
+    """The box reader of the reading's dialect (``ValueError`` if it writes no boxes)."""
+    d = get_dialect(reading.dialect)
+    if d.read_boxes is None:
+        raise ValueError(f"Expected a dialect that writes boxes, but dialect {d.name!r} writes points only")
+    return d.read_boxes
+
+
+def point_reader(reading: Reading) -> Callable[[str], ParseResult[Any]]:
+    """The point reader of the reading's dialect (``ValueError`` if it writes no points)."""
+    d = get_dialect(reading.dialect)
+    if d.read_points is None:
+        raise ValueError(f"Expected a dialect that writes points, but dialect {d.name!r} writes boxes only")
+    return d.read_points
+
+
+def read_boxes(completion: Any, prompt: str | None, reading: Reading) -> tuple[TagParse, Any, str | None]:
+    """``read_answer`` with the reading's answer mode and its dialect's box reader."""
+    return read_answer(completion, prompt, box_reader(reading), reading.answer)
+
+
+def read_points(completion: Any, prompt: str | None, reading: Reading) -> tuple[TagParse, Any, str | None]:
+    """``read_answer`` with the reading's answer mode and its dialect's point reader."""
+    return read_answer(completion, prompt, point_reader(reading), reading.answer)

@@ -12,6 +12,11 @@ prefixes. That rule is available only as ``compat="visual_rft"`` (old spelling
 (:mod:`rewardkit.rewards.compat.visual_rft`: math-verify pre-check, first single-line
 answer block else the whole completion, the public format regex; needs the ``compat``
 extra).
+
+The answer is found by the answer mode (``answer=``, or ``reading=Reading(answer=...)``):
+``"auto"`` (default) reads a bare completion without tags (think blocks removed), so a
+bare correct answer keeps R_acc and loses only R_format; ``"tags"`` needs an answer
+block.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
 from rewardkit.parsing.labels import labels_match, parse_label
-from rewardkit.parsing.tags import parse_completion
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
@@ -30,6 +35,7 @@ from rewardkit.types import RewardResult
 __all__ = ["classification_reward"]
 
 _COMPONENTS = ("accuracy", "format")
+_READING = Reading()
 
 
 def _prepare(ground_truth: Any, **_: Any) -> str:
@@ -43,6 +49,7 @@ def _prepare(ground_truth: Any, **_: Any) -> str:
     components=_COMPONENTS,
     tags=("visual_rft", "paper:Visual-RFT", "labels"),
     prepare=_prepare,
+    reading_fields=("answer",),
 )
 def classification_reward(
     completion: Any,
@@ -51,6 +58,7 @@ def classification_reward(
     synonyms: Mapping[str, Iterable[str]] | None = None,
     compat: Literal["visual_rft", "substring"] | None = None,
     prompt: str | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """R_cls = R_acc + R_format (Visual-RFT Eq. 9), in [0, 2].
 
@@ -60,17 +68,20 @@ def classification_reward(
     1.0
     >>> float(classification_reward("<think>?</think><answer></answer>", "cardinal"))
     0.0
+    >>> dict(classification_reward("Cardinal", "cardinal").components)
+    {'accuracy': 1.0, 'format': 0.0}
     """
     if resolve_compat("visual_rft.classification", compat):
         from rewardkit.rewards.compat.visual_rft import classification
 
         return classification(completion, ground_truth)
     gt = read_text_target(ground_truth)
-    tp = parse_completion(completion, prompt)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    tp = ans.tags
     fmt = 1.0 if tp.strict else 0.0
-    if tp.answer is None:
-        return zero(_COMPONENTS, tp.reason)
-    label = parse_label(tp.answer)
+    if ans.text is None:
+        return zero(_COMPONENTS, ans.reason)
+    label = parse_label(ans.text)
     if not label.ok:
         return zero(_COMPONENTS, label.reason)
     if label.details.get("multi") and not labels_match(label.value, gt, synonyms):

@@ -2,7 +2,9 @@
 
 ``R = 1 if |n_pred - n_gt| <= tolerance else 0``. The count is read by
 :func:`rewardkit.parsing.numbers.parse_count` (digits or words zero..twenty); an answer
-with several different numbers ("2 or 3") is ambiguous and scores 0.
+with several different numbers ("2 or 3") is ambiguous and scores 0. The answer is
+found by the answer mode (``answer="auto"``: the answer block, or a bare completion
+without think blocks when there is none).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any, Literal
 
 from rewardkit.parsing.ground_truth import read_text_target
 from rewardkit.parsing.numbers import parse_count
-from rewardkit.parsing.tags import parse_completion
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import zero
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.compat import resolve_compat
@@ -35,10 +37,13 @@ def _prepare(ground_truth: Any, **_: Any) -> int:
     return _gt_count(ground_truth)
 
 
-@register_reward("count.exact", task="counting", range=(0.0, 1.0), components=("accuracy",), tags=("counting",), prepare=_prepare)
-def counting_reward(
-    completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None, compat: Literal["r1_v"] | None = None
-) -> RewardResult:
+_READING = Reading()
+
+
+@register_reward("count.exact", task="counting", range=(0.0, 1.0), components=("accuracy",), tags=("counting",), prepare=_prepare,
+                 reading_fields=("answer",))
+def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None,
+                    compat: Literal["r1_v"] | None = None, reading: Reading = _READING) -> RewardResult:
     """R = 1 if |count - ground truth| <= tolerance else 0.
 
     ``compat="r1_v"``: R1-V's released accuracy reward end to end (math-verify pre-check,
@@ -55,10 +60,10 @@ def counting_reward(
         from rewardkit.rewards.compat.r1_v import count_exact
 
         return count_exact(completion, ground_truth, gt)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return zero(("accuracy",), tp.reason)
-    parsed = parse_count(tp.answer)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return zero(("accuracy",), ans.reason)
+    parsed = parse_count(ans.text)
     if not parsed.ok:
         return zero(("accuracy",), parsed.reason)
     acc = 1.0 if abs(parsed.value - gt) <= tolerance else 0.0

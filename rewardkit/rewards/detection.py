@@ -29,16 +29,17 @@ import numpy as np
 
 from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
-from rewardkit.parsing.boxes import parse_boxes
-from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
+from rewardkit.parsing.reading import Reading
 from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
+    box_target,
     boxes_to_gt_frame,
     check_choice,
     check_unit,
     frame_flags,
     frame_warning,
-    read_answer,
+    prepare_box_target,
+    read_boxes,
     reduce_frame_flags,
     zero,
 )
@@ -49,11 +50,7 @@ from rewardkit.types import Boxes, RewardResult
 __all__ = ["detection_reward", "detection_f1_reward", "prepare_box_target"]
 
 _COMPONENTS = ("iou", "confidence", "format")
-
-
-def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
-    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
-    return read_box_target(ground_truth, image_size=image_size)
+_READING = Reading()
 
 
 def _visual_rft_result(
@@ -136,23 +133,23 @@ def detection_reward(
     *,
     iou_threshold: float = 0.5,
     normalize: Literal["max", "pred"] = "max",
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     default_confidence: float = 1.0,
     empty_score: float = 1.0,
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
     compat: Literal["visual_rft"] | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """Visual-RFT detection reward R_d = R_IoU + R_conf + R_format (Eq. 5-8), in [0, 3].
 
     Parameters: ``iou_threshold`` tau (match needs IoU > tau); ``normalize`` "max"
     (divide by max(n_gt, n_pred), public code) or "pred" (divide by n_pred, paper text);
-    ``pred_frame`` / ``gt_frame`` and ``image_size`` (width, height) when they differ;
     ``default_confidence`` for boxes without a confidence; ``empty_score`` for R_IoU and
-    R_conf when both the answer and the ground truth have no box. ``compat="visual_rft"``:
+    R_conf when both the answer and the ground truth have no box; ``reading`` (or its
+    fields as keywords: ``answer``, ``dialect``, ``pred_frame`` / ``gt_frame`` and
+    ``image_size`` when they differ, ``min_pixels`` / ``max_pixels``). With
+    ``answer="auto"`` (default) a bare answer without tags keeps R_IoU and R_conf;
+    R_format stays strict.
+    ``compat="visual_rft"``:
     the released reward functions end to end (:mod:`rewardkit.rewards.compat.visual_rft`;
     needs the ``compat`` extra).
 
@@ -168,11 +165,10 @@ def detection_reward(
     if resolve_compat("visual_rft.detection", compat):
         from rewardkit.rewards.compat.visual_rft import detection
 
-        return detection(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
+        return detection(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
     return _detection_batch_impl(
-        [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize, pred_frame=pred_frame,
-        gt_frame=gt_frame, image_size=image_size, default_confidence=default_confidence, empty_score=empty_score,
-        prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels,
+        [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize,
+        default_confidence=default_confidence, empty_score=empty_score, prompt=prompt, reading=reading,
     )[0]
 
 
@@ -182,19 +178,15 @@ def _detection_batch_impl(
     *,
     iou_threshold: float = 0.5,
     normalize: str = "max",
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     default_confidence: float = 1.0,
     empty_score: float = 1.0,
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> list[RewardResult]:
     _check_detection_params(iou_threshold, normalize, default_confidence)
-    target = read_box_target(ground_truth, image_size=image_size)
+    target = box_target(ground_truth, reading)
     n_gt = len(target.boxes)
-    reads = [read_answer(c, prompt, parse_boxes) for c in completions]
+    reads = [read_boxes(c, prompt, reading) for c in completions]
     filled = [pred for _, pred, _ in reads if pred is not None and len(pred)]
     cands: list[list[tuple[int, float]]] = []
     out_f: list[bool] = []
@@ -203,11 +195,11 @@ def _detection_batch_impl(
     if filled:
         # one IoU matrix and one frame check for the whole group of completions
         stacked = np.concatenate([b.xyxy for b in filled]) if len(filled) > 1 else filled[0].xyxy
-        flags = frame_flags(stacked, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+        flags = frame_flags(stacked, reading, target)
         if flags is not None:
             out_f, small_f, pos_f = flags
         if n_gt:
-            xyxy = boxes_to_gt_frame(stacked, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+            xyxy = boxes_to_gt_frame(stacked, reading, target)
             if xyxy.shape[0] * n_gt <= _SMALL_PAIRS:
                 # plain-Python kernel (same arithmetic as box_iou): no numpy call overhead
                 dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
@@ -256,13 +248,9 @@ def detection_f1_reward(
     *,
     iou_threshold: float = 0.5,
     inclusive: bool = True,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     empty_score: float = 1.0,
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """Detection F1 with one-to-one matching at an IoU threshold.
 
@@ -270,11 +258,12 @@ def detection_f1_reward(
     (Hungarian: the most pairs passing the threshold, then the highest IoU) of predicted
     to ground-truth boxes with IoU >= ``iou_threshold`` (``>`` if not ``inclusive``).
     Duplicates cannot match twice, so box spam lowers F1 (Rex-Thinker's motivation).
-    ``empty_score`` when both sides have no box.
+    ``empty_score`` when both sides have no box. ``reading`` (or its fields as keywords)
+    as for ``visual_rft.detection``.
     """
     check_unit("iou_threshold", iou_threshold)
-    target = read_box_target(ground_truth, image_size=image_size)
-    _, pred, reason = read_answer(completion, prompt, parse_boxes)
+    target = box_target(ground_truth, reading)
+    _, pred, reason = read_boxes(completion, prompt, reading)
     if pred is None:
         return zero(("f1",), reason)
     n_pred, n_gt = len(pred), len(target.boxes)
@@ -282,8 +271,8 @@ def detection_f1_reward(
         return RewardResult(float(empty_score), {"f1": float(empty_score)}, None)
     if n_pred == 0 or n_gt == 0:
         return RewardResult(0.0, {"f1": 0.0}, None, {"n_pred": n_pred, "n_gt": n_gt})
-    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    xyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    warn = frame_warning(pred.xyxy, reading, target)
+    xyxy = boxes_to_gt_frame(pred.xyxy, reading, target)
     iou = box_iou(xyxy, target.boxes.xyxy)
     ok = iou >= iou_threshold if inclusive else iou > iou_threshold
     pi, gi = match_hungarian(-(ok.astype(np.float64) + 1e-3 * iou))

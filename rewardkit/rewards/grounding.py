@@ -12,64 +12,75 @@ scores 0 by default (``multiple="zero"``, reason ``multiple_boxes``): reading on
 first box, as the public REC rewards do (``multiple="first"``), pays "correct box plus
 junk" and "ten copies of the correct box". A ground truth with several boxes (several
 referents) scores against the best-overlapping one.
+
+The answer is read with a :class:`~rewardkit.parsing.reading.Reading` (``reading=`` or
+its fields as keywords: ``answer="auto"`` reads a bare completion without an answer
+tag, ``dialect=`` names the model's output grammar, ``pred_frame`` / ``gt_frame`` /
+``image_size`` / ``min_pixels`` / ``max_pixels`` the frames). One class,
+:class:`GroundingReward`, is registered once per kind.
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Literal
 
 import numpy as np
 
 from rewardkit.geometry.boxes import box_giou, box_iou
-from rewardkit.parsing.boxes import parse_boxes
-from rewardkit.parsing.ground_truth import read_box_target
+from rewardkit.parsing.reading import Reading
 from rewardkit.rewards._common import (
+    box_target,
     boxes_to_gt_frame,
     check_choice,
     check_unit,
     frame_warning,
-    read_answer,
+    prepare_box_target,
+    read_boxes,
     zero,
 )
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.compat import resolve_compat
-from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
 
-__all__ = ["grounding_reward", "grounding_iou_squared_reward", "grounding_giou_reward", "grounding_accuracy_reward"]
+__all__ = [
+    "GroundingReward",
+    "grounding_reward",
+    "grounding_iou_squared_reward",
+    "grounding_giou_reward",
+    "grounding_accuracy_reward",
+]
 
 Kind = Literal["iou", "iou_squared", "giou_plus_one", "accuracy"]
+_KINDS = ("iou", "iou_squared", "giou_plus_one", "accuracy")
+_READING = Reading()
 
 
 def _grounding(
-    kind: Kind,
+    kind: str,
     completion: Any,
     ground_truth: Any,
     *,
-    pred_frame: str,
-    gt_frame: str,
-    image_size: Any,
+    reading: Reading,
     multiple: str,
     prompt: str | None,
-    min_pixels: int | None,
-    max_pixels: int | None,
     threshold: float = 0.5,
     comparison: str = ">=",
 ) -> RewardResult:
     comp = (kind,)
     check_choice("multiple", multiple, ("first", "zero"))
-    target = read_box_target(ground_truth, image_size=image_size)
+    target = box_target(ground_truth, reading)
     if len(target.boxes) == 0:
         raise BadGroundTruth("Expected at least one ground-truth box for grounding, but got none")
-    _, pred, reason = read_answer(completion, prompt, parse_boxes)
+    _, pred, reason = read_boxes(completion, prompt, reading)
     if pred is None:
         return zero(comp, reason)
     if len(pred) == 0:
         return zero(comp, "no_boxes")
     if len(pred) > 1 and multiple == "zero":
         return zero(comp, "multiple_boxes")
-    warn = frame_warning(pred.xyxy[:1], pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    xyxy = boxes_to_gt_frame(pred.xyxy[:1], pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    warn = frame_warning(pred.xyxy[:1], reading, target)
+    xyxy = boxes_to_gt_frame(pred.xyxy[:1], reading, target)
     iou = float(np.max(box_iou(xyxy, target.boxes.xyxy)))
     if kind == "iou":
         value = iou
@@ -82,94 +93,99 @@ def _grounding(
     return RewardResult(value, {kind: value}, warn, {"iou": iou, "n_boxes": len(pred)})
 
 
+class GroundingReward:
+    """One predicted box against the referred object; ``kind`` picks the score:
+    ``"iou"``, ``"iou_squared"``, ``"giou_plus_one"`` or ``"accuracy"`` (the last one
+    takes ``threshold`` and ``comparison``). Instances are registered under several
+    names (``grounding.*``, ``vlm_r1.rec_iou``); each has its own docstring and
+    signature. ``compat=(registry name, function)`` adds a ``compat`` parameter whose
+    modes (:func:`rewardkit.rewards.compat.resolve_compat`) run
+    ``function(completion, ground_truth, reading)``, the public code end to end."""
+
+    def __init__(self, kind: Kind, name: str, doc: str, compat: tuple[str, Any] | None = None) -> None:
+        check_choice("kind", kind, _KINDS)
+        self.kind = kind
+        self.compat = compat
+        self.__name__ = self.__qualname__ = name
+        self.__doc__ = doc
+        params = [
+            inspect.Parameter("completion", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any),
+            inspect.Parameter("ground_truth", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Any),
+        ]
+        kw = inspect.Parameter.KEYWORD_ONLY
+        if kind == "accuracy":
+            params += [inspect.Parameter("threshold", kw, default=0.5), inspect.Parameter("comparison", kw, default=">=")]
+        params += [
+            inspect.Parameter("multiple", kw, default="zero"),
+            inspect.Parameter("prompt", kw, default=None),
+        ]
+        if compat is not None:
+            params.append(inspect.Parameter("compat", kw, default=None))
+        params.append(inspect.Parameter("reading", kw, default=_READING))
+        self.__signature__ = inspect.Signature(params, return_annotation=RewardResult)
+
+    def __call__(self, completion: Any, ground_truth: Any, *, multiple: str = "zero", prompt: str | None = None,
+                 reading: Reading = _READING, threshold: float = 0.5, comparison: str = ">=",
+                 compat: str | None = None) -> RewardResult:
+        if self.compat is not None and resolve_compat(self.compat[0], compat):
+            return self.compat[1](completion, ground_truth, reading)
+        if compat is not None:
+            raise ValueError(f"Expected no `compat` for {self.__name__}, but got {compat!r}")
+        if self.kind == "accuracy":
+            check_unit("threshold", threshold)
+            check_choice("comparison", comparison, (">=", ">"))
+        return _grounding(self.kind, completion, ground_truth, reading=reading, multiple=multiple, prompt=prompt,
+                          threshold=threshold, comparison=comparison)
+
+    def __repr__(self) -> str:
+        return f"GroundingReward({self.kind!r}, {self.__name__!r})"
+
+
 _TAGS = ("grounding", "boxes", "rec")
 
+grounding_reward = register_reward(
+    "grounding.iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "vlm-r1"), prepare=prepare_box_target,
+)(GroundingReward("iou", "grounding_reward", """R = IoU(predicted box, ground-truth box), in [0, 1] (VLM-R1 REC reward).
 
-@register_reward("grounding.iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "vlm-r1"), prepare=prepare_box_target)
-def grounding_reward(
-    completion: Any,
-    ground_truth: Any,
-    *,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
-    multiple: Literal["first", "zero"] = "zero",
-    prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> RewardResult:
-    """R = IoU(predicted box, ground-truth box), in [0, 1] (VLM-R1 REC reward).
+    ``multiple="zero"``: an answer with several boxes scores 0; ``"first"`` reads the
+    first box. Reading: ``reading=`` or its fields as keywords (``answer``, ``dialect``,
+    ``pred_frame``, ``gt_frame``, ``image_size``, ``min_pixels``, ``max_pixels``).
 
     >>> float(grounding_reward("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50]))
     0.5
-    """
-    return _grounding("iou", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
+    >>> float(grounding_reward('```json\\n[{"bbox_2d": [0, 0, 100, 100]}]\\n```', [0, 0, 100, 50]))
+    0.5
+    """))
+
+grounding_iou_squared_reward = register_reward(
+    "grounding.iou_squared", task="grounding", range=(0.0, 1.0), components=("iou_squared",), tags=(*_TAGS, "perception-r1"),
+    prepare=prepare_box_target,
+)(GroundingReward("iou_squared", "grounding_iou_squared_reward", """R = IoU^2 (Perception-R1), in [0, 1].
+
+    Parameters as ``grounding.iou``.
+    """))
+
+def _visual_rft_lisa(completion: Any, ground_truth: Any, reading: Reading) -> RewardResult:
+    from rewardkit.rewards.compat.visual_rft import lisa_giou
+
+    return lisa_giou(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                     image_size=reading.image_size)
 
 
-@register_reward("grounding.iou_squared", task="grounding", range=(0.0, 1.0), components=("iou_squared",), tags=(*_TAGS, "perception-r1"), prepare=prepare_box_target)
-def grounding_iou_squared_reward(
-    completion: Any,
-    ground_truth: Any,
-    *,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
-    multiple: Literal["first", "zero"] = "zero",
-    prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> RewardResult:
-    """R = IoU^2 (Perception-R1), in [0, 1]."""
-    return _grounding("iou_squared", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
+grounding_giou_reward = register_reward(
+    "grounding.giou_plus_one", task="grounding", range=(0.0, 2.0), components=("giou_plus_one",),
+    tags=(*_TAGS, "visual_rft", "lisa"), prepare=prepare_box_target,
+)(GroundingReward("giou_plus_one", "grounding_giou_reward", """R = GIoU + 1, in [0, 2] (Visual-RFT reasoning grounding on LISA).
 
+    Parameters as ``grounding.iou``. ``compat="visual_rft"``: the released LISA accuracy
+    reward end to end (:mod:`rewardkit.rewards.compat.visual_rft`; needs the ``compat``
+    extra).
+    """, compat=("grounding.giou_plus_one", _visual_rft_lisa)))
 
-@register_reward("grounding.giou_plus_one", task="grounding", range=(0.0, 2.0), components=("giou_plus_one",), tags=(*_TAGS, "visual_rft", "lisa"), prepare=prepare_box_target)
-def grounding_giou_reward(
-    completion: Any,
-    ground_truth: Any,
-    *,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
-    multiple: Literal["first", "zero"] = "zero",
-    prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    compat: Literal["visual_rft"] | None = None,
-) -> RewardResult:
-    """R = GIoU + 1, in [0, 2] (Visual-RFT reasoning grounding on LISA).
+grounding_accuracy_reward = register_reward(
+    "grounding.accuracy", task="grounding", range=(0.0, 1.0), components=("accuracy",), tags=(*_TAGS, "refcoco"),
+    prepare=prepare_box_target,
+)(GroundingReward("accuracy", "grounding_accuracy_reward", """R = 1 if IoU >= threshold (``comparison=">"``: strictly above) else 0.
 
-    ``compat="visual_rft"``: the released LISA accuracy reward end to end
-    (:mod:`rewardkit.rewards.compat.visual_rft`; needs the ``compat`` extra).
-    """
-    if resolve_compat("grounding.giou_plus_one", compat):
-        from rewardkit.rewards.compat.visual_rft import lisa_giou
-
-        return lisa_giou(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
-    return _grounding("giou_plus_one", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
-
-
-@register_reward("grounding.accuracy", task="grounding", range=(0.0, 1.0), components=("accuracy",), tags=(*_TAGS, "refcoco"), prepare=prepare_box_target)
-def grounding_accuracy_reward(
-    completion: Any,
-    ground_truth: Any,
-    *,
-    threshold: float = 0.5,
-    comparison: Literal[">=", ">"] = ">=",
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
-    multiple: Literal["first", "zero"] = "zero",
-    prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-) -> RewardResult:
-    """R = 1 if IoU >= threshold (``comparison=">"``: strictly above) else 0."""
-    check_unit("threshold", threshold)
-    check_choice("comparison", comparison, (">=", ">"))
-    return _grounding("accuracy", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels,
-                      threshold=threshold, comparison=comparison)
+    Other parameters as ``grounding.iou``.
+    """))

@@ -50,12 +50,19 @@ import numpy as np
 
 from rewardkit.geometry.boxes import box_giou, box_iou
 from rewardkit.geometry.matching import match_hungarian
-from rewardkit.parsing.boxes import parse_boxes
-from rewardkit.parsing.frames import check_frame, frame_extent
-from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
+from rewardkit.parsing.frames import frame_extent
+from rewardkit.parsing.ground_truth import BoxTarget
 from rewardkit.parsing.labels import normalize_label
-from rewardkit.parsing.tags import TagParse, completion_text, parse_completion, strip_prompt
-from rewardkit.rewards._common import boxes_to_gt_frame, check_choice, check_unit, resize_kwargs
+from rewardkit.parsing.reading import Reading, extract_answer_text
+from rewardkit.parsing.tags import TagParse
+from rewardkit.rewards._common import (
+    box_reader,
+    box_target,
+    boxes_to_gt_frame,
+    check_choice,
+    check_unit,
+    prepare_box_target,
+)
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.schedules import Staged
@@ -72,13 +79,10 @@ __all__ = [
 ]
 
 _COMPONENTS = ("format", "recall", "precision")
+_READING = Reading()
+_JSON_DIALECTS = frozenset({"visual_rft", "qwen2_5_vl", "qwen3_vl", "gemini"})
 PAPER_BEFORE = (0.5, 0.5, 0.75)
 PAPER_AFTER = (0.75, 0.75, 0.9)
-
-
-def prepare_box_target(ground_truth: Any, *, image_size: Any = None, **_: Any) -> BoxTarget:
-    """Parse box ground truth once per prompt (``Reward.score_batch`` calls this)."""
-    return read_box_target(ground_truth, image_size=image_size)
 
 
 def differentiate(x: float, xi1: float, xi2: float) -> float:
@@ -126,23 +130,21 @@ class Payload:
 
 
 def read_payload(completion: Any, prompt: str | None = None, answer: str = "auto") -> Payload:
-    """Find the answer payload: the last ``<answer>`` block (``answer="tag"``), the whole
-    completion (``"whole"``, the released Vision-R1 setup: Qwen2.5-VL answers with bare
-    JSON), or ``"auto"``: the answer block when the completion has any think/answer tag,
-    else the whole completion. A think block without an answer block has no payload."""
-    check_choice("answer", answer, ("auto", "tag", "whole"))
-    tp = parse_completion(completion, prompt)
-    counts = tp.counts
-    any_tag = any(counts.values())
-    if answer == "whole" or (answer == "auto" and not any_tag):
-        text = strip_prompt(completion_text(completion), prompt if isinstance(prompt, str) else None).strip()
-        if answer == "whole" and tp.answer is not None and any_tag:
-            text = tp.answer
-        return Payload(text, tp, None if text else "empty_answer", True)
-    if tp.answer is None:
-        return Payload(None, tp, tp.reason or "no_answer_tag", False)
-    one = counts.get("<answer>", 0) == 1 and counts.get("</answer>", 0) == 1 and tp.closed
-    return Payload(tp.answer, tp, None, one)
+    """Find the answer payload with answer mode ``answer``
+    (:func:`~rewardkit.parsing.reading.extract_answer_text`): the last ``<answer>`` block
+    (``"tags"``; ``"tag"`` is an alias), the whole completion without think blocks,
+    answer-tag tokens and fence markers (``"whole"``, the released Vision-R1 setup:
+    Qwen2.5-VL answers with bare JSON), or ``"auto"``: the answer block when the
+    completion has an answer tag, else the whole completion. A think block with nothing
+    after it has no payload."""
+    ans = extract_answer_text(completion, prompt, answer)
+    if ans.source == "whole":
+        return Payload(ans.text, ans.tags, ans.reason, True)
+    if ans.text is None:
+        return Payload(None, ans.tags, ans.reason or "no_answer_tag", False)
+    counts = ans.tags.counts
+    one = counts.get("<answer>", 0) == 1 and counts.get("</answer>", 0) == 1 and ans.tags.closed
+    return Payload(ans.text, ans.tags, None, one)
 
 
 def _content_ok(parsed: ParseResult[Boxes], extent: tuple[float, float] | None, integer_coords: bool) -> tuple[bool, str | None]:
@@ -179,12 +181,11 @@ def _dual_format(
     parsed: ParseResult[Boxes] | None,
     target: BoxTarget | None,
     *,
-    pred_frame: str,
-    image_size: Any,
+    reading: Reading,
     integer_coords: bool,
-    resize_kw: dict[str, int],
 ) -> tuple[float, str | None]:
-    """(reward_DF, reason) of Eq. 4."""
+    """(reward_DF, reason) of Eq. 4. The template is a JSON/literal box list for the
+    JSON dialects, the dialect's own grammar for the others."""
     if payload.text is None or not payload.text:
         return 0.0, payload.reason or "empty_answer"
     if not payload.one_block:
@@ -193,15 +194,16 @@ def _dual_format(
         return 0.0, (parsed.reason if parsed is not None else None) or "unparseable"
     d = parsed.details
     if not d.get("negative"):
-        if d.get("format") != "structured" or d.get("invalid_items"):
+        structured = reading.dialect in _JSON_DIALECTS
+        if (structured and d.get("format") != "structured") or d.get("invalid_items"):
             return 0.0, "bad_template"
-        if d.get("repaired") or d.get("trimmed_suffix") or d.get("skipped_prefix"):
+        if d.get("repaired") or d.get("trimmed_suffix") or d.get("skipped_prefix") or d.get("text_outside_fence"):
             return 0.0, "bad_template"
         boxes = parsed.value
         gt_has_labels = target is not None and target.boxes.labels is not None
         if gt_has_labels and (boxes.labels is None or any(lab is None or not str(lab).strip() for lab in boxes.labels)):
             return 0.0, "missing_label"
-    ok, why = _content_ok(parsed, _pred_extent(pred_frame, target, image_size, resize_kw), integer_coords)
+    ok, why = _content_ok(parsed, _pred_extent(reading.frame, target, reading.image_size, reading.resize_kw), integer_coords)
     return (1.0, None) if ok else (0.0, why)
 
 
@@ -217,24 +219,23 @@ def dual_format_reward(
     completion: Any,
     ground_truth: Any = None,
     *,
-    pred_frame: str = "norm1000",
-    image_size: Any = None,
     integer_coords: bool = False,
-    answer: Literal["auto", "tag", "whole"] = "auto",
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
     compat: Literal["vision_r1"] | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """Vision-R1 dual format reward (Eq. 4): 1 if the template AND the content hold, else 0.
 
     Template: one box list (JSON or literal; every item has a box, and a label when the
     ground truth has labels; no cut-off/repaired tail, no text around it; a single answer
     block when tags are used). Content: 4 finite numbers per box written with x1 < x2 and
-    y1 < y2, inside ``[0, extent]`` of ``pred_frame`` (``pixel``/``qwen25vl`` need
+    y1 < y2, inside ``[0, extent]`` of the prediction frame (``pixel``/``qwen25vl`` need
     ``image_size`` for the upper bound), whole numbers if ``integer_coords``. ``[]`` and
-    "No Objects" hold both. The ground truth is optional (only its labels and image size
-    are used).
+    "No Objects" hold both. Prose before or after a code fence breaks the template. The
+    ground truth is optional (only its labels and image size are used). ``reading`` (or
+    its fields as keywords): ``answer`` (``"auto"``: an answer block if there is one,
+    else the bare completion), ``dialect`` (a non-JSON dialect's grammar is its
+    template), ``pred_frame``, ``image_size``, ``min_pixels`` / ``max_pixels``.
 
     >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 300, 400], "label": "cat"}]'))
     1.0
@@ -247,17 +248,13 @@ def dual_format_reward(
     if resolve_compat("vision_r1.dual_format", compat):
         from rewardkit.rewards.compat.vision_r1 import dual_format
 
-        return dual_format(completion, ground_truth, image_size=image_size)
-    check_frame(pred_frame)
+        return dual_format(completion, ground_truth, image_size=reading.image_size)
     target = None
     if ground_truth is not None:
-        target = read_box_target(ground_truth, image_size=image_size)
-    payload = read_payload(completion, prompt, answer)
-    parsed = parse_boxes(payload.text) if payload.text else None
-    df, why = _dual_format(
-        payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
-        integer_coords=integer_coords, resize_kw=resize_kwargs(min_pixels, max_pixels),
-    )
+        target = box_target(ground_truth, reading)
+    payload = read_payload(completion, prompt, reading.answer)
+    parsed = box_reader(reading)(payload.text) if payload.text else None
+    df, why = _dual_format(payload, parsed, target, reading=reading, integer_coords=integer_coords)
     return RewardResult(df, {"format": df}, why)
 
 
@@ -288,15 +285,10 @@ def localization_reward(
     cost: Literal["l1+giou", "giou", "iou"] = "l1+giou",
     use_labels: bool = False,
     compat: Literal["vision_r1", "released_code"] | None = None,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     integer_coords: bool = False,
     empty_score: float = 1.0,
-    answer: Literal["auto", "tag", "whole"] = "auto",
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """Vision-R1 criterion-driven reward = dual format + recall + precision (Eq. 4-8), in [0, 3].
 
@@ -304,9 +296,12 @@ def localization_reward(
     1.0 = never), ``before`` / ``after`` thresholds ``(xi0, xi1, xi2)``, or a custom
     ``schedule``; ``step`` / ``max_steps`` (training progress; no step -> first stage);
     ``cost`` of the box-prioritized Hungarian matching; ``use_labels`` (a matched pair
-    with a wrong label is not valid; the paper matches on boxes only); frames and
-    ``image_size``; ``empty_score`` when the image has no object and the answer has none;
-    ``compat="vision_r1"`` (old spelling ``"released_code"``; see the module docstring).
+    with a wrong label is not valid; the paper matches on boxes only); ``empty_score``
+    when the image has no object and the answer has none; ``compat="vision_r1"``
+    (old spelling ``"released_code"``; see the module docstring); ``reading`` (or its
+    fields as keywords: ``answer``,
+    ``dialect``, ``pred_frame``, ``gt_frame``, ``image_size``, ``min_pixels``,
+    ``max_pixels``).
 
     >>> gt = [[100, 100, 300, 300], [500, 500, 700, 800]]
     >>> c = '[{"bbox_2d": [100, 100, 300, 300], "label": "a"}, {"bbox_2d": [500, 500, 700, 800], "label": "b"}]'
@@ -317,11 +312,9 @@ def localization_reward(
     if resolve_compat("vision_r1.localization", compat):
         from rewardkit.rewards.compat.vision_r1 import localization
 
-        return localization(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                            min_pixels=min_pixels, max_pixels=max_pixels)
+        return localization(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                            image_size=reading.image_size, min_pixels=reading.min_pixels, max_pixels=reading.max_pixels)
     check_choice("cost", cost, ("l1+giou", "giou", "iou"))
-    check_frame(pred_frame)
-    check_frame(gt_frame)
     if schedule is None:
         schedule = progressive_schedule(switch_at, before, after)
     elif not isinstance(schedule, Staged):
@@ -331,17 +324,15 @@ def localization_reward(
         xi0, xi1, xi2 = float(xi["xi0"]), float(xi["xi1"]), float(xi["xi2"])
     except KeyError as exc:
         raise ValueError(f"Expected the schedule to give xi0, xi1 and xi2, but it lacks {exc}") from None
-    resize_kw = resize_kwargs(min_pixels, max_pixels)
+    resize_kw = reading.resize_kw
+    gt_frame = reading.gt_frame
 
-    target = read_box_target(ground_truth, image_size=image_size)
+    target = box_target(ground_truth, reading)
     gt = target.boxes
     n_gt = len(gt)
-    payload = read_payload(completion, prompt, answer)
-    parsed = parse_boxes(payload.text) if payload.text else None
-    df, why = _dual_format(
-        payload, parsed, target, pred_frame=pred_frame, image_size=image_size,
-        integer_coords=integer_coords, resize_kw=resize_kw,
-    )
+    payload = read_payload(completion, prompt, reading.answer)
+    parsed = box_reader(reading)(payload.text) if payload.text else None
+    df, why = _dual_format(payload, parsed, target, reading=reading, integer_coords=integer_coords)
     details: dict[str, Any] = {"n_gt": n_gt, "xi": (xi0, xi1, xi2)}
     if parsed is None or not parsed.ok:
         reason = why or payload.reason or (parsed.reason if parsed is not None else None) or "unparseable"
@@ -354,13 +345,13 @@ def localization_reward(
         rp = float(empty_score) if (n_gt == 0 and n_pred == 0) else 0.0
         return RewardResult(df + 2 * rp, {"format": df, "recall": rp, "precision": rp}, why, details)
 
-    pxyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    pxyxy = boxes_to_gt_frame(pred.xyxy, reading, target)
     gxyxy = gt.xyxy
     giou = box_giou(pxyxy, gxyxy)
 
     iou = box_iou(pxyxy, gxyxy)
     if cost == "l1+giou":
-        extent = _norm_extent(gt_frame, target, pxyxy, gxyxy, resize_kw)
+        extent = _norm_extent(target.frame or gt_frame, target, pxyxy, gxyxy, resize_kw)
         l1 = np.abs(_norm1(pxyxy, extent)[:, None, :] - _norm1(gxyxy, extent)[None, :, :]).mean(axis=2)
         c = l1 + (1.0 - giou)
     elif cost == "giou":

@@ -14,14 +14,20 @@ from typing import Any
 import numpy as np
 
 from rewardkit.geometry.matching import match_hungarian
-from rewardkit.parsing.ground_truth import read_box_target
-from rewardkit.parsing.points import parse_points
-from rewardkit.rewards._common import points_to_gt_frame, read_answer, zero
+from rewardkit.parsing.reading import Reading
+from rewardkit.rewards._common import (
+    box_target,
+    points_to_gt_frame,
+    prepare_box_target,
+    read_points,
+    zero,
+)
 from rewardkit.rewards.base import register_reward
-from rewardkit.rewards.detection import prepare_box_target
 from rewardkit.types import RewardResult
 
 __all__ = ["point_in_box_reward"]
+
+_READING = Reading()
 
 
 @register_reward("point.in_box", task="point", range=(0.0, 1.0), components=("hit",), tags=("points", "rex-omni"), prepare=prepare_box_target)
@@ -29,21 +35,20 @@ def point_in_box_reward(
     completion: Any,
     ground_truth: Any,
     *,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     empty_score: float = 1.0,
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """R = 2 * (points matched one-to-one to a containing box) / (n_points + n_boxes).
+
+    Points are read by the dialect of ``reading`` (``[x, y]`` lists and ``point_2d`` by
+    default; ``dialect="molmo"`` reads ``<point x= y=>`` tags, ...), in its frame.
 
     >>> float(point_in_box_reward("<answer>[50, 50]</answer>", [[0, 0, 100, 100]]))
     1.0
     """
-    target = read_box_target(ground_truth, image_size=image_size)
-    _, points, reason = read_answer(completion, prompt, parse_points)
+    target = box_target(ground_truth, reading)
+    _, points, reason = read_points(completion, prompt, reading)
     if points is None:
         return zero(("hit",), reason)
     n_p, n_b = len(points), len(target.boxes)
@@ -51,7 +56,7 @@ def point_in_box_reward(
         return RewardResult(float(empty_score), {"hit": float(empty_score)}, None)
     if n_p == 0 or n_b == 0:
         return RewardResult(0.0, {"hit": 0.0}, None)
-    xy = points_to_gt_frame(points.xy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    xy = points_to_gt_frame(points.xy, reading, target)
     b = target.boxes.xyxy
     inside = (
         (xy[:, None, 0] >= b[None, :, 0]) & (xy[:, None, 0] <= b[None, :, 2])

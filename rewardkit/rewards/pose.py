@@ -6,7 +6,11 @@ One person per sample. The completion's answer holds keypoints in any form
 ``{"keypoints": [x, y, v] * K, "area": a, "bbox": [x, y, w, h]}``, or ``K x 3`` rows
 ``[x, y, v]`` (then ``area`` comes from the parameter, or from the bbox / the extent of
 the labelled keypoints). Predicted keypoints that are missing (visibility 0, ``null``,
-absent from a named payload) are treated as infinitely far away.
+absent from a named payload) are treated as infinitely far away. The answer is found by
+the answer mode (``answer="auto"``: the answer block, or a bare completion without
+think blocks); ``pred_frame`` / ``image_size`` / ``min_pixels`` / ``max_pixels`` (or
+``reading=Reading(...)``) give the frame of the predicted keypoints (ground truth in
+pixels).
 
 * ``pose.oks``: R = OKS (COCO sigmas, area-normalized, GT-visibility-aware), identical to
   ``COCOeval.computeOks`` on the same pair.
@@ -59,9 +63,9 @@ from rewardkit.geometry.keypoints import (
     mpjpe,
 )
 from rewardkit.geometry.matching import match_hungarian
-from rewardkit.parsing.frames import check_frame, convert_points
+from rewardkit.parsing.frames import convert_points
 from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints, parse_persons
-from rewardkit.parsing.tags import parse_completion
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.types import Keypoints, RewardResult
 
@@ -158,36 +162,38 @@ def _area(target: PoseTarget) -> float:
     return float(ext[0] * ext[1])
 
 
-def _predicted(completion: Any, target: PoseTarget, prompt: str | None, pred_frame: str, image_size: Any, dims: int = 2) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
+def _predicted(completion: Any, target: PoseTarget, prompt: str | None, reading: Reading, dims: int = 2) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
     """Predicted coordinates (missing -> inf) and a 'predicted' flag per keypoint."""
-    check_frame(pred_frame)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return None, None, tp.reason or "no_answer_tag"
+    pred_frame = reading.frame
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return None, None, ans.reason or "no_answer_tag"
     names = COCO_KEYPOINT_NAMES if target.k == 17 else tuple(f"joint_{i}" for i in range(target.k))
-    parsed = parse_keypoints(tp.answer, joint_names=names, num_keypoints=target.k, dims=dims)
+    parsed = parse_keypoints(ans.text, joint_names=names, num_keypoints=target.k, dims=dims)
     if not parsed.ok:
         return None, None, parsed.reason
     xy = np.array(parsed.value.xy, dtype=np.float64)
     present = parsed.value.visibility > 0
     if pred_frame != "pixel" and dims == 2:
-        xy = convert_points(xy, pred_frame, "pixel", image_size=image_size)
+        xy = convert_points(xy, pred_frame, "pixel", image_size=reading.image_size, **reading.resize_kw)
     xy[~present] = np.inf
     return xy, present, None
 
 
-_FRAME_DOC = "pred_frame: frame of the predicted keypoints (ground truth in pixels)."
+_PIXEL = Reading(pred_frame="pixel")
+_ANSWER = Reading()
+_KP_FIELDS = ("answer", "pred_frame", "image_size", "min_pixels", "max_pixels")
 
 
-@register_reward("pose.oks", task="pose", range=(0.0, 1.0), components=("oks",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d)
+@register_reward("pose.oks", task="pose", range=(0.0, 1.0), components=("oks",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d,
+                 reading_fields=_KP_FIELDS)
 def oks_reward(
     completion: Any,
     ground_truth: Any,
     *,
     area: float | None = None,
     sigmas: Sequence[float] | None = None,
-    pred_frame: str = "pixel",
-    image_size: Any = None,
+    reading: Reading = _PIXEL,
     prompt: str | None = None,
 ) -> RewardResult:
     """R = OKS = mean over labelled GT keypoints of exp(-d^2 / (2 s^2 (2 sigma)^2)), s^2 = area.
@@ -196,7 +202,7 @@ def oks_reward(
     1.0
     """
     target = read_pose_target(ground_truth, area=area)
-    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    xy, present, reason = _predicted(completion, target, prompt, reading)
     if xy is None:
         return RewardResult(0.0, {"oks": 0.0}, reason)
     gt = np.concatenate([target.coords, target.visibility[:, None]], axis=1)
@@ -225,15 +231,15 @@ def _pck_scale(target: PoseTarget, normalize: Any) -> float:
     raise ValueError(f"Expected normalize 'bbox', 'torso' or a number, but got {normalize!r}")
 
 
-@register_reward("pose.pck", task="pose", range=(0.0, 1.0), components=("pck",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d)
+@register_reward("pose.pck", task="pose", range=(0.0, 1.0), components=("pck",), tags=("pose", "keypoints", "pose-rft"), prepare=_prepare_2d,
+                 reading_fields=_KP_FIELDS)
 def pck_reward(
     completion: Any,
     ground_truth: Any,
     *,
     threshold: float = 0.2,
     normalize: Literal["bbox", "torso"] | float = "bbox",
-    pred_frame: str = "pixel",
-    image_size: Any = None,
+    reading: Reading = _PIXEL,
     prompt: str | None = None,
 ) -> RewardResult:
     """R = PCK = mean over labelled GT keypoints of [||p - g|| <= threshold * scale].
@@ -250,7 +256,7 @@ def pck_reward(
     scale = _pck_scale(target, normalize)
     if not scale > 0:
         raise BadGroundTruth("PCK scale of the ground truth is 0")
-    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    xy, present, reason = _predicted(completion, target, prompt, reading)
     if xy is None:
         return RewardResult(0.0, {"pck": 0.0}, reason)
     with np.errstate(invalid="ignore"):
@@ -266,6 +272,7 @@ def pck_reward(
     components=("similarity", "missed", "false"),
     tags=("pose", "keypoints", "safety"),
     prepare=_prepare_2d,
+    reading_fields=_KP_FIELDS,
 )
 def recall_weighted_reward(
     completion: Any,
@@ -275,8 +282,7 @@ def recall_weighted_reward(
     false_weight: float = 0.5,
     area: float | None = None,
     sigmas: Sequence[float] | None = None,
-    pred_frame: str = "pixel",
-    image_size: Any = None,
+    reading: Reading = _PIXEL,
     empty_score: float = 1.0,
     prompt: str | None = None,
 ) -> RewardResult:
@@ -294,7 +300,7 @@ def recall_weighted_reward(
     if miss_weight < 0 or false_weight < 0:
         raise ValueError("Expected non-negative miss_weight and false_weight")
     target = read_pose_target(ground_truth, area=area)
-    xy, present, reason = _predicted(completion, target, prompt, pred_frame, image_size)
+    xy, present, reason = _predicted(completion, target, prompt, reading)
     comps = ("similarity", "missed", "false")
     if xy is None:
         return RewardResult(0.0, dict.fromkeys(comps, 0.0), reason)
@@ -393,6 +399,7 @@ def plausibility_scores(coords: np.ndarray, present: np.ndarray, profile: BodyPr
     range=(0.0, 1.0),
     components=("bones", "symmetry", "angles"),
     tags=("pose", "keypoints", "plausibility", "infant"),
+    reading_fields=("answer",),
 )
 def plausibility_reward(
     completion: Any,
@@ -402,6 +409,7 @@ def plausibility_reward(
     dims: int = 2,
     margin: float = 0.5,
     prompt: str | None = None,
+    reading: Reading = _ANSWER,
 ) -> RewardResult:
     """R = mean of the available components (bone ratios, left/right symmetry, joint
     angles) of the predicted pose against ``profile``; 0 with reason ``too_few_keypoints``
@@ -420,10 +428,10 @@ def plausibility_reward(
     if not margin > 0:
         raise ValueError(f"Expected a positive margin, but got {margin!r}")
     comps = ("bones", "symmetry", "angles")
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, dict.fromkeys(comps, 0.0), tp.reason or "no_answer_tag")
-    parsed = parse_keypoints(tp.answer, num_keypoints=prof.num_keypoints, dims=dims)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return RewardResult(0.0, dict.fromkeys(comps, 0.0), ans.reason or "no_answer_tag")
+    parsed = parse_keypoints(ans.text, num_keypoints=prof.num_keypoints, dims=dims)
     if not parsed.ok:
         return RewardResult(0.0, dict.fromkeys(comps, 0.0), parsed.reason)
     res = plausibility_scores(np.asarray(parsed.value.xy), parsed.value.visibility > 0, prof, margin=margin)
@@ -434,7 +442,8 @@ def plausibility_reward(
     return RewardResult(value, {c: (0.0 if np.isnan(res[c]) else res[c]) for c in comps}, None, {"checks": res["checks"], "profile": prof.name})
 
 
-@register_reward("pose.mpjpe", task="pose", range=(0.0, 1.0), components=("mpjpe_score",), tags=("pose", "3d"), prepare=_prepare_3d)
+@register_reward("pose.mpjpe", task="pose", range=(0.0, 1.0), components=("mpjpe_score",), tags=("pose", "3d"), prepare=_prepare_3d,
+                 reading_fields=("answer",))
 def mpjpe_reward(
     completion: Any,
     ground_truth: Any,
@@ -443,6 +452,7 @@ def mpjpe_reward(
     align: Literal["none", "root", "procrustes"] = "root",
     root: int | Sequence[int] | None = None,
     prompt: str | None = None,
+    reading: Reading = _ANSWER,
 ) -> RewardResult:
     """R = max(0, 1 - MPJPE / max_error) with MPJPE after ``align`` (root: mid-hip for
     COCO-17, else joint 0; ``max_error`` in the ground truth's unit, e.g. mm).
@@ -454,11 +464,11 @@ def mpjpe_reward(
     if not max_error > 0:
         raise ValueError(f"Expected a positive max_error, but got {max_error!r}")
     target = read_pose_target(ground_truth, dims=3)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, {"mpjpe_score": 0.0}, tp.reason or "no_answer_tag")
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return RewardResult(0.0, {"mpjpe_score": 0.0}, ans.reason or "no_answer_tag")
     names = COCO_KEYPOINT_NAMES if target.k == 17 else tuple(f"joint_{i}" for i in range(target.k))
-    parsed = parse_keypoints(tp.answer, joint_names=names, num_keypoints=target.k, dims=3)
+    parsed = parse_keypoints(ans.text, joint_names=names, num_keypoints=target.k, dims=3)
     if not parsed.ok:
         return RewardResult(0.0, {"mpjpe_score": 0.0}, parsed.reason)
     lab = target.visibility > 0
@@ -562,15 +572,15 @@ def _prepare_multi(ground_truth: Any, **params: Any) -> MultiPoseTarget:
     return read_multi_pose_target(ground_truth)
 
 
-def _predicted_persons(completion: Any, target: MultiPoseTarget, prompt: str | None, pred_frame: str, image_size: Any):
+def _predicted_persons(completion: Any, target: MultiPoseTarget, prompt: str | None, reading: Reading):
     """``(xy N x K x 2 with missing keypoints at inf, scores, None)`` or ``(None, None, reason)``."""
-    check_frame(pred_frame)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return None, None, tp.reason or "no_answer_tag"
+    pred_frame = reading.frame
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return None, None, ans.reason or "no_answer_tag"
     k = target.k
     names = COCO_KEYPOINT_NAMES if k in (None, 17) else tuple(f"joint_{i}" for i in range(k))
-    parsed = parse_persons(tp.answer, joint_names=names, num_keypoints=k)
+    parsed = parse_persons(ans.text, joint_names=names, num_keypoints=k)
     if not parsed.ok:
         return None, None, parsed.reason
     persons = parsed.value
@@ -582,7 +592,7 @@ def _predicted_persons(completion: Any, target: MultiPoseTarget, prompt: str | N
             return None, None, "wrong_keypoint_count"
         p = np.array(person.xy[:, :2], dtype=np.float64)
         if pred_frame != "pixel":
-            p = convert_points(p, pred_frame, "pixel", image_size=image_size)
+            p = convert_points(p, pred_frame, "pixel", image_size=reading.image_size, **reading.resize_kw)
         present = person.visibility > 0
         xy[i, present] = p[present]
     return xy, persons.scores, None
@@ -607,6 +617,7 @@ _MULTI_COMPONENTS = ("matched_oks", "precision", "recall")
     components=_MULTI_COMPONENTS,
     tags=("pose", "keypoints", "multi_person"),
     prepare=_prepare_multi,
+    reading_fields=_KP_FIELDS,
 )
 def multi_oks_reward(
     completion: Any,
@@ -614,8 +625,7 @@ def multi_oks_reward(
     *,
     sigmas: Sequence[float] | None = None,
     both_empty: float = 1.0,
-    pred_frame: str = "pixel",
-    image_size: Any = None,
+    reading: Reading = _PIXEL,
     prompt: str | None = None,
 ) -> RewardResult:
     """Multi-person OKS, F-style: ``R = 2 S / (N + M)``.
@@ -637,7 +647,7 @@ def multi_oks_reward(
     0.6666666666666666
     """
     target = read_multi_pose_target(ground_truth)
-    xy, _, reason = _predicted_persons(completion, target, prompt, pred_frame, image_size)
+    xy, _, reason = _predicted_persons(completion, target, prompt, reading)
     if xy is None:
         return RewardResult(0.0, dict.fromkeys(_MULTI_COMPONENTS, 0.0), reason)
     cols = target.persons
@@ -667,6 +677,7 @@ def multi_oks_reward(
     components=("ap",),
     tags=("pose", "keypoints", "multi_person", "ap"),
     prepare=_prepare_multi,
+    reading_fields=_KP_FIELDS,
 )
 def keypoint_ap_reward(
     completion: Any,
@@ -676,8 +687,7 @@ def keypoint_ap_reward(
     max_dets: int = 20,
     both_empty: float = 1.0,
     no_gt: float = 0.0,
-    pred_frame: str = "pixel",
-    image_size: Any = None,
+    reading: Reading = _PIXEL,
     prompt: str | None = None,
 ) -> RewardResult:
     """COCO keypoint AP@[.5:.95] of this answer on this image, in [0, 1].
@@ -700,7 +710,7 @@ def keypoint_ap_reward(
     if max_dets < 1:
         raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
     target = read_multi_pose_target(ground_truth)
-    xy, scores, reason = _predicted_persons(completion, target, prompt, pred_frame, image_size)
+    xy, scores, reason = _predicted_persons(completion, target, prompt, reading)
     if xy is None:
         return RewardResult(0.0, {"ap": 0.0}, reason)
     sc = None

@@ -54,11 +54,11 @@ from rewardkit.geometry.segmenters import (
     segment_prompts,
 )
 from rewardkit.parsing._structured import load_structured
-from rewardkit.parsing.frames import check_frame, convert_boxes, convert_points
+from rewardkit.parsing.dialects import get_dialect
+from rewardkit.parsing.frames import convert_boxes, convert_points
 from rewardkit.parsing.masks import from_polygons, to_mask
-from rewardkit.parsing.points import parse_points
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.parsing.seg_r1 import parse_seg_r1
-from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards.base import BadGroundTruth, register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Mask, RewardResult
@@ -228,6 +228,8 @@ def _check_weights(iou_weight: float, s_weight: float) -> None:
 
 
 _SEG_COMPONENTS = ("iou", "s_measure", "format")
+_SEG_R1_READING = Reading(pred_frame="seg_r1")
+_PIXEL_READING = Reading(pred_frame="pixel")
 
 
 @register_reward(
@@ -237,6 +239,7 @@ _SEG_COMPONENTS = ("iou", "s_measure", "format")
     components=_SEG_COMPONENTS,
     tags=("segmentation", "seg-r1", "segmenter"),
     prepare=prepare_seg_target,
+    reading_fields=("answer", "pred_frame"),
 )
 def seg_r1_mask_reward(
     completion: Any,
@@ -244,7 +247,7 @@ def seg_r1_mask_reward(
     *,
     image: Any = None,
     segmenter: Any = "geometric",
-    pred_frame: str = "seg_r1",
+    reading: Reading = _SEG_R1_READING,
     iou_weight: float = 0.7,
     s_weight: float = 0.3,
     alpha: float = 0.5,
@@ -256,7 +259,10 @@ def seg_r1_mask_reward(
     """Seg-R1: R = 0.7 * IoU(mask, gt) + 0.3 * S_0.5(mask, gt) + R_format, in [0, 2].
 
     ``empty_score`` is the IoU when both masks are empty. ``pred_frame`` is the frame of
-    the prompts (Seg-R1: pixels of the image resized to 768 x 768). More than
+    the prompts (Seg-R1: pixels of the image resized to 768 x 768). ``answer="auto"``
+    (default) also reads Seg-R1's released layout without an answer tag
+    (``<think>..</think><bbox>..</bbox>, <points>..</points>, <labels>..</labels>``);
+    R_format stays the strict think/answer format. More than
     ``max_prompts`` boxes + points score the minimum (``too_many_prompts``): each prompt
     costs a segmenter call, and work is bounded by input size. ``compat="seg_r1"``: the
     released reward (see the module docstring; ``details["segmenter_color_order"]``
@@ -269,16 +275,17 @@ def seg_r1_mask_reward(
     2.0
     """
     _check_weights(iou_weight, s_weight)
-    check_frame(pred_frame)
+    pred_frame = reading.frame
     target = read_seg_target(ground_truth, image=image)
     if resolve_compat("seg_r1.mask", compat):
         from rewardkit.rewards.compat.seg_r1 import seg_r1_mask
 
         return seg_r1_mask(completion, target, segmenter=segmenter, pred_frame=pred_frame, max_prompts=max_prompts)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), tp.reason or "no_answer_tag")
-    parsed = parse_seg_r1(tp.answer)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    tp = ans.tags
+    if ans.text is None:
+        return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), ans.reason or "no_answer_tag")
+    parsed = parse_seg_r1(ans.text)
     if not parsed.ok:
         return RewardResult(0.0, dict.fromkeys(_SEG_COMPONENTS, 0.0), parsed.reason)
     if len(parsed.value) > max_prompts:
@@ -364,15 +371,15 @@ def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any)
         return [seg_r1_mask_reward(c, ground_truth, **params) for c in completions]
     target = read_seg_target(ground_truth, image=params.get("image"))
     group = _GroupSegmenter(seg)
-    pred_frame = params.get("pred_frame", "seg_r1")
+    reading = params.get("reading", _SEG_R1_READING)  # folded by register_batch
+    pred_frame = reading.frame
     max_prompts = params.get("max_prompts", 50)
     for c in completions:  # the same reading as seg_r1_mask_reward, up to the segmenter call
-        tp = parse_completion(c, params.get("prompt"))
-        if tp.answer is None:
+        ans = extract_answer_text(c, params.get("prompt"), reading.answer)
+        if ans.text is None:
             continue
-        parsed = parse_seg_r1(tp.answer)
+        parsed = parse_seg_r1(ans.text)
         if parsed.ok and len(parsed.value) <= max_prompts:
-            check_frame(pred_frame)
             _prompts_to_mask(parsed.value, target, group, pred_frame)
     group.decode()
     return [seg_r1_mask_reward(c, target, **{**params, "segmenter": group}) for c in completions]
@@ -420,6 +427,7 @@ def _mask_from_answer(answer: str, target: SegTarget, segmenter: Any, pred_frame
     components=("iou",),
     tags=("segmentation",),
     prepare=prepare_seg_target,
+    reading_fields=("answer", "pred_frame"),
 )
 def mask_iou_reward(
     completion: Any,
@@ -427,7 +435,7 @@ def mask_iou_reward(
     *,
     image: Any = None,
     segmenter: Any = "geometric",
-    pred_frame: str = "pixel",
+    reading: Reading = _PIXEL_READING,
     empty_score: float = 1.0,
     max_prompts: int = 50,
     prompt: str | None = None,
@@ -439,12 +447,11 @@ def mask_iou_reward(
     >>> float(mask_iou_reward("<answer>[[0, 0, 5, 0, 5, 5, 0, 5]]</answer>", gt))
     1.0
     """
-    check_frame(pred_frame)
     target = read_seg_target(ground_truth, image=image)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, {"iou": 0.0}, tp.reason or "no_answer_tag")
-    pred, reason = _mask_from_answer(tp.answer, target, segmenter, pred_frame, max_prompts)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return RewardResult(0.0, {"iou": 0.0}, ans.reason or "no_answer_tag")
+    pred, reason = _mask_from_answer(ans.text, target, segmenter, reading.frame, max_prompts)
     if pred is None:
         return RewardResult(0.0, {"iou": 0.0}, reason)
     iou = mask_iou_pair(pred, target.mask, empty_value=empty_score)
@@ -458,12 +465,13 @@ def mask_iou_reward(
     components=("hit",),
     tags=("points", "segmentation", "rex-omni"),
     prepare=_prepare_masks,
+    reading_fields=("answer", "dialect", "pred_frame"),
 )
 def point_in_mask_reward(
     completion: Any,
     ground_truth: Any,
     *,
-    pred_frame: str = "pixel",
+    reading: Reading = _PIXEL_READING,
     empty_score: float = 1.0,
     prompt: str | None = None,
 ) -> RewardResult:
@@ -476,12 +484,15 @@ def point_in_mask_reward(
     >>> float(point_in_mask_reward("<answer>[[2, 2], [8, 8]]</answer>", gt))
     0.5
     """
-    check_frame(pred_frame)
     target = read_seg_target(ground_truth)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return RewardResult(0.0, {"hit": 0.0}, tp.reason or "no_answer_tag")
-    parsed = parse_points(tp.answer)
+    pred_frame = reading.frame
+    read = get_dialect(reading.dialect).read_points
+    if read is None:
+        raise ValueError(f"Expected a dialect that writes points, but dialect {reading.dialect!r} writes boxes only")
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    if ans.text is None:
+        return RewardResult(0.0, {"hit": 0.0}, ans.reason or "no_answer_tag")
+    parsed = read(ans.text)
     if not parsed.ok:
         return RewardResult(0.0, {"hit": 0.0}, parsed.reason)
     h, w = target.hw

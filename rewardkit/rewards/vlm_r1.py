@@ -23,8 +23,9 @@ R1-style Large Vision-Language Model"; om-ai-lab/VLM-R1). SPEC 2.6.
   label), or over word 6-grams of the text when the answer holds no box list.
 
 Differences from the public code, all deliberate (SPEC: fix known defects by default):
-one IoU convention (continuous coordinates; the public REC/weighted-sum IoU adds "+1"
-pixel to intersections only); frames are explicit; class-agnostic AP (the public
+one IoU convention (continuous coordinates; the public REC/weighted-sum IoU computes the
+same continuous intersection, its ``-1`` and ``+1`` cancel, except that an overlap of
+1 pixel or less in width or height counts as no overlap); frames are explicit; class-agnostic AP (the public
 ``calculate_map`` evaluates per label and silently drops predictions whose label is
 not in the ground truth); a REC answer with several boxes scores 0 (``multiple="zero"``;
 the public reward reads the first box: ``multiple="first"``).
@@ -39,42 +40,40 @@ import numpy as np
 from rewardkit.geometry.ap import image_ap
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
-from rewardkit.parsing.boxes import parse_boxes
-from rewardkit.parsing.ground_truth import read_box_target
 from rewardkit.parsing.labels import labels_match, normalize_label
-from rewardkit.parsing.tags import completion_text, parse_completion, strip_prompt
+from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import (
+    box_reader,
+    box_target,
     boxes_to_gt_frame,
     check_unit,
     frame_warning,
+    prepare_box_target,
+    read_boxes,
     zero,
 )
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
-from rewardkit.rewards.grounding import _grounding
-from rewardkit.rewards.localization import prepare_box_target
+from rewardkit.rewards.grounding import GroundingReward
 from rewardkit.types import RewardResult
 
 __all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty"]
 
 _TAGS = ("vlm_r1", "paper:VLM-R1", "boxes")
+_READING = Reading()
 
 
-@register_reward("vlm_r1.rec_iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "rec", "grounding"), prepare=prepare_box_target)
-def rec_iou_reward(
-    completion: Any,
-    ground_truth: Any,
-    *,
-    multiple: Literal["zero", "first"] = "zero",
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
-    prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
-    compat: Literal["vlm_r1"] | None = None,
-) -> RewardResult:
-    """VLM-R1 REC reward: IoU of the predicted box with the referred object, in [0, 1].
+def _vlm_r1_rec_iou(completion: Any, ground_truth: Any, reading: Reading) -> RewardResult:
+    from rewardkit.rewards.compat.vlm_r1 import rec_iou
+
+    return rec_iou(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                   image_size=reading.image_size, min_pixels=reading.min_pixels, max_pixels=reading.max_pixels)
+
+
+rec_iou_reward = register_reward(
+    "vlm_r1.rec_iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "rec", "grounding"),
+    prepare=prepare_box_target,
+)(GroundingReward("iou", "rec_iou_reward", """VLM-R1 REC reward: IoU of the predicted box with the referred object, in [0, 1].
 
     ``compat="vlm_r1"``: the released ``iou_reward`` end to end
     (:mod:`rewardkit.rewards.compat.vlm_r1`: first answer block, first integer box, the
@@ -82,46 +81,36 @@ def rec_iou_reward(
 
     ``multiple="zero"`` (default): an answer with several boxes scores 0 (otherwise a
     correct first box followed by any number of guesses earns full reward);
-    ``"first"``: the public behaviour (the first box is read). Frames: VLM-R1 trains
-    Qwen2.5-VL with ``pred_frame="qwen25vl"`` and the original ``image_size``.
+    ``"first"``: the public behaviour (the first box is read). Reading: VLM-R1 trains
+    Qwen2.5-VL, whose boxes are in pixels of the resized image: ``dialect="qwen2_5_vl"``
+    (or ``pred_frame="qwen25vl"``) with the original ``image_size``. A bare answer
+    without tags is read (``answer="auto"``).
 
     >>> float(rec_iou_reward("<answer>[0, 0, 100, 100]</answer>", [0, 0, 100, 50]))
     0.5
-    """
-    if resolve_compat("vlm_r1.rec_iou", compat):
-        from rewardkit.rewards.compat.vlm_r1 import rec_iou
-
-        return rec_iou(completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                       min_pixels=min_pixels, max_pixels=max_pixels)
-    return _grounding("iou", completion, ground_truth, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size,
-                      multiple=multiple, prompt=prompt, min_pixels=min_pixels, max_pixels=max_pixels)
+    """, compat=("vlm_r1.rec_iou", _vlm_r1_rec_iou)))
 
 
-def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, image_size: Any,
-                pred_frame: str, gt_frame: str, min_pixels: int | None, max_pixels: int | None):
+def _read_boxes(completion: Any, ground_truth: Any, prompt: str | None, reading: Reading):
     """(pred_xyxy in the gt frame, pred Boxes, target, reason) or a reason for failure."""
-    target = read_box_target(ground_truth, image_size=image_size)
-    tp = parse_completion(completion, prompt)
-    if tp.answer is None:
-        return None, None, target, tp.reason
-    parsed = parse_boxes(tp.answer)
-    if not parsed.ok:
-        return None, None, target, parsed.reason
-    pred = parsed.value
-    warn = frame_warning(pred.xyxy, pred_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
-    xyxy = boxes_to_gt_frame(pred.xyxy, pred_frame, gt_frame, target, min_pixels=min_pixels, max_pixels=max_pixels)
+    target = box_target(ground_truth, reading)
+    _, pred, reason = read_boxes(completion, prompt, reading)
+    if pred is None:
+        return None, None, target, reason
+    warn = frame_warning(pred.xyxy, reading, target)
+    xyxy = boxes_to_gt_frame(pred.xyxy, reading, target)
     return xyxy, pred, target, warn
 
 
 def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
-        pred_frame: str, gt_frame: str, image_size: Any, prompt: str | None,
-        min_pixels: int | None, max_pixels: int | None, compat: str | None = None) -> RewardResult:
+        prompt: str | None, reading: Reading, compat: str | None = None) -> RewardResult:
     if resolve_compat("vlm_r1.od_length" if length else f"vlm_r1.od_{which}", compat):
         from rewardkit.rewards.compat.vlm_r1 import od
 
-        return od(completion, ground_truth, which=which, length=length, pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
+        return od(completion, ground_truth, which=which, length=length, pred_frame=reading.frame, gt_frame=reading.gt_frame,
+                  image_size=reading.image_size)
     comps = ("ap", "length") if length else (which,)
-    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
+    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, reading)
     if pred is None:
         return zero(comps, reason)
     gt = target.boxes
@@ -149,13 +138,9 @@ def od_ap_reward(
     *,
     both_empty: float = 1.0,
     no_gt: float = 0.0,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     prompt: str | None = None,
     compat: Literal["vlm_r1"] | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 ``od_ap``: COCO AP@[.5:.95] of this completion against this sample, in [0, 1].
 
@@ -163,15 +148,15 @@ def od_ap_reward(
 
     Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
-    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
+    ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
     at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
     to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
     one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=False, both_empty=both_empty, no_gt=no_gt,
-               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
+               prompt=prompt, reading=reading, compat=compat)
 
 
 @register_reward("vlm_r1.od_ap50", task="detection", range=(0.0, 1.0), components=("ap50",), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
@@ -181,28 +166,24 @@ def od_ap50_reward(
     *,
     both_empty: float = 1.0,
     no_gt: float = 0.0,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     prompt: str | None = None,
     compat: Literal["vlm_r1"] | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 ``od_ap50``: COCO AP50 of this completion against this sample, in [0, 1]
     (pycocotools' ``stats[1]`` for a one-image, one-category evaluation).
 
     Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
-    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
+    ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
     at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
     to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
     one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap50", length=False, both_empty=both_empty, no_gt=no_gt,
-               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
+               prompt=prompt, reading=reading, compat=compat)
 
 
 @register_reward("vlm_r1.od_length", task="detection", range=(0.0, 1.0), components=("ap", "length"), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
@@ -212,13 +193,9 @@ def od_length_reward(
     *,
     both_empty: float = 1.0,
     no_gt: float = 0.0,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     prompt: str | None = None,
     compat: Literal["vlm_r1"] | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 ``odLength``: AP@[.5:.95] x min(1, n_gt / n_pred), in [0, 1].
 
@@ -227,15 +204,15 @@ def od_length_reward(
 
     Parameters: ``both_empty`` (no box on an image without objects; 1.0 as the public
     code), ``no_gt`` (boxes on an image without objects, where pycocotools gives -1;
-    0.0), frames and ``image_size``. Confidences in the answer rank the boxes, otherwise
+    0.0), ``reading`` (or its fields as keywords: frames, ``image_size``, ``dialect``,
+    ``answer``). Confidences in the answer rank the boxes, otherwise
     every box scores 1.0 and the answer's order breaks ties (pycocotools' stable sort);
     at most 100 boxes count (``maxDets``). ``compat="vlm_r1"``: the released reward end
     to end (:mod:`rewardkit.rewards.compat.vlm_r1`: last answer block, last json fence,
     one COCO category per ground-truth label, confidences ignored; labelled ground truth).
     """
     return _ap(completion, ground_truth, which="ap", length=True, both_empty=both_empty, no_gt=no_gt,
-               pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size, prompt=prompt,
-               min_pixels=min_pixels, max_pixels=max_pixels, compat=compat)
+               prompt=prompt, reading=reading, compat=compat)
 
 
 
@@ -258,13 +235,9 @@ def weighted_sum_reward(
     gamma: float = 0.3,
     empty_score: float = 1.0,
     synonyms: Any = None,
-    pred_frame: str = "norm1000",
-    gt_frame: str = "norm1000",
-    image_size: Any = None,
     prompt: str | None = None,
-    min_pixels: int | None = None,
-    max_pixels: int | None = None,
     compat: Literal["vlm_r1"] | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 ``weighted_sum`` detection score, in [0, 1]:
     ``(alpha * position + beta * label + gamma * completeness) / (alpha + beta + gamma)``.
@@ -288,12 +261,12 @@ def weighted_sum_reward(
         from rewardkit.rewards.compat.vlm_r1 import weighted_sum
 
         return weighted_sum(completion, ground_truth, iou_threshold=iou_threshold, alpha=alpha, beta=beta, gamma=gamma,
-                            pred_frame=pred_frame, gt_frame=gt_frame, image_size=image_size)
+                            pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
     check_unit("iou_threshold", iou_threshold)
     if min(alpha, beta, gamma) < 0 or alpha + beta + gamma <= 0:
         raise ValueError(f"Expected non-negative weights with a positive sum, but got {(alpha, beta, gamma)}")
     comps = ("position", "label", "completeness")
-    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, image_size, pred_frame, gt_frame, min_pixels, max_pixels)
+    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, reading)
     if pred is None:
         return zero(comps, reason)
     gt = target.boxes
@@ -331,6 +304,7 @@ def repetition_penalty(
     decimals: int | None = None,
     prompt: str | None = None,
     compat: Literal["vlm_r1"] | None = None,
+    reading: Reading = _READING,
 ) -> RewardResult:
     """VLM-R1 repetition penalty: ``-(1 - unique / total)``, in [-1, 0].
 
@@ -338,7 +312,9 @@ def repetition_penalty(
     rounds coordinates before comparing, ``None`` compares them exactly), or, when the
     answer holds no box list, the word ``ngram_size``-grams of the text (lowercased).
     Fewer items than one n-gram, or an empty completion: 0 (no penalty). The ground truth
-    is not used.
+    is not used. ``reading``: the answer mode (``answer="auto"``: the answer block, or
+    the whole completion without think blocks when it has none) and the dialect whose
+    box reader finds the items.
 
     >>> b = '{"bbox_2d": [0, 0, 10, 10], "label": "cat"}'
     >>> float(repetition_penalty(f"<answer>[{b}, {b}, {b}, {b}]</answer>"))
@@ -353,11 +329,11 @@ def repetition_penalty(
         return repetition(completion)
     if int(ngram_size) < 1:
         raise ValueError(f"Expected ngram_size >= 1, but got {ngram_size!r}")
-    tp = parse_completion(completion, prompt)
-    text = tp.answer if tp.answer is not None else strip_prompt(completion_text(completion), prompt)
+    ans = extract_answer_text(completion, prompt, reading.answer)
+    text = ans.text
     if not text or not text.strip():
         return RewardResult(0.0, {"repetition": 0.0}, None, {"items": 0})
-    parsed = parse_boxes(text)
+    parsed = box_reader(reading)(text)
     if parsed.ok and len(parsed.value):
         boxes = parsed.value
         coords = boxes.xyxy if decimals is None else np.round(boxes.xyxy, int(decimals))

@@ -194,19 +194,22 @@ def _count_boxes(name: str, completion: Any, params: Mapping[str, Any]) -> int |
         return None
     if "boxes" not in spec.tags:
         return None
-    from rewardkit.parsing.boxes import parse_boxes
+    from rewardkit.parsing.dialects import get_dialect
+    from rewardkit.parsing.reading import extract_answer_text
+    from rewardkit.rewards.base import fold_reading
 
-    if name.startswith("vision_r1."):
-        from rewardkit.rewards.localization import read_payload
-
-        text = read_payload(completion, params.get("prompt"), str(params.get("answer", "auto"))).text
-    else:
-        from rewardkit.parsing.tags import parse_completion
-
-        text = parse_completion(completion, params.get("prompt")).answer
-    if text is None:
+    if spec.reading is None:
         return None
-    parsed = parse_boxes(text)
+    given = {k: v for k, v in params.items() if k == "reading" or k in spec.reading_fields}
+    try:
+        reading = fold_reading(given, spec.reading, spec.reading_fields)["reading"]
+    except (ValueError, KeyError):
+        return None
+    read = get_dialect(reading.dialect).read_boxes
+    text = extract_answer_text(completion, params.get("prompt"), reading.answer).text
+    if text is None or read is None:
+        return None
+    parsed = read(text)
     return len(parsed.value) if parsed.ok else None
 
 

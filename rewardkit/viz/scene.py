@@ -151,8 +151,8 @@ def _size_of(value: Any) -> tuple[int, int] | None:
         return None
 
 
-def _answer_text(completion: Any, prompt: str | None, mode: str | None = None) -> tuple[str | None, str | None, str]:
-    """(answer text, reason, where it was read from)."""
+def _answer_text(completion: Any, prompt: str | None, mode: str | None = "auto") -> tuple[str | None, str | None, str]:
+    """(answer text, reason, where it was read from), by answer mode (``None``: tags)."""
     if mode is not None:
         from rewardkit.rewards.localization import read_payload
 
@@ -164,6 +164,29 @@ def _answer_text(completion: Any, prompt: str | None, mode: str | None = None) -
 
     tp = parse_completion(completion, prompt)
     return tp.answer, tp.reason, "<answer> tag"
+
+
+def _reading_of(p: dict[str, Any]) -> Any:
+    """The reading a picture reproduces (``p["reading"]``, set from the reward's Reading)."""
+    from rewardkit.parsing.reading import Reading
+
+    rd = p.get("reading")
+    if isinstance(rd, Reading):
+        return rd
+    return Reading(pred_frame=p.get("pred_frame") or "norm1000", gt_frame=p.get("gt_frame") or "norm1000",
+                   min_pixels=p.get("min_pixels"), max_pixels=p.get("max_pixels"))
+
+
+def _dialect_reader(p: dict[str, Any], kind: str, default: Any) -> Any:
+    """The box or point reader of the reward's dialect (``default`` when it has none)."""
+    from rewardkit.parsing.dialects import get_dialect
+
+    try:
+        d = get_dialect(p.get("dialect") or "visual_rft")
+    except KeyError:
+        return default
+    fn = d.read_boxes if kind == "boxes" else d.read_points
+    return fn if fn is not None else default
 
 
 def _label_of(labels: Any, i: int) -> str | None:
@@ -258,14 +281,14 @@ def _box_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground_
     size = image_size or (target.image_size if target is not None else None)
     scene.frames = {"pred_frame": pred_frame, "gt_frame": gt_frame, "image_size": size}
 
-    mode = str(p.get("answer", "auto")) if name.startswith("vision_r1.") else None
+    mode = str(p.get("answer", "auto"))
     text, why, where = _answer_text(completion, p.get("prompt"), mode)
     scene.frames["answer"] = where
     pred = None
     if text is None:
         scene.notes.append(f"no answer read ({why or 'no_answer_tag'})")
     else:
-        parsed = parse_boxes(text)
+        parsed = _dialect_reader(p, "boxes", parse_boxes)(text)
         if parsed.ok:
             pred = parsed.value
         else:
@@ -279,7 +302,7 @@ def _box_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground_
     if len(pred_xyxy):
         try:
             bt = target if target is not None else read_box_target([], image_size=size)
-            pred_gt = boxes_to_gt_frame(pred_xyxy, pred_frame, gt_frame, bt, **{k: p.get(k) for k in ("min_pixels", "max_pixels")})
+            pred_gt = boxes_to_gt_frame(pred_xyxy, _reading_of(p), bt)
         except ValueError as exc:
             scene.notes.append(f"predictions not converted: {str(exc)[:120]}")
     # the canvas: pixels when the image size is known, else the ground truth's frame
@@ -355,16 +378,16 @@ def _point_box_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, g
     pred_frame = str(p.get("pred_frame", "norm1000"))
     gt_frame = str(target.frame or p.get("gt_frame", "norm1000"))
     size = image_size or target.image_size
-    scene.frames = {"pred_frame": pred_frame, "gt_frame": gt_frame, "image_size": size, "answer": "<answer> tag"}
-    text, why, _ = _answer_text(completion, p.get("prompt"))
+    text, why, where = _answer_text(completion, p.get("prompt"), str(p.get("answer", "auto")))
+    scene.frames = {"pred_frame": pred_frame, "gt_frame": gt_frame, "image_size": size, "answer": where}
     xy = np.zeros((0, 2))
     if text is None:
         scene.notes.append(f"no answer read ({why or 'no_answer_tag'})")
     else:
-        parsed = parse_points(text)
+        parsed = _dialect_reader(p, "points", parse_points)(text)
         if parsed.ok:
             try:
-                xy = points_to_gt_frame(parsed.value.xy, pred_frame, gt_frame, target)
+                xy = points_to_gt_frame(parsed.value.xy, _reading_of(p), target)
             except ValueError as exc:
                 xy = parsed.value.xy
                 scene.notes.append(f"points not converted: {str(exc)[:120]}")
@@ -410,7 +433,6 @@ def _mask_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
     from rewardkit.parsing.frames import convert_boxes, convert_points
     from rewardkit.parsing.points import parse_points
     from rewardkit.parsing.seg_r1 import parse_seg_r1
-    from rewardkit.parsing.tags import parse_completion
     from rewardkit.rewards import segmentation as seg
 
     scene = Scene(name, spec.range, result, "pixel", None)
@@ -426,12 +448,12 @@ def _mask_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
     masks = target.masks if (target.instances and name == "point.in_mask") else (target.mask,)
     for j, m in enumerate(masks[:_MAX_SHAPES]):
         scene.gts.append(Shape("mask", "gt", j, m.data, f"GT{j + 1}" if len(masks) > 1 else "GT mask", None))
-    tp = parse_completion(completion, p.get("prompt"))
-    if tp.answer is None:
-        scene.notes.append(f"no answer read ({tp.reason or 'no_answer_tag'})")
+    answer, why, _ = _answer_text(completion, p.get("prompt"), str(p.get("answer", "auto")))
+    if answer is None:
+        scene.notes.append(f"no answer read ({why or 'no_answer_tag'})")
         return scene
     if name == "point.in_mask":
-        parsed = parse_points(tp.answer)
+        parsed = _dialect_reader(p, "points", parse_points)(answer)
         if not parsed.ok:
             scene.notes.append(f"no points read ({parsed.reason})")
             return scene
@@ -451,8 +473,8 @@ def _mask_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
     # a predicted mask: Seg-R1 prompts through the segmenter, or an RLE / polygons
     segmenter = p.get("segmenter", "geometric")
     mask = None
-    if name == "seg_r1.mask" or "<bbox>" in tp.answer.lower() or "<points>" in tp.answer.lower():
-        parsed = parse_seg_r1(tp.answer)
+    if name == "seg_r1.mask" or "<bbox>" in answer.lower() or "<points>" in answer.lower():
+        parsed = parse_seg_r1(answer)
         if parsed.ok and len(parsed.value) <= int(p.get("max_prompts", 50)):
             prompts = parsed.value
             boxes, pts = prompts.boxes.xyxy, prompts.points.xy
@@ -464,11 +486,11 @@ def _mask_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
             for i, pt in enumerate(pts[:_MAX_SHAPES]):
                 lab = int(prompts.point_labels[i]) if i < len(prompts.point_labels) else 1
                 scene.prompts.append(Shape("point", "prompt", i, pt, "+" if lab == 1 else "\u2212", lab == 1))
-            mask, why = seg._mask_from_answer(tp.answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
+            mask, why = seg._mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
         else:
             why = parsed.reason if not parsed.ok else "too_many_prompts"
     else:
-        mask, why = seg._mask_from_answer(tp.answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
+        mask, why = seg._mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
     if mask is None:
         scene.notes.append(f"no mask read ({why})")
         return scene
@@ -488,7 +510,6 @@ def _pose_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
     from rewardkit.geometry.keypoints import oks as oks_fn
     from rewardkit.parsing.frames import convert_points
     from rewardkit.parsing.keypoints import COCO_KEYPOINT_NAMES, parse_keypoints
-    from rewardkit.parsing.tags import parse_completion
     from rewardkit.rewards.pose import read_pose_target
 
     scene = Scene(name, spec.range, result, "pixel", None)
@@ -510,12 +531,12 @@ def _pose_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
     if target is not None:
         gxy = np.where((target.visibility > 0)[:, None], target.coords[:, :2], np.nan)
         scene.gts.append(Shape("pose", "gt", 0, gxy, "GT", None))
-    tp = parse_completion(completion, p.get("prompt"))
-    if tp.answer is None:
-        scene.notes.append(f"no answer read ({tp.reason or 'no_answer_tag'})")
+    answer, why, _ = _answer_text(completion, p.get("prompt"), str(p.get("answer", "auto")))
+    if answer is None:
+        scene.notes.append(f"no answer read ({why or 'no_answer_tag'})")
         return scene
     names = COCO_KEYPOINT_NAMES if k == 17 else tuple(f"joint_{i}" for i in range(k))
-    parsed = parse_keypoints(tp.answer, joint_names=names, num_keypoints=k, dims=dims)
+    parsed = parse_keypoints(answer, joint_names=names, num_keypoints=k, dims=dims)
     if not parsed.ok:
         scene.notes.append(f"no keypoints read ({parsed.reason})")
         return scene
@@ -587,6 +608,13 @@ def build_scene(completion: Any, ground_truth: Any, reward: str | Reward = "visu
         call["image_size"] = image_size
     result = r(completion, ground_truth, **call)
     p: dict[str, Any] = {**spec.params, **r.params, **call}
+    if spec.reading is not None:  # the reward's Reading: frames and answer mode as it read them
+        from rewardkit.rewards.base import fold_reading
+
+        given = {k: v for k, v in {**r.params, **call}.items() if k == "reading" or k in spec.reading_fields}
+        rd = fold_reading(given, spec.reading, spec.reading_fields)["reading"]
+        p.update(pred_frame=rd.frame, gt_frame=rd.gt_frame, answer=rd.answer, dialect=rd.dialect,
+                 min_pixels=rd.min_pixels, max_pixels=rd.max_pixels, reading=rd)
     name = r.name
     tags = spec.tags
     try:

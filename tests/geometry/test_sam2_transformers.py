@@ -169,7 +169,8 @@ def test_seg_r1_mask_end_to_end_with_batched_group(ckpt, image):
     assert [r.components for r in batch] == [r.components for r in single]
     for r in batch:
         assert 0.0 <= r.score <= 2.0
-    assert batch[4].score == 0.0 and batch[4].reason == "no_answer_tag"
+    # answer="auto" reads the untagged text as Seg-R1's released layout: no prompt tags in it
+    assert batch[4].score == 0.0 and batch[4].reason == "no_prompt_tags"
     assert batch[5].components["format"] == 0.0
     assert batch[0].components["format"] == 1.0 and 0.0 < batch[0].components["iou"] <= 1.0
     # the mask the reward saw is the segmenter's

@@ -12,16 +12,28 @@ def test_classification_hand_computed():
         "<think>a</think><answer>Black-footed Albatross</answer>",  # normalized match
         "<think>a</think><answer>albatross or gull</answer>",  # hedge: wrong
         "<think>a</think><answer></answer>",  # empty: wrong
-        "the answer is gull",  # no tag: wrong (unreadable)
+        "the answer is gull",  # no tag: read whole under answer="auto" (wrong label), unreadable under "tags"
         "<answer>laysan albatross</answer>",  # right, lenient format
     ]
     gts = ["black_footed_albatross", "albatross", "gull", "gull", "Laysan albatross"]
     r = classification_accuracy(comps, gts)
     assert r["correct"].tolist() == [True, False, False, False, True]
     assert r["accuracy"] == 0.4 and r["n_correct"] == 2 and r["n"] == 5
-    assert r["n_unreadable"] == 2
+    assert r["n_unreadable"] == 1  # the empty answer (issue 9: answer="auto" reads the bare one)
     assert r["strict_format"] == 0.6
     assert r["per_class"]["gull"] == 0.0 and r["per_class"]["Laysan albatross"] == 1.0
+    tags = classification_accuracy(comps, gts, answer="tags")
+    assert tags["correct"].tolist() == r["correct"].tolist() and tags["n_unreadable"] == 2
+
+
+def test_bare_answers_keep_accuracy_in_auto():
+    bare = ["Black-footed Albatross", "<think>grey wings</think>\ngull", "```\nLaysan albatross\n```"]
+    tagged = [f"<think>t</think><answer>{a}</answer>" for a in ("Black-footed Albatross", "gull", "Laysan albatross")]
+    gts = ["black_footed_albatross", "gull", "Laysan albatross"]
+    assert classification_accuracy(bare, gts)["accuracy"] == classification_accuracy(tagged, gts)["accuracy"] == 1.0
+    assert classification_accuracy(bare, gts)["strict_format"] == 0.0
+    assert classification_accuracy(bare, gts, answer="tags")["accuracy"] == 0.0
+    assert counting_accuracy(["There are 3.", "<think>2?</think>4"], [3, 4])["accuracy"] == 1.0
 
 
 def test_classification_synonyms_and_compat():

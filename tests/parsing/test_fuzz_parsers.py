@@ -76,3 +76,29 @@ def test_boxes_read_back_in_every_layout(boxes, data):
         r = parse_boxes(text)
         assert r.ok, (text, r.reason)
         np.testing.assert_array_equal(r.value.xyxy, expected, err_msg=text)
+
+
+_DIALECT_PIECES = ["<ref>", "</ref>", "<box>", "</box>", "<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>", "<loc0256>",
+                   "<loc1024>", "<loc_12>", "<loc_999>", "<seg001>", ";", "<phrase>", "</phrase>", "<object>",
+                   "</object>", "<patch_index_0044>", "<patch_index_1023>", "</delimiter_of_multi_objects/>",
+                   '<point x="', '<points x1="', '" y="', '" y1="', '" alt="a">', "</point>", 'coords="1 1 900 ',
+                   "box_2d", "point", "x_min", "objects", "points", *_PIECES]
+DIALECT_TEXT = st.one_of(st.text(max_size=300), st.lists(st.sampled_from(_DIALECT_PIECES), max_size=150).map("".join))
+
+
+@SETTINGS
+@given(DIALECT_TEXT)
+def test_dialect_readers_never_raise_and_valid(text):
+    from rewardkit.parsing.dialects import dialect_names, get_dialect
+
+    for name in dialect_names():
+        d = get_dialect(name)
+        if d.read_boxes is not None:
+            r = d.read_boxes(text)
+            xyxy = r.value.xyxy
+            assert xyxy.ndim == 2 and xyxy.shape[1] == 4 and np.all(np.isfinite(xyxy))
+            assert np.all(xyxy[:, 0] <= xyxy[:, 2]) and np.all(xyxy[:, 1] <= xyxy[:, 3])
+            assert r.ok or (len(r.value) == 0 and r.reason)
+        if d.read_points is not None:
+            p = d.read_points(text)
+            assert np.all(np.isfinite(p.value.xy)) and (p.ok or p.reason)

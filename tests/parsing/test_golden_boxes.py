@@ -57,6 +57,11 @@ ROWS = [
       True, None, [[254, 36, 608, 434], [10, 20, 30, 40]], [0.92, 0.5], None, id="vrft-truncated-after-comma"),
     P("[{'Position': [1, 2, 3, 4], 'Confidence': 0.9}] and also [{'Position': [5, 6, 7, 8], 'Confidence': 0.9}]",
       True, None, [[1, 2, 3, 4]], [0.9], None, id="vrft-two-lists-first-read"),
+    # issue 9 item 4: a nested list of box dicts lost its confidences through the regex fallback
+    P("[[{'Position': [11, 11, 99, 99], 'Confidence': 0.2}]]", True, None, [[11, 11, 99, 99]], [0.2], None,
+      id="vrft-nested-list-keeps-confidence"),
+    P("[[{'Position': [11, 11, 99, 99], 'Confidence': 0.2}], [{'Position': [1, 2, 3, 4], 'Confidence': 0.6}]]", True,
+      None, [[11, 11, 99, 99], [1, 2, 3, 4]], [0.2, 0.6], None, id="vrft-two-nested-lists-keep-confidences"),
     # --- Qwen2.5-VL JSON ---------------------------------------------------------------
     P(QWEN_FENCED, True, None, [[12, 34, 220, 310], [300, 40, 610, 400]], [NAN, NAN], ("cat", "dog"),
       id="qwen-json-fenced"),

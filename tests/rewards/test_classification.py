@@ -34,7 +34,13 @@ CASES = [
     P(c("BMW"), "2012 BMW 1 Series Convertible", {}, 0.0, 1.0, None, id="short-prefix"),
     P("<answer>cardinal</answer>", "cardinal", {}, 1.0, 0.0, "bad_format", id="no-think-format-lost"),
     P(c("robin") + "<answer>cardinal</answer>", "cardinal", {}, 1.0, 0.0, "bad_format", id="second-answer-block-wins"),
-    P("cardinal", "cardinal", {}, 0.0, 0.0, "no_answer_tag", id="no-tags"),
+    # answer="auto" (default): a bare answer keeps R_acc, loses R_format (issue 9)
+    P("cardinal", "cardinal", {}, 1.0, 0.0, "no_answer_tag", id="no-tags-bare-answer-auto"),
+    P("<think>red crest</think>\nCardinal", "cardinal", {}, 1.0, 0.0, "no_answer_tag", id="think-then-bare-answer-auto"),
+    P("```\ncardinal\n```", "cardinal", {}, 1.0, 0.0, "no_answer_tag", id="fenced-bare-answer-auto"),
+    P("cardinal", "cardinal", {"answer": "tags"}, 0.0, 0.0, "no_answer_tag", id="no-tags-tags-mode"),
+    P("<think>cardinal</think>", "cardinal", {}, 0.0, 0.0, "no_answer_tag", id="think-only-is-no-answer"),
+    P(c("robin") + " cardinal", "cardinal", {"answer": "whole"}, 0.0, 0.0, "bad_format", id="whole-mode-reads-everything"),
     P(c(""), "cardinal", {}, 0.0, 0.0, "empty_answer", id="empty-answer-pays-nothing"),
     P(c("cardinal"), "<answer>cardinal</answer>", {}, 1.0, 1.0, None, id="solution-string-gt"),
     P(c("cardinal"), {"label": "Cardinal"}, {}, 1.0, 1.0, None, id="dict-gt"),
@@ -57,7 +63,7 @@ COMPAT = [
     P(c("rose or garden phlox"), "garden phlox", 2.0, 1.0, id="hedge-pays-under-compat"),
     P(c("BMW"), "2012 BMW 1 Series Convertible", 2.0, 1.0, id="prefix-pays-under-compat"),
     P(c("robin"), "cardinal", 1.0, 1.0, id="wrong-still-wrong"),
-    P("cardinal", "cardinal", 1.0, 0.0, id="no-tags-reads-whole-completion"),
+    P("cardinal", "cardinal", 1.0, 1.0, id="no-tags-reads-whole-completion"),
 ]
 
 

@@ -124,7 +124,8 @@ def test_answer_forms_frames_and_scores():
 def test_bad_outputs_score_the_minimum_with_a_reason():
     gt = [_ann(P1)]
     for reward in (multi_oks_reward, keypoint_ap_reward):
-        assert reward("no tags", gt).reason == "no_answer_tag"
+        assert reward("no tags", gt, answer="tags").reason == "no_answer_tag"
+        assert reward("no tags", gt).reason == "unparseable"  # answer="auto" reads the bare text (issue 9)
         assert reward(A.format("lorem ipsum"), gt).reason == "unparseable"
         assert reward(A.format("[[[1, 2]]]"), gt).reason == "wrong_keypoint_count"
         many = A.format(json.dumps([P1] * (MAX_PERSONS + 1)))

@@ -139,12 +139,14 @@ def _point_payload(boxes: Iterable[Sequence[float]]) -> str:
 def _box_sample(ground_truth: Any, params: Mapping[str, Any], points: bool = False) -> Sample:
     from rewardkit.parsing.frames import convert_boxes, frame_extent
     from rewardkit.parsing.ground_truth import read_box_target
+    from rewardkit.parsing.reading import READING_FIELDS, Reading
 
-    target = read_box_target(ground_truth, image_size=params.get("image_size"))
-    pred_frame = params.get("pred_frame", "norm1000")
-    gt_frame = target.frame or params.get("gt_frame", "norm1000")
+    reading = Reading.resolve(params.get("reading"), None, **{k: params[k] for k in READING_FIELDS if k in params})
+    target = read_box_target(ground_truth, image_size=reading.image_size)
+    pred_frame = reading.frame
+    gt_frame = target.frame or reading.gt_frame
     size = target.image_size
-    resize = {k: params[k] for k in ("min_pixels", "max_pixels") if params.get(k) is not None}
+    resize = reading.resize_kw
     xyxy = convert_boxes(target.boxes.xyxy, gt_frame, pred_frame, size, **resize) if len(target.boxes) else target.boxes.xyxy
     extent = frame_extent(pred_frame, size, **resize)
     boxes = tuple(tuple(float(v) for v in b) for b in xyxy.tolist())
