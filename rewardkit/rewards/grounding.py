@@ -114,10 +114,11 @@ class GroundingReward:
         ]
         kw = inspect.Parameter.KEYWORD_ONLY
         if kind == "accuracy":
-            params += [inspect.Parameter("threshold", kw, default=0.5), inspect.Parameter("comparison", kw, default=">=")]
+            params += [inspect.Parameter("threshold", kw, default=0.5, annotation=float),
+                       inspect.Parameter("comparison", kw, default=">=", annotation=Literal[">=", ">"])]
         params += [
-            inspect.Parameter("multiple", kw, default="zero"),
-            inspect.Parameter("prompt", kw, default=None),
+            inspect.Parameter("multiple", kw, default="zero", annotation=Literal["first", "zero"]),
+            inspect.Parameter("prompt", kw, default=None, annotation=str | None),
         ]
         if compat is not None:
             params.append(inspect.Parameter("compat", kw, default=None))

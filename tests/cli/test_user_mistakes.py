@@ -161,7 +161,8 @@ def test_list_shows_descriptions_params_and_json_values(capsys):
     assert "R = IoU(predicted box, ground-truth box)" in out and 'multiple="zero"' in out
     assert main(["list", "--json"]) == 0
     data = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
-    assert data["visual_rft.detection"]["params"]["pred_frame"] == "norm1000"  # a JSON value, not "'norm1000'"
+    assert data["visual_rft.detection"]["params"]["gt_frame"] == "norm1000"  # a JSON value, not "'norm1000'"
+    assert data["visual_rft.detection"]["params"]["pred_frame"] is None  # the dialect's frame
     assert data["visual_rft.detection"]["params"]["image_size"] is None
     assert data["grounding.iou"]["choices"]["multiple"] == ["first", "zero"]
 
