@@ -43,6 +43,7 @@ import numpy as np
 __all__ = ["Matched", "group_sort", "candidate_pairs", "match", "accumulate", "summarize_mean"]
 
 _EPS = np.spacing(1)
+_ROW_BUDGET = 1 << 20  # elements per chunk of accumulate rows (about 40 bytes each)
 
 
 def group_sort(
@@ -212,81 +213,107 @@ def accumulate(
     ``npig``: ``(K, A)`` number of non-ignored ground truths; ``max_dets``: per-image,
     per-category caps (``None``: a single M entry without cap, as in LVIS).
 
-    Vectorized over categories: for each (maxDets, area range, threshold) one pass over
-    the detections sorted by (category, -score, image, rank): a cumulative count minus the
-    count at the start of each category, the precision, the first position of each
-    category where the true-positive count reaches ``need`` (integer searchsorted on a key
-    that increases across categories), and the right-to-left maximum of the precision
-    from that position to the end of the category, computed as block maxima between the
-    sampled positions (``np.maximum.reduceat``) followed by a running maximum over the
-    101 recall points.
+    Vectorized over categories and over rows ``c = (area range, threshold)``: for each
+    maxDets, the detections sorted by (category, -score, image, rank) are processed for a
+    chunk of rows at once (``_ROW_BUDGET`` elements, so that a small evaluation makes one
+    pass and a large one stays within memory): a cumulative count minus the count at the
+    start of each category, the precision, the first position of each category where the
+    true-positive count reaches ``need`` (integer searchsorted on a key that increases
+    across categories and rows), and the right-to-left maximum of the precision from that
+    position to the end of the category, computed as block maxima between the sampled
+    positions (``np.maximum.reduceat``) followed by a running maximum over the 101 recall
+    points. Categories without a non-ignored ground truth in an area range keep -1.
     """
     D, A, T = tps.shape
     R = rec_thrs.shape[0]
     M = 1 if max_dets is None else len(max_dets)
     K = n_cat
     C = A * T
-    precision = -np.ones((T, R, K, A, M))
-    recall = -np.ones((T, K, A, M))
-    scores = -np.ones((T, R, K, A, M)) if want_scores else np.zeros((0,))
+    precision = np.full((T, R, K, A, M), -1.0)
+    recall = np.full((T, K, A, M), -1.0)
+    scores = np.full((T, R, K, A, M), -1.0) if want_scores else np.zeros((0,))
     order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
     need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(K, A, R)
     tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
     fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
+    row_a, row_t = np.divmod(np.arange(C), T)
+    # only categories with a non-ignored ground truth in some area range get numbers
+    kv = np.flatnonzero((npig > 0).any(axis=1))
+    Kv = kv.size
+    valid_rows = (npig[kv] > 0).T[row_a]  # (C, Kv): category kv[j] has ground truth in row c's area
     caps = [None] if max_dets is None else list(max_dets)
+    karr = np.arange(K, dtype=np.int64)
+    if Kv == 0 or C == 0:
+        return precision, recall, scores
+    need_v = need[kv]
+    npig_v = npig[kv]
     for m, cap in enumerate(caps):
         sel = order if cap is None else order[dt_rank[order] < cap]
         N = sel.shape[0]
         bnd = np.searchsorted(dt_cat[sel], np.arange(K + 1), side="left")
         cnt = np.diff(bnd)
         starts, ends = bnd[:-1], bnd[1:]
-        seg = np.repeat(np.arange(K, dtype=np.int64), cnt)
-        score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
-        big = int(max(N, int(need.max()) if need.size else 0)) + 2
-        seg_key = seg * big
-        prev = np.maximum(starts - 1, 0)
-        for c in range(C):
+        if N == 0:
+            ri, ji = np.nonzero(valid_rows)
+            ki = kv[ji]
+            recall[row_t[ri], ki, row_a[ri], m] = 0.0
+            precision[row_t[ri], :, ki, row_a[ri], m] = 0.0
+            if want_scores:
+                scores[row_t[ri], :, ki, row_a[ri], m] = 0.0
             if progress is not None:
-                progress(1)
-            a, t = divmod(c, T)
-            ks = np.flatnonzero(npig[:, a] > 0)
-            if ks.size == 0:
-                continue
-            if N == 0:
-                recall[t, ks, a, m] = 0.0
-                precision[t, :, ks, a, m] = 0.0
-                if want_scores:
-                    scores[t, :, ks, a, m] = 0.0
-                continue
-            tpc = np.cumsum(tp2[c][sel], dtype=np.int32)
-            fpc = np.cumsum(fp2[c][sel], dtype=np.int32)
-            tpc -= np.repeat(np.where(starts > 0, tpc[prev], 0), cnt)
-            fpc -= np.repeat(np.where(starts > 0, fpc[prev], 0), cnt)
+                progress(C)
+            continue
+        seg = np.repeat(karr, cnt)
+        score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
+        big = int(max(N, int(need_v.max()))) + 2
+        seg_key = seg * big
+        row_span = K * big  # keys of a row lie in [0, row_span)
+        prev = np.maximum(starts - 1, 0)
+        has_start = starts > 0
+        cnt_v, end_v = cnt[kv], ends[kv]
+        step = max(1, min(_ROW_BUDGET // (N + 1), _ROW_BUDGET // (Kv * (R + 1))))
+        for c0 in range(0, C, step):
+            c1 = min(C, c0 + step)
+            nc = c1 - c0
+            ra, rt = row_a[c0:c1], row_t[c0:c1]
+            vr = valid_rows[c0:c1]  # (nc, Kv)
+            tpc = np.cumsum(tp2[c0:c1][:, sel], axis=1, dtype=np.int32)
+            fpc = np.cumsum(fp2[c0:c1][:, sel], axis=1, dtype=np.int32)
+            tpc -= np.repeat(np.where(has_start, tpc[:, prev], 0), cnt, axis=1)
+            fpc -= np.repeat(np.where(has_start, fpc[:, prev], 0), cnt, axis=1)
             tp = tpc.astype(np.float64)
-            pr = np.empty(N + 1)
-            np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:N])
-            pr[N] = 0.0
-            nk = ks.size
-            ek = ends[ks]
-            has = cnt[ks] > 0
-            rc = np.zeros(nk)
-            rc[has] = tp[ek[has] - 1] / npig[ks[has], a]
-            recall[t, ks, a, m] = rc
-            # first position with tp >= need inside each category's segment
-            key = tpc + seg_key
-            q = np.minimum(need[ks, a], big - 1) + (ks * big)[:, None]  # (nk, R)
-            pos = np.searchsorted(key, q.ravel(), side="left").reshape(nk, R)
-            pos = np.minimum(pos, ek[:, None])
-            found = pos < ek[:, None]
+            pr = np.empty((nc, N + 1))
+            np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:, :N])
+            pr[:, N] = 0.0
+            ri, ji = np.nonzero(vr & (cnt_v > 0)[None, :])
+            recall[rt[ri], kv[ji], ra[ri], m] = tp[ri, end_v[ji] - 1] / npig_v[ji, ra[ri]]
+            ri0, ji0 = np.nonzero(vr & (cnt_v == 0)[None, :])
+            recall[rt[ri0], kv[ji0], ra[ri0], m] = 0.0
+            # first position with tp >= need inside each category's segment, for every
+            # row at once: row r's keys are shifted by r * row_span (rows stay sorted)
+            roff = np.arange(nc, dtype=np.int64) * row_span
+            key = (tpc + seg_key[None, :] + roff[:, None]).ravel()
+            q = np.minimum(need_v[:, ra, :], big - 1).transpose(1, 0, 2) + (kv * big)[None, :, None]
+            q += roff[:, None, None]  # (nc, Kv, R)
+            pos = np.searchsorted(key, q.ravel(), side="left").reshape(nc, Kv, R)
+            pos -= (np.arange(nc, dtype=np.int64) * N)[:, None, None]
+            ek = end_v[None, :, None]
+            pos = np.minimum(pos, ek)
+            found = pos < ek
             # max of pr over [pos_r, end): block maxima between sampled positions, then a
             # running maximum from the last recall point backwards
-            idx = np.concatenate([pos, ek[:, None]], axis=1).ravel()
-            bm = np.maximum.reduceat(pr, idx).reshape(nk, R + 1)[:, :R]
+            idx = np.concatenate([pos, np.broadcast_to(ek, (nc, Kv, 1))], axis=2)
+            idx = idx + (np.arange(nc, dtype=np.int64) * (N + 1))[:, None, None]
+            bm = np.maximum.reduceat(pr.ravel(), idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
             bm[~found] = 0.0  # an empty block at the segment end reads the next category
-            qv = np.maximum.accumulate(bm[:, ::-1], axis=1)[:, ::-1]
-            precision[t, :, ks, a, m] = np.where(found, qv, 0.0)
+            qv = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
+            ri, ji = np.nonzero(vr)
+            ki = kv[ji]
+            precision[rt[ri], :, ki, ra[ri], m] = np.where(found, qv, 0.0)[ri, ji]
             if want_scores:
-                scores[t, :, ks, a, m] = np.where(found, score_sorted[pos], 0.0)
+                scores[rt[ri], :, ki, ra[ri], m] = np.where(found, score_sorted[pos], 0.0)[ri, ji]
+            if progress is not None:
+                progress(nc)
     return precision, recall, scores
 
 
