@@ -55,3 +55,22 @@ def test_one_image_many_categories(monkeypatch):
         assert stats == ref_stats.tolist()
         assert np.array_equal(prec, ref_prec) and np.array_equal(rec, ref_rec)
         assert np.array_equal(scores, ref_scores)
+
+
+def test_per_category_table_is_the_per_category_mean():
+    """The vectorized table gives ``float(np.mean(s[s > -1]))`` per category, bit for bit,
+    including categories without ground truth (NaN) and rows mixing -1 and values."""
+    from rewardkit.metrics.coco.summary import per_category_table
+
+    rng = np.random.default_rng(0)
+    prec = rng.random((10, 101, 7, 4, 3))
+    prec[:, :, 2] = -1.0  # no ground truth
+    prec[3, 5:40, 4, 0, -1] = -1.0  # mixed row (not produced by COCO, handled anyway)
+    thrs = np.linspace(0.5, 0.95, 10)
+    rows = per_category_table(prec, list(range(7)), [str(i) for i in range(7)], thrs)
+    for k, row in enumerate(rows):
+        for key, t in (("AP", None), ("AP50", [0]), ("AP75", [5])):
+            s = prec[:, :, k, 0, -1] if t is None else prec[t, :, k, 0, -1]
+            v = s[s > -1]
+            want = float(np.mean(v)) if v.size else float("nan")
+            assert row[key] == want or (np.isnan(want) and np.isnan(row[key])), (k, key)

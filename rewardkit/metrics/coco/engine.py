@@ -43,7 +43,11 @@ import numpy as np
 __all__ = ["Matched", "group_sort", "candidate_pairs", "match", "accumulate", "summarize_mean"]
 
 _EPS = np.spacing(1)
-_ROW_BUDGET = 1 << 20  # elements per chunk of accumulate rows (about 40 bytes each)
+# accumulate works on chunks of (area range, threshold) rows: at most _ROW_BUDGET detection
+# entries (about 40 bytes each; larger chunks leave the cache and run slower) and at most
+# _QUERY_BUDGET (category, recall threshold) queries per chunk
+_ROW_BUDGET = 1 << 16
+_QUERY_BUDGET = 1 << 15
 
 
 def group_sort(
@@ -215,7 +219,7 @@ def accumulate(
 
     Vectorized over categories and over rows ``c = (area range, threshold)``: for each
     maxDets, the detections sorted by (category, -score, image, rank) are processed for a
-    chunk of rows at once (``_ROW_BUDGET`` elements, so that a small evaluation makes one
+    chunk of rows at once (``_ROW_BUDGET`` entries, so that a small evaluation makes one
     pass and a large one stays within memory): a cumulative count minus the count at the
     start of each category, the precision, the first position of each category where the
     true-positive count reaches ``need`` (integer searchsorted on a key that increases
@@ -232,21 +236,26 @@ def accumulate(
     precision = np.full((T, R, K, A, M), -1.0)
     recall = np.full((T, K, A, M), -1.0)
     scores = np.full((T, R, K, A, M), -1.0) if want_scores else np.zeros((0,))
-    order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
-    need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(K, A, R)
-    tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
-    fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
-    row_a, row_t = np.divmod(np.arange(C), T)
     # only categories with a non-ignored ground truth in some area range get numbers
     kv = np.flatnonzero((npig > 0).any(axis=1))
     Kv = kv.size
-    valid_rows = (npig[kv] > 0).T[row_a]  # (C, Kv): category kv[j] has ground truth in row c's area
-    caps = [None] if max_dets is None else list(max_dets)
-    karr = np.arange(K, dtype=np.int64)
     if Kv == 0 or C == 0:
         return precision, recall, scores
-    need_v = need[kv]
+    order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
     npig_v = npig[kv]
+    need_v = _need_counts(np.maximum(npig_v, 1).reshape(-1), rec_thrs).reshape(Kv, A, R)
+    tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
+    fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
+    row_a = np.arange(C) // T
+    invalid = (npig_v == 0).T[row_a]  # (C, Kv): no ground truth in row c's area range
+    invalid = invalid if invalid.any() else None
+    all_k = Kv == K
+    caps = [None] if max_dets is None else list(max_dets)
+    # per maxDets, rows are filled in (row, category, recall) order, then written to the
+    # (T, R, K, A) layout with one transposed assignment
+    prec_m = np.empty((C, Kv, R))
+    score_m = np.empty((C, Kv, R)) if want_scores else None
+    rec_m = np.empty((C, Kv))
     for m, cap in enumerate(caps):
         sel = order if cap is None else order[dt_rank[order] < cap]
         N = sel.shape[0]
@@ -254,67 +263,89 @@ def accumulate(
         cnt = np.diff(bnd)
         starts, ends = bnd[:-1], bnd[1:]
         if N == 0:
-            ri, ji = np.nonzero(valid_rows)
-            ki = kv[ji]
-            recall[row_t[ri], ki, row_a[ri], m] = 0.0
-            precision[row_t[ri], :, ki, row_a[ri], m] = 0.0
+            rec_m[:] = 0.0
+            prec_m[:] = 0.0
             if want_scores:
-                scores[row_t[ri], :, ki, row_a[ri], m] = 0.0
+                score_m[:] = 0.0
             if progress is not None:
                 progress(C)
-            continue
-        seg = np.repeat(karr, cnt)
-        score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
-        big = int(max(N, int(need_v.max()))) + 2
-        seg_key = seg * big
-        row_span = K * big  # keys of a row lie in [0, row_span)
-        prev = np.maximum(starts - 1, 0)
-        has_start = starts > 0
-        cnt_v, end_v = cnt[kv], ends[kv]
-        step = max(1, min(_ROW_BUDGET // (N + 1), _ROW_BUDGET // (Kv * (R + 1))))
-        for c0 in range(0, C, step):
-            c1 = min(C, c0 + step)
-            nc = c1 - c0
-            ra, rt = row_a[c0:c1], row_t[c0:c1]
-            vr = valid_rows[c0:c1]  # (nc, Kv)
-            tpc = np.cumsum(tp2[c0:c1][:, sel], axis=1, dtype=np.int32)
-            fpc = np.cumsum(fp2[c0:c1][:, sel], axis=1, dtype=np.int32)
-            tpc -= np.repeat(np.where(has_start, tpc[:, prev], 0), cnt, axis=1)
-            fpc -= np.repeat(np.where(has_start, fpc[:, prev], 0), cnt, axis=1)
-            tp = tpc.astype(np.float64)
-            pr = np.empty((nc, N + 1))
-            np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:, :N])
-            pr[:, N] = 0.0
-            ri, ji = np.nonzero(vr & (cnt_v > 0)[None, :])
-            recall[rt[ri], kv[ji], ra[ri], m] = tp[ri, end_v[ji] - 1] / npig_v[ji, ra[ri]]
-            ri0, ji0 = np.nonzero(vr & (cnt_v == 0)[None, :])
-            recall[rt[ri0], kv[ji0], ra[ri0], m] = 0.0
-            # first position with tp >= need inside each category's segment, for every
-            # row at once: row r's keys are shifted by r * row_span (rows stay sorted)
-            roff = np.arange(nc, dtype=np.int64) * row_span
-            key = (tpc + seg_key[None, :] + roff[:, None]).ravel()
-            q = np.minimum(need_v[:, ra, :], big - 1).transpose(1, 0, 2) + (kv * big)[None, :, None]
-            q += roff[:, None, None]  # (nc, Kv, R)
-            pos = np.searchsorted(key, q.ravel(), side="left").reshape(nc, Kv, R)
-            pos -= (np.arange(nc, dtype=np.int64) * N)[:, None, None]
-            ek = end_v[None, :, None]
-            pos = np.minimum(pos, ek)
-            found = pos < ek
-            # max of pr over [pos_r, end): block maxima between sampled positions, then a
-            # running maximum from the last recall point backwards
-            idx = np.concatenate([pos, np.broadcast_to(ek, (nc, Kv, 1))], axis=2)
-            idx = idx + (np.arange(nc, dtype=np.int64) * (N + 1))[:, None, None]
-            bm = np.maximum.reduceat(pr.ravel(), idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
-            bm[~found] = 0.0  # an empty block at the segment end reads the next category
-            qv = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
-            ri, ji = np.nonzero(vr)
-            ki = kv[ji]
-            precision[rt[ri], :, ki, ra[ri], m] = np.where(found, qv, 0.0)[ri, ji]
+        else:
+            score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
+            prev = np.maximum(starts - 1, 0)
+            has_start = starts > 0
+            cnt_v, start_v, end_v = cnt[kv], starts[kv], ends[kv]
+            has_v = cnt_v > 0
+            step = max(1, min(_ROW_BUDGET // (N + 1), _QUERY_BUDGET // (Kv * (R + 1))))
+            for c0 in range(0, C, step):
+                c1 = min(C, c0 + step)
+                nc = c1 - c0
+                ra = row_a[c0:c1]
+                tpm = tp2[c0:c1][:, sel]
+                tpc = np.cumsum(tpm, axis=1, dtype=np.int32)
+                fpc = np.cumsum(fp2[c0:c1][:, sel], axis=1, dtype=np.int32)
+                row_tp = tpc[:, -1].astype(np.int64)
+                before = np.where(has_start, tpc[:, prev], 0)  # (nc, K): tp before category k
+                tpc -= np.repeat(before, cnt, axis=1)
+                fpc -= np.repeat(np.where(has_start, fpc[:, prev], 0), cnt, axis=1)
+                tp = tpc.astype(np.float64)
+                pr = np.empty((nc, N + 1))
+                np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:, :N])
+                pr[:, N] = 0.0
+                tot = np.zeros((nc, Kv), dtype=np.int64)  # true positives of each category
+                tot[:, has_v] = tpc[:, end_v[has_v] - 1]
+                with np.errstate(divide="ignore", invalid="ignore"):  # npig 0: masked below
+                    rc = tot / npig_v[:, ra].T  # same float division as tp[end - 1] / npig
+                rc[:, ~has_v] = 0.0
+                rec_m[c0:c1] = rc
+                # first position with tp >= need inside each category's segment: the
+                # position of the need-th true positive of the category (tp steps by 0 or
+                # 1), or the category's start when need is 0 (a nonempty category)
+                x = need_v[:, ra, :].transpose(1, 0, 2)  # (nc, Kv, R)
+                found = x <= tot[:, :, None]
+                found &= has_v[None, :, None]
+                _, cols = np.nonzero(tpm)  # true-positive positions, row by row
+                base = np.cumsum(row_tp) - row_tp  # first true positive of each row in cols
+                g = (base[:, None] + before[:, kv])[:, :, None] + x - 1
+                if cols.size:
+                    pos = cols[np.clip(g, 0, cols.size - 1)]
+                    pos = np.where(x == 0, start_v[None, :, None], pos)
+                else:
+                    pos = np.broadcast_to(start_v[None, :, None], x.shape)
+                ek = end_v[None, :, None]
+                pos = np.where(found, pos, ek)
+                # max of pr over [pos_r, end): block maxima between sampled positions, then a
+                # running maximum from the last recall point backwards
+                idx = np.concatenate([pos, np.broadcast_to(ek, (nc, Kv, 1))], axis=2)
+                idx += (np.arange(nc, dtype=np.int64) * (N + 1))[:, None, None]
+                bm = np.maximum.reduceat(pr.ravel(), idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
+                # an empty block at the segment end reads the next category; need grows
+                # with the recall threshold, so once not found stays not found and the
+                # running maximum of the zeros is 0 (pycocotools' 0 for unreached recall)
+                bm[~found] = 0.0
+                prec_m[c0:c1] = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
+                if want_scores:
+                    score_m[c0:c1] = np.where(found, score_sorted[pos], 0.0)
+                if progress is not None:
+                    progress(nc)
+        if invalid is not None:  # (category, area range) pairs without ground truth: -1
+            np.copyto(rec_m, -1.0, where=invalid)
+            np.copyto(prec_m, -1.0, where=invalid[:, :, None])
             if want_scores:
-                scores[rt[ri], :, ki, ra[ri], m] = np.where(found, score_sorted[pos], 0.0)[ri, ji]
-            if progress is not None:
-                progress(nc)
+                np.copyto(score_m, -1.0, where=invalid[:, :, None])
+        # [a * T + t, j, r] -> [t, r, kv[j], a]
+        _put(precision[..., m], prec_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
+        _put(recall[..., m], rec_m.reshape(A, T, Kv).transpose(1, 2, 0), kv, all_k, 1)
+        if want_scores:
+            _put(scores[..., m], score_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
     return precision, recall, scores
+
+
+def _put(dst: np.ndarray, src: np.ndarray, kv: np.ndarray, all_k: bool, axis: int) -> None:
+    """``dst[..., kv, ...] = src`` along ``axis`` (a plain copy when ``kv`` is every index)."""
+    if all_k:
+        dst[...] = src
+    else:
+        dst[(slice(None),) * axis + (kv,)] = src
 
 
 def summarize_mean(s: np.ndarray) -> float:
