@@ -217,16 +217,26 @@ def accumulate(
     ``npig``: ``(K, A)`` number of non-ignored ground truths; ``max_dets``: per-image,
     per-category caps (``None``: a single M entry without cap, as in LVIS).
 
-    Vectorized over categories and over rows ``c = (area range, threshold)``: for each
-    maxDets, the detections sorted by (category, -score, image, rank) are processed for a
-    chunk of rows at once (``_ROW_BUDGET`` entries, so that a small evaluation makes one
-    pass and a large one stays within memory): a cumulative count minus the count at the
-    start of each category, the precision, the first position of each category where the
-    true-positive count reaches ``need`` (integer searchsorted on a key that increases
-    across categories and rows), and the right-to-left maximum of the precision from that
-    position to the end of the category, computed as block maxima between the sampled
-    positions (``np.maximum.reduceat``) followed by a running maximum over the 101 recall
-    points. Categories without a non-ignored ground truth in an area range keep -1.
+    pycocotools sorts each category's detections by score (mergesort over the images),
+    takes ``tp`` and ``fp`` cumulative sums, ``pr = tp / (fp + tp + eps)``, makes ``pr``
+    non-increasing from the right and reads it at the first position where ``tp / npig``
+    reaches each recall threshold. Here:
+
+    - one sort by (category, -score, image, rank) gives every category's order at once;
+      the rows ``c = (area range, threshold)`` are processed in chunks (``_ROW_BUDGET``
+      detection entries, so that a small evaluation is one pass and a large one stays in
+      cache), only for categories with a non-ignored ground truth;
+    - ``tp`` steps by 0 or 1, so the first position where it reaches ``need`` (the
+      smallest integer count whose ``float(count) / npig`` reaches the threshold) is the
+      ``need``-th true positive of the category; and the right-to-left maximum of ``pr``
+      from that position is the maximum of ``pr`` over the category's true positives from
+      the ``need``-th on (after a true positive, ``pr`` only falls until the next one;
+      before the first one it is 0). So ``pr`` is computed only at true positives, with
+      the same operands as pycocotools (``tp`` = the true positive's rank in its
+      category, ``fp`` = the false positives before it), and the maxima are block maxima
+      between the sampled true positives (``np.maximum.reduceat``) followed by a running
+      maximum over the recall points;
+    - categories without a non-ignored ground truth in an area range keep -1.
     """
     D, A, T = tps.shape
     R = rec_thrs.shape[0]
@@ -244,12 +254,15 @@ def accumulate(
     order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
     npig_v = npig[kv]
     need_v = _need_counts(np.maximum(npig_v, 1).reshape(-1), rec_thrs).reshape(Kv, A, R)
-    tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
-    fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
+    # per detection in sorted order and row c = a * T + t: bit 0 true positive, bit 1 false
+    code = (tps.view(np.uint8) | (fps.view(np.uint8) << 1)).reshape(D, C)[order]
+    code = np.ascontiguousarray(code.T)  # (C, D)
+    cat_o, rank_o, score_o = dt_cat[order], dt_rank[order], dt_score[order]
     row_a = np.arange(C) // T
     invalid = (npig_v == 0).T[row_a]  # (C, Kv): no ground truth in row c's area range
     invalid = invalid if invalid.any() else None
     all_k = Kv == K
+    karr = np.arange(K, dtype=np.int64)
     caps = [None] if max_dets is None else list(max_dets)
     # per maxDets, rows are filled in (row, category, recall) order, then written to the
     # (T, R, K, A) layout with one transposed assignment
@@ -257,11 +270,9 @@ def accumulate(
     score_m = np.empty((C, Kv, R)) if want_scores else None
     rec_m = np.empty((C, Kv))
     for m, cap in enumerate(caps):
-        sel = order if cap is None else order[dt_rank[order] < cap]
-        N = sel.shape[0]
-        bnd = np.searchsorted(dt_cat[sel], np.arange(K + 1), side="left")
-        cnt = np.diff(bnd)
-        starts, ends = bnd[:-1], bnd[1:]
+        keep = None if cap is None or D == 0 or int(rank_o.max()) < cap else rank_o < cap
+        cat_s = cat_o if keep is None else cat_o[keep]
+        N = cat_s.shape[0]
         if N == 0:
             rec_m[:] = 0.0
             prec_m[:] = 0.0
@@ -270,61 +281,56 @@ def accumulate(
             if progress is not None:
                 progress(C)
         else:
-            score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
+            bnd = np.searchsorted(cat_s, np.arange(K + 1), side="left")
+            cnt = np.diff(bnd)
+            starts = bnd[:-1]
+            seg = np.repeat(karr, cnt)  # category of each sorted position
+            score_s = score_o if keep is None else score_o[keep]
             prev = np.maximum(starts - 1, 0)
             has_start = starts > 0
-            cnt_v, start_v, end_v = cnt[kv], starts[kv], ends[kv]
-            has_v = cnt_v > 0
+            start_v = starts[kv][None, :, None]
+            nonempty_v = (cnt[kv] > 0)[None, :, None]
             step = max(1, min(_ROW_BUDGET // (N + 1), _QUERY_BUDGET // (Kv * (R + 1))))
             for c0 in range(0, C, step):
                 c1 = min(C, c0 + step)
                 nc = c1 - c0
                 ra = row_a[c0:c1]
-                tpm = tp2[c0:c1][:, sel]
-                tpc = np.cumsum(tpm, axis=1, dtype=np.int32)
-                fpc = np.cumsum(fp2[c0:c1][:, sel], axis=1, dtype=np.int32)
-                row_tp = tpc[:, -1].astype(np.int64)
-                before = np.where(has_start, tpc[:, prev], 0)  # (nc, K): tp before category k
-                tpc -= np.repeat(before, cnt, axis=1)
-                fpc -= np.repeat(np.where(has_start, fpc[:, prev], 0), cnt, axis=1)
-                tp = tpc.astype(np.float64)
-                pr = np.empty((nc, N + 1))
-                np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:, :N])
-                pr[:, N] = 0.0
-                tot = np.zeros((nc, Kv), dtype=np.int64)  # true positives of each category
-                tot[:, has_v] = tpc[:, end_v[has_v] - 1]
-                with np.errstate(divide="ignore", invalid="ignore"):  # npig 0: masked below
-                    rc = tot / npig_v[:, ra].T  # same float division as tp[end - 1] / npig
-                rc[:, ~has_v] = 0.0
-                rec_m[c0:c1] = rc
-                # first position with tp >= need inside each category's segment: the
-                # position of the need-th true positive of the category (tp steps by 0 or
-                # 1), or the category's start when need is 0 (a nonempty category)
-                x = need_v[:, ra, :].transpose(1, 0, 2)  # (nc, Kv, R)
-                found = x <= tot[:, :, None]
-                found &= has_v[None, :, None]
-                _, cols = np.nonzero(tpm)  # true-positive positions, row by row
-                base = np.cumsum(row_tp) - row_tp  # first true positive of each row in cols
-                g = (base[:, None] + before[:, kv])[:, :, None] + x - 1
-                if cols.size:
-                    pos = cols[np.clip(g, 0, cols.size - 1)]
-                    pos = np.where(x == 0, start_v[None, :, None], pos)
-                else:
-                    pos = np.broadcast_to(start_v[None, :, None], x.shape)
-                ek = end_v[None, :, None]
-                pos = np.where(found, pos, ek)
-                # max of pr over [pos_r, end): block maxima between sampled positions, then a
-                # running maximum from the last recall point backwards
-                idx = np.concatenate([pos, np.broadcast_to(ek, (nc, Kv, 1))], axis=2)
-                idx += (np.arange(nc, dtype=np.int64) * (N + 1))[:, None, None]
-                bm = np.maximum.reduceat(pr.ravel(), idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
-                # an empty block at the segment end reads the next category; need grows
-                # with the recall threshold, so once not found stays not found and the
-                # running maximum of the zeros is 0 (pycocotools' 0 for unreached recall)
-                bm[~found] = 0.0
+                g = code[c0:c1] if keep is None else code[c0:c1][:, keep]  # (nc, N)
+                fpc = np.cumsum(g >> 1, axis=1, dtype=np.int32)
+                rr, cols = np.nonzero(g & 1)  # true positives, row by row, in sorted order
+                kt = seg[cols]
+                grp = rr * K + kt  # (row, category) of each true positive, non-decreasing
+                tot_all = np.bincount(grp, minlength=nc * K)
+                gstart = np.cumsum(tot_all) - tot_all  # first true positive of each group
+                tp_rank = np.arange(cols.size) - gstart[grp] + 1  # tp at that position
+                fp_before = np.where(has_start, fpc[:, prev], 0)  # (nc, K)
+                fp_at = fpc[rr, cols] - fp_before[rr, kt]  # fp at that position
+                tpf = tp_rank.astype(np.float64)
+                pr = np.empty(cols.size + 1)
+                np.divide(tpf, fp_at.astype(np.float64) + tpf + _EPS, out=pr[:-1])
+                pr[-1] = 0.0
+                tot = tot_all.reshape(nc, K)[:, kv]  # (nc, Kv) true positives per category
+                gs = gstart.reshape(nc, K)[:, kv]
+                with np.errstate(divide="ignore", invalid="ignore"):  # npig 0: set to -1 below
+                    rec_m[c0:c1] = tot / npig_v[:, ra].T  # pycocotools' tp[-1] / npig
+                need = need_v[:, ra, :].transpose(1, 0, 2)  # (nc, Kv, R)
+                eff = np.maximum(need, 1)
+                reach = eff <= tot[:, :, None]  # the eff-th true positive exists
+                first = gs[:, :, None] + eff - 1  # its index in the true-positive list
+                last = (gs + tot)[:, :, None]
+                # max of pr over true positives [first_r, last): block maxima between the
+                # sampled ones, then a running maximum from the last recall point backwards
+                idx = np.concatenate([np.where(reach, first, last), last], axis=2)
+                bm = np.maximum.reduceat(pr, idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
+                # need grows with the recall threshold: once unreached, unreached after
+                bm[~reach] = 0.0
                 prec_m[c0:c1] = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
                 if want_scores:
-                    score_m[c0:c1] = np.where(found, score_sorted[pos], 0.0)
+                    # the score at that position; need 0: the category's first detection
+                    at = cols[np.minimum(first, cols.size - 1)] if cols.size else np.zeros_like(first)
+                    pos = np.where(need == 0, start_v, at)
+                    ok = np.where(need == 0, nonempty_v, reach)
+                    score_m[c0:c1] = np.where(ok, score_s[np.where(ok, pos, 0)], 0.0)
                 if progress is not None:
                     progress(nc)
         if invalid is not None:  # (category, area range) pairs without ground truth: -1
