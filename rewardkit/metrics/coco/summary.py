@@ -118,9 +118,11 @@ def per_category_table(
     thrs = np.asarray(iou_thrs)
     t50 = np.where(0.5 == thrs)[0]
     t75 = np.where(0.75 == thrs)[0]
-    s = precision[:, :, :, area_idx, max_det_idx]  # (T, R, K)
-    K = s.shape[2]
+    K = precision.shape[2]
     nan = np.full(K, np.nan)
+    if precision.shape[3] == 0:  # areaRng=[]: nothing evaluated
+        return [{"id": c, "name": n, "AP": np.nan, "AP50": np.nan, "AP75": np.nan} for c, n in zip(cat_ids, cat_names)]
+    s = precision[:, :, :, area_idx, max_det_idx]  # (T, R, K)
 
     def means(t_idx) -> np.ndarray:
         if t_idx is None:
