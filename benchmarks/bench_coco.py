@@ -1,11 +1,17 @@
 """COCO evaluation speed: rewardkit's native engine vs pycocotools vs faster-coco-eval.
 
-Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``): by default
-small (200 images bbox, 40 images segm) so that ``--benchmark-disable`` is a quick smoke
-test; ``RK_BENCH_FULL=1`` uses the issue's sizes (5,000 images, 80 categories, ~7 ground
-truths and 100 detections per image; segm 500 images). Each group times the references
-on the same data, so the ratio reads off one run. Every evaluator gets fresh copies of
-the inputs (pycocotools and faster-coco-eval mutate them); copying is not timed.
+Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``: 80 categories,
+~7 ground truths and 100 detections per image, 5% crowd, scores with ties). Groups
+``coco-<iou_type>-<n>img``, implementations ``rewardkit`` / ``pycocotools`` /
+``faster-coco-eval`` (naming convention: ``_harness.py``):
+
+* small evaluations, where fixed costs dominate: 1, 10 and 100 images (bbox and segm);
+* large ones: segm 40 images by default (quick mode); ``RK_BENCH_FULL=1`` adds segm 100,
+  bbox 5,000 images and segm 500 and 2,000 (the issues' sizes).
+
+Every evaluator gets fresh copies of the inputs (pycocotools and faster-coco-eval mutate
+them); copying is not timed. Rounds: many on small sets, few on large ones
+(``RK_BENCH_ROUNDS`` overrides); the ratio uses the min of rounds.
 
     .venv/bin/pytest benchmarks/bench_coco.py --benchmark-only
     RK_BENCH_FULL=1 .venv/bin/pytest benchmarks/bench_coco.py --benchmark-only
@@ -20,20 +26,24 @@ import os
 
 import numpy as np
 import pytest
+from _harness import FULL, label, rounds
 
 from rewardkit.metrics.coco import coco_evaluate
 from tests._helpers.coco_synth import benchmark_set
 
-FULL = os.environ.get("RK_BENCH_FULL") == "1"
-SIZES = {"bbox": 5000 if FULL else 200, "segm": 500 if FULL else 40}
-ROUNDS = 1 if FULL else 3
+CASES = [("bbox", 1), ("bbox", 10), ("bbox", 100), ("segm", 1), ("segm", 10)]
+CASES += [("segm", 100), ("bbox", 5000), ("segm", 500), ("segm", 2000)] if FULL else [("segm", 40)]
 
 
-@pytest.fixture(scope="module", params=["bbox", "segm"])
+def _rounds(n_images: int) -> int:
+    return rounds(15 if n_images <= 10 else 5 if n_images <= 100 else 3 if n_images <= 500 or not FULL else 2)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0]}-{c[1]}img")
 def data(request):
-    iou_type = request.param
-    gt, dt = benchmark_set(0, n_images=SIZES[iou_type], iou_type=iou_type)
-    return iou_type, gt, dt
+    iou_type, n_images = request.param
+    gt, dt = benchmark_set(0, n_images=n_images, iou_type=iou_type)
+    return iou_type, n_images, gt, dt
 
 
 def _copies(gt, dt):
@@ -69,29 +79,29 @@ def _faster(gt, dt, iou_type):
     return np.asarray(E.stats)
 
 
-def _run(benchmark, fn, data):
-    iou_type, gt, dt = data
-    benchmark.group = f"coco-{iou_type}-{SIZES[iou_type]}img"
+def _run(benchmark, fn, data, impl):
+    iou_type, n_images, gt, dt = data
+    label(benchmark, f"coco-{iou_type}-{n_images}img", impl)
     return benchmark.pedantic(
-        lambda g, d: fn(g, d, iou_type), setup=lambda: _copies(gt, dt), rounds=ROUNDS, iterations=1
+        lambda g, d: fn(g, d, iou_type), setup=lambda: _copies(gt, dt), rounds=_rounds(n_images), iterations=1
     )
 
 
 def test_native(benchmark, data):
-    stats = _run(benchmark, lambda g, d, t: np.asarray(coco_evaluate(g, d, t)["stats"]), data)
+    stats = _run(benchmark, lambda g, d, t: np.asarray(coco_evaluate(g, d, t)["stats"]), data, "rewardkit")
     assert stats.shape == (12,)
 
 
 def test_pycocotools(benchmark, data):
-    stats = _run(benchmark, _pycocotools, data)
-    iou_type, gt, dt = data
+    stats = _run(benchmark, _pycocotools, data, "pycocotools")
+    iou_type, _, gt, dt = data
     # same numbers as the native engine (bit-identical)
     assert stats.tolist() == coco_evaluate(gt, dt, iou_type)["stats"]
 
 
 def test_faster_coco_eval(benchmark, data):
     pytest.importorskip("faster_coco_eval")
-    stats = _run(benchmark, _faster, data)
+    stats = _run(benchmark, _faster, data, "faster-coco-eval")
     assert stats.shape == (12,)
 
 
