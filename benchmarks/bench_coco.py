@@ -5,7 +5,9 @@ Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``: 80 catego
 ``coco-<iou_type>-<n>img``, implementations ``rewardkit`` / ``pycocotools`` /
 ``faster-coco-eval`` (naming convention: ``_harness.py``):
 
-* small evaluations, where fixed costs dominate: 1, 10 and 100 images (bbox and segm);
+* small evaluations, where fixed costs dominate: 1, 10 and 100 images (bbox and segm),
+  and ``coco-<iou_type>-1img-tiny`` (``synthetic_coco``: one image, one category, 3
+  ground truths, 5 detections: a per-completion-sized evaluation);
 * large ones: segm 40 images by default (quick mode); ``RK_BENCH_FULL=1`` adds segm 100,
   bbox 5,000 images and segm 500 and 2,000 (the issues' sizes).
 
@@ -29,9 +31,10 @@ import pytest
 from _harness import FULL, label, rounds
 
 from rewardkit.metrics.coco import coco_evaluate
-from tests._helpers.coco_synth import benchmark_set
+from tests._helpers.coco_synth import benchmark_set, synthetic_coco
 
-CASES = [("bbox", 1), ("bbox", 10), ("bbox", 100), ("segm", 1), ("segm", 10)]
+# (iou_type, n_images); "tiny": one image, one category, 3 ground truths, 5 detections
+CASES = [("bbox", "tiny"), ("segm", "tiny"), ("bbox", 1), ("bbox", 10), ("bbox", 100), ("segm", 1), ("segm", 10)]
 CASES += [("segm", 100), ("bbox", 5000), ("segm", 500), ("segm", 2000)] if FULL else [("segm", 40)]
 
 
@@ -39,11 +42,15 @@ def _rounds(n_images: int) -> int:
     return rounds(15 if n_images <= 10 else 5 if n_images <= 100 else 3 if n_images <= 500 or not FULL else 2)
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0]}-{c[1]}img")
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0]}-{c[1]}" + ("" if c[1] == "tiny" else "img"))
 def data(request):
-    iou_type, n_images = request.param
-    gt, dt = benchmark_set(0, n_images=n_images, iou_type=iou_type)
-    return iou_type, n_images, gt, dt
+    iou_type, size = request.param
+    if size == "tiny":
+        gt, dt = synthetic_coco(0, n_images=1, n_cats=1, gt_per_image=3, dt_per_image=5, iou_type=iou_type,
+                                empty_frac=0.0, crowd_frac=0.0)
+        return iou_type, "1img-tiny", 1, gt, dt
+    gt, dt = benchmark_set(0, n_images=size, iou_type=iou_type)
+    return iou_type, f"{size}img", size, gt, dt
 
 
 def _copies(gt, dt):
@@ -80,8 +87,8 @@ def _faster(gt, dt, iou_type):
 
 
 def _run(benchmark, fn, data, impl):
-    iou_type, n_images, gt, dt = data
-    label(benchmark, f"coco-{iou_type}-{n_images}img", impl)
+    iou_type, name, n_images, gt, dt = data
+    label(benchmark, f"coco-{iou_type}-{name}", impl)
     return benchmark.pedantic(
         lambda g, d: fn(g, d, iou_type), setup=lambda: _copies(gt, dt), rounds=_rounds(n_images), iterations=1
     )
@@ -94,7 +101,7 @@ def test_native(benchmark, data):
 
 def test_pycocotools(benchmark, data):
     stats = _run(benchmark, _pycocotools, data, "pycocotools")
-    iou_type, _, gt, dt = data
+    iou_type, _, _, gt, dt = data
     # same numbers as the native engine (bit-identical)
     assert stats.tolist() == coco_evaluate(gt, dt, iou_type)["stats"]
 

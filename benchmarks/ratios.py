@@ -1,7 +1,8 @@
 """Ratios from one pytest-benchmark run, compared with the committed baseline.
 
     python benchmarks/ratios.py check RUN.json --mode quick      # table; exit 1 on a regression
-    python benchmarks/ratios.py update RUN.json --mode full      # write RUN's ratios as baseline
+    python benchmarks/ratios.py update RUN.json [RUN2.json ...] --mode full
+                                       # write the runs' ratios (the lowest per ratio) as baseline
 
 A ratio is ``min(reference) / min(rewardkit implementation)`` over the rounds of the same
 run, for each (rewardkit implementation, reference) pair of a benchmark group (naming
@@ -150,20 +151,30 @@ def _load(path: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("command", choices=["check", "update", "show"])
-    ap.add_argument("run", type=Path, help="pytest-benchmark JSON (--benchmark-json)")
+    ap.add_argument("run", type=Path, nargs="+",
+                    help="pytest-benchmark JSON (--benchmark-json); update takes several runs (the union of their "
+                         "ratios, the lowest value of each: noise should not set a baseline that a normal run "
+                         "cannot reach)")
     ap.add_argument("--mode", choices=["quick", "full"], required=True)
     ap.add_argument("--baseline", type=Path, default=BASELINE)
     ap.add_argument("--tolerance", type=float, default=0.30, help="allowed drop below baseline (0.30: 30%%)")
     args = ap.parse_args(argv)
 
-    run = _load(args.run)
+    if len(args.run) > 1 and args.command != "update":
+        ap.error("check and show take one run")
+    runs = [_load(p) for p in args.run]
+    run = runs[-1]
     measured = compute(run)
+    for other in runs[:-1]:
+        for k, v in compute(other).items():
+            if k not in measured or v["ratio"] < measured[k]["ratio"]:
+                measured[k] = v
     base_doc = _load(args.baseline) if args.baseline.exists() else {}
     section = base_doc.get(args.mode, {})
     baseline = {k: float(v) for k, v in section.get("ratios", {}).items()}
     targets = {k: float(v) for k, v in base_doc.get("targets", {}).items()}
     load = [run.get("loadavg_at_start"), run.get("loadavg_at_end")]
-    print(f"run: {args.run} ({len(run.get('benchmarks', []))} benchmarks, timer {run.get('timer') or 'default'}, "
+    print(f"run: {', '.join(map(str, args.run))} ({len(run.get('benchmarks', []))} benchmarks, timer {run.get('timer') or 'default'}, "
           f"load average at start/end {load[0]} / {load[1]})")
     if section:
         m = section.get("machine", {})
@@ -173,9 +184,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "update":
         base_doc[args.mode] = {
             "machine": machine(run),
-            "measured": run.get("datetime"),
+            "measured": [r.get("datetime") for r in runs],
             "timer": run.get("timer"),
-            "load": load,
+            "load": [[r.get("loadavg_at_start"), r.get("loadavg_at_end")] for r in runs],
             "ratios": {k: round(v["ratio"], 4) for k, v in sorted(measured.items())},
         }
         base_doc.setdefault("targets", {})

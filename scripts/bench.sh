@@ -10,7 +10,10 @@
 #   quick   default sizes, few rounds (CI; about a minute)
 #   full    RK_BENCH_FULL=1: the issues' sizes (5,000-image COCO, 2,000-image segm,
 #           1,024 x 1,024 SOD, ...), more rounds; tens of minutes
-#   --update  write this run's ratios as the mode's baseline (with the machine and load)
+#   --update  write this run's ratios as the mode's baseline (with the machine and load);
+#             for a steadier baseline, run a few times and pass every JSON to
+#             `python benchmarks/ratios.py update RUN1.json RUN2.json ... --mode <mode>`
+#             (it keeps the lowest value of each ratio)
 #
 # Timer: CPU time of the process (time.process_time) by default, so that other load on
 # the machine does not inflate one side of a ratio; RK_BENCH_TIMER=time.perf_counter for
@@ -31,8 +34,7 @@ if [ "$mode" = "full" ]; then
     rounds=(--benchmark-min-rounds=5 --benchmark-max-time=1.0)
 else
     unset RK_BENCH_FULL
-    export RK_BENCH_ROUNDS="${RK_BENCH_ROUNDS:-3}"
-    rounds=(--benchmark-min-rounds=3 --benchmark-max-time=0.05)
+    rounds=(--benchmark-min-rounds=5 --benchmark-max-time=0.05)
 fi
 start=$(date +%s)
 "$py" -m pytest benchmarks -q -p no:cacheprovider --benchmark-only --benchmark-json "$out" \
