@@ -25,13 +25,17 @@ import contextlib
 import copy
 import io
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
-from _harness import FULL, label, rounds
 
-from rewardkit.metrics.coco import coco_evaluate
-from tests._helpers.coco_synth import benchmark_set, synthetic_coco
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests._helpers when run as a script
+from _harness import FULL, label, rounds  # noqa: E402
+
+from rewardkit.metrics.coco import coco_evaluate  # noqa: E402
+from tests._helpers.coco_synth import benchmark_set, synthetic_coco  # noqa: E402
 
 # (iou_type, n_images); "tiny": one image, one category, 3 ground truths, 5 detections
 CASES = [("bbox", "tiny"), ("segm", "tiny"), ("bbox", 1), ("bbox", 10), ("bbox", 100), ("segm", 1), ("segm", 10)]
@@ -162,8 +166,6 @@ def _memory_main(iou_type: str, n_images: int, traces=(False,)) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
     _memory_main(
         sys.argv[1] if len(sys.argv) > 1 else "bbox",
         int(sys.argv[2]) if len(sys.argv) > 2 else 200,

@@ -21,14 +21,15 @@ so the loop runs over the *rank* of a detection inside its group (at most ``maxD
 steps) and each step handles every group, area range and threshold at once.
 
 Accumulation sorts the detections once by (category, -score, image, rank inside the
-image: the order pycocotools' mergesort produces per category) and, for each (maxDets,
-area range, threshold), makes one pass over all categories: cumulative true/false
-positives minus their value at the start of each category, the precision, and the
-sampling. The sampling uses an integer form of ``np.searchsorted(rc, recThrs, "left")``:
-the first position where the true-positive count reaches the smallest integer ``x`` with
-``x / npig >= recThr`` (computed with the same float division), which is the same index;
-the right-to-left running maximum of the precision is only needed at those positions and
-is computed from block maxima between them.
+image: the order pycocotools' mergesort produces per category) and, for each maxDets,
+processes chunks of (area range, threshold) rows over all categories with ground truth
+at once. The sampling ``np.searchsorted(rc, recThrs, "left")`` is, in integer form, the
+first position where the true-positive count reaches the smallest integer ``x`` with
+``x / npig >= recThr`` (computed with the same float division): the ``x``-th true
+positive of the category. The right-to-left running maximum of the precision from there
+is the maximum over the later true positives (between two true positives the precision
+only falls), so the precision is computed at true positives only and the maxima come
+from block maxima between the sampled ones (see :func:`accumulate`).
 Every floating point operation that produces a reported number (``tp / npig``,
 ``tp / (fp + tp + np.spacing(1))``, the means of ``summarize``) is the same operation on the
 same operands in the same order as in pycocotools, so results are bit-identical.
