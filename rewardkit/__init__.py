@@ -24,7 +24,14 @@ if TYPE_CHECKING:  # what editors and type checkers see; mirrors _LAZY (a test c
     from rewardkit.auditing import audit
     from rewardkit.parsing.dialects import dialect_names, read_vlm_output
     from rewardkit.parsing.reading import Reading
-    from rewardkit.registry import Reward, get_reward, list_rewards, register_reward, score, score_batch
+    from rewardkit.registry import (
+        Reward,
+        get_reward,
+        list_rewards,
+        register_reward,
+        score,
+        score_batch,
+    )
     from rewardkit.rewards.classification import classification_reward
     from rewardkit.rewards.counting import counting_reward
     from rewardkit.rewards.detection import detection_reward
