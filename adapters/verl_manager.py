@@ -1,13 +1,22 @@
-"""A veRL (0.9.1) reward manager that passes the training step to rewardkit rewards.
+"""veRL (0.9.1) reward managers that pass the training step to rewardkit rewards.
 
 veRL calls the custom reward function once per sample without the training step, which
 Vision-R1's progressive rule refinement needs (thresholds switch at a fraction STEP of
-training). This manager is veRL's ``naive`` manager plus one thing: before scoring, it
-writes ``step`` and ``max_steps`` into the sample's ``extra_info``, which
-:func:`rewardkit.adapters.verl.compute_score` reads. Load it with::
+training). These managers are veRL's own plus one thing: before scoring, they write
+``step`` and ``max_steps`` into the sample's ``extra_info``, which
+:func:`rewardkit.adapters.verl.compute_score` reads.
+
+* :class:`RewardkitRewardManager`: veRL's ``naive`` manager (scores in the reward-loop
+  worker's thread pool);
+* :class:`RewardkitRemoteRewardManager`: veRL's ``remote`` manager (scores in
+  ``reward.num_workers`` separate ``RewardComputeWorker`` processes per reward-loop
+  worker, for CPU-heavy rewards).
+
+Both work with ``reward.num_workers > 1`` (``RewardLoopManager`` starts that many
+reward-loop workers, on every node of the cluster). Load one with::
 
     reward.reward_manager.source=importlib
-    reward.reward_manager.name=RewardkitRewardManager
+    reward.reward_manager.name=RewardkitRewardManager        # or RewardkitRemoteRewardManager
     reward.reward_manager.module.path=pkg://rewardkit.adapters.verl_manager
     reward.custom_reward_function.path=pkg://rewardkit.adapters.verl
 
@@ -33,8 +42,9 @@ from typing import Any
 import numpy as np
 from verl import DataProto
 from verl.experimental.reward_loop.reward_manager.naive import NaiveRewardManager
+from verl.experimental.reward_loop.reward_manager.remote import RemoteRewardManager
 
-__all__ = ["RewardkitRewardManager", "step_from_batch", "max_steps_from_config"]
+__all__ = ["RewardkitRewardManager", "RewardkitRemoteRewardManager", "step_from_batch", "max_steps_from_config", "with_step"]
 
 
 def _scalar(value: Any) -> int | None:
@@ -92,6 +102,25 @@ def max_steps_from_config(config: Any) -> int | None:
     return None
 
 
+def with_step(data: DataProto, max_steps: int | None) -> DataProto:
+    """The last sample of ``data`` with ``step`` (from the batch) and ``max_steps`` in a
+    copy of its ``extra_info`` (a new DataProto: the caller's is not modified)."""
+    data = data[-1:]  # a new DataProto: its non-tensor dict can be replaced safely
+    step = step_from_batch(data)
+    old = data.non_tensor_batch.get("extra_info")
+    info = dict(old[0]) if old is not None and isinstance(old[0], dict) else {}
+    if step is not None:
+        # "step" is read first by compute_score; veRL's managers later merge the rollout's
+        # tool_extra_fields (whose "global_steps" may be None) over extra_info.
+        info["step"] = step
+    if max_steps is not None and info.get("max_steps") is None:
+        info["max_steps"] = max_steps
+    cell = np.empty(1, dtype=object)
+    cell[0] = info
+    data.non_tensor_batch = {**data.non_tensor_batch, "extra_info": cell}
+    return data
+
+
 class RewardkitRewardManager(NaiveRewardManager):
     """veRL's naive reward manager that also puts the training step into ``extra_info``."""
 
@@ -106,17 +135,23 @@ class RewardkitRewardManager(NaiveRewardManager):
         self.max_steps = max_steps_from_config(config)
 
     async def run_single(self, data: DataProto) -> dict:
-        data = data[-1:]  # a new DataProto: its non-tensor dict can be replaced safely
-        step = step_from_batch(data)
-        old = data.non_tensor_batch.get("extra_info")
-        info = dict(old[0]) if old is not None and isinstance(old[0], dict) else {}
-        if step is not None:
-            # "step" is read first by compute_score; veRL's naive manager later merges the
-            # rollout's tool_extra_fields (whose "global_steps" may be None) over extra_info.
-            info["step"] = step
-        if self.max_steps is not None and info.get("max_steps") is None:
-            info["max_steps"] = self.max_steps
-        cell = np.empty(1, dtype=object)
-        cell[0] = info
-        data.non_tensor_batch = {**data.non_tensor_batch, "extra_info": cell}
-        return await super().run_single(data)
+        return await super().run_single(with_step(data, self.max_steps))
+
+
+class RewardkitRemoteRewardManager(RemoteRewardManager):
+    """veRL's remote reward manager (scores in separate ``RewardComputeWorker`` processes)
+    that also puts the training step into ``extra_info``. Each compute worker imports
+    rewardkit once and keeps its bound rewards and prepared ground truths across calls."""
+
+    def __init__(self, config, tokenizer, compute_score, reward_router_address=None, reward_model_tokenizer=None):
+        super().__init__(
+            config,
+            tokenizer,
+            compute_score,
+            reward_router_address=reward_router_address,
+            reward_model_tokenizer=reward_model_tokenizer,
+        )
+        self.max_steps = max_steps_from_config(config)
+
+    async def run_single(self, data: DataProto) -> dict:
+        return await super().run_single(with_step(data, self.max_steps))

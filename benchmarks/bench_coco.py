@@ -1,11 +1,19 @@
 """COCO evaluation speed: rewardkit's native engine vs pycocotools vs faster-coco-eval.
 
-Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``): by default
-small (200 images bbox, 40 images segm) so that ``--benchmark-disable`` is a quick smoke
-test; ``RK_BENCH_FULL=1`` uses the issue's sizes (5,000 images, 80 categories, ~7 ground
-truths and 100 detections per image; segm 500 images). Each group times the references
-on the same data, so the ratio reads off one run. Every evaluator gets fresh copies of
-the inputs (pycocotools and faster-coco-eval mutate them); copying is not timed.
+Synthetic COCO-like sets (``tests._helpers.coco_synth.benchmark_set``: 80 categories,
+~7 ground truths and 100 detections per image, 5% crowd, scores with ties). Groups
+``coco-<iou_type>-<n>img``, implementations ``rewardkit`` / ``pycocotools`` /
+``faster-coco-eval`` (naming convention: ``_harness.py``):
+
+* small evaluations, where fixed costs dominate: 1, 10 and 100 images (bbox and segm),
+  and ``coco-<iou_type>-1img-tiny`` (``synthetic_coco``: one image, one category, 3
+  ground truths, 5 detections: a per-completion-sized evaluation);
+* large ones: segm 40 images by default (quick mode); ``RK_BENCH_FULL=1`` adds segm 100,
+  bbox 5,000 images and segm 500 and 2,000 (the issues' sizes).
+
+Every evaluator gets fresh copies of the inputs (pycocotools and faster-coco-eval mutate
+them); copying is not timed. Rounds: many on small sets, few on large ones
+(``RK_BENCH_ROUNDS`` overrides); the ratio uses the min of rounds.
 
     .venv/bin/pytest benchmarks/bench_coco.py --benchmark-only
     RK_BENCH_FULL=1 .venv/bin/pytest benchmarks/bench_coco.py --benchmark-only
@@ -17,23 +25,36 @@ import contextlib
 import copy
 import io
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rewardkit.metrics.coco import coco_evaluate
-from tests._helpers.coco_synth import benchmark_set
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests._helpers when run as a script
+from _harness import FULL, label, rounds  # noqa: E402
 
-FULL = os.environ.get("RK_BENCH_FULL") == "1"
-SIZES = {"bbox": 5000 if FULL else 200, "segm": 500 if FULL else 40}
-ROUNDS = 1 if FULL else 3
+from rewardkit.metrics.coco import coco_evaluate  # noqa: E402
+from tests._helpers.coco_synth import benchmark_set, synthetic_coco  # noqa: E402
+
+# (iou_type, n_images); "tiny": one image, one category, 3 ground truths, 5 detections
+CASES = [("bbox", "tiny"), ("segm", "tiny"), ("bbox", 1), ("bbox", 10), ("bbox", 100), ("segm", 1), ("segm", 10)]
+CASES += [("segm", 100), ("bbox", 5000), ("segm", 500), ("segm", 2000)] if FULL else [("segm", 40)]
 
 
-@pytest.fixture(scope="module", params=["bbox", "segm"])
+def _rounds(n_images: int) -> int:
+    return rounds(15 if n_images <= 10 else 5 if n_images <= 100 else 3 if n_images <= 500 or not FULL else 2)
+
+
+@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"{c[0]}-{c[1]}" + ("" if c[1] == "tiny" else "img"))
 def data(request):
-    iou_type = request.param
-    gt, dt = benchmark_set(0, n_images=SIZES[iou_type], iou_type=iou_type)
-    return iou_type, gt, dt
+    iou_type, size = request.param
+    if size == "tiny":
+        gt, dt = synthetic_coco(0, n_images=1, n_cats=1, gt_per_image=3, dt_per_image=5, iou_type=iou_type,
+                                empty_frac=0.0, crowd_frac=0.0)
+        return iou_type, "1img-tiny", 1, gt, dt
+    gt, dt = benchmark_set(0, n_images=size, iou_type=iou_type)
+    return iou_type, f"{size}img", size, gt, dt
 
 
 def _copies(gt, dt):
@@ -69,29 +90,29 @@ def _faster(gt, dt, iou_type):
     return np.asarray(E.stats)
 
 
-def _run(benchmark, fn, data):
-    iou_type, gt, dt = data
-    benchmark.group = f"coco-{iou_type}-{SIZES[iou_type]}img"
+def _run(benchmark, fn, data, impl):
+    iou_type, name, n_images, gt, dt = data
+    label(benchmark, f"coco-{iou_type}-{name}", impl)
     return benchmark.pedantic(
-        lambda g, d: fn(g, d, iou_type), setup=lambda: _copies(gt, dt), rounds=ROUNDS, iterations=1
+        lambda g, d: fn(g, d, iou_type), setup=lambda: _copies(gt, dt), rounds=_rounds(n_images), iterations=1
     )
 
 
 def test_native(benchmark, data):
-    stats = _run(benchmark, lambda g, d, t: np.asarray(coco_evaluate(g, d, t)["stats"]), data)
+    stats = _run(benchmark, lambda g, d, t: np.asarray(coco_evaluate(g, d, t)["stats"]), data, "rewardkit")
     assert stats.shape == (12,)
 
 
 def test_pycocotools(benchmark, data):
-    stats = _run(benchmark, _pycocotools, data)
-    iou_type, gt, dt = data
+    stats = _run(benchmark, _pycocotools, data, "pycocotools")
+    iou_type, _, _, gt, dt = data
     # same numbers as the native engine (bit-identical)
     assert stats.tolist() == coco_evaluate(gt, dt, iou_type)["stats"]
 
 
 def test_faster_coco_eval(benchmark, data):
     pytest.importorskip("faster_coco_eval")
-    stats = _run(benchmark, _faster, data)
+    stats = _run(benchmark, _faster, data, "faster-coco-eval")
     assert stats.shape == (12,)
 
 
@@ -145,8 +166,6 @@ def _memory_main(iou_type: str, n_images: int, traces=(False,)) -> None:
 
 
 if __name__ == "__main__":
-    import sys
-
     _memory_main(
         sys.argv[1] if len(sys.argv) > 1 else "bbox",
         int(sys.argv[2]) if len(sys.argv) > 2 else 200,

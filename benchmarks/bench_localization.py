@@ -2,7 +2,8 @@
 
 Groups (reference timed in the same group, so the ratio reads from one run):
 
-* ``completion_ap``: :func:`rewardkit.geometry.ap.image_ap` against the public approach,
+* ``ap-kernel-<n>gt-<m>pred``: :func:`rewardkit.geometry.ap.image_ap` (the AP kernel, no
+  parsing; the end-to-end reward is ``reward-od_ap-*`` in ``bench_core.py``) against the public approach,
   a fresh pycocotools ``COCO`` + ``COCOeval`` (evaluate, accumulate, summarize) per
   completion. Each round scores a batch of seeded completions.
 * ``vision_r1_localization``: ``vision_r1.localization`` on a group of 8 completions
@@ -21,6 +22,7 @@ import os
 
 import numpy as np
 import pytest
+from _harness import label
 
 from rewardkit.geometry.ap import image_ap
 from rewardkit.registry import Reward
@@ -69,17 +71,17 @@ def _pycocotools_ap(dt, gt):
     return ev.stats[0]
 
 
-@pytest.mark.benchmark(group="completion_ap")
 @pytest.mark.parametrize(("n_gt", "n_pred"), AP_SIZES)
 def test_completion_ap_rewardkit(benchmark, n_gt, n_pred):
+    label(benchmark, f"ap-kernel-{n_gt}gt-{n_pred}pred", "rewardkit")
     cases = _cases(n_gt, n_pred, N_COMPLETIONS)
     out = benchmark(lambda: [image_ap(dt, gt, fmt="xywh").ap for dt, gt in cases])
     assert len(out) == len(cases)
 
 
-@pytest.mark.benchmark(group="completion_ap")
 @pytest.mark.parametrize(("n_gt", "n_pred"), AP_SIZES)
 def test_completion_ap_pycocotools_fresh_evaluator(benchmark, n_gt, n_pred):
+    label(benchmark, f"ap-kernel-{n_gt}gt-{n_pred}pred", "pycocotools-fresh-evaluator")
     cases = _cases(n_gt, n_pred, N_COMPLETIONS)
     out = benchmark(lambda: [_pycocotools_ap(dt, gt) for dt, gt in cases])
     assert out == [image_ap(dt, gt, fmt="xywh").ap for dt, gt in cases]

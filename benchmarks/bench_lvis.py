@@ -16,6 +16,7 @@ import os
 
 import numpy as np
 import pytest
+from _harness import label, rounds
 
 from rewardkit.metrics.lvis import lvis_evaluate
 from tests._helpers.coco_synth import benchmark_set
@@ -23,7 +24,7 @@ from tests._helpers.coco_synth import benchmark_set
 FULL = os.environ.get("RK_BENCH_FULL") == "1"
 N_IMAGES = 2000 if FULL else 100
 N_CATS = 1203 if FULL else 300
-ROUNDS = 1 if FULL else 3
+ROUNDS = rounds(2 if FULL else 3)
 
 
 @pytest.fixture(scope="module")
@@ -51,22 +52,22 @@ def _lvis_api(gt, dt):
             del np.float  # type: ignore[attr-defined]
 
 
-def _run(benchmark, fn, data):
+def _run(benchmark, fn, data, impl):
     gt, dt = data
-    benchmark.group = f"lvis-bbox-{N_IMAGES}img-{N_CATS}cat"
+    label(benchmark, f"lvis-bbox-{N_IMAGES}img-{N_CATS}cat", impl)
     return benchmark.pedantic(
         fn, setup=lambda: ((copy.deepcopy(gt), copy.deepcopy(dt)), {}), rounds=ROUNDS, iterations=1
     )
 
 
 def test_native(benchmark, data):
-    r = _run(benchmark, lambda g, d: lvis_evaluate(g, d, "bbox"), data)
+    r = _run(benchmark, lambda g, d: lvis_evaluate(g, d, "bbox"), data, "rewardkit")
     assert "APr" in r
 
 
 def test_lvis_api(benchmark, data):
     pytest.importorskip("lvis")
-    ref = _run(benchmark, _lvis_api, data)
+    ref = _run(benchmark, _lvis_api, data, "lvis-api")
     gt, dt = data
     ours = lvis_evaluate(gt, dt, "bbox")
     for k, v in ref.items():

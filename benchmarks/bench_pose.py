@@ -2,7 +2,7 @@
 
 Groups (reference timed in the same group, so the ratio reads from one run):
 
-* ``keypoint_ap``: :func:`rewardkit.geometry.keypoints.keypoint_image_ap` against a fresh
+* ``keypoint-ap-kernel-<n>gt-<m>pred``: :func:`rewardkit.geometry.keypoints.keypoint_image_ap` against a fresh
   pycocotools ``COCO`` + ``COCOeval(iouType="keypoints")`` (evaluate, accumulate,
   summarize) per completion, the way a per-completion AP is computed with pycocotools.
 * ``multi_oks``: ``pose.multi_oks`` on a group of 8 completions (``score_batch``).
@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 import pytest
+from _harness import label
 
 from rewardkit.geometry.keypoints import keypoint_image_ap
 from rewardkit.registry import Reward
@@ -70,17 +71,17 @@ def _pycocotools_kp_ap(dt, gt, areas):
     return ev.stats[0]
 
 
-@pytest.mark.benchmark(group="keypoint_ap")
 @pytest.mark.parametrize(("n_gt", "n_pred"), SIZES)
 def test_keypoint_ap_rewardkit(benchmark, n_gt, n_pred):
+    label(benchmark, f"keypoint-ap-kernel-{n_gt}gt-{n_pred}pred", "rewardkit")
     cases = _cases(n_gt, n_pred, N_COMPLETIONS)
     out = benchmark(lambda: [keypoint_image_ap(dt, gt, a).ap for dt, gt, a in cases])
     assert len(out) == len(cases)
 
 
-@pytest.mark.benchmark(group="keypoint_ap")
 @pytest.mark.parametrize(("n_gt", "n_pred"), SIZES)
 def test_keypoint_ap_pycocotools_fresh_evaluator(benchmark, n_gt, n_pred):
+    label(benchmark, f"keypoint-ap-kernel-{n_gt}gt-{n_pred}pred", "pycocotools-fresh-evaluator")
     cases = _cases(n_gt, n_pred, N_COMPLETIONS)
     out = benchmark(lambda: [_pycocotools_kp_ap(dt, gt, a) for dt, gt, a in cases])
     assert out == [keypoint_image_ap(dt, gt, a).ap for dt, gt, a in cases]

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pytest
+from _harness import label
 
 from rewardkit.metrics.sod import SODMetrics, e_measure, s_measure, sod_evaluate, weighted_f_measure
 
@@ -41,7 +42,7 @@ def _ref(cls, pred, gt):
 @pytest.mark.parametrize("impl", ["rewardkit", "pysodmetrics"])
 def test_smeasure(benchmark, hw, impl):
     pred, gt = _pair(*hw)
-    benchmark.group = f"S-measure {hw[0]}x{hw[1]}"
+    label(benchmark, f"sod-S-{hw[0]}x{hw[1]}", impl)
     if impl == "rewardkit":
         benchmark(s_measure, pred, gt)
     else:
@@ -52,7 +53,7 @@ def test_smeasure(benchmark, hw, impl):
 @pytest.mark.parametrize("impl", ["rewardkit", "pysodmetrics"])
 def test_emeasure(benchmark, hw, impl):
     pred, gt = _pair(*hw)
-    benchmark.group = f"E-measure {hw[0]}x{hw[1]}"
+    label(benchmark, f"sod-E-{hw[0]}x{hw[1]}", impl)
     if impl == "rewardkit":
         benchmark(e_measure, pred, gt)
     else:
@@ -63,7 +64,7 @@ def test_emeasure(benchmark, hw, impl):
 @pytest.mark.parametrize("impl", ["rewardkit", "pysodmetrics"])
 def test_weighted_fmeasure(benchmark, hw, impl):
     pred, gt = _pair(*hw)
-    benchmark.group = f"weighted F {hw[0]}x{hw[1]}"
+    label(benchmark, f"sod-wF-{hw[0]}x{hw[1]}", impl)
     if impl == "rewardkit":
         benchmark(weighted_f_measure, pred, gt)
     else:
@@ -81,7 +82,7 @@ def _ref_all(pred, gt):
 @pytest.mark.parametrize("impl", ["rewardkit", "pysodmetrics"])
 def test_all_metrics_one_image(benchmark, hw, impl):
     pred, gt = _pair(*hw)
-    benchmark.group = f"all SOD metrics {hw[0]}x{hw[1]}"
+    label(benchmark, f"sod-all-{hw[0]}x{hw[1]}", impl)
     if impl == "rewardkit":
         benchmark(lambda: SODMetrics().update(pred, gt))
     else:
@@ -107,7 +108,7 @@ def folder(tmp_path_factory):
 def test_folder_1000(benchmark, folder, impl):
     from rewardkit.metrics.sod import load_sod_folder
 
-    benchmark.group = "1,000-image folder 480x640"
+    label(benchmark, "sod-folder-1000img-480x640", impl)
     gts, preds = load_sod_folder(folder / "gt", folder / "pred")
     if impl == "rewardkit":
         benchmark.pedantic(sod_evaluate, args=(gts, preds), kwargs={"progress": True}, rounds=1, iterations=1)

@@ -16,9 +16,29 @@ pandas, matplotlib or trainer import, ever).
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:  # what editors and type checkers see; mirrors _LAZY (a test checks)
+    from rewardkit.auditing import audit
+    from rewardkit.parsing.dialects import dialect_names, read_vlm_output
+    from rewardkit.parsing.reading import Reading
+    from rewardkit.registry import (
+        Reward,
+        get_reward,
+        list_rewards,
+        register_reward,
+        score,
+        score_batch,
+    )
+    from rewardkit.rewards.classification import classification_reward
+    from rewardkit.rewards.counting import counting_reward
+    from rewardkit.rewards.detection import detection_reward
+    from rewardkit.rewards.format import format_reward
+    from rewardkit.rewards.grounding import grounding_reward
+    from rewardkit.types import Boxes, Keypoints, Mask, ParseResult, Points, RewardResult
+    from rewardkit.viz.show import show
 
 _LAZY: dict[str, str] = {
     # types

@@ -217,7 +217,10 @@ def _score_candidate(reward: Reward, reading: Reading, rows: list[dict[str, Any]
 def _key(c: dict[str, Any], current: Reading) -> tuple[Any, ...]:
     ms = c["mean_score"] if c["mean_score"] is not None else -math.inf
     iou = c["mean_iou"] if c["mean_iou"] is not None else -math.inf
-    return (round(ms, 9), round(iou, 9), c["pred_frame"] is None, c["dialect"] == current.dialect,
+    # a reading under which ground truths become unusable (bad_ground_truth: boxes outside
+    # that frame's extent) cannot be the right one, whatever its mean over the rows left
+    unusable = c["n_bad_ground_truth"] + c["n_errors"]
+    return (-unusable, round(ms, 9), round(iou, 9), c["pred_frame"] is None, c["dialect"] == current.dialect,
             c["gt_frame"] == current.gt_frame)
 
 

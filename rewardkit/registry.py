@@ -242,13 +242,19 @@ def _literal_args(tp: Any) -> list[Any]:
 
 
 def _hints(fn: Any) -> dict[str, Any]:
+    """Resolved annotations of a reward: its type hints, else the annotations of its
+    signature (callable classes such as the grounding rewards set ``__signature__``)."""
     target = inspect.unwrap(fn)
-    if not inspect.isroutine(target) and callable(target):  # a callable instance (GroundingReward)
-        target = type(target).__call__
     try:
         return typing.get_type_hints(target)
     except Exception:  # noqa: BLE001 - an unresolvable annotation only loses the choices
+        pass
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
         return {}
+    return {n: p.annotation for n, p in sig.parameters.items()
+            if p.annotation is not inspect.Parameter.empty and not isinstance(p.annotation, str)}
 
 
 def _meaning(doc: str, name: str) -> str:

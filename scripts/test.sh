@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 pip_install() { python -m pip install -q --disable-pip-version-check "$@"; }
 # TORCH_INDEX_URL: an index of CPU wheels where the default index serves CUDA builds
 pip_install "torch==2.13.0" ${TORCH_INDEX_URL:+--index-url "$TORCH_INDEX_URL"}
-pip_install -e ".[dev,docs,trl,images,plot]" pandas "pyarrow>=19" ray "tensordict>=0.8,<=0.10,!=0.9.0" \
+pip_install -e ".[dev,docs,trl,images,plot]" pandas "pyarrow>=19" "ray[data]" "tensordict>=0.8,<=0.10,!=0.9.0" \
     omegaconf hydra-core codetiming pylatexenc aiohttp
 pip_install --no-deps "verl==0.9.1"
 # OpenRLHF's reward-function loader (openrlhf.utils.agent) needs only torch, transformers

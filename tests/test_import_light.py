@@ -46,6 +46,10 @@ STATEMENTS = {
         "[get_reward(n) for n in list_rewards()]"
     ),
     "parsing-geometry-types": "import rewardkit.parsing, rewardkit.geometry, rewardkit.types",
+    "engines-formats-distributed": (
+        "import rewardkit.cli, rewardkit.io, rewardkit.engines.ray, rewardkit.metrics.distributed, "
+        "rewardkit.metrics.coco.shards"
+    ),
     # the CLI imports the serve command, which imports Starlette only when it runs
     "cli-with-serve": "import rewardkit.cli; rewardkit.cli.build_parser()",
     # the adapters' remote client is standard library

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.cli._errors import CliError
-from rewardkit.cli._params import parse_param as _parse_param
+from rewardkit.cli._params import parse_param
 
 __all__ = ["register"]
 
@@ -86,7 +86,7 @@ def register(subparsers: Any) -> None:
         "out_of_frame / suspect_frame flags, and a verdict with the --param to add."))
     p.add_argument("file", help="input JSONL file (the columns of `rewardkit score`)")
     p.add_argument("--reward", help="reward name (default: the rows' 'reward' column)")
-    p.add_argument("--param", action="append", type=_parse_param, metavar="KEY=VALUE",
+    p.add_argument("--param", action="append", type=parse_param, metavar="KEY=VALUE",
                    help="the parameters you scored with (JSON value), repeatable")
     p.add_argument("--limit", type=int, default=200, help="rows to try (the first N with ground truth; 200)")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -7,6 +7,7 @@ by :mod:`rewardkit.cli`); the mask kinds ``lisa`` and ``sod`` come from
 Examples::
 
     rewardkit eval coco --gt instances_val2017.json --pred detections.json
+    rewardkit eval coco --gt gt.json --pred dets.json --engine ray --shards 16
     rewardkit eval coco --gt gt.json --pred completions.jsonl --frame norm1000 \\
         --categories visual_rft_coco8 --per-category --json out.json --plot figures/
     rewardkit eval lvis --gt lvis_v1_val.json --pred detections.json --iou-type segm
@@ -219,7 +220,12 @@ def _cmd_coco(args: argparse.Namespace) -> int:
     params = {}
     if args.max_dets:
         params["maxDets"] = [int(x) for x in args.max_dets.split(",")]
-    r = coco_evaluate(gt, res, args.iou_type, compat=args.compat, backend=args.backend, progress=not args.quiet, **params)
+    if args.engine == "ray" or (args.shards or 1) > 1:
+        r = _coco_sharded(args, gt, res, params)
+    else:
+        if args.address:
+            raise CliError("--address goes with --engine ray")
+        r = coco_evaluate(gt, res, args.iou_type, compat=args.compat, backend=args.backend, progress=not args.quiet, **params)
     names = list(DET_STAT_NAMES if args.iou_type != "keypoints" else KPT_STAT_NAMES)
     title = f"COCO {args.iou_type}: {len(gt.get('images', []))} images, {len(res)} detections ({args.backend})"
     if conv:
@@ -249,6 +255,26 @@ def _cmd_coco(args: argparse.Namespace) -> int:
     if args.plot:
         _plot(args.plot, {**r, "iou_type": args.iou_type}, "coco")
     return 0
+
+
+def _coco_sharded(args: argparse.Namespace, gt: dict[str, Any], res: list[Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Images cut into ``--shards`` matched apart (Ray tasks with ``--engine ray``) and
+    accumulated once: the numbers of one pass."""
+    from rewardkit.metrics.coco.shards import coco_evaluate_sharded
+
+    if args.backend != "native":
+        raise CliError(f"--shards and --engine ray run the native engine, but got --backend {args.backend}")
+    if args.engine != "ray":
+        if args.address:
+            raise CliError("--address goes with --engine ray")
+        return coco_evaluate_sharded(gt, res, args.iou_type, shards=args.shards, compat=args.compat, progress=not args.quiet, **params)
+    from rewardkit.engines.ray import coco_shard_map, start_ray
+
+    with start_ray(args.address) as ray:
+        shards = args.shards or 2 * max(1, int(ray.cluster_resources().get("CPU", 1)))
+        return coco_evaluate_sharded(
+            gt, res, args.iou_type, shards=shards, map=coco_shard_map, compat=args.compat, progress=not args.quiet, **params
+        )
 
 
 def _cmd_lvis(args: argparse.Namespace) -> int:
@@ -403,6 +429,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--backend", choices=("native", "pycocotools", "faster_coco_eval"), default="native")
     p.add_argument("--max-dets", metavar="1,10,100", help="maxDets thresholds")
     p.add_argument("--ov-coco", action="store_true", help="also print nAP50 / bAP50 of the 48/17 open-vocabulary split")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: match shards of images as Ray tasks (the 'ray' extra); same numbers")
+    p.add_argument("--shards", type=int, default=None, metavar="N", help="cut the images into N shards matched apart, accumulated once (default with --engine ray: 2 per CPU)")
+    p.add_argument("--address", help="with --engine ray: the Ray cluster (default: start a local Ray)")
     p.set_defaults(func=json_to_stdout(_cmd_coco))
 
     p = kinds.add_parser("lvis", help="LVIS AP (APr/APc/APf), identical to lvis-api 0.5.3")

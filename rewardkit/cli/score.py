@@ -1,4 +1,4 @@
-"""``rewardkit score FILE``: score a JSONL file of completions, one output row per input row.
+"""``rewardkit score INPUT``: score a file of completions, one output row per input row.
 
 ``register(subparsers)`` adds the command; :func:`score_rows` is the row engine the
 command (and tests) use.
@@ -23,10 +23,13 @@ from rewardkit.io import (
     GROUND_TRUTH_FIELDS,
     InputRow,
     RowWriter,
-    default_output_path,
+    default_output_for,
     get_field,
     head_bytes,
-    iter_jsonl,
+    input_files,
+    is_gzip,
+    iter_rows,
+    require_readers,
     same_file,
     sniff,
     to_jsonable,
@@ -53,6 +56,16 @@ def shorten(text: str, limit: int = REASON_CHARS) -> str:
 # ----------------------------------------------------------------------------- scoring
 
 
+def _registered(name: str) -> bool:
+    from rewardkit.registry import get_spec
+
+    try:
+        get_spec(name)
+    except KeyError:
+        return False
+    return True
+
+
 class _RowScorer:
     """Scores one input row into one output row (picklable for worker processes).
 
@@ -65,6 +78,7 @@ class _RowScorer:
         self.default_reward = default_reward
         self.params = params
         self._rewards: dict[str, Any] = {}
+        self._unknown: dict[str, KeyError] = {}  # a misspelt name is looked up once
         # ground truth parsed once per distinct value (rows of one prompt share it)
         self._prepared: OrderedDict[tuple[str, str, str], Any] = OrderedDict()
 
@@ -87,9 +101,16 @@ class _RowScorer:
     def _reward(self, name: str) -> Any:
         r = self._rewards.get(name)
         if r is None:
+            if name in self._unknown:
+                raise self._unknown[name]
             from rewardkit.registry import Reward
 
-            r = self._rewards[name] = Reward(name)
+            try:
+                r = self._rewards[name] = Reward(name)
+            except KeyError as exc:
+                if len(self._unknown) < 1024:
+                    self._unknown[name] = exc
+                raise
         return r
 
     def __call__(self, row: InputRow) -> dict[str, Any]:
@@ -110,6 +131,8 @@ class _RowScorer:
         name = data.get("reward") or data.get("reward_name") or self.default_reward
         if isinstance(data.get("extra_info"), dict) and not name:
             name = data["extra_info"].get("reward")
+        if not name and isinstance(data.get("data_source"), str) and _registered(data["data_source"]):
+            name = data["data_source"]  # veRL routes by data source (adapters/verl.py)
         out["reward"] = name
         if not name or not isinstance(name, str):
             out["reason"] = "missing_field:reward (give --reward NAME or a 'reward' column)"
@@ -140,7 +163,7 @@ class _RowScorer:
             return out
         params.update(row_params or {})
         accepted = reward.spec.params
-        for key in ("image_size", "prompt", "step", "max_steps"):
+        for key in ("image_size", "prompt", "step", "max_steps", "min_pixels", "max_pixels"):
             if key in data and data[key] is not None and key not in params:
                 if key in accepted or (key in ("step", "max_steps") and reward.spec.scheduled):
                     params[key] = data[key]
@@ -465,20 +488,25 @@ def _all_failed(summary: Summary, src: str) -> str | None:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     src: str = args.file
+    ray = args.engine == "ray"
     if src != "-":
         p = Path(src)
-        if p.is_dir():
-            raise CliError(f"Expected a JSONL file, but {src!r} is a directory")
-        if not p.is_file():
+        if not p.exists() and not any(c in src for c in "*?["):
             raise CliError(f"No such file: {src!r}")
-    if args.workers < 1:
+    files = input_files(src)  # a folder or glob without data, a DatasetDict: one line
+    require_readers(files)  # pyarrow missing for Parquet: one line naming the extra
+    if args.workers is not None and args.workers < 1:
         raise CliError(f"Expected --workers >= 1, but got {args.workers}")
+    if not ray and (args.address or args.keep_shards):
+        raise CliError("--address and --keep-shards go with --engine ray")
+    if ray and src == "-":
+        raise CliError("--engine ray reads files (its workers read them): give a file, folder or glob, not -")
     if args.output:
         out_path: str | Path = args.output if args.output == "-" else Path(args.output)
     elif src == "-":
         raise CliError("Reading standard input: give -o FILE (or -o - for standard output)")
     else:
-        out_path = default_output_path(src)
+        out_path = default_output_for(src)
     if same_file(src, out_path):
         raise CliError(f"Refusing to write the output over the input {src!r}: give another -o")
     params = dict(args.param or [])
@@ -498,26 +526,41 @@ def _cmd_score(args: argparse.Namespace) -> int:
     summary = Summary(keep_scores=bool(args.plot))
     from tqdm import tqdm
 
-    gz = src != "-" and head_bytes(src, 2) == b"\x1f\x8b"
-    total = None if (src == "-" or gz) else Path(src).stat().st_size
-    bar = tqdm(total=total, unit="B" if total else "row", unit_scale=True, desc="scoring", disable=args.quiet or None, file=sys.stderr, leave=False)
+    plain = src != "-" and all(f.format == "jsonl" and not is_gzip(f.path) for f in files)
+    total = sum(Path(f.path).stat().st_size for f in files) if plain and not ray else None
+    bar = tqdm(total=total, unit="B" if total else "row", unit_scale=True, desc="scoring", disable=args.quiet or ray or None, file=sys.stderr, leave=False)
 
     sample: list[InputRow] = []  # the first rows, for the reading check of the summary
 
     def rows() -> Iterator[InputRow]:
-        for r in iter_jsonl(src):
+        for r in iter_rows(src):
             bar.update(r.n_bytes if total else 1)
             if len(sample) < 400 and r.data is not None:
                 sample.append(r)
             yield r
 
+    def scored() -> Iterator[tuple[str | None, list[dict[str, Any]]]]:
+        if ray:
+            from rewardkit.engines.ray import score_chunks
+
+            shards = Path(str(out_path) + ".shards") if args.keep_shards else None
+            yield from score_chunks(src, reward=args.reward, params=params, workers=args.workers,
+                                    address=args.address, shards_dir=shards, progress=not args.quiet)  # fmt: skip
+            return
+        for out in score_rows(rows(), reward=args.reward, params=params, workers=args.workers or 1):
+            yield None, [out]
+
     previous = signal.getsignal(signal.SIGTERM) if _main_thread() else None
     if previous is not None:
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        for out in score_rows(rows(), reward=args.reward, params=params, workers=args.workers):
-            writer.write(out)
-            summary.add(out)
+        for text, outs in scored():
+            if text is None:
+                writer.write(outs[0])
+            else:
+                writer.write_lines(text, outs)
+            for out in outs:
+                summary.add(out)
     except BaseException as exc:
         bar.close()
         partial = writer.keep_partial()
@@ -566,18 +609,24 @@ def _terminate(signum: int, frame: Any) -> None:
 
 def register(subparsers: Any) -> None:
     """Add the ``score`` command."""
-    p = subparsers.add_parser("score", help="score a JSONL file of completions", description=(
-        "Score every row of a JSONL file (plain or gzip; - reads standard input). Each row has 'completion', "
+    p = subparsers.add_parser("score", help="score a file of completions (JSONL, Parquet, HF datasets)", description=(
+        "Score every row of a JSONL file (plain or gzip; - reads standard input), a Parquet file, a Hugging Face "
+        "datasets save_to_disk folder, or a folder or glob of them. Each row has 'completion', "
         "'ground_truth' (or 'solution', 'answer', 'reward_model.ground_truth'), optional 'reward', 'id', "
-        "'params' (an object, or a JSON string of one), 'prompt', 'image_size'. Writes one output row per "
-        "input row, with a reason on rows that could not be scored. The output is written to a temporary "
+        "'params' (an object, or a JSON string of one), 'prompt', 'image_size'; veRL rollout dumps (input, "
+        "output, gts, step) and training Parquet (data_source, reward_model, extra_info, responses) are read as "
+        "they are. Writes one output row per input row (per response of a 'responses' list), with a reason on "
+        "rows that could not be scored. The output is written to a temporary "
         "file and renamed at the end; an interrupted run keeps <output>.partial. Exit status: 0, 1 when "
         "there is no row or every row failed for one reason, 2 for a mistake on the command line."))
-    p.add_argument("file", help="input JSONL file (- for standard input)")
+    p.add_argument("file", help="input: JSONL (plain or gzip; - for standard input), Parquet, a datasets save_to_disk folder, a folder or a glob")
     p.add_argument("--reward", help="reward name for rows without a 'reward' column (see `rewardkit list`)")
-    p.add_argument("-o", "--output", help="output JSONL (default: <input>.scored.jsonl next to the input; - for standard output)")
+    p.add_argument("-o", "--output", help="output JSONL, or Parquet if it ends in .parquet (default: <input>.scored.jsonl next to the input; - for standard output)")
     p.add_argument("--param", action="append", type=parse_param, metavar="KEY=VALUE", help="reward parameter (JSON value), repeatable; checked before any row is read")
-    p.add_argument("--workers", type=int, default=1, help="score in N processes (same output order)")
+    p.add_argument("--workers", type=int, default=None, help="score in N processes (same output order); with --engine ray: N actors (default: every CPU of the cluster)")
+    p.add_argument("--engine", choices=("local", "ray"), default="local", help="ray: score on Ray Data (the 'ray' extra); the same output, byte for byte")
+    p.add_argument("--address", help="with --engine ray: the Ray cluster (default: start a local Ray)")
+    p.add_argument("--keep-shards", action="store_true", help="with --engine ray: also keep each chunk's output in <output>.shards/")
     p.add_argument("--plot", metavar="FILE.png", help="draw the score distributions (needs the 'plot' extra)")
     p.add_argument("--summary-json", metavar="FILE", help="write the summary table as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar and no summary")

@@ -12,29 +12,18 @@ seconds), then stops its workers.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import socket
 import sys
 from typing import Any
 
 from rewardkit.cli._errors import CliError
+from rewardkit.cli._params import parse_param
 
 __all__ = ["register"]
 
 TOKEN_ENV = "REWARDKIT_SERVE_TOKEN"
 _LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def _parse_param(text: str) -> tuple[str, Any]:
-    if "=" not in text:
-        raise argparse.ArgumentTypeError(f"Expected --param KEY=VALUE, but got {text!r}")
-    key, raw = text.split("=", 1)
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return key.strip(), value
 
 
 def _positive(kind: type) -> Any:
@@ -129,7 +118,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--token", default=None, help=f"require 'Authorization: Bearer TOKEN' (default: ${TOKEN_ENV}; "
                                                  "prefer the variable: a command line is visible to other users)")
     p.add_argument("--reward", help="reward for rows without a 'reward' column and for /openrlhf")
-    p.add_argument("--param", action="append", type=_parse_param, metavar="KEY=VALUE",
+    p.add_argument("--param", action="append", type=parse_param, metavar="KEY=VALUE",
                    help="default reward parameter (JSON value), repeatable")
     p.add_argument("--max-body-mb", type=_positive(float), default=32.0, help="largest request body in MiB (413 above)")
     p.add_argument("--max-rows", type=_positive(int), default=4096, help="most rows per request (413 above)")

@@ -520,47 +520,77 @@ def _gauss_1d(size: int = 7, sigma: float = 5.0) -> np.ndarray:
 
 _K1 = _gauss_1d()
 _LOG_HALF_OVER_5 = np.log(0.5) / 5
+_B_D2_MAX = 300 * 300  # B = 2 - exp(log(0.5) / 5 * Dst) is exactly 2.0 from Dst = 266 on
+_B_TABLE: np.ndarray | None = None
+
+
+def _b_table() -> np.ndarray:
+    """``B`` for every integer squared distance up to 300^2 (``B[d2] = 2 - exp(log(0.5) / 5
+    * sqrt(d2))``, the same float operations as on the image); larger ones read the last
+    entry, 2.0."""
+    global _B_TABLE
+    if _B_TABLE is None:
+        b = np.sqrt(np.arange(_B_D2_MAX + 1, dtype=np.float64))
+        b *= _LOG_HALF_OVER_5
+        np.exp(b, out=b)
+        np.subtract(2, b, out=b)
+        assert b[-1] == 2.0
+        _B_TABLE = b
+    return _B_TABLE
 
 
 def weighted_f_measure(pred: Any, gt: Any, *, beta: float = 1.0, prepared: bool = False) -> float:
     """Weighted F-measure (Margolin et al., CVPR 2014; PySODMetrics ``WeightedFmeasure``).
 
     0 when the ground truth is empty. The 7x7 Gaussian (sigma 5, MATLAB ``fspecial``) is
-    applied as two 1-D passes (equal to the 2-D kernel up to float rounding).
+    applied as two 1-D passes (equal to the 2-D kernel up to float rounding), and only
+    where it is used: ``min(E, Ea)`` is taken on the foreground, so ``Ea`` is computed on
+    the foreground's bounding box grown by the kernel's radius (3 pixels; zeros beyond
+    the image, as the reference's constant padding). ``B = 2 - exp(log(0.5) / 5 * Dst)``
+    is read from a table indexed by the integer squared distance.
     """
     if not prepared:
         pred, gt = prepare_sod_pair(pred, gt)
     if not gt.any():
         return 0.0
     h, w = gt.shape
-    ft = ndimage.distance_transform_edt(~gt, return_distances=False, return_indices=True)
-    iy, ix = ft[0], ft[1]
+    # 8 columns of background on the right: no foreground there, so every nearest
+    # foreground pixel (and scipy's choice among equidistant ones) is unchanged, but rows
+    # are no longer a power of two long: scipy's pass down the columns then stops
+    # thrashing the cache (1024 x 1024: about 3x faster)
+    inv = np.ones((h, w + 8), dtype=bool)
+    np.logical_not(gt, out=inv[:, :w])
+    ft = ndimage.distance_transform_edt(inv, return_distances=False, return_indices=True)
+    del inv
+    iy, ix = ft[0, :, :w], ft[1, :, :w]
     # in-place arithmetic below: fresh 8-byte arrays cost more (page faults) than the math
     err = np.subtract(pred, gt, dtype=np.float64)
     np.abs(err, out=err)  # E = |pred - gt|
-    flat = iy.astype(np.intp)
+    rows = np.flatnonzero(gt.any(axis=1))
+    cols = np.flatnonzero(gt.any(axis=0))
+    y0, y1 = max(int(rows[0]) - 3, 0), min(int(rows[-1]) + 4, h)
+    x0, x1 = max(int(cols[0]) - 3, 0), min(int(cols[-1]) + 4, w)
+    flat = iy[y0:y1, x0:x1].astype(np.intp)
     flat *= w
-    flat += ix
-    et = np.take(err.ravel(), flat.ravel()).reshape(h, w)  # E at the nearest foreground pixel
+    flat += ix[y0:y1, x0:x1]
+    et = np.take(err.ravel(), flat)  # E at the nearest foreground pixel (on the box)
     del flat
     ea = ndimage.correlate1d(et, _K1, axis=0, mode="constant", cval=0.0)
     ndimage.correlate1d(ea, _K1, axis=1, output=et, mode="constant", cval=0.0)
     ea = et
-    use_ea = ea < err
-    use_ea &= gt
-    np.copyto(err, ea, where=use_ea)  # MIN_E_EA
+    err_box = err[y0:y1, x0:x1]
+    use_ea = ea < err_box
+    use_ea &= gt[y0:y1, x0:x1]
+    np.copyto(err_box, ea, where=use_ea)  # MIN_E_EA
     del ea, use_ea
     dy = iy - np.arange(h, dtype=np.int32)[:, None]
     dy *= dy
     dx = ix - np.arange(w, dtype=np.int32)[None, :]
     dx *= dx
-    dy += dx
-    b = dy.astype(np.float64)
-    del dx, dy
-    np.sqrt(b, out=b)  # Dst (exact: integer squared distances, as scipy computes them)
-    b *= _LOG_HALF_OVER_5
-    np.exp(b, out=b)
-    np.subtract(2, b, out=b)  # B = 2 - exp(log(0.5) / 5 * Dst); 1 on the foreground
+    dy += dx  # squared distance to the nearest foreground pixel (exact integers)
+    del dx
+    b = np.take(_b_table(), dy, mode="clip")  # B; 1 on the foreground
+    del dy
     err *= b  # Ew
     n_fg = int(np.count_nonzero(gt))
     ew_fg = float(np.sum(err, where=gt))

@@ -1,5 +1,12 @@
 """Dataset-level metrics (COCO, LVIS, LISA, RefCOCO, salient objects, accuracy).
 
+Every streaming class (``CocoEvaluator``, ``LvisEvaluator``, ``SODMetrics``,
+``LISAMetrics``, ``GroundingMetrics``, ``ClassificationAccuracy``, ``CountingAccuracy``)
+takes ``update(preds, target)`` (torchmetrics' order; COCO / LVIS take the ground truth
+in the constructor) and has ``state_dict()`` / ``merge(other)`` / ``from_states(...)``
+(:mod:`rewardkit.metrics._state`); :func:`rewardkit.metrics.distributed.gather_metric`
+merges across ``torch.distributed`` ranks.
+
 Submodules are imported on use (``from rewardkit.metrics.coco import coco_evaluate``);
 names listed in ``_LAZY`` are also reachable as attributes of this package.
 """
@@ -23,8 +30,12 @@ _LAZY: dict[str, str] = {
     "grounding_scores": "grounding",
     "grounding_evaluate": "grounding",
     "refcoco_accuracy": "grounding",
+    "GroundingMetrics": "grounding",
     "classification_accuracy": "accuracy",
     "counting_accuracy": "accuracy",
+    "ClassificationAccuracy": "accuracy",
+    "CountingAccuracy": "accuracy",
+    "gather_metric": "distributed",
     "completions_to_results": "results",
 }
 

@@ -27,11 +27,13 @@ exact LISA numbers). Predictions: anything ``to_mask`` reads.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
 
+from rewardkit.metrics._state import MISSING, MergeableMetric, exact_mean, update_args
 from rewardkit.parsing.masks import from_polygons, load_mask_image, to_mask
 from rewardkit.types import Mask
 
@@ -126,8 +128,23 @@ def _intersection_union(pred: np.ndarray, gt: np.ndarray, ignore: np.ndarray | N
     return inter, union
 
 
-class LISAMetrics:
-    """Streaming gIoU / cIoU: ``update(gt, pred)`` per sample, ``compute()``."""
+class LISAMetrics(MergeableMetric):
+    """Streaming gIoU / cIoU: ``update(preds, target)`` per sample, ``compute()``.
+
+    ``state_dict()`` / ``merge()`` combine shards: per-sample IoUs are concatenated,
+    intersections and unions are integers, and gIoU is a correctly rounded mean, so any
+    split merges to ``==`` the one-pass numbers.
+
+    >>> import numpy as np
+    >>> gt = np.zeros((4, 4), bool); gt[:2] = True
+    >>> m = LISAMetrics()
+    >>> round(m.update(gt, gt), 4), round(m.update(~gt, gt), 4)
+    (1.0, 0.0)
+    >>> round(m.compute()["cIoU"], 4)  # 8 / (8 + 16)
+    0.3333
+    """
+
+    _KIND = "lisa"
 
     def __init__(
         self,
@@ -137,7 +154,7 @@ class LISAMetrics:
         gt_format: Literal["mask", "label_map"] = "mask",
         ignore_label: int = 255,
     ) -> None:
-        _check_mode(mode)
+        _validate_args(mode, gt_format)
         self.mode = mode
         self.empty_score = (1.0 if mode == "lisa" else 0.0) if empty_score is None else float(empty_score)
         self.gt_format = gt_format
@@ -149,11 +166,28 @@ class LISAMetrics:
         self.unions: list[int] = []
         self.ious: list[float] = []
 
-    def update(self, gt: Any, pred: Any, *, image_size: Any = None) -> float:
-        """Add one sample; returns its IoU."""
-        fg, ignore = read_lisa_gt(gt, mode=self.mode, image_size=image_size, gt_format=self.gt_format, ignore_label=self.ignore_label)
+    def __len__(self) -> int:
+        return len(self.ious)
+
+    def update(self, preds: Any = MISSING, target: Any = MISSING, *, image_size: Any = None, **deprecated: Any) -> float:
+        """Add one sample (``preds``: the predicted mask, ``target``: its ground truth);
+        returns its IoU.
+
+        The first release took ``update(gt, pred)``: ``gt=`` / ``pred=`` still work with a
+        ``DeprecationWarning``, and so does the old positional order when the ground truth
+        is one of LISA's annotation dicts (``{"shapes": ...}`` or ``{"mask": ...}``),
+        which no prediction can be.
+        """
+        preds, target = update_args("LISAMetrics.update", preds, target, deprecated, ("pred", "gt"))
+        if _is_gt_record(preds) and not _is_gt_record(target):
+            warnings.warn(
+                "LISAMetrics.update(gt, pred) is deprecated: the order is update(preds, target)",
+                DeprecationWarning, stacklevel=2,
+            )  # fmt: skip
+            preds, target = target, preds
+        fg, ignore = read_lisa_gt(target, mode=self.mode, image_size=image_size, gt_format=self.gt_format, ignore_label=self.ignore_label)
         size = (fg.shape[1], fg.shape[0])
-        p = pred.data if isinstance(pred, Mask) else to_mask(pred, image_size=size).data
+        p = preds.data if isinstance(preds, Mask) else to_mask(preds, image_size=size).data
         inter, union = _intersection_union(p, fg, ignore)
         iou = inter / (union + SAMPLE_EPS)
         if union == 0:
@@ -167,9 +201,37 @@ class LISAMetrics:
         if not self.ious:
             raise ValueError("Expected at least one sample before compute()")
         return {
-            "gIoU": float(np.mean(self.ious)),
+            "gIoU": exact_mean(self.ious),
             "cIoU": float(sum(self.intersections) / (sum(self.unions) + CIOU_EPS)),
         }
+
+    # -- mergeable state ---------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        return {"mode": self.mode, "empty_score": self.empty_score, "gt_format": self.gt_format, "ignore_label": int(self.ignore_label)}
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"intersections": list(self.intersections), "unions": list(self.unions), "ious": list(self.ious)}
+
+    def _merge_state(self, state: Any) -> None:
+        if not len(state["intersections"]) == len(state["unions"]) == len(state["ious"]):
+            raise ValueError("Expected a LISAMetrics state with as many unions and IoUs as intersections")
+        self.intersections.extend(int(v) for v in state["intersections"])
+        self.unions.extend(int(v) for v in state["unions"])
+        self.ious.extend(float(v) for v in state["ious"])
+
+    def _empty_like(self) -> LISAMetrics:
+        return LISAMetrics(**self._config())
+
+
+def _is_gt_record(value: Any) -> bool:
+    return isinstance(value, Mapping) and ("shapes" in value or "mask" in value)
+
+
+def _validate_args(mode: Any, gt_format: Any) -> None:
+    """The one validation of :class:`LISAMetrics` and :func:`lisa_evaluate` arguments."""
+    _check_mode(mode)
+    if gt_format not in ("mask", "label_map"):
+        raise ValueError(f"Expected gt_format 'mask' or 'label_map', but got {gt_format!r}")
 
 
 def lisa_evaluate(
@@ -193,6 +255,7 @@ def lisa_evaluate(
     >>> lisa_evaluate([gt, empty], [gt, empty], mode="seg_r1")["gIoU"] < 0.51
     True
     """
+    _validate_args(mode, gt_format)
     gts, preds = list(gt_masks), list(pred_masks)
     if len(gts) != len(preds):
         raise ValueError(f"Expected as many predictions as ground truths, but got {len(preds)} and {len(gts)}")
@@ -200,7 +263,7 @@ def lisa_evaluate(
         raise ValueError(f"Expected {len(gts)} image sizes, but got {len(image_sizes)}")
     metric = LISAMetrics(mode, empty_score=empty_score, gt_format=gt_format, ignore_label=ignore_label)
     for i, (g, p) in enumerate(zip(gts, preds)):
-        metric.update(g, p, image_size=None if image_sizes is None else image_sizes[i])
+        metric.update(p, g, image_size=None if image_sizes is None else image_sizes[i])
     out: dict[str, Any] = metric.compute()
     if return_per_sample:
         out["per_sample"] = list(metric.ious)

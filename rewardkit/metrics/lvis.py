@@ -28,11 +28,14 @@ The returned keys are lvis-api's: ``AP``, ``AP50``, ``AP75``, ``APs``, ``APm``, 
 from __future__ import annotations
 
 import copy
+import warnings
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
 
+from rewardkit.metrics._state import MISSING, MergeableMetric, dataset_fingerprint
 from rewardkit.metrics.coco import engine
 from rewardkit.metrics.coco.evaluate import evaluate_prepared
 from rewardkit.metrics.coco.loading import (
@@ -43,7 +46,7 @@ from rewardkit.metrics.coco.loading import (
     segm_rles,
     validate_coco_inputs,
 )
-from rewardkit.metrics.coco.params import CocoParams, make_params
+from rewardkit.metrics.coco.params import CocoParams, make_params, params_from_dict, params_to_dict
 from rewardkit.metrics.coco.prepare import Prepared, boxes_array, ids_list, index_of
 from rewardkit.metrics.coco.summary import per_category_table
 
@@ -272,11 +275,18 @@ def lvis_evaluate(
     Returns:
         lvis-api's result keys plus ``precision``, ``recall``, ``per_category``.
     """
-    if iou_type not in ("bbox", "segm"):
-        raise ValueError(f"Expected `iou_type` in ('bbox', 'segm'), but got {iou_type!r}")
+    _validate_args(iou_type, backend)
     state = _init_state(gt, iou_type, max_dets, params)
     _update(state, results)
     return _compute(state, backend=backend, progress=progress)
+
+
+def _validate_args(iou_type: Any, backend: Any) -> None:
+    """The one validation of :func:`lvis_evaluate` and :class:`LvisEvaluator` arguments."""
+    if iou_type not in ("bbox", "segm"):
+        raise ValueError(f"Expected `iou_type` in ('bbox', 'segm'), but got {iou_type!r}")
+    if backend not in ("native", "lvis"):
+        raise ValueError(f"Expected `backend` in ('native', 'lvis'), but got {backend!r}")
 
 
 def _make_lvis_params(iou_type: str, params: dict) -> CocoParams:
@@ -311,8 +321,6 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
         raise ValueError(problem[0])  # lvis-api itself (backend="lvis") runs on data it can read
     if backend == "lvis":
         return _run_lvis_api(state)
-    if backend != "native":
-        raise ValueError(f"Expected `backend` in ('native', 'lvis'), but got {backend!r}")
     P, meta = _prepare_lvis(state.dataset, state.results, state.iou_type, p, state.max_dets)
     bar = None
     if progress:
@@ -382,17 +390,101 @@ def _run_lvis_api(state: _LvisState) -> dict[str, Any]:
     return out
 
 
-class LvisEvaluator:
-    """Streaming LVIS evaluation (``update`` / ``compute`` / ``reset``)."""
+class LvisEvaluator(MergeableMetric):
+    """Streaming LVIS evaluation: ``update(preds)``, ``compute()``, ``reset()``.
 
-    def __init__(self, gt: Any, iou_type: Literal["bbox", "segm"] = "bbox", *, max_dets: int = 300, **params: Any):
+    Arguments (``backend`` included, as for :class:`~rewardkit.metrics.coco.CocoEvaluator`)
+    are given to the constructor and validated like :func:`lvis_evaluate`'s.
+    ``compute(backend=...)`` is deprecated. ``state_dict()`` / ``merge()`` combine shards
+    exactly under the same condition as ``CocoEvaluator`` (each image's detections in
+    file order; the per-image cap of 300 is per image).
+    """
+
+    _KIND = "lvis"
+
+    def __init__(
+        self,
+        gt: Any,
+        iou_type: Literal["bbox", "segm"] = "bbox",
+        *,
+        max_dets: int = 300,
+        backend: Literal["native", "lvis"] = "native",
+        **params: Any,
+    ) -> None:
+        _validate_args(iou_type, backend)
+        self._backend = backend
         self._state = _init_state(gt, iou_type, max_dets, params)
+        self._gt_fingerprint: str | None = None
 
-    def update(self, results: Any) -> None:
-        _update(self._state, results)
+    def update(self, preds: Any = MISSING, **deprecated: Any) -> None:
+        """Append detections (a results list, or a path) in file order. ``results=`` is
+        the deprecated name of ``preds``."""
+        if "results" in deprecated:
+            if preds is not MISSING:
+                raise TypeError("LvisEvaluator.update() got both `preds` and the deprecated `results`")
+            warnings.warn("LvisEvaluator.update(): `results=` is deprecated, use `preds=`", DeprecationWarning, stacklevel=2)
+            preds = deprecated.pop("results")
+        if deprecated:
+            raise TypeError(f"LvisEvaluator.update() got unexpected keyword argument(s) {sorted(deprecated)}")
+        if preds is MISSING:
+            raise TypeError("LvisEvaluator.update() missing argument: `preds`")
+        _update(self._state, preds)
 
-    def compute(self, backend: Literal["native", "lvis"] = "native") -> dict[str, Any]:
-        return _compute(self._state, backend=backend)
+    def compute(self, backend: Any = MISSING, *, progress: bool = False) -> dict[str, Any]:
+        if backend is not MISSING:
+            warnings.warn(
+                "LvisEvaluator.compute(backend=...) is deprecated: give `backend` to LvisEvaluator(...)",
+                DeprecationWarning, stacklevel=2,
+            )  # fmt: skip
+            _validate_args(self._state.iou_type, backend)
+        else:
+            backend = self._backend
+        return _compute(self._state, backend=backend, progress=progress)
 
     def reset(self) -> None:
         self._state.results = []
+
+    def __len__(self) -> int:
+        return len(self._state.results)
+
+    # -- mergeable state ---------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        if self._gt_fingerprint is None:
+            self._gt_fingerprint = dataset_fingerprint(self._state.dataset)
+        params = params_to_dict(self._state.params)
+        for key in ("maxDets", "kpt_oks_sigmas", "useCats"):
+            params.pop(key)
+        return {
+            "iou_type": self._state.iou_type,
+            "max_dets": self._state.max_dets,
+            "backend": self._backend,
+            "params": params,
+            "gt": self._gt_fingerprint,
+        }
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"results": list(self._state.results)}
+
+    def _merge_state(self, state: Any) -> None:
+        _update(self._state, state["results"])
+
+    def _empty_like(self) -> LvisEvaluator:
+        new = object.__new__(LvisEvaluator)
+        new._backend = self._backend
+        new._state = _LvisState(self._state.dataset, self._state.iou_type, self._state.max_dets, self._state.params)
+        new._gt_fingerprint = self._gt_fingerprint
+        return new
+
+    @classmethod
+    def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> LvisEvaluator:  # type: ignore[override]
+        """An evaluator on ``gt`` holding the results of every state (its configuration
+        is the first state's unless ``kwargs`` give one)."""
+        states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
+        if gt is None:
+            raise TypeError("LvisEvaluator.from_states(states, gt): the ground truth is not part of a state")
+        if not kwargs:
+            if not states:
+                raise ValueError("Expected at least one state, or the evaluator's arguments, but got neither")
+            cfg = cls._check_kind(states[0])["config"]
+            kwargs = {"iou_type": cfg["iou_type"], "max_dets": cfg["max_dets"], "backend": cfg["backend"], **params_from_dict(cfg["params"])}
+        return cls(gt, **kwargs).merge_all(states)

@@ -33,6 +33,11 @@ from rewardkit.geometry.saliency import (  # noqa: F401  (re-exported)
     s_measure,
     weighted_f_measure,
 )
+from rewardkit.metrics._state import (
+    MISSING,
+    MergeableMetric,
+    update_args,
+)
 
 __all__ = [
     "SODMetrics",
@@ -51,15 +56,30 @@ __all__ = [
 # ---------------------------------------------------------------- dataset level
 
 
-class SODMetrics:
-    """Streaming SOD metrics: ``update(pred, gt)`` per image, ``compute()`` -> dict.
+class SODMetrics(MergeableMetric):
+    """Streaming SOD metrics: ``update(preds, target)`` per image, ``compute()`` -> dict.
 
-    The per-image values are kept (``self.per_image``) so :meth:`compute` can return the
-    dataset means and the mean / max of the mean E and F curves exactly as PySODMetrics.
+    The per-image values are kept so :meth:`compute` can return the dataset means and
+    the mean / max of the mean E and F curves with PySODMetrics' arithmetic (``np.mean``
+    in sample order: bit-identical to it). Shards merge (:meth:`state_dict`,
+    :meth:`merge`) to ``==`` the one-pass numbers when the merged order is the dataset's
+    order: contiguous shards merged in order, or any split when each sample carries its
+    position in the dataset (``update(..., index=i)``, e.g. a ``DistributedSampler``'s
+    index): ``compute()`` then orders the samples by ``index``.
+
+    >>> import numpy as np
+    >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
+    >>> a, b = SODMetrics(), SODMetrics()
+    >>> _ = b.update(gt, gt, index=1); _ = a.update(255 - gt, gt, index=0)
+    >>> merged = SODMetrics.from_states([b.state_dict(), a.state_dict()])
+    >>> len(merged), merged.compute()["MAE"]
+    (2, 0.5)
     """
 
+    _KIND = "sod"
+
     def __init__(self, *, compat: SODCompat = None, alpha: float = 0.5, beta_f: float = 0.3, beta_wf: float = 1.0) -> None:
-        _check_compat(compat)
+        _validate_args(compat)
         self.compat = compat
         self.alpha = alpha
         self.beta_f = beta_f
@@ -72,17 +92,19 @@ class SODMetrics:
         self._mae: list[float] = []
         self._adp_em: list[float] = []
         self._adp_fm: list[float] = []
-        self._em_sum = np.zeros(256, dtype=np.float64)
-        self._fm_sum = np.zeros(256, dtype=np.float64)
         self._em_curves: list[np.ndarray] = []
         self._fm_curves: list[np.ndarray] = []
+        self._index: list[int | None] = []
 
     def __len__(self) -> int:
         return len(self._sm)
 
-    def update(self, pred: Any, gt: Any) -> dict[str, float]:
-        """Add one image; returns its per-image values."""
-        values = _update_one(_prepare_pair(pred, gt), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
+    def update(self, preds: Any = MISSING, target: Any = MISSING, *, index: int | None = None, **deprecated: Any) -> dict[str, float]:
+        """Add one image (``preds``: the predicted 0..255 map, ``target``: the ground-truth
+        mask); returns its per-image values. ``index``: the image's position in the
+        dataset (orders merged shards). ``pred=`` / ``gt=`` are deprecated names."""
+        preds, target = update_args("SODMetrics.update", preds, target, deprecated, ("pred", "gt"))
+        values = _update_one(_prepare_pair(preds, target), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
         self._sm.append(values["Smeasure"])
         self._wfm.append(values["wFmeasure"])
         self._mae.append(values["MAE"])
@@ -90,24 +112,71 @@ class SODMetrics:
         self._adp_fm.append(values["adpFm"])
         self._em_curves.append(values.pop("em_curve"))
         self._fm_curves.append(values.pop("fm_curve"))
+        self._index.append(None if index is None else int(index))
         return values
+
+    def _order(self) -> np.ndarray | None:
+        """Sample order for compute: by ``index`` when every sample has one."""
+        if self._index and all(i is not None for i in self._index):
+            order = np.argsort(np.asarray(self._index, dtype=np.int64), kind="stable")
+            return None if np.array_equal(order, np.arange(order.size)) else order
+        return None
 
     def compute(self) -> dict[str, float]:
         if not self._sm:
             raise ValueError("Expected at least one image before compute()")
-        em_curve = np.mean(np.array(self._em_curves, dtype=np.float64), axis=0)
-        fm_curve = np.mean(np.array(self._fm_curves, dtype=np.float64), axis=0)
+        order = self._order()
+
+        def values(xs: list[Any]) -> np.ndarray:
+            arr = np.array(xs, dtype=np.float64)
+            return arr if order is None else arr[order]
+
+        em_curve = np.mean(values(self._em_curves), axis=0)
+        fm_curve = np.mean(values(self._fm_curves), axis=0)
         return {
-            "Smeasure": float(np.mean(np.array(self._sm, dtype=np.float64))),
-            "wFmeasure": float(np.mean(np.array(self._wfm, dtype=np.float64))),
-            "MAE": float(np.mean(np.array(self._mae, dtype=np.float64))),
-            "adpEm": float(np.mean(np.array(self._adp_em, dtype=np.float64))),
+            "Smeasure": float(np.mean(values(self._sm))),
+            "wFmeasure": float(np.mean(values(self._wfm))),
+            "MAE": float(np.mean(values(self._mae))),
+            "adpEm": float(np.mean(values(self._adp_em))),
             "meanEm": float(em_curve.mean()),
             "maxEm": float(em_curve.max()),
-            "adpFm": float(np.mean(np.array(self._adp_fm, dtype=np.float64))),
+            "adpFm": float(np.mean(values(self._adp_fm))),
             "meanFm": float(fm_curve.mean()),
             "maxFm": float(fm_curve.max()),
         }
+
+    # -- mergeable state ---------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        return {"compat": self.compat, "alpha": float(self.alpha), "beta_f": float(self.beta_f), "beta_wf": float(self.beta_wf)}
+
+    def _get_state(self) -> dict[str, Any]:
+        def curves(c: list[np.ndarray]) -> np.ndarray:
+            return np.array(c, dtype=np.float64).reshape(len(c), 256)
+
+        return {
+            "Smeasure": list(self._sm), "wFmeasure": list(self._wfm), "MAE": list(self._mae),
+            "adpEm": list(self._adp_em), "adpFm": list(self._adp_fm),
+            "em_curves": curves(self._em_curves), "fm_curves": curves(self._fm_curves),
+            "index": list(self._index),
+        }  # fmt: skip
+
+    def _merge_state(self, state: Any) -> None:
+        self._sm.extend(float(v) for v in state["Smeasure"])
+        self._wfm.extend(float(v) for v in state["wFmeasure"])
+        self._mae.extend(float(v) for v in state["MAE"])
+        self._adp_em.extend(float(v) for v in state["adpEm"])
+        self._adp_fm.extend(float(v) for v in state["adpFm"])
+        self._em_curves.extend(np.asarray(row, dtype=np.float64) for row in state["em_curves"])
+        self._fm_curves.extend(np.asarray(row, dtype=np.float64) for row in state["fm_curves"])
+        self._index.extend(None if i is None else int(i) for i in state["index"])
+
+    def _empty_like(self) -> SODMetrics:
+        return SODMetrics(**self._config())
+
+
+def _validate_args(compat: Any) -> None:
+    """The one validation of :class:`SODMetrics` and :func:`sod_evaluate` arguments."""
+    _check_compat(compat)
 
 
 def _update_one(pair: _Pair, alpha: float, beta_f: float, beta_wf: float, old: bool) -> dict[str, Any]:
@@ -149,7 +218,7 @@ def sod_evaluate(
     >>> round(sod_evaluate([gt], [gt])["Smeasure"], 4)
     1.0
     """
-    _check_compat(compat)
+    _validate_args(compat)
     gts = list(gt_masks) if not isinstance(gt_masks, Sequence) else gt_masks
     preds = list(pred_maps) if not isinstance(pred_maps, Sequence) else pred_maps
     if len(gts) != len(preds):

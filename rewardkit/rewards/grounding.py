@@ -121,18 +121,19 @@ class GroundingReward:
         ]
         kw = inspect.Parameter.KEYWORD_ONLY
         if kind == "accuracy":
-            params += [inspect.Parameter("threshold", kw, default=0.5), inspect.Parameter("comparison", kw, default=">=")]
+            params += [inspect.Parameter("threshold", kw, default=0.5, annotation=float),
+                       inspect.Parameter("comparison", kw, default=">=", annotation=Literal[">=", ">"])]
         params += [
-            inspect.Parameter("multiple", kw, default="zero"),
-            inspect.Parameter("prompt", kw, default=None),
+            inspect.Parameter("multiple", kw, default="zero", annotation=Literal["first", "zero"]),
+            inspect.Parameter("prompt", kw, default=None, annotation=str | None),
         ]
         if compat is not None:
             params.append(inspect.Parameter("compat", kw, default=None))
         params.append(inspect.Parameter("reading", kw, default=_READING))
         self.__signature__ = inspect.Signature(params, return_annotation=RewardResult)
 
-    def __call__(self, completion: Any, ground_truth: Any, *, multiple: Literal["first", "zero"] = "zero", prompt: str | None = None,
-                 reading: Reading = _READING, threshold: float = 0.5, comparison: Literal[">=", ">"] = ">=",
+    def __call__(self, completion: Any, ground_truth: Any, *, multiple: str = "zero", prompt: str | None = None,
+                 reading: Reading = _READING, threshold: float = 0.5, comparison: str = ">=",
                  compat: str | None = None) -> RewardResult:
         if self.compat is not None and resolve_compat(self.compat[0], compat):
             return self.compat[1](completion, ground_truth, reading)

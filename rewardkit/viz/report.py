@@ -51,11 +51,40 @@ _MAX_STEP_POINTS = 200
 _STEP_KEYS = ("step", "global_step", "global_steps")
 
 
-def doctor_verdict(path: str | Path, rewards: Sequence[str]) -> str | Sequence[str] | None:
-    """The ``rewardkit doctor`` verdict on ``path`` for the report's header: a line or
-    a list of lines, or ``None`` when doctor is not available (the report then shows
-    no verdict). Hook: wired to :mod:`rewardkit.doctor` once that command lands."""
-    return None
+def doctor_verdict(path: str | Path, rewards: Sequence[str], *, max_rows: int = 2000) -> str | Sequence[str] | None:
+    """The ``rewardkit doctor`` verdict on ``path`` for the report's header: one line per
+    reward whose current reading (dialect, frames) is clearly worse than another on the
+    file's first rows (:func:`rewardkit.doctor.diagnose`), or ``None`` when every reading
+    fits, the rewards read no coordinates, or the file holds no completions with ground
+    truth (a scored file)."""
+    from itertools import islice
+
+    from rewardkit.doctor import diagnose
+    from rewardkit.io import iter_jsonl
+
+    try:
+        rows = [r.data for r in islice(iter_jsonl(path), max_rows) if r.data is not None]
+    except (OSError, ValueError):
+        return None
+    import json
+
+    lines = []
+    for name in rewards:
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in rows:  # rows scored with other per-row params were read another way
+            if (r.get("reward") or name) == name:
+                p = r.get("params") if isinstance(r.get("params"), dict) else {}
+                groups.setdefault(json.dumps(p, sort_keys=True, default=str), []).append(r)
+        for key, mine in groups.items():
+            if len(mine) < 5:  # too few rows to judge a reading
+                continue
+            try:
+                d = diagnose(mine, name, json.loads(key), limit=200)
+            except Exception:  # noqa: BLE001 - a diagnostic never stops a report
+                continue
+            if d.get("verdict"):
+                lines.append(f"{name}{'' if key == '{}' else ' (rows with params ' + key + ')'}: {d['verdict']}")
+    return lines or None
 
 
 # ----------------------------------------------------------------------------- streaming stats

@@ -2,12 +2,16 @@
 
 Needs verl (and its reward-loop imports: torch, ray, tensordict, omegaconf, transformers);
 skipped otherwise. A full veRL run needs GPUs and a rollout server: these tests go up to
-the reward manager (and, once, the RewardLoopManager on a local Ray).
+the reward manager, and to the trainer's RewardLoopManager on a local Ray (started once
+for the module, 4 logical CPUs: the remote manager's compute workers take one each)
+with ``reward.num_workers`` 1 and 2, the naive and remote managers and their step-aware
+versions.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +26,7 @@ from verl.trainer.ppo.reward import load_reward_manager  # noqa: E402
 from rewardkit.testing.tiny_vlm import build_tokenizer  # noqa: E402
 
 pytestmark = pytest.mark.trainer
+PROBE = str(Path(__file__).resolve().parents[1] / "_helpers" / "verl_probe.py")
 
 DET = "<think>a cat</think><answer>[{'Position': [10, 10, 500, 500], 'Confidence': 0.8}]</answer>"
 CLS = "<think>petals</think><answer>rose</answer>"
@@ -37,14 +42,17 @@ def tokenizer_dir(tmp_path_factory):
     return str(path), tok
 
 
-def _config(tok_path, *, manager="naive", reward_kwargs=None, total_steps=10):
+_MANAGERS = {
+    "rewardkit": ("importlib", "RewardkitRewardManager", "pkg://rewardkit.adapters.verl_manager"),
+    "rewardkit_remote": ("importlib", "RewardkitRemoteRewardManager", "pkg://rewardkit.adapters.verl_manager"),
+}
+
+
+def _config(tok_path, *, manager="naive", reward_kwargs=None, total_steps=10, num_workers=1, path="pkg://rewardkit.adapters.verl"):
     manager_cfg = {"source": "register", "name": manager, "module": {"path": None, "name": "custom_reward_manager"}}
-    if manager == "rewardkit":
-        manager_cfg = {
-            "source": "importlib",
-            "name": "RewardkitRewardManager",
-            "module": {"path": "pkg://rewardkit.adapters.verl_manager", "name": "custom_reward_manager"},
-        }
+    if manager in _MANAGERS:
+        source, name, module = _MANAGERS[manager]
+        manager_cfg = {"source": source, "name": name, "module": {"path": module, "name": "custom_reward_manager"}}
     return OmegaConf.create(
         {
             "actor_rollout_ref": {
@@ -53,9 +61,9 @@ def _config(tok_path, *, manager="naive", reward_kwargs=None, total_steps=10):
             },
             "trainer": {"total_training_steps": None, "experiment_name": "rewardkit-test"},
             "reward": {
-                "num_workers": 1,
+                "num_workers": num_workers,
                 "custom_reward_function": {
-                    "path": "pkg://rewardkit.adapters.verl",
+                    "path": path,
                     "name": "compute_score",
                     "reward_kwargs": dict(reward_kwargs or {}),
                 },
@@ -166,10 +174,20 @@ def test_naive_manager_with_a_step_but_no_max_steps_says_what_to_do(tokenizer_di
     assert _run(manager, data)[0]["reward_score"] == pytest.approx(1.0)
 
 
-def test_reward_loop_manager_on_local_ray(tokenizer_dir):
-    """The trainer's entry point: RewardLoopManager starts RewardLoopWorker Ray actors,
-    which load pkg://rewardkit.adapters.verl themselves (about 25 s, mostly Ray start)."""
+@pytest.fixture(scope="module")
+def local_ray():
     ray = pytest.importorskip("ray")
+    started = not ray.is_initialized()
+    if started:
+        ray.init(num_cpus=4, include_dashboard=False, log_to_driver=False, logging_level="WARNING")
+    yield ray
+    if started:
+        ray.shutdown()
+
+
+def test_reward_loop_manager_on_local_ray(tokenizer_dir, local_ray):
+    """The trainer's entry point: RewardLoopManager starts RewardLoopWorker Ray actors,
+    which load pkg://rewardkit.adapters.verl themselves."""
     from verl.experimental.reward_loop.reward_loop import RewardLoopManager
 
     path, tok = tokenizer_dir
@@ -178,17 +196,67 @@ def test_reward_loop_manager_on_local_ray(tokenizer_dir):
         {"data_source": "coco", "response": DET, "ground_truth": json.dumps([[10, 10, 500, 500]])},
         {"data_source": "flowers", "response": CLS, "ground_truth": "rose"},
     ]
-    started = not ray.is_initialized()
-    if started:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    manager = RewardLoopManager(_config(path, reward_kwargs={"rewards": table}))
     try:
-        manager = RewardLoopManager(_config(path, reward_kwargs={"rewards": table}))
         out = manager.compute_rm_score(_batch(tok, rows))
     finally:
-        if started:
-            ray.shutdown()
+        for w in manager.reward_loop_workers:
+            local_ray.kill(w)
     assert out.batch["rm_scores"].sum(-1).tolist() == pytest.approx([2.8, 2.0])
     keys = out.meta_info["reward_extra_keys"]
     assert keys == ["score", "iou", "confidence", "format", "accuracy", "applicable"]
     assert out.non_tensor_batch["accuracy"].tolist() == [0.0, 1.0]
     assert out.non_tensor_batch["iou"].tolist() == [1.0, 0.0]
+
+
+def _scale_rows(n: int) -> list[dict]:
+    """A batch mixing detection, classification and Vision-R1's scheduled reward."""
+    rows = []
+    for i in range(n):
+        k = i % 3
+        if k == 0:
+            rows.append({"data_source": "coco", "response": DET if i % 2 else "no box", "ground_truth": json.dumps([[10, 10, 500, 500]])})
+        elif k == 1:
+            rows.append({"data_source": "flowers", "response": CLS, "ground_truth": "rose" if i % 2 else "tulip"})
+        else:
+            rows.append({"data_source": "vision_r1", "response": VR1, "ground_truth": json.dumps([[0, 0, 100, 100]])})
+    return rows
+
+
+@pytest.mark.parametrize("manager", ["rewardkit", "rewardkit_remote"])
+def test_reward_loop_at_scale_two_workers(tokenizer_dir, local_ray, manager):
+    """``reward.num_workers=2`` with the step-aware managers built on veRL's naive and
+    remote managers (the remote one runs veRL's ``RemoteRewardManager.run_single``): same
+    scores as one call in this process, the step reaches the schedule, every worker
+    imports rewardkit and binds each reward once."""
+    import rewardkit.adapters.verl as adapter
+    from verl.experimental.reward_loop.reward_loop import RewardLoopManager
+
+    path, tok = tokenizer_dir
+    table = {"coco": "visual_rft.detection", "flowers": "visual_rft.classification", "vision_r1": "vision_r1.localization"}
+    kwargs = {"rewards": table, "mix": sorted(set(table.values()))}
+    rows = _scale_rows(24)
+    step = 9  # after Vision-R1's switch at 0.5 * 10 steps: the IoU 0.6 box no longer counts
+    manager_obj = RewardLoopManager(_config(path, manager=manager, reward_kwargs=kwargs, num_workers=2, path=PROBE))
+    try:
+        data = _batch(tok, rows, meta_info={"global_steps": step})
+        out = manager_obj.compute_rm_score(data)
+    finally:
+        for w in manager_obj.reward_loop_workers:
+            local_ray.kill(w)
+    expected = [
+        adapter.compute_score(r["data_source"], r["response"], r["ground_truth"], {"step": step, "max_steps": 10}, **{**kwargs, "max_steps": None})["score"]
+        for r in rows
+    ]
+    assert out.batch["rm_scores"].sum(-1).tolist() == pytest.approx(expected)
+    assert expected[2] == pytest.approx(1.0)  # the schedule took the step
+    extra = out.non_tensor_batch
+    pids = extra["probe_pid"].astype(np.int64)
+    assert len(set(pids.tolist())) >= 2  # two workers scored (remote: up to 4 compute workers)
+    for pid in set(pids.tolist()):
+        mine = pids == pid
+        # one adapter module and one registry per process for all its calls; each reward bound once
+        assert len(set(extra["probe_module_id"][mine].tolist())) == 1
+        assert len(set(extra["probe_registry_id"][mine].tolist())) == 1
+        assert extra["probe_rewards_bound"][mine].max() <= len(set(table.values()))
+        assert extra["probe_calls"][mine].max() == mine.sum()  # every call of this batch went through it

@@ -204,3 +204,17 @@ def test_score_summary_warns_when_the_reading_is_clearly_worse(tmp_path, capsys)
     assert main(["score", str(f), "--param", "gt_frame=pixel", "--param", "dialect=gemini",
                  "-o", str(tmp_path / "o.jsonl")]) == 0
     assert "warning:" not in capsys.readouterr().out
+
+
+def test_a_reading_that_makes_ground_truths_unusable_is_never_best(tmp_path):
+    """Regression: on the example file, reading the ground truth as norm1 turns every
+    box ground truth into bad_ground_truth; the few rows left (empty on empty) scored the
+    maximum, and doctor advised gt_frame=norm1. A reading that loses rows cannot win."""
+    root = Path(__file__).resolve().parents[2]
+    from rewardkit.io import iter_jsonl
+
+    rows = [r.data for r in iter_jsonl(root / "examples" / "data" / "preds.jsonl") if r.data is not None]
+    rows = [r for r in rows if r.get("reward") == "visual_rft.detection" and not r.get("params")]
+    d = diagnose(rows, "visual_rft.detection", {})
+    assert d["verdict"] is None, d["verdict"]
+    assert d["best"]["gt_frame"] == "norm1000"

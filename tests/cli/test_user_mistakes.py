@@ -41,6 +41,8 @@ def files(tmp_path):
     bad_img.write_text(json.dumps([{**res[0], "image_id": 999999999}] + res[1:]))
     csv = tmp_path / "preds.csv"
     csv.write_text("image_id,category_id,x,y,w,h,score\n1,2,3,4,5,6,0.9\n")
+    (tmp_path / "no_data").mkdir()
+    (tmp_path / "no_data" / "notes.txt").write_text("not rows")
     return {"jsonl": jsonl, "bad_img": bad_img, "csv": csv, "dir": tmp_path}
 
 
@@ -48,7 +50,9 @@ CASES = {
     "audit unknown reward": (["audit", "grounding.iouu"], "did you mean 'grounding.iou'"),
     "audit unknown param": (["audit", "grounding.iou", "--param", "multipel=first"], "did you mean 'multiple'"),
     "audit bad param value": (["audit", "grounding.iou", "--param", "multiple=frist"], "did you mean 'first'"),
-    "score a directory": (["score", "{dir}"], "is a directory"),
+    # a folder is an input (its shards); one without JSONL / Parquet / Arrow files is a mistake
+    "score a folder without data": (["score", "{dir}/no_data"], "Expected JSONL, Parquet or Arrow files in the folder"),
+    "score a glob matching nothing": (["score", "{dir}/*.parquet"], "Expected files matching"),
     "score missing file": (["score", "{dir}/nope.jsonl"], "No such file"),
     "refcoco missing pred": (["eval", "refcoco", "--pred", "{dir}/nope.jsonl"], "No such file"),
     "coco image id not in gt": (["eval", "coco", "--gt", GT, "--pred", "{bad_img}", "-q"], "999999999"),
@@ -158,7 +162,7 @@ def test_list_shows_descriptions_params_and_json_values(capsys):
     assert main(["list", "--json"]) == 0
     data = {d["name"]: d for d in json.loads(capsys.readouterr().out)}
     assert data["visual_rft.detection"]["params"]["gt_frame"] == "norm1000"  # a JSON value, not "'norm1000'"
-    assert data["visual_rft.detection"]["params"]["pred_frame"] is None  # the dialect's frame (issue 9)
+    assert data["visual_rft.detection"]["params"]["pred_frame"] is None  # the dialect's frame
     assert data["visual_rft.detection"]["params"]["image_size"] is None
     assert data["grounding.iou"]["choices"]["multiple"] == ["first", "zero"]
 

@@ -91,7 +91,7 @@ def test_rle_and_stream_class():
     m = LISAMetrics()
     iou = m.update(to_rle(gt), to_rle(gt))
     assert iou == pytest.approx(4 / (4 + 1e-5))
-    m.update(gt, ~gt)
+    m.update(~gt, gt)  # update(preds, target)
     out = m.compute()
     assert set(out) == {"gIoU", "cIoU"}
     assert out["cIoU"] == pytest.approx(4 / (4 + 36))

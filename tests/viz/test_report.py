@@ -187,3 +187,26 @@ def test_browser_check_can_fail(tmp_path):
     assert any("boom" in e for e in v.console_errors)
     with pytest.raises(AssertionError, match="one colour"):
         _not_blank(v.screenshot)
+
+
+def test_doctor_verdict_names_the_reading_of_a_file_in_another_dialect(tmp_path):
+    """Qwen2.5-VL JSON in processor pixels, scored with the default reading (Visual-RFT,
+    norm1000): the report's header carries doctor's verdict naming qwen2_5_vl."""
+    from rewardkit.parsing.frames import qwen25vl_resize
+
+    w, h = 800, 600
+    rw, rh = qwen25vl_resize(w, h)
+    rows = []
+    for i in range(12):
+        x1, y1 = 40 + 20 * i, 30 + 10 * i
+        box = [x1, y1, x1 + 200, y1 + 150]
+        pred = [round(box[0] * rw / w), round(box[1] * rh / h), round(box[2] * rw / w), round(box[3] * rh / h)]
+        gt = [round(v / s * 1000) for v, s in zip(box, (w, h, w, h))]
+        rows.append({"reward": "grounding.iou", "image_size": [w, h], "ground_truth": gt,
+                     "completion": "```json\n" + json.dumps([{"bbox_2d": pred, "label": "cat"}]) + "\n```"})
+    src = tmp_path / "qwen.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    verdict = report_mod.doctor_verdict(src, ["grounding.iou"])
+    assert verdict and "qwen2_5_vl" in verdict[0]
+    build_report(src, tmp_path / "r.html", examples=0)
+    assert "qwen2_5_vl" in (tmp_path / "r.html").read_text()

@@ -54,9 +54,11 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rewardkit.metrics._state import MISSING, MergeableMetric, dataset_fingerprint
 from rewardkit.metrics.coco.categories import category_subset_ap, resolve_category_ids
 from rewardkit.metrics.coco.evaluate import evaluate_prepared
 from rewardkit.metrics.coco.loading import load_gt, load_results, validate_coco_inputs
@@ -68,6 +70,9 @@ from rewardkit.metrics.coco.params import (
     CocoParams,
     IouType,
     make_params,
+    params_from_dict,
+    params_to_dict,
+    validate_args,
 )
 from rewardkit.metrics.coco.prepare import prepare
 from rewardkit.metrics.coco.reference import run_reference
@@ -119,10 +124,7 @@ def coco_evaluate(
         ``stats`` (pycocotools order), ``precision`` ``(T, R, K, A, M)``, ``recall``
         ``(T, K, A, M)``, ``scores``, ``per_category`` (id, name, AP, AP50, AP75) and ``params``.
     """
-    if iou_type not in ("bbox", "segm", "keypoints"):
-        raise ValueError(f"Expected `iou_type` in ('bbox', 'segm', 'keypoints'), but got {iou_type!r}")
-    if compat not in (None, "pycocotools"):
-        raise ValueError(f"Expected `compat` None or 'pycocotools', but got {compat!r}")
+    validate_args(iou_type, compat, backend)
     p = make_params(iou_type, params)
     state = _init_state(gt, iou_type, p, compat)
     _update(state, results)
@@ -200,17 +202,34 @@ def _check_inputs(state: _State, backend: str) -> str:
     raise ValueError(f"{message} (compat='pycocotools' reproduces what pycocotools computes on such data)")
 
 
-class CocoEvaluator:
-    """Streaming COCO evaluation: ``update(results)`` batches, then ``compute()``.
+class CocoEvaluator(MergeableMetric):
+    """Streaming COCO evaluation: ``update(preds)`` batches of results, then ``compute()``.
 
-    >>> ev = CocoEvaluator({"images": [{"id": 1, "width": 10, "height": 10}],
-    ...                     "categories": [{"id": 1, "name": "a"}],
-    ...                     "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
-    ...                                      "bbox": [0, 0, 5, 5], "area": 25, "iscrowd": 0}]})
+    The ground truth is given once, to the constructor; ``update`` takes detections
+    (a results list or a path) in file order. Arguments are validated like
+    :func:`coco_evaluate`'s (one function, :func:`~rewardkit.metrics.coco.params.validate_args`).
+
+    Shards (ranks, Ray tasks) merge: ``state_dict()`` holds the configuration, a
+    fingerprint of the ground truth and the results; ``merge(other)`` concatenates the
+    results. The merged numbers are ``==`` those of one pass whenever the detections of
+    each image stay in their file order, which holds for any split by image (a
+    ``DistributedSampler`` over images, ``rewardkit eval coco --shards``), in any merge
+    order, and for contiguous chunks merged in order: pycocotools breaks score ties by
+    image order, then by file order within an image.
+
+    >>> gt = {"images": [{"id": 1, "width": 10, "height": 10}],
+    ...       "categories": [{"id": 1, "name": "a"}],
+    ...       "annotations": [{"id": 1, "image_id": 1, "category_id": 1,
+    ...                        "bbox": [0, 0, 5, 5], "area": 25, "iscrowd": 0}]}
+    >>> ev = CocoEvaluator(gt)
     >>> ev.update([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 1.0}])
     >>> ev.compute()["AP"]  # 1 / (1 + np.spacing(1)), pycocotools' precision formula
     0.9999999999999998
+    >>> CocoEvaluator.from_states([ev.state_dict(), CocoEvaluator(gt).state_dict()], gt).compute()["AP"]
+    0.9999999999999998
     """
+
+    _KIND = "coco"
 
     def __init__(
         self,
@@ -221,19 +240,71 @@ class CocoEvaluator:
         backend: Backend = "native",
         **params: Any,
     ) -> None:
+        validate_args(iou_type, compat, backend)
         self._params = make_params(iou_type, params)
         self._backend = backend
         self._state = _init_state(gt, iou_type, self._params, compat)
+        self._gt_fingerprint: str | None = None
 
-    def update(self, results: Any) -> None:
-        """Append detections (a results list, or a path) in file order."""
-        _update(self._state, results)
+    def update(self, preds: Any = MISSING, **deprecated: Any) -> None:
+        """Append detections (a results list, or a path) in file order. ``results=`` is
+        the deprecated name of ``preds``."""
+        if "results" in deprecated:
+            if preds is not MISSING:
+                raise TypeError("CocoEvaluator.update() got both `preds` and the deprecated `results`")
+            warnings.warn("CocoEvaluator.update(): `results=` is deprecated, use `preds=`", DeprecationWarning, stacklevel=2)
+            preds = deprecated.pop("results")
+        if deprecated:
+            raise TypeError(f"CocoEvaluator.update() got unexpected keyword argument(s) {sorted(deprecated)}")
+        if preds is MISSING:
+            raise TypeError("CocoEvaluator.update() missing argument: `preds`")
+        _update(self._state, preds)
 
-    def compute(self) -> dict[str, Any]:
-        return _compute(self._state, backend=self._backend)
+    def compute(self, *, progress: bool = False) -> dict[str, Any]:
+        return _compute(self._state, backend=self._backend, progress=progress)
 
     def reset(self) -> None:
         self._state.results = []
 
     def __len__(self) -> int:
         return len(self._state.results)
+
+    # -- mergeable state ---------------------------------------------------------------
+    def _config(self) -> dict[str, Any]:
+        if self._gt_fingerprint is None:
+            self._gt_fingerprint = dataset_fingerprint(self._state.dataset)
+        return {
+            "iou_type": self._state.iou_type,
+            "compat": self._state.compat,
+            "backend": self._backend,
+            "params": params_to_dict(self._params),
+            "gt": self._gt_fingerprint,
+        }
+
+    def _get_state(self) -> dict[str, Any]:
+        return {"results": list(self._state.results)}
+
+    def _merge_state(self, state: Any) -> None:
+        _update(self._state, state["results"])
+
+    def _empty_like(self) -> CocoEvaluator:
+        new = object.__new__(CocoEvaluator)
+        new._params = self._params
+        new._backend = self._backend
+        new._state = _State(dataset=self._state.dataset, iou_type=self._state.iou_type, params=self._params, compat=self._state.compat)
+        new._gt_fingerprint = self._gt_fingerprint
+        return new
+
+    @classmethod
+    def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> CocoEvaluator:  # type: ignore[override]
+        """An evaluator on ``gt`` holding the results of every state (its configuration
+        is the first state's unless ``kwargs`` give one)."""
+        states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
+        if gt is None:
+            raise TypeError("CocoEvaluator.from_states(states, gt): the ground truth is not part of a state")
+        if not kwargs:
+            if not states:
+                raise ValueError("Expected at least one state, or the evaluator's arguments, but got neither")
+            cfg = cls._check_kind(states[0])["config"]
+            kwargs = {"iou_type": cfg["iou_type"], "compat": cfg["compat"], "backend": cfg["backend"], **params_from_dict(cfg["params"])}
+        return cls(gt, **kwargs).merge_all(states)

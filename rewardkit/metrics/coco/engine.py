@@ -21,14 +21,15 @@ so the loop runs over the *rank* of a detection inside its group (at most ``maxD
 steps) and each step handles every group, area range and threshold at once.
 
 Accumulation sorts the detections once by (category, -score, image, rank inside the
-image: the order pycocotools' mergesort produces per category) and, for each (maxDets,
-area range, threshold), makes one pass over all categories: cumulative true/false
-positives minus their value at the start of each category, the precision, and the
-sampling. The sampling uses an integer form of ``np.searchsorted(rc, recThrs, "left")``:
-the first position where the true-positive count reaches the smallest integer ``x`` with
-``x / npig >= recThr`` (computed with the same float division), which is the same index;
-the right-to-left running maximum of the precision is only needed at those positions and
-is computed from block maxima between them.
+image: the order pycocotools' mergesort produces per category) and, for each maxDets,
+processes chunks of (area range, threshold) rows over all categories with ground truth
+at once. The sampling ``np.searchsorted(rc, recThrs, "left")`` is, in integer form, the
+first position where the true-positive count reaches the smallest integer ``x`` with
+``x / npig >= recThr`` (computed with the same float division): the ``x``-th true
+positive of the category. The right-to-left running maximum of the precision from there
+is the maximum over the later true positives (between two true positives the precision
+only falls), so the precision is computed at true positives only and the maxima come
+from block maxima between the sampled ones (see :func:`accumulate`).
 Every floating point operation that produces a reported number (``tp / npig``,
 ``tp / (fp + tp + np.spacing(1))``, the means of ``summarize``) is the same operation on the
 same operands in the same order as in pycocotools, so results are bit-identical.
@@ -43,6 +44,11 @@ import numpy as np
 __all__ = ["Matched", "group_sort", "candidate_pairs", "match", "accumulate", "summarize_mean"]
 
 _EPS = np.spacing(1)
+# accumulate works on chunks of (area range, threshold) rows: at most _ROW_BUDGET detection
+# entries (about 40 bytes each; larger chunks leave the cache and run slower) and at most
+# _QUERY_BUDGET (category, recall threshold) queries per chunk
+_ROW_BUDGET = 1 << 16
+_QUERY_BUDGET = 1 << 15
 
 
 def group_sort(
@@ -212,82 +218,141 @@ def accumulate(
     ``npig``: ``(K, A)`` number of non-ignored ground truths; ``max_dets``: per-image,
     per-category caps (``None``: a single M entry without cap, as in LVIS).
 
-    Vectorized over categories: for each (maxDets, area range, threshold) one pass over
-    the detections sorted by (category, -score, image, rank): a cumulative count minus the
-    count at the start of each category, the precision, the first position of each
-    category where the true-positive count reaches ``need`` (integer searchsorted on a key
-    that increases across categories), and the right-to-left maximum of the precision
-    from that position to the end of the category, computed as block maxima between the
-    sampled positions (``np.maximum.reduceat``) followed by a running maximum over the
-    101 recall points.
+    pycocotools sorts each category's detections by score (mergesort over the images),
+    takes ``tp`` and ``fp`` cumulative sums, ``pr = tp / (fp + tp + eps)``, makes ``pr``
+    non-increasing from the right and reads it at the first position where ``tp / npig``
+    reaches each recall threshold. Here:
+
+    - one sort by (category, -score, image, rank) gives every category's order at once;
+      the rows ``c = (area range, threshold)`` are processed in chunks (``_ROW_BUDGET``
+      detection entries, so that a small evaluation is one pass and a large one stays in
+      cache), only for categories with a non-ignored ground truth;
+    - ``tp`` steps by 0 or 1, so the first position where it reaches ``need`` (the
+      smallest integer count whose ``float(count) / npig`` reaches the threshold) is the
+      ``need``-th true positive of the category; and the right-to-left maximum of ``pr``
+      from that position is the maximum of ``pr`` over the category's true positives from
+      the ``need``-th on (after a true positive, ``pr`` only falls until the next one;
+      before the first one it is 0). So ``pr`` is computed only at true positives, with
+      the same operands as pycocotools (``tp`` = the true positive's rank in its
+      category, ``fp`` = the false positives before it), and the maxima are block maxima
+      between the sampled true positives (``np.maximum.reduceat``) followed by a running
+      maximum over the recall points;
+    - categories without a non-ignored ground truth in an area range keep -1.
     """
     D, A, T = tps.shape
     R = rec_thrs.shape[0]
     M = 1 if max_dets is None else len(max_dets)
     K = n_cat
     C = A * T
-    precision = -np.ones((T, R, K, A, M))
-    recall = -np.ones((T, K, A, M))
-    scores = -np.ones((T, R, K, A, M)) if want_scores else np.zeros((0,))
+    precision = np.full((T, R, K, A, M), -1.0)
+    recall = np.full((T, K, A, M), -1.0)
+    scores = np.full((T, R, K, A, M), -1.0) if want_scores else np.zeros((0,))
+    # only categories with a non-ignored ground truth in some area range get numbers
+    kv = np.flatnonzero((npig > 0).any(axis=1))
+    Kv = kv.size
+    if Kv == 0 or C == 0:
+        return precision, recall, scores
     order = np.lexsort((dt_rank, dt_img, -dt_score, dt_cat))
-    need = _need_counts(np.maximum(npig, 1).reshape(-1), rec_thrs).reshape(K, A, R)
-    tp2 = np.ascontiguousarray(tps.reshape(D, C).T)  # (C, D): row c = a * T + t
-    fp2 = np.ascontiguousarray(fps.reshape(D, C).T)
+    npig_v = npig[kv]
+    need_v = _need_counts(np.maximum(npig_v, 1).reshape(-1), rec_thrs).reshape(Kv, A, R)
+    # per detection in sorted order and row c = a * T + t: bit 0 true positive, bit 1 false
+    code = (tps.view(np.uint8) | (fps.view(np.uint8) << 1)).reshape(D, C)[order]
+    code = np.ascontiguousarray(code.T)  # (C, D)
+    cat_o, rank_o, score_o = dt_cat[order], dt_rank[order], dt_score[order]
+    row_a = np.arange(C) // T
+    invalid = (npig_v == 0).T[row_a]  # (C, Kv): no ground truth in row c's area range
+    invalid = invalid if invalid.any() else None
+    all_k = Kv == K
+    karr = np.arange(K, dtype=np.int64)
     caps = [None] if max_dets is None else list(max_dets)
+    # per maxDets, rows are filled in (row, category, recall) order, then written to the
+    # (T, R, K, A) layout with one transposed assignment
+    prec_m = np.empty((C, Kv, R))
+    score_m = np.empty((C, Kv, R)) if want_scores else None
+    rec_m = np.empty((C, Kv))
     for m, cap in enumerate(caps):
-        sel = order if cap is None else order[dt_rank[order] < cap]
-        N = sel.shape[0]
-        bnd = np.searchsorted(dt_cat[sel], np.arange(K + 1), side="left")
-        cnt = np.diff(bnd)
-        starts, ends = bnd[:-1], bnd[1:]
-        seg = np.repeat(np.arange(K, dtype=np.int64), cnt)
-        score_sorted = np.r_[dt_score[sel], 0.0] if want_scores else None
-        big = int(max(N, int(need.max()) if need.size else 0)) + 2
-        seg_key = seg * big
-        prev = np.maximum(starts - 1, 0)
-        for c in range(C):
-            if progress is not None:
-                progress(1)
-            a, t = divmod(c, T)
-            ks = np.flatnonzero(npig[:, a] > 0)
-            if ks.size == 0:
-                continue
-            if N == 0:
-                recall[t, ks, a, m] = 0.0
-                precision[t, :, ks, a, m] = 0.0
-                if want_scores:
-                    scores[t, :, ks, a, m] = 0.0
-                continue
-            tpc = np.cumsum(tp2[c][sel], dtype=np.int32)
-            fpc = np.cumsum(fp2[c][sel], dtype=np.int32)
-            tpc -= np.repeat(np.where(starts > 0, tpc[prev], 0), cnt)
-            fpc -= np.repeat(np.where(starts > 0, fpc[prev], 0), cnt)
-            tp = tpc.astype(np.float64)
-            pr = np.empty(N + 1)
-            np.divide(tp, fpc.astype(np.float64) + tp + _EPS, out=pr[:N])
-            pr[N] = 0.0
-            nk = ks.size
-            ek = ends[ks]
-            has = cnt[ks] > 0
-            rc = np.zeros(nk)
-            rc[has] = tp[ek[has] - 1] / npig[ks[has], a]
-            recall[t, ks, a, m] = rc
-            # first position with tp >= need inside each category's segment
-            key = tpc + seg_key
-            q = np.minimum(need[ks, a], big - 1) + (ks * big)[:, None]  # (nk, R)
-            pos = np.searchsorted(key, q.ravel(), side="left").reshape(nk, R)
-            pos = np.minimum(pos, ek[:, None])
-            found = pos < ek[:, None]
-            # max of pr over [pos_r, end): block maxima between sampled positions, then a
-            # running maximum from the last recall point backwards
-            idx = np.concatenate([pos, ek[:, None]], axis=1).ravel()
-            bm = np.maximum.reduceat(pr, idx).reshape(nk, R + 1)[:, :R]
-            bm[~found] = 0.0  # an empty block at the segment end reads the next category
-            qv = np.maximum.accumulate(bm[:, ::-1], axis=1)[:, ::-1]
-            precision[t, :, ks, a, m] = np.where(found, qv, 0.0)
+        keep = None if cap is None or D == 0 or int(rank_o.max()) < cap else rank_o < cap
+        cat_s = cat_o if keep is None else cat_o[keep]
+        N = cat_s.shape[0]
+        if N == 0:
+            rec_m[:] = 0.0
+            prec_m[:] = 0.0
             if want_scores:
-                scores[t, :, ks, a, m] = np.where(found, score_sorted[pos], 0.0)
+                score_m[:] = 0.0
+            if progress is not None:
+                progress(C)
+        else:
+            bnd = np.searchsorted(cat_s, np.arange(K + 1), side="left")
+            cnt = np.diff(bnd)
+            starts = bnd[:-1]
+            seg = np.repeat(karr, cnt)  # category of each sorted position
+            score_s = score_o if keep is None else score_o[keep]
+            prev = np.maximum(starts - 1, 0)
+            has_start = starts > 0
+            start_v = starts[kv][None, :, None]
+            nonempty_v = (cnt[kv] > 0)[None, :, None]
+            step = max(1, min(_ROW_BUDGET // (N + 1), _QUERY_BUDGET // (Kv * (R + 1))))
+            for c0 in range(0, C, step):
+                c1 = min(C, c0 + step)
+                nc = c1 - c0
+                ra = row_a[c0:c1]
+                g = code[c0:c1] if keep is None else code[c0:c1][:, keep]  # (nc, N)
+                fpc = np.cumsum(g >> 1, axis=1, dtype=np.int32)
+                rr, cols = np.nonzero(g & 1)  # true positives, row by row, in sorted order
+                kt = seg[cols]
+                grp = rr * K + kt  # (row, category) of each true positive, non-decreasing
+                tot_all = np.bincount(grp, minlength=nc * K)
+                gstart = np.cumsum(tot_all) - tot_all  # first true positive of each group
+                tp_rank = np.arange(cols.size) - gstart[grp] + 1  # tp at that position
+                fp_before = np.where(has_start, fpc[:, prev], 0)  # (nc, K)
+                fp_at = fpc[rr, cols] - fp_before[rr, kt]  # fp at that position
+                tpf = tp_rank.astype(np.float64)
+                pr = np.empty(cols.size + 1)
+                np.divide(tpf, fp_at.astype(np.float64) + tpf + _EPS, out=pr[:-1])
+                pr[-1] = 0.0
+                tot = tot_all.reshape(nc, K)[:, kv]  # (nc, Kv) true positives per category
+                gs = gstart.reshape(nc, K)[:, kv]
+                with np.errstate(divide="ignore", invalid="ignore"):  # npig 0: set to -1 below
+                    rec_m[c0:c1] = tot / npig_v[:, ra].T  # pycocotools' tp[-1] / npig
+                need = need_v[:, ra, :].transpose(1, 0, 2)  # (nc, Kv, R)
+                eff = np.maximum(need, 1)
+                reach = eff <= tot[:, :, None]  # the eff-th true positive exists
+                first = gs[:, :, None] + eff - 1  # its index in the true-positive list
+                last = (gs + tot)[:, :, None]
+                # max of pr over true positives [first_r, last): block maxima between the
+                # sampled ones, then a running maximum from the last recall point backwards
+                idx = np.concatenate([np.where(reach, first, last), last], axis=2)
+                bm = np.maximum.reduceat(pr, idx.ravel()).reshape(nc, Kv, R + 1)[:, :, :R]
+                # need grows with the recall threshold: once unreached, unreached after
+                bm[~reach] = 0.0
+                prec_m[c0:c1] = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
+                if want_scores:
+                    # the score at that position; need 0: the category's first detection
+                    at = cols[np.minimum(first, cols.size - 1)] if cols.size else np.zeros_like(first)
+                    pos = np.where(need == 0, start_v, at)
+                    ok = np.where(need == 0, nonempty_v, reach)
+                    score_m[c0:c1] = np.where(ok, score_s[np.where(ok, pos, 0)], 0.0)
+                if progress is not None:
+                    progress(nc)
+        if invalid is not None:  # (category, area range) pairs without ground truth: -1
+            np.copyto(rec_m, -1.0, where=invalid)
+            np.copyto(prec_m, -1.0, where=invalid[:, :, None])
+            if want_scores:
+                np.copyto(score_m, -1.0, where=invalid[:, :, None])
+        # [a * T + t, j, r] -> [t, r, kv[j], a]
+        _put(precision[..., m], prec_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
+        _put(recall[..., m], rec_m.reshape(A, T, Kv).transpose(1, 2, 0), kv, all_k, 1)
+        if want_scores:
+            _put(scores[..., m], score_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
     return precision, recall, scores
+
+
+def _put(dst: np.ndarray, src: np.ndarray, kv: np.ndarray, all_k: bool, axis: int) -> None:
+    """``dst[..., kv, ...] = src`` along ``axis`` (a plain copy when ``kv`` is every index)."""
+    if all_k:
+        dst[...] = src
+    else:
+        dst[(slice(None),) * axis + (kv,)] = src
 
 
 def summarize_mean(s: np.ndarray) -> float:

@@ -66,15 +66,30 @@ def ann_to_rle(segm: Any, h: int, w: int) -> Any:
 
 
 def segm_rles(anns: list, img_by_id: Mapping[Any, Any]) -> list:
-    """``annToRLE`` for a list of annotations; compressed RLEs pass through untouched."""
-    out = []
-    for a in anns:
+    """``annToRLE`` for a list of annotations; compressed RLEs pass through untouched.
+
+    Annotations made of one polygon (more than 4 numbers: pycocotools reads 4 as a box)
+    are rasterized together per image size, one ``frPyObjects`` call for all of them:
+    the same C routine per polygon, and ``merge`` of a single RLE is that RLE.
+    """
+    out: list = [None] * len(anns)
+    single: dict[tuple[int, int], list[int]] = {}
+    for i, a in enumerate(anns):
         segm = a["segmentation"]
         if type(segm) is dict and type(segm.get("counts")) is not list:
-            out.append(segm)
+            out[i] = segm
+            continue
+        img = img_by_id[a["image_id"]]
+        if type(segm) is list and len(segm) == 1 and type(segm[0]) is list and len(segm[0]) > 4:
+            single.setdefault((img["height"], img["width"]), []).append(i)
         else:
-            img = img_by_id[a["image_id"]]
-            out.append(ann_to_rle(segm, img["height"], img["width"]))
+            out[i] = ann_to_rle(segm, img["height"], img["width"])
+    if single:
+        from pycocotools import mask as mask_utils
+
+        for (h, w), idx in single.items():
+            for i, rle in zip(idx, mask_utils.frPyObjects([anns[i]["segmentation"][0] for i in idx], h, w)):
+                out[i] = rle
     return out
 
 

@@ -26,29 +26,58 @@ def pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, 
 
     Each IoU is computed independently by pycocotools, so batching the pairs of an image
     (detections x ground truths, categories mixed) gives the same values as one call per
-    (image, category) with fewer calls; pairs of other categories are computed and dropped.
+    (image, category) with fewer calls; pairs of other categories are computed and dropped
+    (one call per (image, category) costs more in call overhead than the extra pairs: the
+    string decoding of each RLE, done once per call, dominates). The pairs of a block are
+    contiguous and a detection's pairs are adjacent; the local indices of the detections
+    and ground truths of every block are computed for all blocks at once, so the loop
+    only builds the two RLE lists and calls pycocotools.
     """
+    from operator import itemgetter
+
     from pycocotools import mask as mask_utils
 
-    out = np.zeros(e_dt.shape[0], dtype=np.float64)
-    if e_dt.size == 0:
+    n = e_dt.shape[0]
+    out = np.zeros(n, dtype=np.float64)
+    if n == 0:
         return out
-    blk = dt_block[e_dt]
-    brk = np.flatnonzero(blk[1:] != blk[:-1]) + 1
-    starts = [0, *brk.tolist()]
-    ends = [*brk.tolist(), int(blk.size)]
-    crowd = gt_crowd.astype(np.uint8)
-    for s, e in zip(starts, ends):
-        dd = e_dt[s:e]
-        gg = e_gt[s:e]
-        d_u, d_inv = np.unique(dd, return_inverse=True)
-        g_u, g_inv = np.unique(gg, return_inverse=True)
-        ious = mask_utils.iou(
-            [dt_rles[i] for i in d_u.tolist()],
-            [gt_rles[i] for i in g_u.tolist()],
-            crowd[g_u].tolist(),
-        )
-        out[s:e] = np.asarray(ious, dtype=np.float64).reshape(d_u.size, g_u.size)[d_inv, g_inv]
+    e_dt = np.asarray(e_dt, dtype=np.int64)
+    e_gt = np.asarray(e_gt, dtype=np.int64)
+    blk = np.asarray(dt_block)[e_dt]
+    bstart = np.flatnonzero(np.r_[True, blk[1:] != blk[:-1]])
+    bend = np.r_[bstart[1:], n]
+    bid = np.repeat(np.arange(bstart.size), bend - bstart)
+    # detections: a new one wherever the index changes (a detection's pairs are adjacent)
+    dnew = np.r_[True, e_dt[1:] != e_dt[:-1]]
+    dcum = np.cumsum(dnew) - 1
+    d_local = dcum - dcum[bstart][bid]
+    d_first = np.flatnonzero(dnew)  # pair index of each block-local detection, in order
+    nd = np.add.reduceat(dnew.astype(np.int64), bstart)
+    # ground truths: unique per block, in index order
+    key = bid * (int(e_gt.max()) + 1) + e_gt
+    ukey, g_inv = np.unique(key, return_inverse=True)
+    u_blk = ukey // (int(e_gt.max()) + 1)
+    u_gt = ukey - u_blk * (int(e_gt.max()) + 1)
+    ubnd = np.searchsorted(u_blk, np.arange(bstart.size + 1))
+    ng = np.diff(ubnd)
+    g_local = g_inv.reshape(-1) - ubnd[:-1][bid]
+    crowd = np.asarray(gt_crowd).astype(np.uint8)
+    # one flat array of all blocks' (nd x ng) matrices; a pair reads its cell
+    cell_off = np.r_[0, np.cumsum(nd * ng)[:-1]]
+    flat = np.empty(int((nd * ng).sum()), dtype=np.float64)
+    d_ids = e_dt[d_first].tolist()
+    g_ids = u_gt.tolist()
+    d_lo = np.r_[0, np.cumsum(nd)].tolist()
+    g_lo = ubnd.tolist()
+    offs = cell_off.tolist()
+    for b in range(bstart.size):
+        dd = d_ids[d_lo[b] : d_lo[b + 1]]
+        gg = g_ids[g_lo[b] : g_lo[b + 1]]
+        ds = [dt_rles[dd[0]]] if len(dd) == 1 else list(itemgetter(*dd)(dt_rles))
+        gs = [gt_rles[gg[0]]] if len(gg) == 1 else list(itemgetter(*gg)(gt_rles))
+        ious = mask_utils.iou(ds, gs, crowd[gg].tolist())
+        flat[offs[b] : offs[b] + len(dd) * len(gg)] = np.asarray(ious, dtype=np.float64).reshape(-1)
+    out[:] = flat[cell_off[bid] + d_local * ng[bid] + g_local]
     return out
 
 

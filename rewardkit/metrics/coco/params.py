@@ -10,7 +10,7 @@ import numpy as np
 
 from rewardkit.geometry.keypoints import COCO_SIGMAS
 
-__all__ = ["CocoParams", "make_params", "IouType", "Backend", "COCO_KEYPOINT_SIGMAS", "DET_STAT_NAMES", "KPT_STAT_NAMES"]
+__all__ = ["CocoParams", "make_params", "validate_args", "params_from_dict", "IouType", "Backend", "COCO_KEYPOINT_SIGMAS", "DET_STAT_NAMES", "KPT_STAT_NAMES"]
 
 IouType = Literal["bbox", "segm", "keypoints"]
 Backend = Literal["native", "pycocotools", "faster_coco_eval"]
@@ -135,3 +135,30 @@ def make_params(iou_type: str, overrides: Mapping[str, Any]) -> CocoParams:
     if np.any((p.iouThrs < 0) | (p.iouThrs > 1)):
         raise ValueError(f"Expected IoU thresholds in [0, 1], but got {p.iouThrs}")
     return p
+
+
+BACKENDS = ("native", "pycocotools", "faster_coco_eval")
+
+
+def validate_args(iou_type: Any, compat: Any, backend: Any) -> None:
+    """The one validation of ``coco_evaluate`` and ``CocoEvaluator`` arguments."""
+    if iou_type not in ("bbox", "segm", "keypoints"):
+        raise ValueError(f"Expected `iou_type` in ('bbox', 'segm', 'keypoints'), but got {iou_type!r}")
+    if compat not in (None, "pycocotools"):
+        raise ValueError(f"Expected `compat` None or 'pycocotools', but got {compat!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"Expected `backend` in {BACKENDS}, but got {backend!r}")
+
+
+def params_to_dict(p: CocoParams) -> dict[str, Any]:
+    """Every parameter as plain Python values (``as_dict`` plus the OKS sigmas), the
+    form kept in a metric's state configuration."""
+    out = p.as_dict()
+    out.pop("iouType")
+    out["kpt_oks_sigmas"] = [float(v) for v in p.kpt_oks_sigmas]
+    return out
+
+
+def params_from_dict(d: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of ``make_params`` from :func:`params_to_dict`'s output."""
+    return {k: v for k, v in d.items() if k != "iouType"}

@@ -21,14 +21,23 @@ def _summarize_one(ev, p: CocoParams, ap: int = 1, iouThr=None, areaRng="all", m
         if iouThr is not None:
             t = np.where(iouThr == np.asarray(p.iouThrs))[0]
             s = s[t]
-        s = s[:, :, :, aind, mind]
+        s = _last_two(s, aind, mind)
     else:
         s = ev["recall"]
         if iouThr is not None:
             t = np.where(iouThr == np.asarray(p.iouThrs))[0]
             s = s[t]
-        s = s[:, :, aind, mind]
+        s = _last_two(s, aind, mind)
     return engine.summarize_mean(s)
+
+
+def _last_two(s: np.ndarray, aind: list[int], mind: list[int]) -> np.ndarray:
+    """``s[..., aind, mind]`` as pycocotools indexes it; a single (area, maxDets) pair is a
+    view (same elements in the same order, without copying the array first)."""
+    if len(aind) == 1 and len(mind) == 1:
+        a, m = aind[0], mind[0]
+        return s[..., a : a + 1, m : m + 1]
+    return s[..., aind, mind]
 
 
 def summarize(ev, p: CocoParams, iou_type: str, compat: str | None) -> list[float]:
@@ -71,14 +80,26 @@ def summarize(ev, p: CocoParams, iou_type: str, compat: str | None) -> list[floa
     ]
 
 
-def _per_category_ap(precision: np.ndarray, k: int, t_idx=None, a_idx: int = 0, m_idx: int = -1) -> float:
-    if precision.shape[3] == 0:  # areaRng=[]: nothing evaluated
-        return float("nan")
-    s = precision[:, :, k, a_idx, m_idx]
-    if t_idx is not None:
-        s = s[t_idx]
-    v = s[s > -1]
-    return float(np.mean(v)) if v.size else float("nan")
+def _row_means(X: np.ndarray) -> np.ndarray:
+    """``np.mean(row[row > -1])`` per row of a 2-D array (NaN for a row without entries).
+
+    A row whose entries are all > -1 is averaged with one ``np.sum(axis=1)`` over the
+    C-contiguous array (numpy reduces each contiguous row with the same pairwise sum as
+    the 1-D ``np.mean``, then divides by the count: the same bits); other rows take the
+    1-D path.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    n_rows, n = X.shape
+    out = np.full(n_rows, np.nan)
+    if n_rows == 0 or n == 0:
+        return out
+    ok = X > -1
+    full = ok.all(axis=1)
+    if full.any():
+        out[full] = np.sum(X[full], axis=1) / n
+    for i in np.flatnonzero(~full & ok.any(axis=1)).tolist():
+        out[i] = float(np.mean(X[i][ok[i]]))
+    return out
 
 
 def per_category_table(
@@ -97,18 +118,26 @@ def per_category_table(
     thrs = np.asarray(iou_thrs)
     t50 = np.where(0.5 == thrs)[0]
     t75 = np.where(0.75 == thrs)[0]
-    rows = []
-    for k, (cid, name) in enumerate(zip(cat_ids, cat_names)):
-        rows.append(
-            {
-                "id": cid,
-                "name": name,
-                "AP": _per_category_ap(precision, k, None, area_idx, max_det_idx),
-                "AP50": _per_category_ap(precision, k, t50, area_idx, max_det_idx) if t50.size else float("nan"),
-                "AP75": _per_category_ap(precision, k, t75, area_idx, max_det_idx) if t75.size else float("nan"),
-            }
-        )
-    return rows
+    K = precision.shape[2]
+    nan = np.full(K, np.nan)
+    if precision.shape[3] == 0:  # areaRng=[]: nothing evaluated
+        return [{"id": c, "name": n, "AP": np.nan, "AP50": np.nan, "AP75": np.nan} for c, n in zip(cat_ids, cat_names)]
+    s = precision[:, :, :, area_idx, max_det_idx]  # (T, R, K)
+
+    def means(t_idx) -> np.ndarray:
+        if t_idx is None:
+            sub = s
+        elif t_idx.size == 0:
+            return nan
+        else:
+            sub = s[t_idx]
+        return _row_means(sub.reshape(-1, K).T)  # row k: the elements of s[..., k] in C order
+
+    ap, ap50, ap75 = means(None), means(t50), means(t75)
+    return [
+        {"id": cid, "name": name, "AP": float(ap[k]), "AP50": float(ap50[k]), "AP75": float(ap75[k])}
+        for k, (cid, name) in enumerate(zip(cat_ids, cat_names))
+    ]
 
 
 def package(
