@@ -6,13 +6,15 @@ Star-shaped polygons of ``n`` vertices (a valid, non-convex outline like a COCO 
 polygon), the answer shifted by a few pixels, in a 640 x 480 and a 1920 x 1080 image.
 The ``*-validate`` rows add the answer's validation (bounds, repeated points, shapely
 validity) that ``segmentation.polygon_iou`` runs first. The group's ratio reads off one
-run: ``pytest benchmarks/bench_polygons.py --benchmark-only``.
+run: ``pytest benchmarks/bench_polygons.py --benchmark-only`` (groups ``polygon-iou-<n>v-<w>x<h>``;
+``rewardkit`` / ``rewardkit-validate`` against ``pycocotools-raster``, see ``_harness.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from _harness import label
 from pycocotools import mask as mask_utils
 
 from rewardkit.geometry.polygons import polygon_iou
@@ -31,17 +33,17 @@ def _star(n: int, w: int, h: int, shift: float = 0.0, seed: int = 0) -> np.ndarr
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("n", VERTICES)
-@pytest.mark.parametrize("impl", ["exact-shapely", "exact-shapely-validate", "raster-pycocotools"])
+@pytest.mark.parametrize("impl", ["rewardkit", "rewardkit-validate", "pycocotools-raster"])
 def test_polygon_iou(benchmark, size, n, impl):
     from shapely.geometry import Polygon
 
     w, h = size
     a, b = _star(n, w, h, shift=7.3, seed=1), _star(n, w, h, seed=2)
-    benchmark.group = f"polygon IoU, {n} vertices, {w}x{h}"
-    if impl == "exact-shapely":
+    label(benchmark, f"polygon-iou-{n}v-{w}x{h}", impl)
+    if impl == "rewardkit":
         pa, pb = Polygon(a), Polygon(b)
         out = benchmark(polygon_iou, pa, pb)
-    elif impl == "exact-shapely-validate":
+    elif impl == "rewardkit-validate":
         pb = Polygon(b)
 
         def run():

@@ -265,72 +265,73 @@ def load_mask_image(path: str | Path) -> np.ndarray:
 
 def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray:
     """Vectorized :func:`rle_counts` over many compressed RLE strings at once: a bool per
-    string, True when its runs decode as pycocotools reads them, are each in ``[0, h*w]``
-    and sum to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes
-    over the characters and the runs, instead of one decode per RLE (almost every run is
-    one character: those are decoded in one pass, longer ones in a few more)."""
+    string, True when its runs decode as pycocotools reads them, are non-negative and sum
+    to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes over the
+    characters and the runs instead of one decode per RLE: almost every run is one
+    character (decoded in one pass, longer ones in a few more); counts are int32 (a valid
+    run and its difference to the run two before are below 2**29, and a string is refused
+    at its first run out of ``[0, h*w]``, before a sum could wrap)."""
     n = len(counts)
     ok = np.ones(n, dtype=bool)
     if n == 0:
         return ok
     lens = np.fromiter((len(c) for c in counts), dtype=np.int64, count=n)
     total = np.asarray(hw, dtype=np.int64).reshape(n, 2).prod(axis=1)
-    ok &= lens <= MAX_RLE_RUNS
+    ok &= (lens <= MAX_RLE_RUNS) & (total <= MAX_MASK_PIXELS)
     empty = lens == 0
     ok &= ~empty | (total == 0)
     if not (lens > 0).any():
         return ok
-    v = np.frombuffer(b"".join(counts), dtype=np.uint8) - np.uint8(48)  # '0'..'o' -> 0..63, others wrap above 63
+    raw = np.frombuffer(b"".join(counts), dtype=np.uint8)  # '0'..'o' (48..111) are the alphabet
     ends_of_strings = np.cumsum(lens)
-    bad_char = v > 63
+    bad_char = (raw < 48) | (raw > 111)
     if bad_char.any():
         ok[np.searchsorted(ends_of_strings, np.flatnonzero(bad_char), side="right")] = False
-        v = np.where(bad_char, np.uint8(0), v)
-    stop = (v & 0x20) == 0  # the last character of a run
+        raw = np.where(bad_char, np.uint8(48), raw)
+    stop = raw < 80  # no continuation bit (0x20): the last character of a run
     nonempty = ~empty
     last = ends_of_strings[nonempty] - 1
     ok[nonempty] &= stop[last]  # a string must not end inside a run
     stop[last] = True  # runs never span two strings
     ends = np.flatnonzero(stop)
+    tail = raw[ends].astype(np.int32) - 48  # the last character of each run holds the sign bit
+    x = (tail & 0x0F) - (tail & 0x10)  # one-character runs: 4 value bits and the sign
     glen = np.diff(ends, prepend=-1)
-    tail = v[ends].astype(np.int64)  # the last character of each run holds the sign
-    x = tail & 0x1F
     long_runs = np.flatnonzero(glen > 1)
-    if long_runs.size:  # runs written with several characters: low bits first
+    if long_runs.size:  # runs written with several characters: 5 bits each, low bits first
         gl = glen[long_runs]
+        if gl.max() > 6:  # beyond 30 bits: no count of a mask of MAX_MASK_PIXELS needs them
+            ok[np.searchsorted(ends_of_strings, ends[long_runs[gl > 6]], side="right")] = False
+            gl = np.minimum(gl, 6)
         starts = ends[long_runs] - gl + 1
         xl = np.zeros(long_runs.size, dtype=np.int64)
-        for k in range(int(min(gl.max(), _MAX_CHARS_PER_RUN))):
+        for k in range(int(gl.max())):
             sel = np.flatnonzero(gl > k)
-            xl[sel] |= (v[starts[sel] + k].astype(np.int64) & 0x1F) << (5 * k)
-        x[long_runs] = xl
-    shift = 5 * np.minimum(glen, _MAX_CHARS_PER_RUN)
-    x = np.where((tail & 0x10) != 0, x | (np.int64(-1) << shift), x)
-    too_long = glen > _MAX_CHARS_PER_RUN
+            xl[sel] |= (raw[starts[sel] + k].astype(np.int64) - 48 & 0x1F) << (5 * k)
+        sign = (tail[long_runs] & 0x10) != 0
+        xl = np.where(sign, xl - (np.int64(1) << (5 * gl)), xl)
+        np.clip(xl, -(1 << 30), 1 << 30, out=xl)  # out of any mask's range anyway: refused below
+        x[long_runs] = xl.astype(np.int32)
     runs_per = np.diff(np.searchsorted(ends, ends_of_strings - 1, side="right"), prepend=0)
     first = np.cumsum(runs_per) - runs_per
-    if too_long.any():
-        ok[np.searchsorted(first, np.flatnonzero(too_long), side="right") - 1] = False
-    m = np.arange(x.size) - np.repeat(first, runs_per)  # index of each run in its string
+    m = np.arange(x.size, dtype=np.int32) - np.repeat(first.astype(np.int32), runs_per)
     c = x.copy()
     for parity, start in ((1, 1), (0, 2)):  # c[m] = x[m] + c[m - 2]: odd runs from 1, even runs from 2
         sel = np.flatnonzero(((m & 1) == parity) & (m >= start))
         if sel.size == 0:
             continue
-        cs = np.cumsum(x[sel])
+        xs = x[sel].astype(np.int64)
+        cs = np.cumsum(xs)
         per = np.maximum((runs_per - start + 1) // 2, 0)  # runs of this parity in each string
-        seg_first = np.cumsum(per) - per  # first element of each string within sel
-        before = np.where(per > 0, cs[np.minimum(seg_first, sel.size - 1)] - x[sel][np.minimum(seg_first, sel.size - 1)], 0)
-        c[sel] = cs - np.repeat(before, per)
+        seg_first = np.minimum(np.cumsum(per) - per, sel.size - 1)
+        before = np.where(per > 0, cs[seg_first] - xs[seg_first], 0)
+        c[sel] = np.clip(cs - np.repeat(before, per), -1, 1 << 30).astype(np.int32)
     has = runs_per > 0
     lo = np.zeros(n, dtype=np.int64)
-    hi = np.zeros(n, dtype=np.int64)
     sums = np.zeros(n, dtype=np.int64)
     lo[has] = np.minimum.reduceat(c, first[has])
-    hi[has] = np.maximum.reduceat(c, first[has])
-    ok &= (lo >= 0) & (hi <= total)
-    clipped = np.clip(c, 0, None)
-    sums[has] = np.add.reduceat(np.minimum(clipped, np.repeat(total, runs_per)), first[has])
+    ok &= lo >= 0
+    sums[has] = np.add.reduceat(c.astype(np.int64), first[has])
     ok &= (sums == total) | empty
     return ok
 

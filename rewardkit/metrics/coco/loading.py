@@ -165,11 +165,68 @@ def _first_bad_numbers(items: list, key: str, *, non_negative: bool = False) -> 
     return None
 
 
+def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
+    """Vectorized :func:`~rewardkit.parsing.masks.check_polygon_bounds` over the polygons
+    of many items: ``polys`` holds ``(item, polygons, h, w)``; a bool per entry."""
+    from rewardkit.limits import (
+        MAX_POLYGON_PERIMETER_FACTOR,
+        MAX_POLYGON_VERTICES,
+        MAX_POLYGONS,
+        POLYGON_COORD_MARGIN,
+    )
+
+    n = len(polys)
+    ok = np.ones(n, dtype=bool)
+    lengths, coords, owner = [], [], []
+    for j, (_, segm, _, _) in enumerate(polys):
+        if len(segm) > MAX_POLYGONS:
+            ok[j] = False
+            continue
+        for poly in segm:
+            if len(poly) < 6 or len(poly) % 2:
+                ok[j] = False
+                break
+            lengths.append(len(poly))
+            coords.append(poly)
+            owner.append(j)
+    if not coords:
+        return ok
+    try:
+        flat = np.fromiter((v for poly in coords for v in poly), dtype=np.float64, count=sum(lengths))
+    except (TypeError, ValueError, OverflowError):
+        return np.zeros(n, dtype=bool)  # the exact culprit is found one by one
+    lens = np.asarray(lengths, dtype=np.int64)
+    own = np.asarray(owner, dtype=np.int64)
+    hw = np.asarray([(h, w) for _, _, h, w in polys], dtype=np.float64)
+    pt_owner = np.repeat(own, lens // 2)
+    x, y = flat[0::2], flat[1::2]
+    h, w = hw[pt_owner, 0], hw[pt_owner, 1]
+    with np.errstate(invalid="ignore"):
+        inside = (x >= -POLYGON_COORD_MARGIN * w) & (x <= (1 + POLYGON_COORD_MARGIN) * w)
+        inside &= (y >= -POLYGON_COORD_MARGIN * h) & (y <= (1 + POLYGON_COORD_MARGIN) * h)
+    bad_owner = np.zeros(n, dtype=bool)
+    bad_owner[pt_owner[~inside]] = True
+    # perimeter of each closed polygon, summed per item
+    starts = np.cumsum(lens // 2) - lens // 2
+    nx, ny = np.roll(x, -1), np.roll(y, -1)
+    last = starts + lens // 2 - 1
+    nx[last], ny[last] = x[starts], y[starts]  # close each ring
+    with np.errstate(invalid="ignore", over="ignore"):
+        seg = np.hypot(nx - x, ny - y)
+    perim = np.zeros(n)
+    np.add.at(perim, pt_owner, np.nan_to_num(seg, nan=np.inf))
+    verts = np.zeros(n, dtype=np.int64)
+    np.add.at(verts, own, lens // 2)
+    too_long = perim > MAX_POLYGON_PERIMETER_FACTOR * (hw[:, 0] + hw[:, 1])
+    return ok & ~bad_owner & ~too_long & (verts <= MAX_POLYGON_VERTICES)
+
+
 def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[int, str] | None:
     """First item whose ``segmentation`` pycocotools must not see (it would crash, stall or
     run out of memory: NaN or far-away polygons, malformed RLE, a size that is not the
-    image's), or None. Compressed RLEs, the bulk of a results file, are checked together
-    (:func:`~rewardkit.parsing.masks.compressed_rles_valid`)."""
+    image's), or None. Polygons and compressed RLEs, the bulk of a data set, are checked
+    together (:func:`_polygons_ok`, :func:`~rewardkit.parsing.masks.compressed_rles_valid`);
+    the first failure is then described by the single-item checks."""
     from rewardkit.parsing.masks import (
         MaskError,
         check_polygon_bounds,
@@ -180,6 +237,7 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
     rle_idx: list[int] = []
     rle_counts_list: list[bytes] = []
     rle_hw: list[tuple[int, int]] = []
+    polys: list[tuple[int, list, int, int]] = []
     found: tuple[int, str] | None = None
     for i, it in enumerate(items):
         segm = it.get("segmentation")
@@ -190,43 +248,53 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
             found = (i, "its image has no 'height' / 'width' (needed to rasterize the segmentation)")
             break
         h, w = img["height"], img["width"]
-        try:
-            if isinstance(segm, list):
-                if not all(isinstance(p, list | tuple) for p in segm):
-                    found = (i, "segmentation is not a list of polygons")
-                    break
-                check_polygon_bounds(segm, (w, h))
-                if any(len(p) < 6 or len(p) % 2 for p in segm):
-                    found = (i, "segmentation polygon with fewer than 3 points")
-                    break
-            elif isinstance(segm, Mapping):
-                size = segm.get("size")
-                if not isinstance(size, list | tuple) or len(size) != 2 or list(size) != [h, w]:
-                    found = (i, f"segmentation RLE size {str(size)[:40]} is not the image's [height, width] {[h, w]}")
-                    break
-                counts = segm.get("counts")
-                if isinstance(counts, str):
-                    counts = counts.encode("ascii", "replace")
-                if isinstance(counts, bytes | bytearray):
-                    rle_idx.append(i)
-                    rle_counts_list.append(bytes(counts))
-                    rle_hw.append((int(h), int(w)))
-                else:
-                    rle_counts(counts, int(h), int(w))
-            else:
-                found = (i, f"segmentation of type {type(segm).__name__} (expected polygons or an RLE dict)")
+        if isinstance(segm, list):
+            if not all(isinstance(p, list | tuple) for p in segm):
+                found = (i, "segmentation is not a list of polygons")
                 break
-        except MaskError as exc:
-            found = (i, f"segmentation {'polygon' if isinstance(segm, list) else 'RLE'}: {exc}")
+            polys.append((i, segm, h, w))
+        elif isinstance(segm, Mapping):
+            size = segm.get("size")
+            if not isinstance(size, list | tuple) or len(size) != 2 or list(size) != [h, w]:
+                found = (i, f"segmentation RLE size {str(size)[:40]} is not the image's [height, width] {[h, w]}")
+                break
+            counts = segm.get("counts")
+            if isinstance(counts, str):
+                counts = counts.encode("ascii", "replace")
+            if isinstance(counts, bytes | bytearray):
+                rle_idx.append(i)
+                rle_counts_list.append(bytes(counts))
+                rle_hw.append((int(h), int(w)))
+            else:
+                try:
+                    rle_counts(counts, int(h), int(w))
+                except (MaskError, TypeError, ValueError, OverflowError) as exc:
+                    found = (i, f"segmentation RLE: {str(exc)[:160]}")
+                    break
+        else:
+            found = (i, f"segmentation of type {type(segm).__name__} (expected polygons or an RLE dict)")
             break
-        except (TypeError, ValueError, OverflowError) as exc:
-            found = (i, f"segmentation: {str(exc)[:120]}")
-            break
+    if polys:
+        ok = _polygons_ok(polys)
+        if not ok.all():
+            for j in np.flatnonzero(~ok).tolist():
+                i, segm, h, w = polys[j]
+                if found is not None and i >= found[0]:
+                    break
+                try:
+                    check_polygon_bounds(segm, (w, h))
+                    if any(len(p) < 6 or len(p) % 2 for p in segm):
+                        raise MaskError("a polygon with fewer than 3 points")
+                except MaskError as exc:
+                    found = (i, f"segmentation polygon: {exc}")
+                    break
+                except (TypeError, ValueError, OverflowError) as exc:
+                    found = (i, f"segmentation: {str(exc)[:120]}")
+                    break
     if rle_idx:
         ok = compressed_rles_valid(rle_counts_list, np.asarray(rle_hw, dtype=np.int64))
         if not ok.all():
-            j = int(np.argmax(~ok))
-            i = rle_idx[j]
+            i = rle_idx[int(np.argmax(~ok))]
             if found is None or i < found[0]:
                 found = (i, "segmentation RLE: its runs do not decode to the image's h*w pixels")
     return found
