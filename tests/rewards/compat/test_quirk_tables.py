@@ -59,6 +59,10 @@ ROWS = [
     P("grounding.giou_plus_one", T + "<answer>(10,20),(110,120)</answer>", G1, 2.0, id="lisa-exact-string-2"),
     P("grounding.giou_plus_one", T + "<answer>(12,20),(110,120),(500,500),(600,600)</answer>", G1, 1.0385704478003452, id="lisa-two-boxes-top-left-corners"),
     P("grounding.giou_plus_one", T + "<answer>(10.5,20),(110,120)</answer>", G1, 0.0, id="lisa-float-not-read"),
+    # corners not ordered by the public reward: GT (0.01,0.02)-(0.11,0.12), answer corners
+    # (0.9,0.9),(0,0): inter 0, union 0.01 + 0.81 = 0.82, enclosing area 0.1 * 0.1 = 0.01,
+    # GIoU = 0 - (0.01 - 0.82) / 0.01 = 81, + 1 = 82: far outside [0, 2], as released
+    P("grounding.giou_plus_one", T + "<answer>(900,900),(0,0)</answer>", G1, 82.0, id="lisa-inverted-corners-unbounded"),
     # VLM-R1 REC
     P("vlm_r1.rec_iou", T + "<answer>[10.5, 20, 110, 120]</answer>", G1, 0.0, id="rec-float-not-read"),
     P("vlm_r1.rec_iou", T + "<answer>[ 10, 20, 110, 120 ]</answer>", G1, 0.0, id="rec-space-after-bracket"),
