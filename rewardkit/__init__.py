@@ -74,13 +74,15 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(mod), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # hidden from type checkers: with it they would accept any name
+
+    def __getattr__(name: str) -> Any:
+        mod = _LAZY.get(name)
+        if mod is None:
+            raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
+        value = getattr(importlib.import_module(mod), name)
+        globals()[name] = value
+        return value
 
 
 def __dir__() -> list[str]:

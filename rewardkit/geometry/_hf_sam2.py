@@ -35,7 +35,8 @@ def pil_image_processor_class() -> type:
         PILImageResampling,
     )
 
-    class Sam2ImageProcessorPil(PilBackend):  # type: ignore[misc, valid-type]
+    # misc: the base class is Any (transformers is not followed, pyproject's [tool.mypy])
+    class Sam2ImageProcessorPil(PilBackend):  # type: ignore[misc]
         """SAM2's image preprocessing without torchvision (see the module doc)."""
 
         resample = PILImageResampling.BILINEAR

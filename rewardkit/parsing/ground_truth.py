@@ -88,6 +88,8 @@ def check_box_extent(target: BoxTarget, frame: str, resize_kw: Any = None) -> No
     from rewardkit.parsing.frames import frame_extent
 
     frame = target.frame or frame
+    w: float | None
+    h: float | None
     try:
         w, h = frame_extent(frame, target.image_size, **dict(resize_kw or {}))
     except ValueError:

@@ -247,7 +247,7 @@ class Persons(NamedTuple):
     keypoints: tuple[Keypoints, ...]
     scores: tuple[float | None, ...]
 
-    def __len__(self) -> int:  # type: ignore[override]
+    def __len__(self) -> int:
         return len(self.keypoints)
 
 

@@ -243,6 +243,7 @@ def clean_whole(text: str) -> str:
     unclosed ``<think>`` drops the rest), answer-tag tokens (replaced by a space) and code-fence markers
     removed, stripped. Linear time (single-token regexes, no backtracking)."""
     last = None
+    m: re.Match[str] | None
     for m in _THINK_CLOSE.finditer(text):
         last = m
     if last is not None:

@@ -28,6 +28,7 @@ from rewardkit.parsing.ground_truth import read_text_target
 from rewardkit.parsing.labels import labels_match, parse_label
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import zero
+from rewardkit.rewards._signatures import ClassificationRewardSignature, typed_as
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
@@ -42,6 +43,7 @@ def _prepare(ground_truth: Any, **_: Any) -> str:
     return read_text_target(ground_truth)
 
 
+@typed_as(ClassificationRewardSignature)  # the full signature for type checkers (rewards/_signatures.py)
 @register_reward(
     "visual_rft.classification",
     task="classification",

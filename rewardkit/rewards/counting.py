@@ -15,6 +15,7 @@ from rewardkit.parsing.ground_truth import read_text_target
 from rewardkit.parsing.numbers import parse_count
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import zero
+from rewardkit.rewards._signatures import CountingRewardSignature, typed_as
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
@@ -40,6 +41,7 @@ def _prepare(ground_truth: Any, **_: Any) -> int:
 _READING = Reading()
 
 
+@typed_as(CountingRewardSignature)  # the full signature for type checkers (rewards/_signatures.py)
 @register_reward("count.exact", task="counting", range=(0.0, 1.0), components=("accuracy",), tags=("counting",), prepare=_prepare,
                  reading_fields=("answer",))
 def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, prompt: str | None = None,

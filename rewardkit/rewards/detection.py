@@ -44,6 +44,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards._quads import quad_f1, quad_target_or_none
+from rewardkit.rewards._signatures import DetectionRewardSignature, typed_as
 from rewardkit.rewards.base import register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Boxes, RewardResult
@@ -120,6 +121,7 @@ def _check_detection_params(iou_threshold: float, normalize: str, default_confid
     check_unit("default_confidence", default_confidence)
 
 
+@typed_as(DetectionRewardSignature)  # the full signature for type checkers (rewards/_signatures.py)
 @register_reward(
     "visual_rft.detection",
     task="detection",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from rewardkit.parsing.tags import parse_completion
+from rewardkit.rewards._signatures import FormatRewardSignature, typed_as
 from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
@@ -19,6 +20,7 @@ from rewardkit.types import RewardResult
 __all__ = ["format_reward", "tag_count_reward"]
 
 
+@typed_as(FormatRewardSignature)  # the full signature for type checkers (rewards/_signatures.py)
 @register_reward("format.think_answer", task="format", range=(0.0, 1.0), components=("format",), tags=("format", "r1"))
 def format_reward(
     completion: Any, ground_truth: Any = None, *, prompt: str | None = None, compat: Literal["r1_v"] | None = None

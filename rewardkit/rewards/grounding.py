@@ -42,6 +42,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards._quads import quad_grounding, quad_target_or_none
+from rewardkit.rewards._signatures import GroundingRewardSignature, typed_as
 from rewardkit.rewards.base import BadGroundTruth, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
@@ -151,7 +152,8 @@ class GroundingReward:
 
 _TAGS = ("grounding", "boxes", "rec")
 
-grounding_reward = register_reward(
+# typed_as: the full signature for type checkers (rewards/_signatures.py)
+grounding_reward = typed_as(GroundingRewardSignature)(register_reward(
     "grounding.iou", task="grounding", range=(0.0, 1.0), components=("iou",), tags=(*_TAGS, "vlm-r1"), prepare=prepare_box_target,
 )(GroundingReward("iou", "grounding_reward", """R = IoU(predicted box, ground-truth box), in [0, 1] (VLM-R1 REC reward).
 
@@ -163,7 +165,7 @@ grounding_reward = register_reward(
     0.5
     >>> float(grounding_reward('```json\\n[{"bbox_2d": [0, 0, 100, 100]}]\\n```', [0, 0, 100, 50]))
     0.5
-    """))
+    """)))
 
 grounding_iou_squared_reward = register_reward(
     "grounding.iou_squared", task="grounding", range=(0.0, 1.0), components=("iou_squared",), tags=(*_TAGS, "perception-r1"),

@@ -103,7 +103,7 @@ def _check_thresholds(name: str, value: Any) -> tuple[float, float, float]:
         raise ValueError(f"Expected `{name}` as three thresholds in [0, 1], but got {value!r}")
     if xi[1] > xi[2]:
         raise ValueError(f"Expected xi1 <= xi2 in `{name}`, but got {value!r}")
-    return xi  # type: ignore[return-value]
+    return xi
 
 
 def progressive_schedule(switch_at: float = 0.5, before: Any = PAPER_BEFORE, after: Any = PAPER_AFTER) -> Staged:

@@ -118,7 +118,7 @@ def _processor_class(kind: Kind) -> Any:
     else:
         from transformers import Qwen2VLProcessor as Base
 
-    class TinyQwenVLProcessor(Base):  # type: ignore[misc, valid-type]
+    class TinyQwenVLProcessor(Base):
         """The Qwen-VL processor without a video processor (torchvision may be absent)."""
 
         def __init__(self, image_processor=None, tokenizer=None, video_processor=None, chat_template=None, **kwargs):

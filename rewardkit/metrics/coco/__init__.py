@@ -296,7 +296,7 @@ class CocoEvaluator(MergeableMetric):
         return new
 
     @classmethod
-    def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> CocoEvaluator:  # type: ignore[override]
+    def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> CocoEvaluator:
         """An evaluator on ``gt`` holding the results of every state (its configuration
         is the first state's unless ``kwargs`` give one)."""
         states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]

@@ -64,16 +64,16 @@ def blocks(text: str, open_tag: str, close_tag: str, start: int = 0) -> Iterator
         n += 1
 
 
-def precheck(payload: Any) -> tuple[str | None, ParseResult[Any] | None]:
-    """``(text, None)`` for a payload worth reading, or ``(None, failure)``."""
+def precheck(payload: Any) -> tuple[str, ParseResult[Any] | None]:
+    """``(text, None)`` for a payload worth reading, or ``("", failure)``."""
     if payload is None:
-        return None, ParseResult(None, False, "no_answer", {})
+        return "", ParseResult(None, False, "no_answer", {})
     text = payload if isinstance(payload, str) else str(payload)
     if len(text) > MAX_PAYLOAD_CHARS:
-        return None, ParseResult(None, False, "too_long", {"n_chars": len(text)})
+        return "", ParseResult(None, False, "too_long", {"n_chars": len(text)})
     text = text.strip()
     if not text:
-        return None, ParseResult(None, False, "empty_answer", {})
+        return "", ParseResult(None, False, "empty_answer", {})
     return text, None
 
 

@@ -1,0 +1,4 @@
+# expect: call-arg
+from rewardkit import detection_reward
+
+detection_reward("<answer>[]</answer>", [[0, 0, 1, 1]], iou_treshold=0.5)  # error
