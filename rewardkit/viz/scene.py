@@ -486,11 +486,11 @@ def _mask_scene(name: str, spec: Any, p: dict[str, Any], completion: Any, ground
             for i, pt in enumerate(pts[:_MAX_SHAPES]):
                 lab = int(prompts.point_labels[i]) if i < len(prompts.point_labels) else 1
                 scene.prompts.append(Shape("point", "prompt", i, pt, "+" if lab == 1 else "\u2212", lab == 1))
-            mask, why = seg._mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
+            mask, why = seg.mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
         else:
             why = parsed.reason if not parsed.ok else "too_many_prompts"
     else:
-        mask, why = seg._mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
+        mask, why = seg.mask_from_answer(answer, target, segmenter, pred_frame, int(p.get("max_prompts", 50)))
     if mask is None:
         scene.notes.append(f"no mask read ({why})")
         return scene
