@@ -356,3 +356,15 @@ def blind_policies(kind: str, priors: Priors, seed: int) -> list[BlindPolicy]:
 
 
 # ------------------------------------------------------------------------------ graded
+
+
+_MOVED = ("Ladder", "ladders", "exact_answer", "box_at_iou", "box_iou_rows")
+
+
+def __getattr__(name: str) -> object:
+    """Old import paths of the names that moved to :mod:`rewardkit.auditing.ladders` keep working."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module("rewardkit.auditing.ladders"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
