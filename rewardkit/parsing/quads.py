@@ -121,7 +121,7 @@ def quads_from_structure(value: Any) -> tuple[list[list[float]], list[float], li
     invalid = 0
     for item in items[: MAX_BOXES + 1]:
         if isinstance(item, Mapping):
-            q = _quad_coords(_first_key(item))
+            q = _quad_coords(_first_key(item, QUAD_KEYS))
             s = _num(_first_key(item, SCORE_KEYS))
             lab = _first_key(item, LABEL_KEYS)
             lab = None if lab is None or isinstance(lab, Mapping | list) else str(lab)
