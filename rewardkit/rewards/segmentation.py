@@ -1,4 +1,4 @@
-"""Segmentation rewards: mask IoU, Seg-R1's mask reward, point-in-mask (SPEC 2.7, 2.8).
+"""Segmentation rewards: mask IoU, Seg-R1's mask reward, point-in-mask (formulas: docs/rewards-segmentation.md).
 
 * ``segmentation.mask_iou``: IoU between the mask the completion describes and the
   ground-truth mask. The answer may hold an RLE dict, polygons (``[[x1, y1, x2, y2,
