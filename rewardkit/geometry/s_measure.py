@@ -47,16 +47,7 @@ def _ssim_ref(pred: np.ndarray, gt: np.ndarray, old: bool) -> float:
 def _region(pred: np.ndarray, gt: np.ndarray, old: bool) -> float:
     h, w = gt.shape
     area = h * w
-    n_fg = int(np.count_nonzero(gt))
-    if n_fg == 0:
-        cy, cx = np.round(h / 2), np.round(w / 2)
-    else:
-        rows = np.count_nonzero(gt, axis=1)
-        cols = np.count_nonzero(gt, axis=0)
-        sy = int(np.dot(rows.astype(np.int64), np.arange(h, dtype=np.int64)))
-        sx = int(np.dot(cols.astype(np.int64), np.arange(w, dtype=np.int64)))
-        cy, cx = np.round(np.array([sy / n_fg, sx / n_fg]))
-    cy, cx = int(cy) + 1, int(cx) + 1
+    cy, cx = _centroid(gt, int(np.count_nonzero(gt)))
     w_lt = cx * cy / area
     w_rt = cy * (w - cx) / area
     w_lb = (h - cy) * cx / area
