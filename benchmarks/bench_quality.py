@@ -22,7 +22,7 @@ import time
 import pytest
 
 from rewardkit.auditing.answers import answer_format, format_completion
-from rewardkit.auditing.policies import exact_answer
+from rewardkit.auditing.ladders import exact_answer
 from rewardkit.auditing.quality import quality_many, quality_report
 from rewardkit.auditing.quality_data import kind_of, load_rows, read_rows, split_rows
 from rewardkit.registry import Reward, get_spec

@@ -19,11 +19,10 @@ from rewardkit.auditing.answers import (
     format_completion,
     register_dialect_writer,
 )
+from rewardkit.auditing.ladders import box_at_iou, box_iou_rows
 from rewardkit.auditing.policies import (
     BlindView,
     blind_policies,
-    box_at_iou,
-    box_iou_rows,
     build_priors,
     kmeans,
 )

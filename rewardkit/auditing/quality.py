@@ -39,14 +39,12 @@ from typing import Any
 import numpy as np
 
 from rewardkit.auditing.answers import Answer, answer_format, format_completion
+from rewardkit.auditing.ladders import Ladder, exact_answer, ladders
 from rewardkit.auditing.policies import (
     BlindPolicy,
     BlindView,
-    Ladder,
     blind_policies,
     build_priors,
-    exact_answer,
-    ladders,
     row_rng,
 )
 from rewardkit.auditing.quality_data import QualityRow, kind_of, load_rows, read_rows, split_rows

@@ -333,7 +333,7 @@ def _cmd_refcoco(args: argparse.Namespace) -> int:
     comps, gts, rows = _rows_of(args.pred)
     r = grounding_evaluate(
         comps, gts,
-        threshold=args.threshold, comparison=args.comparison, pred_frame=args.pred_frame,
+        iou_threshold=args.threshold, inclusive=args.comparison == ">=", pred_frame=args.pred_frame,
         gt_frame=args.gt_frame, image_sizes=[row.get("image_size") for row in rows],
         prompts=[row.get("prompt") for row in rows], progress=not args.quiet and len(rows) > 2000,
         answer=args.answer, dialect=args.dialect, min_pixels=args.min_pixels, max_pixels=args.max_pixels,

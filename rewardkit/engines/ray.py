@@ -106,9 +106,9 @@ class ChunkScorer:
     """
 
     def __init__(self, reward: str | None, params: dict[str, Any]) -> None:
-        from rewardkit.cli.score import _RowScorer
+        from rewardkit.cli.rows import RowScorer
 
-        self.scorer = _RowScorer(reward, dict(params))
+        self.scorer = RowScorer(reward, dict(params))
         self.pid = os.getpid()
 
     def score(self, chunk: Chunk) -> tuple[str, list[dict[str, Any]]]:

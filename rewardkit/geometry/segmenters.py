@@ -43,7 +43,6 @@ Three implementations:
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -51,6 +50,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rewardkit.parsing.images import _as_array, _is_size, image_hw, image_key, swap_channels
 from rewardkit.types import Mask
 
 __all__ = [
@@ -82,57 +82,6 @@ class Segmenter(Protocol):
     ) -> Mask: ...
 
     def image_size(self, state: Any) -> tuple[int, int]: ...
-
-
-def _as_array(image: Any) -> np.ndarray:
-    if isinstance(image, np.ndarray):
-        return image
-    if hasattr(image, "size") and hasattr(image, "mode"):  # PIL image
-        return np.asarray(image)
-    if isinstance(image, str) or hasattr(image, "__fspath__"):
-        try:
-            from PIL import Image
-        except ImportError:
-            raise ImportError("Reading an image file needs Pillow: pip install 'rewardkit[images]'") from None
-
-        with Image.open(image) as im:
-            return np.asarray(im.convert("RGB"))
-    raise ValueError(f"Expected an image (array, PIL image or path), but got {type(image).__name__}")
-
-
-def _is_size(image: Any) -> bool:
-    return isinstance(image, tuple | list) and len(image) == 2 and all(np.isscalar(v) for v in image)
-
-
-def swap_channels(image: Any) -> Any:
-    """The image with its first three channels reversed (RGB <-> BGR); a size
-    ``(width, height)`` or a single-channel image is returned unchanged."""
-    if _is_size(image):
-        return image
-    arr = _as_array(image)
-    if arr.ndim != 3 or arr.shape[2] < 3:
-        return arr
-    out = np.array(arr, copy=True)
-    out[:, :, :3] = arr[:, :, 2::-1]
-    return out
-
-
-def image_hw(image: Any) -> tuple[int, int]:
-    """``(height, width)`` of an image array / PIL image / path, or of a ``(width, height)`` size."""
-    if isinstance(image, tuple | list) and len(image) == 2 and all(np.isscalar(v) for v in image):
-        return int(image[1]), int(image[0])
-    arr = _as_array(image)
-    return int(arr.shape[0]), int(arr.shape[1])
-
-
-def image_key(image: Any) -> Hashable:
-    """A content key for the state cache (path string, or shape + dtype + blake2b digest)."""
-    if isinstance(image, str) or hasattr(image, "__fspath__"):
-        return ("path", str(image))
-    if isinstance(image, tuple | list) and len(image) == 2 and all(np.isscalar(v) for v in image):
-        return ("size", int(image[0]), int(image[1]))
-    arr = np.ascontiguousarray(_as_array(image))
-    return ("array", arr.shape, arr.dtype.str, hashlib.blake2b(arr.data, digest_size=16).hexdigest())
 
 
 class BaseSegmenter:

@@ -187,7 +187,9 @@ class CountingAccuracy(MergeableMetric):
         progress: bool = False,
     ) -> None:
         """Add answers: ``preds`` completions, ``target`` ground-truth counts."""
-        from rewardkit.rewards.counting import _gt_count, counting_reward
+        from rewardkit.parsing.numbers import parse_count, read_count_target
+        from rewardkit.parsing.reading import extract_answer_text
+        from rewardkit.rewards.counting import counting_reward
 
         _check_lengths(preds, target)
         n = len(preds)
@@ -198,11 +200,13 @@ class CountingAccuracy(MergeableMetric):
             if r.score is None:
                 raise ValueError(f"Ground truth {base + i} is not a usable count: {r.details}")
             self._correct.append(r.score == 1.0)
-            count = r.details.get("count") if r.details else None
-            if count is None:
+            # the counts themselves from the parsing layer (typed), as the reward reads them
+            ans = extract_answer_text(c, prompts_[i], self.answer)
+            count = parse_count(ans.text) if ans.text is not None else None
+            if count is None or not count.ok:
                 self._unreadable += 1
             else:
-                self._errors.append(abs(int(count) - _gt_count(g)))
+                self._errors.append(abs(count.value - read_count_target(g)))
 
     def compute(self) -> dict[str, Any]:
         correct = np.asarray(self._correct, dtype=bool)

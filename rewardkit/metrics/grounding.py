@@ -1,8 +1,8 @@
 """Referring-expression grounding metrics: RefCOCO Acc@0.5 and mean IoU.
 
 Acc@t is the fraction of expressions whose predicted box has IoU >= t with the ground
-truth (``comparison=">="``, the Qwen-VL / InternVL evaluators) or IoU > t
-(``comparison=">"``, VLM-R1 / Griffon). The two differ only on exact ties, which
+truth (``inclusive=True``, the Qwen-VL / InternVL evaluators) or IoU > t
+(``inclusive=False``, VLM-R1 / Griffon); ``t`` is ``iou_threshold``. The two differ only on exact ties, which
 integer ``norm1000`` coordinates make possible. Mean IoU averages the per-expression IoU.
 An expression without a readable box counts as IoU 0 (wrong) and is counted in
 ``n_unreadable``; it is never dropped from the denominator.
@@ -17,43 +17,58 @@ Two entry points:
 >>> r = grounding_scores([[0, 0, 10, 10], [0, 0, 10, 10]], [[0, 0, 10, 10], [0, 0, 10, 20]])
 >>> r["acc"], r["miou"]
 (1.0, 0.75)
->>> grounding_scores([[0, 0, 10, 10]], [[0, 0, 10, 20]], comparison=">")["acc"]
+>>> grounding_scores([[0, 0, 10, 10]], [[0, 0, 10, 20]], inclusive=False)["acc"]
 0.0
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
 
 from rewardkit.metrics._state import MergeableMetric, exact_mean
+from rewardkit.parsing.frames import Frame
 
 __all__ = ["GroundingMetrics", "grounding_scores", "grounding_evaluate", "refcoco_accuracy"]
 
 Comparison = Literal[">=", ">"]
 
 
-def _check(threshold: float, comparison: str) -> None:
-    """The one validation of :class:`GroundingMetrics` and the grounding functions."""
-    if not 0.0 <= float(threshold) <= 1.0:
-        raise ValueError(f"Expected `threshold` in [0, 1], but got {threshold!r}")
-    if comparison not in (">=", ">"):
-        raise ValueError(f"Expected `comparison` to be '>=' or '>', but got {comparison!r}")
+def _check(iou_threshold: float, inclusive: bool, threshold: float | None = None, comparison: str | None = None) -> tuple[float, bool]:
+    """The one validation of :class:`GroundingMetrics` and the grounding functions:
+    ``(iou_threshold, inclusive)``. The old keywords ``threshold`` and ``comparison``
+    (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`."""
+    if threshold is not None:
+        warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=3)
+        iou_threshold = threshold
+    if comparison is not None:
+        warnings.warn("`comparison` is deprecated: use `inclusive` (True for '>=', False for '>')", DeprecationWarning, stacklevel=3)
+        if comparison not in (">=", ">"):
+            raise ValueError(f"Expected `comparison` to be '>=' or '>', but got {comparison!r}")
+        inclusive = comparison == ">="
+    if isinstance(iou_threshold, bool) or not 0.0 <= float(iou_threshold) <= 1.0:
+        raise ValueError(f"Expected `iou_threshold` in [0, 1], but got {iou_threshold!r}")
+    if not isinstance(inclusive, bool | np.bool_):
+        raise ValueError(f"Expected `inclusive` to be a bool, but got {inclusive!r}")
+    return float(iou_threshold), bool(inclusive)
 
 
-def _summary(ious: np.ndarray, threshold: float, comparison: str, n_unreadable: int) -> dict[str, Any]:
+def _summary(ious: np.ndarray, iou_threshold: float, inclusive: bool, n_unreadable: int) -> dict[str, Any]:
     n = int(ious.shape[0])
-    hit = ious >= threshold if comparison == ">=" else ious > threshold
+    hit = ious >= iou_threshold if inclusive else ious > iou_threshold
     return {
         "acc": float(hit.mean()) if n else 0.0,
         "miou": exact_mean(ious) if n else 0.0,
         "n": n,
         "n_correct": int(hit.sum()),
         "n_unreadable": int(n_unreadable),
-        "threshold": float(threshold),
-        "comparison": comparison,
+        "iou_threshold": float(iou_threshold),
+        "inclusive": bool(inclusive),
+        "threshold": float(iou_threshold),  # the old keys, kept for readers of saved results
+        "comparison": ">=" if inclusive else ">",
         "ious": ious,
     }
 
@@ -77,26 +92,28 @@ class GroundingMetrics(MergeableMetric):
     def __init__(
         self,
         *,
-        threshold: float = 0.5,
-        comparison: Comparison = ">=",
-        pred_frame: str | None = None,
-        gt_frame: str = "norm1000",
+        iou_threshold: float = 0.5,
+        inclusive: bool = True,
+        pred_frame: Frame | None = None,
+        gt_frame: Frame = "norm1000",
         multiple: Literal["first", "zero"] = "first",
         min_pixels: int | None = None,
         max_pixels: int | None = None,
         answer: str = "auto",
         dialect: str = "visual_rft",
+        threshold: float | None = None,
+        comparison: Comparison | None = None,
     ) -> None:
         from rewardkit.parsing.reading import Reading
 
-        _check(threshold, comparison)
+        iou_threshold, inclusive = _check(iou_threshold, inclusive, threshold, comparison)
         # validated once, here (unknown frame, dialect or answer mode: ValueError)
         self._reading = Reading(answer=answer, dialect=dialect, pred_frame=pred_frame, gt_frame=gt_frame,
                                 min_pixels=min_pixels, max_pixels=max_pixels)  # fmt: skip
         self.answer = answer
         self.dialect = dialect
-        self.threshold = float(threshold)
-        self.comparison = comparison
+        self.iou_threshold = iou_threshold
+        self.inclusive = inclusive
         self.pred_frame = pred_frame
         self.gt_frame = gt_frame
         self.multiple = multiple
@@ -167,7 +184,7 @@ class GroundingMetrics(MergeableMetric):
             self._ious.append(float(box_iou(b[None], gts[i : i + 1])[0, 0]))
 
     def compute(self) -> dict[str, Any]:
-        out = _summary(np.asarray(self._ious, dtype=np.float64), self.threshold, self.comparison, self._unreadable)
+        out = _summary(np.asarray(self._ious, dtype=np.float64), self.iou_threshold, self.inclusive, self._unreadable)
         out["reasons"] = dict(self._reasons)
         out["pred_frame"] = self._reading.frame
         out["gt_frame"] = self.gt_frame
@@ -178,7 +195,7 @@ class GroundingMetrics(MergeableMetric):
     # -- mergeable state ---------------------------------------------------------------
     def _config(self) -> dict[str, Any]:
         return {
-            "threshold": self.threshold, "comparison": self.comparison, "pred_frame": self.pred_frame,
+            "iou_threshold": self.iou_threshold, "inclusive": self.inclusive, "pred_frame": self.pred_frame,
             "gt_frame": self.gt_frame, "multiple": self.multiple, "min_pixels": self.min_pixels,
             "max_pixels": self.max_pixels, "answer": self.answer, "dialect": self.dialect,
         }  # fmt: skip
@@ -200,29 +217,40 @@ def grounding_scores(
     pred_xyxy: Any,
     gt_xyxy: Any,
     *,
-    threshold: float = 0.5,
-    comparison: Comparison = ">=",
+    iou_threshold: float = 0.5,
+    inclusive: bool = True,
+    threshold: float | None = None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Any]:
-    """Acc@threshold and mean IoU of one predicted box per expression.
+    """Acc@iou_threshold and mean IoU of one predicted box per expression.
 
     Args:
         pred_xyxy: ``N x 4`` predicted boxes (a row of NaN, or ``None`` in a list, for an
             expression without prediction: IoU 0).
         gt_xyxy: ``N x 4`` ground-truth boxes in the same frame.
+        iou_threshold: the IoU a correct box reaches.
+        inclusive: ``IoU >= iou_threshold`` counts (True) or only ``IoU > iou_threshold``.
+        threshold: deprecated name of ``iou_threshold``.
+        comparison: deprecated (``">="`` is ``inclusive=True``, ``">"`` is ``False``).
+
+    Returns:
+        ``{"acc", "miou", "n", "n_correct", "n_unreadable", "iou_threshold", "inclusive",
+        "ious"}`` (plus the old ``"threshold"`` / ``"comparison"`` keys).
     """
-    m = GroundingMetrics(threshold=threshold, comparison=comparison)
+    iou_threshold, inclusive = _check(iou_threshold, inclusive, threshold, comparison)
+    m = GroundingMetrics(iou_threshold=iou_threshold, inclusive=inclusive)
     m.update_boxes(pred_xyxy, gt_xyxy)
-    return _summary(np.asarray(m._ious, dtype=np.float64), m.threshold, m.comparison, m._unreadable)
+    return _summary(np.asarray(m._ious, dtype=np.float64), m.iou_threshold, m.inclusive, m._unreadable)
 
 
 def grounding_evaluate(
     completions: Sequence[Any],
     ground_truths: Sequence[Any],
     *,
-    threshold: float = 0.5,
-    comparison: Comparison = ">=",
-    pred_frame: str | None = None,
-    gt_frame: str = "norm1000",
+    iou_threshold: float = 0.5,
+    inclusive: bool = True,
+    pred_frame: Frame | None = None,
+    gt_frame: Frame = "norm1000",
     image_sizes: Sequence[Any] | None = None,
     multiple: Literal["first", "zero"] = "first",
     prompts: Sequence[str | None] | None = None,
@@ -231,6 +259,8 @@ def grounding_evaluate(
     answer: str = "auto",
     dialect: str = "visual_rft",
     progress: bool = False,
+    threshold: float | None = None,
+    comparison: Comparison | None = None,
 ) -> dict[str, Any]:
     """RefCOCO-style Acc@threshold and mean IoU over model completions.
 
@@ -240,14 +270,17 @@ def grounding_evaluate(
     dialect's frame, to the ground truth's frame); an unreadable answer has IoU 0. The
     streaming form is :class:`GroundingMetrics`.
     """
+    iou_threshold, inclusive = _check(iou_threshold, inclusive, threshold, comparison)
     m = GroundingMetrics(
-        threshold=threshold, comparison=comparison, pred_frame=pred_frame, gt_frame=gt_frame,
+        iou_threshold=iou_threshold, inclusive=inclusive, pred_frame=pred_frame, gt_frame=gt_frame,
         multiple=multiple, min_pixels=min_pixels, max_pixels=max_pixels, answer=answer, dialect=dialect,
     )  # fmt: skip
     m.update(completions, ground_truths, image_sizes=image_sizes, prompts=prompts, progress=progress)
     return m.compute()
 
 
-def refcoco_accuracy(pred_xyxy: Any, gt_xyxy: Any, *, threshold: float = 0.5, comparison: Comparison = ">=") -> float:
-    """Acc@threshold only (see :func:`grounding_scores`)."""
-    return grounding_scores(pred_xyxy, gt_xyxy, threshold=threshold, comparison=comparison)["acc"]
+def refcoco_accuracy(pred_xyxy: Any, gt_xyxy: Any, *, iou_threshold: float = 0.5, inclusive: bool = True,
+                     threshold: float | None = None, comparison: Comparison | None = None) -> float:
+    """Acc@iou_threshold only (see :func:`grounding_scores`)."""
+    iou_threshold, inclusive = _check(iou_threshold, inclusive, threshold, comparison)
+    return grounding_scores(pred_xyxy, gt_xyxy, iou_threshold=iou_threshold, inclusive=inclusive)["acc"]

@@ -209,10 +209,6 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     return P, {"frequency": freq}
 
 
-def _lvis_mean(s: np.ndarray) -> float:
-    return engine.summarize_mean(s)
-
-
 def _summarize_lvis(precision: np.ndarray, recall: np.ndarray, p: CocoParams, freq: list, max_dets: int) -> dict:
     lbl = list(p.areaRngLbl)
     thrs = np.asarray(p.iouThrs)
@@ -227,11 +223,11 @@ def _summarize_lvis(precision: np.ndarray, recall: np.ndarray, p: CocoParams, fr
             s = s[:, :, groups[group], aidx]
         else:
             s = s[:, :, :, aidx]
-        return _lvis_mean(s)
+        return engine.summarize_mean(s)
 
     def ar(area="all"):
         aidx = [i for i, a in enumerate(lbl) if a == area]
-        return _lvis_mean(recall[:, :, aidx])
+        return engine.summarize_mean(recall[:, :, aidx])
 
     out = {
         "AP": ap(),

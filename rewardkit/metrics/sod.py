@@ -8,7 +8,6 @@ in :mod:`rewardkit.geometry.saliency`, where the kernels live; they are re-expor
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -268,6 +267,3 @@ def load_sod_folder(gt_dir: Any, pred_dir: Any, *, suffixes: tuple[str, ...] = (
     stems = sorted(gts)
     return [gts[s] for s in stems], [preds[s] for s in stems]
 
-
-def _is_nan(x: float) -> bool:
-    return isinstance(x, float) and math.isnan(x)

@@ -59,9 +59,9 @@ from rewardkit.limits import (
     MAX_POLYGON_PERIMETER_FACTOR,
     MAX_POLYGON_VERTICES,
     MAX_POLYGONS,
-    MAX_RLE_RUNS,
     POLYGON_COORD_MARGIN,
 )
+from rewardkit.parsing.rle import MaskError, _check_hw, compressed_rles_valid, from_rle, rle_counts
 from rewardkit.types import Mask, as_image_size
 
 __all__ = [
@@ -84,103 +84,6 @@ PolygonRule = Literal["union", "evenodd"]
 
 _IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
 _MAX_PIXELS = MAX_MASK_PIXELS  # old name
-
-
-class MaskError(ValueError):
-    """A mask (or polygon) that is refused before decoding; ``reason`` is the reward's code."""
-
-    def __init__(self, message: str, reason: str = "bad_mask") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-def _check_hw(height: Any, width: Any) -> tuple[int, int]:
-    if isinstance(height, bool | np.bool_) or isinstance(width, bool | np.bool_):
-        raise MaskError(f"Expected an integer mask size [height, width], but got {[height, width]!r}")
-    try:
-        h, w = int(height), int(width)
-        if h != height or w != width:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise MaskError(f"Expected an integer mask size [height, width], but got {[height, width]!r}") from exc
-    if h < 0 or w < 0 or h * w > MAX_MASK_PIXELS:
-        raise MaskError(
-            f"Expected a mask size [height, width] with 0 <= h*w <= {MAX_MASK_PIXELS}, but got {[h, w]}", "mask_too_large"
-        )
-    return h, w
-
-
-_MAX_CHARS_PER_RUN = 7  # 7 x 5 bits: a run up to 2**34, beyond MAX_MASK_PIXELS
-
-
-def rle_counts(counts: Any, h: int, w: int) -> np.ndarray:
-    """Validated run lengths (int64) of an RLE of size ``h x w``; :class:`MaskError` otherwise.
-
-    ``counts`` is a list of run lengths or a compressed COCO string (``str``/``bytes``),
-    read as pycocotools' ``rleFrString`` does (6 bits per character from ``'0'``: 5
-    value bits and a continuation bit, the last character's bit 4 as sign, runs after
-    the second written as differences to the run two places before), in numpy.
-    """
-    n = h * w
-    if isinstance(counts, str):
-        try:
-            counts = counts.encode("ascii")
-        except UnicodeEncodeError:
-            raise MaskError("Expected compressed RLE counts of ASCII characters") from None
-    if isinstance(counts, bytes | bytearray):
-        if len(counts) > MAX_RLE_RUNS:
-            raise MaskError(f"Expected compressed RLE counts of at most {MAX_RLE_RUNS} characters, but got {len(counts)}")
-        a = np.frombuffer(bytes(counts), dtype=np.uint8).astype(np.int64) - 48
-        if a.size == 0:
-            c = np.zeros(0, dtype=np.int64)
-        else:
-            if a.min() < 0 or a.max() > 63:
-                raise MaskError("Expected compressed RLE characters between '0' and 'o'")
-            more = (a & 0x20) != 0
-            if more[-1]:
-                raise MaskError("Compressed RLE counts end inside a run")
-            ends = np.flatnonzero(~more)
-            starts = np.concatenate([[0], ends[:-1] + 1])
-            lengths = ends - starts + 1
-            if lengths.max() > _MAX_CHARS_PER_RUN:
-                raise MaskError("Compressed RLE run written with too many characters")
-            k = np.arange(a.size) - np.repeat(starts, lengths)
-            x = np.add.reduceat((a & 0x1F) << (5 * k), starts)
-            neg = (a[ends] & 0x10) != 0
-            x = np.where(neg, x | (np.int64(-1) << (5 * lengths)), x)
-            c = x.copy()
-            if c.size > 3:
-                c[3::2] = np.cumsum(x[1::2])[1:]
-            if c.size > 4:
-                c[4::2] = np.cumsum(x[2::2])[1:]
-    elif isinstance(counts, Sequence | np.ndarray) and not isinstance(counts, str):
-        if len(counts) > MAX_RLE_RUNS:
-            raise MaskError(f"Expected at most {MAX_RLE_RUNS} RLE runs, but got {len(counts)}")
-        try:
-            if not isinstance(counts, np.ndarray) and any(isinstance(v, bool | np.bool_) for v in counts):
-                raise TypeError("booleans are not run lengths")
-            arr = np.asarray(counts)
-            if arr.dtype.kind == "b":
-                raise TypeError("booleans are not run lengths")
-            if arr.dtype.kind in "fu":  # range first: a cast of 1e300 or 2**64-1 to int64 wraps
-                if arr.size and not ((arr >= 0) & (arr <= n)).all():
-                    raise ValueError(f"runs between 0 and h*w = {n}")
-                if arr.dtype.kind == "f" and not np.array_equal(arr, np.floor(arr)):
-                    raise ValueError("fractional runs")
-            if arr.ndim != 1:
-                raise ValueError(f"a flat list, not shape {arr.shape}")
-            c = np.asarray(arr, dtype=np.int64)
-        except (TypeError, ValueError, OverflowError) as exc:
-            raise MaskError(f"Expected RLE counts as a list of integers ({exc})") from None
-    else:
-        raise MaskError(f"Expected RLE counts as str, bytes or a list of ints, but got {type(counts).__name__}")
-    # each run within [0, h*w] first: then the sum of at most MAX_RLE_RUNS runs cannot overflow int64
-    if c.size and (c.min() < 0 or c.max() > n):
-        raise MaskError(f"Expected RLE runs between 0 and h*w = {n}")
-    total = int(c.sum()) if c.size else 0
-    if total != n:
-        raise MaskError(f"Expected RLE counts that sum to h*w = {n}, but they sum to {total}")
-    return c
 
 
 def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
@@ -261,100 +164,6 @@ def load_mask_image(path: str | Path) -> np.ndarray:
     if arr is None:
         raise ValueError(f"Could not read mask image {str(p)!r}")
     return arr
-
-
-def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray:
-    """Vectorized :func:`rle_counts` over many compressed RLE strings at once: a bool per
-    string, True when its runs decode as pycocotools reads them, are non-negative and sum
-    to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes over the
-    characters and the runs instead of one decode per RLE: almost every run is one
-    character (decoded in one pass, longer ones in a few more); counts are int32 (a valid
-    run and its difference to the run two before are below 2**29, and a string is refused
-    at its first run out of ``[0, h*w]``, before a sum could wrap)."""
-    n = len(counts)
-    ok = np.ones(n, dtype=bool)
-    if n == 0:
-        return ok
-    lens = np.fromiter((len(c) for c in counts), dtype=np.int64, count=n)
-    total = np.asarray(hw, dtype=np.int64).reshape(n, 2).prod(axis=1)
-    ok &= (lens <= MAX_RLE_RUNS) & (total <= MAX_MASK_PIXELS)
-    empty = lens == 0
-    ok &= ~empty | (total == 0)
-    if not (lens > 0).any():
-        return ok
-    raw = np.frombuffer(b"".join(counts), dtype=np.uint8)  # '0'..'o' (48..111) are the alphabet
-    ends_of_strings = np.cumsum(lens)
-    bad_char = (raw < 48) | (raw > 111)
-    if bad_char.any():
-        ok[np.searchsorted(ends_of_strings, np.flatnonzero(bad_char), side="right")] = False
-        raw = np.where(bad_char, np.uint8(48), raw)
-    stop = raw < 80  # no continuation bit (0x20): the last character of a run
-    nonempty = ~empty
-    last = ends_of_strings[nonempty] - 1
-    ok[nonempty] &= stop[last]  # a string must not end inside a run
-    stop[last] = True  # runs never span two strings
-    ends = np.flatnonzero(stop)
-    tail = raw[ends].astype(np.int32) - 48  # the last character of each run holds the sign bit
-    x = (tail & 0x0F) - (tail & 0x10)  # one-character runs: 4 value bits and the sign
-    glen = np.diff(ends, prepend=-1)
-    long_runs = np.flatnonzero(glen > 1)
-    if long_runs.size:  # runs written with several characters: 5 bits each, low bits first
-        gl = glen[long_runs]
-        if gl.max() > 6:  # beyond 30 bits: no count of a mask of MAX_MASK_PIXELS needs them
-            ok[np.searchsorted(ends_of_strings, ends[long_runs[gl > 6]], side="right")] = False
-            gl = np.minimum(gl, 6)
-        starts = ends[long_runs] - gl + 1
-        xl = np.zeros(long_runs.size, dtype=np.int64)
-        for k in range(int(gl.max())):
-            sel = np.flatnonzero(gl > k)
-            xl[sel] |= (raw[starts[sel] + k].astype(np.int64) - 48 & 0x1F) << (5 * k)
-        sign = (tail[long_runs] & 0x10) != 0
-        xl = np.where(sign, xl - (np.int64(1) << (5 * gl)), xl)
-        np.clip(xl, -(1 << 30), 1 << 30, out=xl)  # out of any mask's range anyway: refused below
-        x[long_runs] = xl.astype(np.int32)
-    runs_per = np.diff(np.searchsorted(ends, ends_of_strings - 1, side="right"), prepend=0)
-    first = np.cumsum(runs_per) - runs_per
-    m = np.arange(x.size, dtype=np.int32) - np.repeat(first.astype(np.int32), runs_per)
-    c = x.copy()
-    for parity, start in ((1, 1), (0, 2)):  # c[m] = x[m] + c[m - 2]: odd runs from 1, even runs from 2
-        sel = np.flatnonzero(((m & 1) == parity) & (m >= start))
-        if sel.size == 0:
-            continue
-        xs = x[sel].astype(np.int64)
-        cs = np.cumsum(xs)
-        per = np.maximum((runs_per - start + 1) // 2, 0)  # runs of this parity in each string
-        seg_first = np.minimum(np.cumsum(per) - per, sel.size - 1)
-        before = np.where(per > 0, cs[seg_first] - xs[seg_first], 0)
-        c[sel] = np.clip(cs - np.repeat(before, per), -1, 1 << 30).astype(np.int32)
-    has = runs_per > 0
-    lo = np.zeros(n, dtype=np.int64)
-    sums = np.zeros(n, dtype=np.int64)
-    lo[has] = np.minimum.reduceat(c, first[has])
-    ok &= lo >= 0
-    sums[has] = np.add.reduceat(c.astype(np.int64), first[has])
-    ok &= (sums == total) | empty
-    return ok
-
-
-def from_rle(rle: Mapping[str, Any], *, expected_hw: tuple[int, int] | None = None) -> Mask:
-    """Decode a COCO RLE dict (compressed ``str``/``bytes`` or uncompressed list counts).
-
-    ``expected_hw`` ``(height, width)``: an RLE of another size is refused before its
-    counts are read (:class:`MaskError`, reason ``wrong_mask_size``). Counts are
-    validated by :func:`rle_counts` and decoded here (runs alternate background /
-    foreground in column-major order), never handed unchecked to pycocotools.
-    """
-    if "size" not in rle or "counts" not in rle:
-        raise MaskError(f"Expected an RLE dict with keys 'size' and 'counts', but got keys {sorted(map(str, rle))[:10]}")
-    size = rle["size"]
-    if not isinstance(size, Sequence | np.ndarray) or isinstance(size, str | bytes) or len(size) != 2:
-        raise MaskError(f"Expected RLE 'size' [height, width], but got {str(size)[:80]}")
-    h, w = _check_hw(size[0], size[1])
-    if expected_hw is not None and (h, w) != tuple(expected_hw):
-        raise MaskError(f"Expected an RLE of size {list(expected_hw)}, but got {[h, w]}", "wrong_mask_size")
-    c = rle_counts(rle["counts"], h, w)
-    flat = np.repeat(np.arange(c.size) % 2 == 1, c)
-    return Mask(flat.reshape((w, h)).T)
 
 
 def to_rle(mask: Any, *, as_str: bool = True) -> dict[str, Any]:

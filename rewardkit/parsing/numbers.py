@@ -13,7 +13,7 @@ from typing import Any
 from rewardkit.limits import MAX_NUMBER_CHARS
 from rewardkit.types import ParseResult
 
-__all__ = ["parse_count", "parse_number"]
+__all__ = ["parse_count", "parse_number", "read_count_target"]
 
 _WORDS = {
     w: i
@@ -60,3 +60,24 @@ def parse_count(payload: Any) -> ParseResult[int]:
     if v < 0 or v != int(v):
         return ParseResult(0, False, "not_a_count", {"value": v})
     return ParseResult(int(v), True, None, {})
+
+
+def read_count_target(ground_truth: Any) -> int:
+    """A counting ground truth: a non-negative ``int``, or text / a record that
+    :func:`parse_count` reads (``"3"``, ``"three"``, ``{"answer": "3"}``). Raises
+    :class:`~rewardkit.errors.BadGroundTruth`.
+
+    >>> read_count_target("three"), read_count_target(4)
+    (3, 4)
+    """
+    from rewardkit.errors import BadGroundTruth
+    from rewardkit.parsing.ground_truth import read_text_target
+
+    if isinstance(ground_truth, int) and not isinstance(ground_truth, bool):
+        if ground_truth < 0:
+            raise BadGroundTruth(f"Expected a non-negative count as ground truth, but got {ground_truth}")
+        return ground_truth
+    parsed = parse_count(read_text_target(ground_truth))
+    if not parsed.ok:
+        raise BadGroundTruth(f"Expected an integer count as ground truth, but got {ground_truth!r}")
+    return parsed.value

@@ -21,7 +21,7 @@ from rewardkit.errors import BadGroundTruth
 from rewardkit.geometry.matching import match_hungarian
 from rewardkit.geometry.polygons import quad_giou, quad_iou
 from rewardkit.parsing.frames import check_frame, convert_points
-from rewardkit.parsing.polygons import QuadTarget, looks_like_quads, parse_quads, read_quad_target
+from rewardkit.parsing.quads import QuadTarget, looks_like_quads, parse_quads, read_quad_target
 from rewardkit.parsing.reading import Reading
 from rewardkit.rewards._common import box_reader, read_answer, zero
 from rewardkit.types import ParseResult, Quads, RewardResult

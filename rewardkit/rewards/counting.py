@@ -1,4 +1,4 @@
-"""Counting reward: integer equality with an optional tolerance (SPEC 2.7).
+"""Counting reward: integer equality with an optional tolerance (docs/rewards-counting-points.md).
 
 ``R = 1 if |n_pred - n_gt| <= tolerance else 0``. The count is read by
 :func:`rewardkit.parsing.numbers.parse_count` (digits or words zero..twenty); an answer
@@ -11,31 +11,19 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from rewardkit.parsing.ground_truth import read_text_target
-from rewardkit.parsing.numbers import parse_count
+from rewardkit.parsing.numbers import parse_count, read_count_target
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.rewards._common import zero
 from rewardkit.rewards._signatures import CountingRewardSignature, typed_as
-from rewardkit.rewards.base import BadGroundTruth, register_reward
+from rewardkit.rewards.base import register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
 __all__ = ["counting_reward"]
 
 
-def _gt_count(ground_truth: Any) -> int:
-    if isinstance(ground_truth, int) and not isinstance(ground_truth, bool):
-        if ground_truth < 0:
-            raise BadGroundTruth(f"Expected a non-negative count as ground truth, but got {ground_truth}")
-        return ground_truth
-    parsed = parse_count(read_text_target(ground_truth))
-    if not parsed.ok:
-        raise BadGroundTruth(f"Expected an integer count as ground truth, but got {ground_truth!r}")
-    return parsed.value
-
-
 def _prepare(ground_truth: Any, **_: Any) -> int:
-    return _gt_count(ground_truth)
+    return read_count_target(ground_truth)
 
 
 _READING = Reading()
@@ -57,7 +45,7 @@ def counting_reward(completion: Any, ground_truth: Any, *, tolerance: int = 0, p
     """
     if int(tolerance) != tolerance or tolerance < 0:
         raise ValueError(f"Expected `tolerance` to be a non-negative integer, but got {tolerance!r}")
-    gt = _gt_count(ground_truth)
+    gt = read_count_target(ground_truth)
     if resolve_compat("count.exact", compat):
         from rewardkit.rewards.compat.r1_v import count_exact
 

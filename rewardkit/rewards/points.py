@@ -1,4 +1,4 @@
-"""Point rewards (Rex-Omni style pointing; SPEC 2.7).
+"""Point rewards (Rex-Omni style pointing; formulas: docs/rewards-counting-points.md).
 
 ``point.in_box``: predicted points against ground-truth boxes. Points and boxes are
 matched one-to-one (a point matches a box that contains it, borders included; the

@@ -1,4 +1,4 @@
-"""Segmentation rewards: mask IoU, Seg-R1's mask reward, point-in-mask (SPEC 2.7, 2.8).
+"""Segmentation rewards: mask IoU, Seg-R1's mask reward, point-in-mask (formulas: docs/rewards-segmentation.md).
 
 * ``segmentation.mask_iou``: IoU between the mask the completion describes and the
   ground-truth mask. The answer may hold an RLE dict, polygons (``[[x1, y1, x2, y2,
@@ -39,8 +39,6 @@ together, then scores each completion with the per-completion reward.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -50,18 +48,16 @@ from rewardkit.geometry.matching import match_hungarian
 from rewardkit.geometry.segmenters import (
     BaseSegmenter,
     GeometricSegmenter,
-    image_hw,
     segment_prompts,
 )
-from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.dialects import get_dialect
 from rewardkit.parsing.frames import convert_boxes, convert_points
-from rewardkit.parsing.masks import MaskError, from_polygons, from_rle, geometry_mask, to_mask
-from rewardkit.parsing.polygons import InvalidPolygons, polygon_rings, validate_rings
+from rewardkit.parsing.polygons import InvalidPolygons
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.parsing.seg_r1 import parse_seg_r1
+from rewardkit.parsing.segmentation import SegTarget, read_mask_answer, read_seg_target
 from rewardkit.rewards._common import check_choice
-from rewardkit.rewards.base import BadGroundTruth, register_batch, register_reward
+from rewardkit.rewards.base import register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Mask, RewardResult
 
@@ -74,6 +70,7 @@ __all__ = [
     "mask_iou_reward",
     "seg_r1_mask_reward",
     "point_in_mask_reward",
+    "mask_from_answer",
 ]
 
 _SEGMENTERS: dict[str, Any] = {}
@@ -100,74 +97,6 @@ def get_segmenter(segmenter: Any) -> Any:
     if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
         raise ValueError(f"Expected a segmenter (prepare/predict) or its registered name, but got {type(segmenter).__name__}")
     return segmenter
-
-
-@dataclass(frozen=True, eq=False)
-class SegTarget:
-    """A parsed segmentation ground truth: ``masks`` (one or more instances), ``image``."""
-
-    masks: tuple[Mask, ...]
-    image: Any = None
-    instances: bool = False
-
-    @property
-    def mask(self) -> Mask:
-        if len(self.masks) == 1:
-            return self.masks[0]
-        out = np.zeros(self.masks[0].shape, dtype=bool)
-        for m in self.masks:
-            out |= m.data
-        return Mask(out)
-
-    @property
-    def hw(self) -> tuple[int, int]:
-        return self.masks[0].shape
-
-
-def read_seg_target(ground_truth: Any, *, image: Any = None, image_size: Any = None) -> SegTarget:
-    """Ground truth in any accepted mask form (RLE dict, polygons with size, array, PNG
-    path, COCO annotation), a dict ``{"mask" | "rle" | "segmentation": ..., "image": ...,
-    "image_size": (w, h)}``, or a list of instance masks ``{"masks": [...]}``. Raises
-    :class:`BadGroundTruth`."""
-    if isinstance(ground_truth, SegTarget):
-        return ground_truth if image is None else SegTarget(ground_truth.masks, image, ground_truth.instances)
-    gt = ground_truth
-    if isinstance(gt, str) and gt.strip().startswith("{"):
-        ok, value, _ = load_structured(gt.strip())
-        if ok and isinstance(value, Mapping):
-            gt = value
-    img = image
-    size = image_size
-    instances = False
-    try:
-        if isinstance(gt, Mapping) and not ("counts" in gt and "size" in gt):
-            img = gt.get("image", img) if img is None else img
-            size = gt.get("image_size", size)
-            if size is None and "width" in gt and "height" in gt:
-                size = (gt["width"], gt["height"])
-            if "masks" in gt:
-                instances = True
-                raw = list(gt["masks"])
-            else:
-                key = next((k for k in ("mask", "rle", "segmentation") if k in gt), None)
-                if key is None:
-                    raise BadGroundTruth(f"Expected a mask under 'mask', 'rle', 'segmentation' or 'masks', got keys {sorted(gt)}")
-                raw = [gt[key]]
-        else:
-            raw = [gt]
-        if size is None and img is not None:
-            h, w = image_hw(img)
-            size = (w, h)
-        masks = tuple(to_mask(r, image_size=size) for r in raw)
-    except BadGroundTruth:
-        raise
-    except (ValueError, TypeError, OSError) as exc:
-        raise BadGroundTruth(f"Unusable segmentation ground truth: {exc}") from exc
-    if not masks:
-        raise BadGroundTruth("Expected at least one ground-truth mask")
-    if len({m.shape for m in masks}) != 1:
-        raise BadGroundTruth("Expected instance masks of one size")
-    return SegTarget(masks, img, instances)
 
 
 def prepare_seg_target(ground_truth: Any, **params: Any) -> SegTarget:
@@ -243,6 +172,8 @@ _PIXEL_READING = Reading(pred_frame="pixel")
     prepare=prepare_seg_target,
     reading_fields=("answer", "pred_frame"),
 )
+
+
 def seg_r1_mask_reward(
     completion: Any,
     ground_truth: Any,
@@ -387,7 +318,7 @@ def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any)
     return [seg_r1_mask_reward(c, target, **{**params, "segmenter": group}) for c in completions]
 
 
-def _mask_from_answer(
+def mask_from_answer(
     answer: str,
     target: SegTarget,
     segmenter: Any,
@@ -409,32 +340,7 @@ def _mask_from_answer(
         if len(parsed.value) > max_prompts:
             return None, "too_many_prompts"
         return _prompts_to_mask(parsed.value, target, segmenter, pred_frame), None
-    ok, value, _ = load_structured(answer.strip())
-    if not ok:
-        return None, "unparseable"
-    h, w = target.hw
-    try:
-        if isinstance(value, Mapping) and "counts" in value:
-            return from_rle(value, expected_hw=(h, w)), None
-        if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 0:
-            return Mask.empty(h, w), None
-        rings = polygon_rings(value)
-        if rings is None:
-            return None, "bad_mask"
-        res = validate_rings(rings, image_size=(w, h), frame=pred_frame, invalid=invalid)
-        if not res.ok:
-            return None, res.reason
-        if res.reason is None:  # valid as written: the pycocotools raster of the answer itself
-            flat = [r.exterior.ravel() for r in rings if not r.holes]
-            if len(flat) == len(rings):
-                if pred_frame != "pixel":
-                    flat = [convert_points(p.reshape(-1, 2), pred_frame, "pixel", image_size=(w, h)).ravel() for p in flat]
-                return from_polygons(flat, (w, h)), None
-        return geometry_mask(res.value, (w, h)), res.reason
-    except MaskError as exc:
-        return None, exc.reason
-    except (ValueError, TypeError):
-        return None, "bad_mask"
+    return read_mask_answer(answer, target.hw, pred_frame, invalid)
 
 
 @register_reward(
@@ -446,6 +352,8 @@ def _mask_from_answer(
     prepare=prepare_seg_target,
     reading_fields=("answer", "pred_frame"),
 )
+
+
 def mask_iou_reward(
     completion: Any,
     ground_truth: Any,
@@ -478,7 +386,7 @@ def mask_iou_reward(
     ans = extract_answer_text(completion, prompt, reading.answer)
     if ans.text is None:
         return RewardResult(0.0, {"iou": 0.0}, ans.reason or "no_answer_tag")
-    pred, reason = _mask_from_answer(ans.text, target, segmenter, reading.frame, max_prompts, invalid)
+    pred, reason = mask_from_answer(ans.text, target, segmenter, reading.frame, max_prompts, invalid)
     if pred is None:
         return RewardResult(0.0, {"iou": 0.0}, reason)
     iou = mask_iou_pair(pred, target.mask, empty_value=empty_score)
@@ -494,6 +402,8 @@ def mask_iou_reward(
     prepare=_prepare_masks,
     reading_fields=("answer", "dialect", "pred_frame"),
 )
+
+
 def point_in_mask_reward(
     completion: Any,
     ground_truth: Any,

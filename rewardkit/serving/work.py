@@ -10,7 +10,7 @@ their JSON fragments in order. Each function returns a tuple:
   :func:`score_part` and join the fragments as ``{"rows": [f1,f2,...]}``;
 * ``("error", status, message)``: 413 (too many rows) or 422 (malformed request).
 
-Row format: that of ``rewardkit score`` (:class:`rewardkit.cli.score.RowScorer`); a row
+Row format: that of ``rewardkit score`` (:class:`rewardkit.cli.rows.RowScorer`); a row
 that cannot be scored keeps its place with ``score: null`` and a ``reason``.
 """
 
@@ -125,7 +125,7 @@ def parse_score_body(body: bytes, content_type: str = "application/json") -> tup
 
 # -- scoring ---------------------------------------------------------------------------
 def _scorer(reward: str | None, params: Mapping[str, Any]) -> Any:
-    from rewardkit.cli.score import RowScorer
+    from rewardkit.cli.rows import RowScorer
 
     try:
         key = (reward, json.dumps(params, sort_keys=True, default=repr))

@@ -94,9 +94,7 @@ def test_read_only_output_folder(tmp_path, capsys, monkeypatch):
     ro = tmp_path / "ro"
     ro.mkdir()
     if os.geteuid() == 0:  # root ignores permission bits: make the folder refuse like a read-only one
-        import rewardkit.io as rio
-
-        monkeypatch.setattr(rio.os, "access", lambda path, mode: False if Path(path) == ro else True)
+        monkeypatch.setattr(os, "access", lambda path, mode: False if Path(path) == ro else True)
     else:
         ro.chmod(0o555)
     line = _one_line(capsys, 2, ["score", str(src), "-o", str(ro / "out.jsonl")])

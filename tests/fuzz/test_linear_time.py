@@ -29,7 +29,8 @@ from rewardkit.parsing.labels import normalize_label, parse_label
 from rewardkit.parsing.masks import to_mask
 from rewardkit.parsing.numbers import parse_count, parse_number
 from rewardkit.parsing.points import parse_points
-from rewardkit.parsing.polygons import parse_polygons, parse_quads
+from rewardkit.parsing.polygons import parse_polygons
+from rewardkit.parsing.quads import parse_quads
 from rewardkit.parsing.seg_r1 import parse_seg_r1
 from rewardkit.parsing.tags import parse_completion
 

@@ -21,15 +21,15 @@ def test_hand_computed_acc_and_miou():
     assert r["acc"] == 0.5 and r["n_correct"] == 2 and r["n_unreadable"] == 1
     assert r["miou"] == pytest.approx(1.9 / 4)
     # the tie at exactly 0.5 flips with the strict comparison (VLM-R1 / Griffon)
-    assert grounding_scores(pred, gt, comparison=">")["acc"] == 0.25
-    assert refcoco_accuracy(pred, gt, threshold=0.4) == 0.75
+    assert grounding_scores(pred, gt, inclusive=False)["acc"] == 0.25
+    assert refcoco_accuracy(pred, gt, iou_threshold=0.4) == 0.75
 
 
 def test_bad_parameters_raise():
-    with pytest.raises(ValueError, match="comparison"):
+    with pytest.raises(ValueError, match="comparison"), pytest.warns(DeprecationWarning):
         grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]], comparison="=>")
-    with pytest.raises(ValueError, match="threshold"):
-        grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]], threshold=1.5)
+    with pytest.raises(ValueError, match="iou_threshold"):
+        grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1]], iou_threshold=1.5)
     with pytest.raises(ValueError, match="as many"):
         grounding_scores([[0, 0, 1, 1]], [[0, 0, 1, 1], [0, 0, 1, 1]])
 
@@ -50,7 +50,7 @@ def test_completions_same_reading_as_reward():
     r = grounding_evaluate(comps, gts)
     assert r["ious"].tolist() == [1.0, 0.5, 0.0, 0.0]
     assert r["acc"] == 0.5 and r["n"] == 4 and r["n_unreadable"] == 2
-    assert grounding_evaluate(comps, gts, comparison=">")["acc"] == 0.25
+    assert grounding_evaluate(comps, gts, inclusive=False)["acc"] == 0.25
 
 
 def test_completions_frame_conversion():
@@ -60,3 +60,16 @@ def test_completions_frame_conversion():
         image_sizes=[(200, 100)],
     )  # fmt: skip
     assert r["ious"][0] == pytest.approx(1.0)
+
+
+def test_old_threshold_and_comparison_keywords_warn_and_agree():
+    pred, gt = [[0, 0, 10, 10]], [[0, 0, 10, 20]]  # IoU exactly 0.5
+    with pytest.warns(DeprecationWarning, match="comparison"):
+        old = grounding_scores(pred, gt, comparison=">")
+    assert old["acc"] == grounding_scores(pred, gt, inclusive=False)["acc"] == 0.0
+    with pytest.warns(DeprecationWarning, match="iou_threshold"):
+        old = grounding_scores(pred, gt, threshold=0.4)
+    assert old["acc"] == grounding_scores(pred, gt, iou_threshold=0.4)["acc"] == 1.0
+    assert old["iou_threshold"] == old["threshold"] == 0.4 and old["inclusive"] is True
+    with pytest.raises(ValueError, match="inclusive"):
+        grounding_scores(pred, gt, inclusive=">")

@@ -339,7 +339,7 @@ def test_classes_validate_like_their_functions():
     with pytest.raises(ValueError, match="compat"):
         SODMetrics(compat="seg-r1")
     with pytest.raises(ValueError, match="threshold"):
-        GroundingMetrics(threshold=1.5)
+        GroundingMetrics(iou_threshold=1.5)
 
 
 def test_backend_is_an_argument_of_both_detection_evaluators():

@@ -13,10 +13,9 @@ from rewardkit.geometry.polygons import polygon_iou, quad_giou, quad_iou
 from rewardkit.parsing.polygons import (
     Ring,
     parse_polygons,
-    parse_quads,
-    read_florence2_quads,
     validate_polygons,
 )
+from rewardkit.parsing.quads import parse_quads, read_florence2_quads
 from rewardkit.registry import score
 from rewardkit.types import Boxes, Quads
 
@@ -237,7 +236,7 @@ def test_quads_convert_frames_per_corner():
 
 def test_quad_ground_truth_through_score_batch_is_prepared_once():
     q = [100, 100, 300, 120, 290, 220, 90, 200]
-    from rewardkit.parsing.polygons import QuadTarget
+    from rewardkit.parsing.quads import QuadTarget
     from rewardkit.registry import Reward
 
     rw = Reward("grounding.iou")

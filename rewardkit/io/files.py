@@ -1,0 +1,260 @@
+"""Opening files (gzip by content, ``-`` for stdin), the one JSONL reader, JSON files, row field lookup."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import math
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from rewardkit.limits import MAX_LINE_CHARS  # the one home of the bound
+
+GROUND_TRUTH_FIELDS = ("ground_truth", "solution", "answer", "reward_model.ground_truth", "gt")
+"""Column names accepted for the ground truth, in order (the public datasets' names)."""
+COMPLETION_FIELDS = ("completion", "response", "solution_str", "output", "prediction")
+_GZIP_MAGIC = b"\x1f\x8b"
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass
+class InputRow:
+    line: int
+    data: dict[str, Any] | None
+    error: str | None = None
+    n_bytes: int = 0
+
+
+# ----------------------------------------------------------------------------- opening
+
+
+def _is_stdin(path: str | Path) -> bool:
+    return str(path) == "-"
+
+
+def open_binary(path: str | Path) -> IO[bytes]:
+    """A binary stream of ``path`` (``-``: standard input), gunzipped when the content
+    starts with the gzip magic, whatever the file's name. Missing files and folders raise
+    ``FileNotFoundError`` / ``IsADirectoryError`` with a one-line message."""
+    if _is_stdin(path):
+        try:
+            raw: IO[bytes] = open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115
+        except (AttributeError, OSError, ValueError):
+            raw = sys.stdin.buffer
+        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+        if buffered.peek(2)[:2] == _GZIP_MAGIC:
+            return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+        return buffered
+    p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(f"Expected a file, but {str(p)!r} is a directory")
+    if not p.exists():
+        raise FileNotFoundError(f"No such file: {str(p)!r}")
+    fh = open(p, "rb")  # noqa: SIM115 - returned to the caller
+    if fh.peek(2)[:2] == _GZIP_MAGIC:
+        fh.close()
+        return gzip.open(p, "rb")  # type: ignore[return-value]
+    return fh
+
+
+def open_text(path: str | Path) -> IO[str]:
+    """Text of ``path`` (gzip detected by content, BOM skipped, invalid UTF-8 replaced);
+    lines end at ``\\n`` only."""
+    return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace", newline="\n")
+
+
+def sniff(head: bytes) -> str | None:
+    """What the first bytes of a file that is not JSONL look like, as a hint for a
+    message, or None."""
+    text = head.lstrip(_BOM).lstrip()
+    if not text:
+        return "the file is empty"
+    if text[:2] == _GZIP_MAGIC:
+        return "this looks like gzip data"
+    if text[:4] == b"PAR1":
+        return "this looks like a Parquet file"
+    if text[:8] == b"\x89PNG\r\n\x1a\n" or text[:3] == b"\xff\xd8\xff":
+        return "this looks like an image"
+    if text[:1] == b"[":
+        return "this looks like a JSON array (one document), not JSON Lines"
+    first = text.split(b"\n", 1)[0]
+    if text[:1] != b"{" and (b"," in first or b"\t" in first):
+        return "this looks like CSV/TSV"
+    if text[:1] == b"{" and b"\n" in text.rstrip() and not first.rstrip().endswith(b"}"):
+        return "this looks like one pretty-printed JSON document, not one object per line"
+    return None
+
+
+def head_bytes(path: str | Path, n: int = 4096) -> bytes:
+    """The first ``n`` bytes of a file (empty for standard input or an unreadable file)."""
+    if _is_stdin(path):
+        return b""
+    try:
+        with open(path, "rb") as f:
+            return f.read(n)
+    except OSError:
+        return b""
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _decode(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def iter_jsonl(path: str | Path) -> Iterator[InputRow]:
+    """Yield one :class:`InputRow` per non-blank line (1-based line numbers).
+
+    ``n_bytes`` counts the bytes the row consumed, blank lines before it included, so
+    a progress bar over the file size reaches 100%.
+    """
+    with open_binary(path) as fh:
+        yield from iter_jsonl_stream(fh)
+
+
+def iter_jsonl_stream(fh: Iterable[bytes], first_line: int = 1) -> Iterator[InputRow]:
+    """:func:`iter_jsonl` on an open binary stream whose first line is line
+    ``first_line`` (the chunked reader of the Ray engine reads byte ranges with it)."""
+    pending = 0
+    for lineno, raw in enumerate(fh, start=first_line):
+        n = len(raw) + pending
+        if lineno == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM) :]
+        if not raw.strip():
+            pending = n
+            continue
+        pending = 0
+        if len(raw) > MAX_LINE_CHARS:
+            yield InputRow(lineno, None, "line_too_long", n)
+            continue
+        try:
+            data = json.loads(_decode(raw), strict=False)
+        except ValueError as exc:
+            yield InputRow(lineno, None, f"invalid_json: {exc}", n)
+            continue
+        except RecursionError:
+            yield InputRow(lineno, None, "invalid_json: nested too deeply", n)
+            continue
+        if not isinstance(data, dict):
+            yield InputRow(lineno, None, f"not_an_object: got {type(data).__name__}", n)
+            continue
+        yield InputRow(lineno, data, None, n)
+
+
+def _label(what: str, path: str | Path) -> str:
+    name = "standard input" if _is_stdin(path) else repr(str(path))
+    return f"{what} {name}" if what else name
+
+
+def read_jsonl(path: str | Path, what: str = "") -> list[dict[str, Any]]:
+    """All rows of a JSONL file (plain, gzip or ``-``); ``ValueError`` names the file and
+    the first line that is not a JSON object."""
+    rows = []
+    for r in iter_jsonl(path):
+        if r.data is None:
+            hint = sniff(head_bytes(path)) if r.line == 1 else None
+            raise ValueError(
+                f"Expected one JSON object per line in {_label(what, path)}, but line {r.line} is not one "
+                f"({r.error})" + (f"; {hint}" if hint else "")
+            )
+        rows.append(r.data)
+    return rows
+
+
+def read_json(path: str | Path, what: str = "") -> Any:
+    """A JSON document (plain, gzip or ``-``); ``ValueError`` with a hint when it is not."""
+    with open_binary(path) as fh:
+        data = fh.read()
+    try:
+        return json.loads(_decode(data.removeprefix(_BOM)))
+    except ValueError as exc:
+        hint = sniff(data[:4096])
+        if hint is None and isinstance(exc, json.JSONDecodeError) and exc.msg == "Extra data":
+            hint = "this looks like JSON Lines (one object per line)"
+        raise ValueError(
+            f"Expected a JSON document in {_label(what, path)}, but it is not JSON ({exc})" + (f"; {hint}" if hint else "")
+        ) from None
+
+
+def read_records(path: str | Path, what: str = "") -> Any:
+    """A JSON document, or the rows of a JSONL file (chosen by the ``.jsonl`` /
+    ``.ndjson`` name, else by content: several JSON values one per line)."""
+    name = str(path).lower()
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
+        return read_jsonl(path, what)
+    with open_binary(path) as fh:
+        data = fh.read()
+    text = _decode(data.removeprefix(_BOM))
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and text.lstrip().startswith("{"):
+            rows = []
+            for i, line in enumerate(text.split("\n"), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line, strict=False))
+                except ValueError as e:
+                    raise ValueError(f"Expected one JSON object per line in {_label(what, path)}, but line {i} is not one ({e})") from None
+            return rows
+        hint = sniff(data[:4096])
+        raise ValueError(
+            f"Expected JSON or JSON Lines in {_label(what, path)}, but it is neither ({exc})" + (f"; {hint}" if hint else "")
+        ) from None
+
+
+# ----------------------------------------------------------------------------- fields
+
+
+_MISSING = object()
+
+
+def get_field(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None, Any]:
+    """The first of ``names`` present in ``row``; dotted names look into nested dicts
+    (``reward_model.ground_truth``) and also match a flat key with the dot."""
+    for name in names:
+        if name in row:
+            return name, row[name]
+        if "." in name:
+            cur: Any = row
+            for part in name.split("."):
+                if isinstance(cur, Mapping) and part in cur:
+                    cur = cur[part]
+                else:
+                    cur = _MISSING
+                    break
+            if cur is not _MISSING:
+                return name, cur
+    return None, _MISSING
+
+
+def to_jsonable(value: Any) -> Any:
+    """Plain JSON values: numpy arrays and scalars become lists and numbers, floats that
+    JSON cannot hold (NaN, inf) become ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return to_jsonable(value.tolist())
+    return value
+
+
+def dump_row(row: Mapping[str, Any]) -> str:
+    """One JSONL line (UTF-8 text; a lone surrogate read from the input is escaped)."""
+    text = json.dumps(to_jsonable(row), ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(to_jsonable(row), ensure_ascii=True)
+    return text + "\n"
+
+
