@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.parsing.tags import completion_text
 from rewardkit.registry import Reward, get_spec
 from rewardkit.types import as_image_size
 
@@ -45,24 +46,6 @@ def _content_text(content: Any) -> str:
                 parts.append(str(block.get("text", "")))
         return "".join(parts)
     return str(content)
-
-
-def completion_text(completion: Any) -> str:
-    """The text of one completion: a string (standard dataset) or a list of messages
-    (conversational dataset: the last assistant message, whose content may be a string
-    or a list of content blocks)."""
-    if isinstance(completion, str):
-        return completion
-    if isinstance(completion, bytes | bytearray):
-        return bytes(completion).decode("utf-8", "replace")
-    if isinstance(completion, Mapping):
-        return _content_text(completion.get("content"))
-    if isinstance(completion, Sequence):
-        for message in reversed(completion):
-            if isinstance(message, Mapping) and message.get("role", "assistant") == "assistant":
-                return _content_text(message.get("content"))
-        return ""
-    return "" if completion is None else str(completion)
 
 
 def prompt_text(prompt: Any) -> str | None:

@@ -8,7 +8,7 @@ Training rows and evaluation rows are plain dicts (JSONL-friendly):
 * evaluation row: the same without ``boxes`` / ``solution`` (one per image and category).
 
 A predictions file is JSONL with one line per evaluation row: ``{"image_id",
-"category_id" (or "category"), "completion"}``. :func:`completions_to_results` turns the
+"category_id" (or "category"), "completion"}``. :func:`coco_results` turns the
 completions into a COCO results list (boxes read by :mod:`rewardkit.parsing`, converted
 from the prediction frame to pixel ``xywh``; the score is the box's confidence, or
 ``default_score`` when the answer gives none).
@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from rewardkit.eval.prompts import detection_prompt
 
 from rewardkit.io import read_json, read_jsonl
@@ -36,7 +35,7 @@ __all__ = [
     "solution_string",
     "few_shot_rows",
     "eval_rows",
-    "completions_to_results",
+    "coco_results",
 ]
 
 
@@ -195,56 +194,24 @@ def eval_rows(
     return rows
 
 
-def completions_to_results(
+def coco_results(
     predictions: Iterable[Mapping[str, Any]],
     dataset: Mapping[str, Any],
     *,
     pred_frame: str = "norm1000",
-    default_score: float = 1.0,
-    **resize_kw: int,
+    min_pixels: int | None = None,
+    max_pixels: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """COCO results from model completions; returns ``(results, counts)`` where counts
-    has ``rows``, ``boxes``, ``unreadable`` (no answer or an unparseable payload).
-    ``resize_kw`` (``min_pixels`` / ``max_pixels``) is the processor's pixel budget for
-    the ``qwen25vl`` frame."""
-    from rewardkit.parsing.boxes import parse_boxes
-    from rewardkit.parsing.frames import convert_boxes
-    from rewardkit.parsing.tags import parse_completion
+    """COCO results from the protocols' completion rows, through the one converter
+    :func:`rewardkit.metrics.results.completions_to_results` (the model's confidences as
+    they are, a box without one at 1.0; image sizes from the dataset). Returns
+    ``(results, counts)`` with ``rows``, ``boxes``, ``unreadable``."""
+    from rewardkit.metrics.results import completions_to_results
 
-    images = {im["id"]: im for im in dataset["images"]}
-    name_to_id = {_norm(c["name"]): c["id"] for c in dataset["categories"]}
-    results: list[dict[str, Any]] = []
-    counts = {"rows": 0, "boxes": 0, "unreadable": 0}
-    for p in predictions:
-        counts["rows"] += 1
-        im = images[p["image_id"]]
-        cat_id = p.get("category_id")
-        if cat_id is None:
-            cat_id = name_to_id[_norm(p["category"])]
-        tp = parse_completion(str(p.get("completion", "")))
-        if tp.answer is None:
-            counts["unreadable"] += 1
-            continue
-        parsed = parse_boxes(tp.answer)
-        if not parsed.ok:
-            counts["unreadable"] += 1
-            continue
-        boxes = parsed.value
-        if len(boxes) == 0:
-            continue
-        xyxy = convert_boxes(boxes.xyxy, pred_frame, "pixel", (int(im["width"]), int(im["height"])), **resize_kw)
-        scores = boxes.scores if boxes.scores is not None else np.full(len(boxes), np.nan)
-        for (x1, y1, x2, y2), s in zip(xyxy.tolist(), scores.tolist()):
-            results.append(
-                {
-                    "image_id": p["image_id"],
-                    "category_id": cat_id,
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "score": float(default_score if s != s else min(max(s, 0.0), 1.0)),
-                }
-            )
-            counts["boxes"] += 1
-    return results, counts
+    sizes = {im["id"]: (int(im["width"]), int(im["height"])) for im in dataset["images"]}
+    results, stats = completions_to_results(predictions, dataset["categories"], frame=pred_frame, image_sizes=sizes,
+                                            min_pixels=min_pixels, max_pixels=max_pixels)
+    return results, {"rows": stats["n_rows"], "boxes": stats["n_boxes"], "unreadable": stats["n_unreadable"]}
 
 
 def format_rows(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

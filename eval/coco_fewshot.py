@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rewardkit.eval._detection import (
-    completions_to_results,
+    coco_results,
     eval_rows,
     few_shot_rows,
     format_rows,
@@ -73,7 +73,7 @@ def evaluate(
 
     gt = load_json(annotations)
     preds = read_jsonl(predictions) if isinstance(predictions, str) else list(predictions)
-    results, counts = completions_to_results(preds, gt, pred_frame=pred_frame)
+    results, counts = coco_results(preds, gt, pred_frame=pred_frame)
     from rewardkit.eval._detection import resolve_categories
 
     cats = resolve_categories(gt, _names(categories))

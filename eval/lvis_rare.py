@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rewardkit.eval._detection import (
-    completions_to_results,
+    coco_results,
     eval_rows,
     few_shot_rows,
     format_rows,
@@ -59,7 +59,7 @@ def evaluate(annotations: Any, predictions: Sequence[Mapping[str, Any]] | str, *
 
     gt = load_json(annotations)
     preds = read_jsonl(predictions) if isinstance(predictions, str) else list(predictions)
-    results, counts = completions_to_results(preds, gt, pred_frame=pred_frame)
+    results, counts = coco_results(preds, gt, pred_frame=pred_frame)
     cats = resolve_categories(gt, _names(categories))
     ids = sorted({p["image_id"] for p in preds}) if image_ids is None else sorted(image_ids)
     result = lvis_evaluate(gt, results, "bbox", imgIds=ids)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from rewardkit.eval._detection import (
-    completions_to_results,
+    coco_results,
     eval_rows,
     few_shot_rows,
     format_rows,
@@ -54,7 +54,7 @@ def evaluate(annotations: Any, predictions: Sequence[Mapping[str, Any]] | str, *
 
     gt = load_json(annotations)
     preds = read_jsonl(predictions) if isinstance(predictions, str) else list(predictions)
-    results, counts = completions_to_results(preds, gt, pred_frame=pred_frame)
+    results, counts = coco_results(preds, gt, pred_frame=pred_frame)
     ids = sorted({p["image_id"] for p in preds}) if image_ids is None else sorted(image_ids)
     cats = _ids("ov_coco_novel17") + _ids("ov_coco_base48")
     result = coco_evaluate(gt, results, "bbox", imgIds=ids, catIds=sorted(c for c in cats if any(g["id"] == c for g in gt["categories"])))

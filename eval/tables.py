@@ -22,7 +22,7 @@ import argparse
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from rewardkit.eval._detection import completions_to_results, format_rows, load_json, read_jsonl
+from rewardkit.eval._detection import coco_results, format_rows, load_json, read_jsonl
 
 __all__ = ["vision_r1_table", "format_vision_r1", "main", "PROTOCOLS"]
 
@@ -37,8 +37,7 @@ def vision_r1_table(annotations: Any, predictions: Sequence[Mapping[str, Any]] |
 
     gt = load_json(annotations)
     preds = read_jsonl(predictions) if isinstance(predictions, str) else list(predictions)
-    kw = {k: v for k, v in (("min_pixels", min_pixels), ("max_pixels", max_pixels)) if v is not None}
-    results, counts = completions_to_results(preds, gt, pred_frame=pred_frame, **kw)
+    results, counts = coco_results(preds, gt, pred_frame=pred_frame, min_pixels=min_pixels, max_pixels=max_pixels)
     ids = sorted({p["image_id"] for p in preds})
     r = coco_evaluate(gt, results, "bbox", imgIds=ids)
     return {"AP50": r["AP50"], "AP75": r["AP75"], "mAP": r["AP"], "counts": counts}

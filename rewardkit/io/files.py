@@ -45,7 +45,7 @@ def open_binary(path: str | Path) -> IO[bytes]:
             raw: IO[bytes] = open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115
         except (AttributeError, OSError, ValueError):
             raw = sys.stdin.buffer
-        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[arg-type]
+        buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]  # typeshed's BufferedReader wants a raw stream type; any binary file object works at run time
         if buffered.peek(2)[:2] == _GZIP_MAGIC:
             return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
         return buffered

@@ -95,7 +95,7 @@ class RowWriter:
             self._fh = None
             self._pq = pq.ParquetWriter(raw, self._schema)
             return
-        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb") if self.path.suffix == ".gz" else raw
+        stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="wb") if self.path.suffix == ".gz" else raw  # type: ignore[assignment]  # GzipFile is a binary file object; typeshed does not declare it IO[bytes]
         self._fh = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
 
     def write(self, row: Mapping[str, Any]) -> None:

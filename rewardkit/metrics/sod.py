@@ -13,18 +13,16 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.geometry._sod_pair import _check_compat, _Pair, _prepare_pair  # noqa: F401  (re-exported)
+from rewardkit.geometry.s_measure import _s_measure_pair  # noqa: F401  (re-exported)
 from rewardkit.geometry.saliency import (  # noqa: F401  (re-exported)
     SOD_METRIC_NAMES,
     SODCompat,
-    _check_compat,
     _em_from_counts,
     _fm_curve,
-    _Pair,
     _pair_adaptive,
     _pair_histograms,
     _pair_mae,
-    _prepare_pair,
-    _s_measure_pair,
     e_measure,
     f_measure,
     mae,

@@ -98,6 +98,21 @@ def test_conversational_completions():
     assert funcs[0](**_batch(conv, [GT, GT])) == pytest.approx([2.9, 2.9])
 
 
+def test_multi_message_completion_scores_as_through_rewardkit_score():
+    """One home for reading a completion (issue 12): every assistant message's text, in
+    order, on every surface. The adapters used to keep only the last message, so this
+    completion scored 1 through ``rewardkit.score`` and 0 here."""
+    from rewardkit import score
+
+    conv = [{"role": "assistant", "content": "<think>a cat</think>"},
+            {"role": "tool", "content": "<answer>ignored</answer>"},
+            {"role": "assistant", "content": [{"type": "text", "text": "<answer>x</answer>"}, {"type": "image"}]}]
+    direct = score(conv, None, reward="format.think_answer").score
+    funcs = trl_rewards("format.think_answer", split_components=False)
+    assert direct == 1.0
+    assert funcs[0](**_batch([conv], [None])) == [direct]
+
+
 def test_image_size_from_the_image_column_when_frames_differ():
     # ground truth in pixels of a 1000 x 500 image, predictions in norm1000
     gt_px = [[10, 5, 500, 250]]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from rewardkit.eval import classification, coco_fewshot, lisa, lvis_rare, ov_coco, prompts, tables
-from rewardkit.eval._detection import boxes_norm1000, completions_to_results, solution_string
+from rewardkit.eval._detection import boxes_norm1000, coco_results, solution_string
 from rewardkit.eval.categories import category_ids, category_names, load_category_list
 
 from rewardkit.registry import get_reward
@@ -177,14 +177,14 @@ def test_lvis_rare_builders_and_table():
     assert "Table 4" in lvis_rare.format_table(t)
 
 
-def test_completions_to_results_reads_confidence_and_frames():
+def test_coco_results_reads_confidence_and_frames():
     gt = _coco(n_per_cat=1, cats=("bus",))
     p = {"image_id": 1, "category": "bus", "completion": "<think/><answer>[{'Position': [0, 0, 500, 500], 'Confidence': 0.3}, [500, 500, 1000, 1000]]</answer>"}
-    res, counts = completions_to_results([p], gt)
+    res, counts = coco_results([p], gt)
     assert counts == {"rows": 1, "boxes": 2, "unreadable": 0}
     assert res[0]["bbox"] == pytest.approx([0, 0, 320, 240]) and res[0]["score"] == pytest.approx(0.3)
     assert res[1]["score"] == 1.0
-    res, _ = completions_to_results([dict(p, completion="<answer>[[0, 0, 320, 240]]</answer>")], gt, pred_frame="pixel")
+    res, _ = coco_results([dict(p, completion="<answer>[[0, 0, 320, 240]]</answer>")], gt, pred_frame="pixel")
     assert res[0]["bbox"] == pytest.approx([0, 0, 320, 240])
 
 
@@ -263,3 +263,24 @@ def test_vision_r1_table_in_the_qwen25vl_frame():
     t = tables.vision_r1_table(gt, preds)
     assert t["AP50"] == pytest.approx(1.0) and t["mAP"] == pytest.approx(1.0)
     assert "Vision-R1" in tables.format_vision_r1(t)
+
+
+def test_vision_r1_table_ranks_boxes_as_eval_coco_does():
+    """One home for completions -> COCO results (issue 12): the protocol table used its own
+    converter, which clipped confidences to [0, 1], so a false positive at 1.7 and a true
+    positive at 1.2 tied at 1.0 (file order put the true positive first: AP 1.0) while
+    ``rewardkit eval coco`` kept them and ranked the false positive first (AP 0.5: at
+    recall 1 the precision is 1/2). Both now keep the model's confidences."""
+    from rewardkit.metrics.coco import coco_evaluate
+    from rewardkit.metrics.results import completions_to_results
+
+    gt = {"images": [{"id": 1, "width": 1000, "height": 1000}],
+          "categories": [{"id": 1, "name": "bus"}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [100, 100, 200, 200], "area": 40000, "iscrowd": 0}]}
+    items = [{"bbox_2d": [100, 100, 300, 300], "label": "bus", "score": 1.2},
+             {"bbox_2d": [600, 600, 900, 900], "label": "bus", "score": 1.7}]
+    preds = [{"image_id": 1, "category_id": 1, "completion": f"<answer>{json.dumps(items)}</answer>"}]
+    table = tables.vision_r1_table(gt, preds, pred_frame="pixel")
+    results, _ = completions_to_results(preds, gt["categories"], frame="pixel")
+    assert sorted(r["score"] for r in results) == [1.2, 1.7]
+    assert table["AP50"] == coco_evaluate(gt, results, "bbox")["AP50"] == pytest.approx(0.5, abs=0.01)
