@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 LAYERS = ("types", "parsing", "geometry", "rewards", "metrics", "surfaces")
-_BOTTOM = {"rewardkit.types", "rewardkit.errors", "rewardkit.limits", "rewardkit._version"}
+_BOTTOM = {"rewardkit.types", "rewardkit.errors", "rewardkit.limits", "rewardkit.names", "rewardkit._version"}
 
 
 def layer_of(module: str) -> str | None:

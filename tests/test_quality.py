@@ -223,7 +223,9 @@ def test_answer_format_writes_the_reward_frame():
 def test_dialect_writer_plugs_in(monkeypatch):
     from rewardkit.auditing import answers
 
-    monkeypatch.setattr(answers, "_DIALECT_WRITERS", {})
+    from rewardkit.names import Registry
+
+    monkeypatch.setattr(answers, "_DIALECT_WRITERS", Registry("dialect writer"))
     register_dialect_writer("test-dialect", lambda answer, fmt, size: f"COUNT={answer.count}")
     assert format_completion(Answer(count=3), AnswerFormat("count", dialect="test-dialect")).endswith("<answer>COUNT=3</answer>")
     # a dialect without a writer falls back to the default format

@@ -48,10 +48,16 @@ from typing import Any
 import numpy as np
 
 from rewardkit.auditing.probes import THINK
+from rewardkit.names import Registry
 
 __all__ = ["Answer", "AnswerFormat", "answer_format", "format_completion", "format_payload", "register_dialect_writer", "COMPAT_STYLES"]
 
-_DIALECT_WRITERS: dict[str, Any] = {}
+def _check_writer(writer: Any) -> None:
+    if not callable(writer):
+        raise ValueError(f"Expected a callable writer, but got {type(writer).__name__}")
+
+
+_DIALECT_WRITERS: Registry[Any] = Registry("dialect writer", _check_writer)
 
 
 def register_dialect_writer(name: str, writer: Any) -> None:
@@ -60,9 +66,7 @@ def register_dialect_writer(name: str, writer: Any) -> None:
     A reward bound with ``dialect=name`` then gets its quality-audit answers from
     ``writer``; without a writer for its dialect, the default format above is written
     (the readers of every dialect also read it)."""
-    if not callable(writer):
-        raise ValueError(f"Expected a callable writer, but got {type(writer).__name__}")
-    _DIALECT_WRITERS[str(name)] = writer
+    _DIALECT_WRITERS.register(str(name), writer)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.names import Registry
+
 # ------------------------------------------------------------------------------ samples
 
 
@@ -153,12 +155,17 @@ _GROUND_GT = [300, 250, 520, 600]
 _CLS_GT = "2012 BMW 1 Series Convertible"
 
 
-_REGISTERED: dict[str, Callable[[], Sample]] = {}
+def _check_factory(factory: Any) -> None:
+    if not callable(factory):
+        raise ValueError(f"Expected a callable returning a Sample, but got {type(factory).__name__}")
+
+
+_REGISTERED: Registry[Callable[[], Sample]] = Registry("audit sample", _check_factory)
 
 
 def register_sample(task: str, factory: Callable[[], Sample]) -> None:
     """Give a task a built-in sample (a family without one gets no probes by default)."""
-    _REGISTERED[str(task)] = factory
+    _REGISTERED.register(str(task), factory)
 
 
 def canonical_sample(task: str) -> Sample | None:

@@ -72,6 +72,8 @@ from typing import Any
 
 import numpy as np
 
+from rewardkit.names import unknown_name
+
 __all__ = ["BodyProfile", "ADULT_COCO17", "PROFILES", "get_profile", "profile_from_samples", "COCO17_BONES"]
 
 # COCO-17 indices: 0 nose, 1 l_eye, 2 r_eye, 3 l_ear, 4 r_ear, 5 l_shoulder, 6 r_shoulder,
@@ -169,12 +171,13 @@ PROFILES: Mapping[str, BodyProfile] = MappingProxyType({"adult_coco17": ADULT_CO
 
 
 def get_profile(profile: Any) -> BodyProfile:
+    """A body profile given as itself or by name (``KeyError`` with suggestions)."""
     if isinstance(profile, BodyProfile):
         return profile
     try:
         return PROFILES[str(profile)]
     except KeyError:
-        raise KeyError(f"Unknown body profile {profile!r}; available: {sorted(PROFILES)}") from None
+        raise unknown_name("body profile", profile, PROFILES) from None
 
 
 def profile_from_samples(

@@ -50,6 +50,7 @@ from rewardkit.geometry.segmenters import (
     GeometricSegmenter,
     segment_prompts,
 )
+from rewardkit.names import Registry, unknown_name
 from rewardkit.parsing.dialects import get_dialect
 from rewardkit.parsing.frames import convert_boxes, convert_points
 from rewardkit.parsing.polygons import InvalidPolygons
@@ -73,14 +74,17 @@ __all__ = [
     "mask_from_answer",
 ]
 
-_SEGMENTERS: dict[str, Any] = {}
+def _check_segmenter(segmenter: Any) -> None:
+    if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
+        raise ValueError(f"Expected a segmenter with prepare() and predict(), but got {type(segmenter).__name__}")
+
+
+_SEGMENTERS: Registry[Any] = Registry("segmenter", _check_segmenter)
 
 
 def register_segmenter(name: str, segmenter: Any) -> None:
     """Make ``segmenter`` reachable as ``segmenter=name`` (register it in every worker)."""
-    if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
-        raise ValueError("Expected a segmenter with prepare() and predict()")
-    _SEGMENTERS[str(name)] = segmenter
+    _SEGMENTERS.register(str(name), segmenter)
 
 
 def get_segmenter(segmenter: Any) -> Any:
@@ -90,10 +94,9 @@ def get_segmenter(segmenter: Any) -> Any:
             _SEGMENTERS["geometric"] = GeometricSegmenter()
         return _SEGMENTERS["geometric"]
     if isinstance(segmenter, str):
-        try:
-            return _SEGMENTERS[segmenter]
-        except KeyError:
-            raise KeyError(f"Unknown segmenter {segmenter!r}; registered: {sorted(_SEGMENTERS) or ['geometric']}") from None
+        if segmenter not in _SEGMENTERS:
+            raise unknown_name("segmenter", segmenter, {"geometric", *_SEGMENTERS})
+        return _SEGMENTERS[segmenter]
     if not (hasattr(segmenter, "predict") and hasattr(segmenter, "prepare")):
         raise ValueError(f"Expected a segmenter (prepare/predict) or its registered name, but got {type(segmenter).__name__}")
     return segmenter

@@ -33,11 +33,11 @@ Each reader module cites the model's documentation or processor code it follows.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from rewardkit.names import Registry
 from rewardkit.parsing.dialects.molmo import read_molmo_points
 from rewardkit.parsing.dialects.qwen import parse_boxes, parse_points, read_qwen2_vl_boxes
 from rewardkit.parsing.dialects.refdet import read_deepseek_vl2_boxes, read_internvl_boxes
@@ -89,33 +89,30 @@ class Dialect:
         check_frame(self.frame)
 
 
-DIALECTS: dict[str, Dialect] = {}
+def _check_dialect(dialect: Any) -> None:
+    if not isinstance(dialect, Dialect):
+        raise ValueError(f"Expected a Dialect, but got {type(dialect).__name__}")
+
+
+DIALECTS: Registry[Dialect] = Registry("dialect", _check_dialect)
 
 
 def register_dialect(dialect: Dialect) -> Dialect:
     """Add ``dialect`` to the registry (a name registered twice is replaced)."""
-    if not isinstance(dialect, Dialect):
-        raise ValueError(f"Expected a Dialect, but got {type(dialect).__name__}")
-    DIALECTS[dialect.name] = dialect
-    return dialect
+    _check_dialect(dialect)
+    return DIALECTS.register(dialect.name, dialect)
 
 
 def dialect_names() -> list[str]:
     """Registered dialect names, sorted."""
-    return sorted(DIALECTS)
+    return DIALECTS.names()
 
 
 def get_dialect(name: Any) -> Dialect:
     """The dialect registered under ``name``; ``KeyError`` with suggestions."""
     if isinstance(name, Dialect):
         return name
-    try:
-        return DIALECTS[name]
-    except (KeyError, TypeError):
-        names = dialect_names()
-        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
-        hint = f" did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(f"Unknown dialect {name!r};{hint} available: {', '.join(names)}") from None
+    return DIALECTS.lookup(name)
 
 
 for _d in (
