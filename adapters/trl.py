@@ -100,7 +100,7 @@ class TRLRewardFunction:
         return {"scorer": self.scorer, "component": self.component}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["scorer"], state["component"])  # type: ignore[misc]
+        self.__init__(state["scorer"], state["component"])  # type: ignore[misc]  # unpickling rebuilds the object through its constructor
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.__name__!r})"
@@ -150,7 +150,7 @@ class TRLRewardFunction:
 class AsyncTRLRewardFunction(TRLRewardFunction):
     """Async variant: scores the batch in a worker thread (``asyncio.to_thread``)."""
 
-    async def __call__(self, prompts: Any = None, completions: Any = None, completion_ids: Any = None, **kwargs: Any) -> list[float | None]:  # type: ignore[override]
+    async def __call__(self, prompts: Any = None, completions: Any = None, completion_ids: Any = None, **kwargs: Any) -> list[float | None]:  # type: ignore[override]  # TRL calls async reward functions with the same keywords; the override is async by design
         if completions is None:
             raise ValueError("Expected `completions` (TRL passes prompts=, completions=, completion_ids=)")
         return await asyncio.to_thread(self._finish, prompts, completions, kwargs)

@@ -156,7 +156,7 @@ class RewardkitScorer:
         return {"cache_size": self.cache_size}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["cache_size"])  # type: ignore[misc]
+        self.__init__(state["cache_size"])  # type: ignore[misc]  # unpickling rebuilds the object through its constructor (the cache is not pickled)
 
     def reward(self, name: str, params: Mapping[str, Any]) -> Reward:
         key = (name, _freeze(params))

@@ -113,7 +113,7 @@ def evaluate(rows: Sequence[Mapping[str, Any]] | str, predictions: Sequence[Mapp
     if masks:
         from rewardkit.metrics.lisa import lisa_evaluate
 
-        m = lisa_evaluate(gts, masks, mode, image_sizes=sizes)  # type: ignore[arg-type]
+        m = lisa_evaluate(gts, masks, mode, image_sizes=sizes)  # type: ignore[arg-type]  # mode (str) is checked by lisa_evaluate against its gt_format literals
         out["gIoU"], out["cIoU"] = m["gIoU"], m["cIoU"]
     return out
 

@@ -80,7 +80,7 @@ def _sample(rows: Iterable[Any], reward: str | None, limit: int) -> tuple[str | 
         if len(out) >= limit:
             break
     if reward is None and names:
-        reward = max(names, key=names.get)  # type: ignore[arg-type]
+        reward = max(names, key=names.get)  # type: ignore[arg-type]  # a dict of counts: get never returns None for its own keys
     return reward, out
 
 

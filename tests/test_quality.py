@@ -222,7 +222,6 @@ def test_answer_format_writes_the_reward_frame():
 
 def test_dialect_writer_plugs_in(monkeypatch):
     from rewardkit.auditing import answers
-
     from rewardkit.names import Registry
 
     monkeypatch.setattr(answers, "_DIALECT_WRITERS", Registry("dialect writer"))

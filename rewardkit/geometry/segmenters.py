@@ -450,7 +450,7 @@ class TransformersSAM2Segmenter(BaseSegmenter):
                 chunk = idx[start : start + step]
                 for i, m in zip(chunk, self._decode(state, [norm[i] for i in chunk])):
                     out[i] = m
-        return out  # type: ignore[return-value]
+        return out  # type: ignore[return-value]  # every slot of out (list[Mask | None]) is filled by one of the loops above
 
     def _decode(self, state: dict[str, Any], items: list[tuple[Any, Any, Any]]) -> list[Mask]:
         """One ``Sam2Model`` call for prompt sets of the same shape."""

@@ -47,7 +47,7 @@ def open_binary(path: str | Path) -> IO[bytes]:
             raw = sys.stdin.buffer
         buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw)  # type: ignore[type-var]  # typeshed's BufferedReader wants a raw stream type; any binary file object works at run time
         if buffered.peek(2)[:2] == _GZIP_MAGIC:
-            return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]
+            return gzip.GzipFile(fileobj=buffered, mode="rb")  # type: ignore[return-value]  # GzipFile is a binary file object; typeshed does not declare it IO[bytes]
         return buffered
     p = Path(path)
     if p.is_dir():
@@ -57,7 +57,7 @@ def open_binary(path: str | Path) -> IO[bytes]:
     fh = open(p, "rb")  # noqa: SIM115 - returned to the caller
     if fh.peek(2)[:2] == _GZIP_MAGIC:
         fh.close()
-        return gzip.open(p, "rb")  # type: ignore[return-value]
+        return gzip.open(p, "rb")  # type: ignore[return-value]  # as above: a GzipFile is a binary file object
     return fh
 
 

@@ -355,7 +355,7 @@ def _run_lvis_api(state: _LvisState) -> dict[str, Any]:
         raise ImportError("backend='lvis' needs `pip install rewardkit[lvis]`") from exc
     had = hasattr(np, "float")
     if not had:
-        np.float = float  # type: ignore[attr-defined]
+        np.float = float  # type: ignore[attr-defined]  # lvis 0.5.3 still reads np.float (removed in numpy 1.24); restored only around its call
     try:
         logging.getLogger("lvis").setLevel(logging.ERROR)
         gt = LVIS.__new__(LVIS)
@@ -377,7 +377,7 @@ def _run_lvis_api(state: _LvisState) -> dict[str, Any]:
         E.run()
     finally:
         if not had:
-            del np.float  # type: ignore[attr-defined]
+            del np.float  # type: ignore[attr-defined]  # undo the shim above
     out: dict[str, Any] = {k: float(v) for k, v in E.results.items()}
     out["precision"] = np.asarray(E.eval["precision"])
     out["recall"] = np.asarray(E.eval["recall"])

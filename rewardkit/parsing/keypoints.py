@@ -112,18 +112,18 @@ def _entry(v: Any, dims: int) -> tuple[list[float], int] | None:
         if any(n is None for n in nums):
             return [0.0] * dims, 0
         vv = 2 if vis is True else (0 if vis is False else _num(vis))
-        return [float(n) for n in nums], int(vv) if vv is not None and vv > 0 else 0  # type: ignore[arg-type]
+        return [float(n) for n in nums], int(vv) if vv is not None and vv > 0 else 0  # type: ignore[arg-type]  # nums holds no None here (checked just above)
     if isinstance(v, Sequence) and not isinstance(v, str):
         nums = [_num(c) for c in v]
         if len(nums) == dims:
             if any(n is None for n in nums):
                 return [0.0] * dims, 0
-            return [float(n) for n in nums], 2  # type: ignore[arg-type]
+            return [float(n) for n in nums], 2  # type: ignore[arg-type]  # nums holds no None here (checked just above)
         if len(nums) == dims + 1:
             if any(n is None for n in nums[:dims]):
                 return [0.0] * dims, 0
             vis = nums[dims]
-            return [float(n) for n in nums[:dims]], (int(vis) if vis is not None and vis > 0 else 0)  # type: ignore[arg-type]
+            return [float(n) for n in nums[:dims]], (int(vis) if vis is not None and vis > 0 else 0)  # type: ignore[arg-type]  # nums[:dims] holds no None here (checked just above)
     return None
 
 

@@ -145,7 +145,7 @@ def _geojson(value: Mapping[str, Any]) -> list[Ring] | None:
         rings = [_point_list(r) for r in poly]
         if any(r is None for r in rings):
             return None
-        out.append(Ring(rings[0], tuple(rings[1:])))  # type: ignore[arg-type]
+        out.append(Ring(rings[0], tuple(rings[1:])))  # type: ignore[arg-type]  # no ring is None (checked just above)
     return out
 
 
@@ -167,7 +167,7 @@ def polygon_rings(value: Any) -> list[Ring] | None:
     rings = [_ring(v) for v in value]  # counts are bounded next, with a reason (check_polygon_bounds)
     if any(r is None for r in rings):
         return None
-    return [Ring(r) for r in rings]  # type: ignore[arg-type]
+    return [Ring(r) for r in rings]  # type: ignore[arg-type]  # no ring is None (checked just above)
 
 
 # -- validation -----------------------------------------------------------------------------

@@ -89,11 +89,11 @@ def _quad_coords(v: Any) -> list[float] | None:
         if len(v) == 8:
             nums = [_num(x) for x in v]
             if all(n is not None for n in nums):
-                return nums  # type: ignore[return-value]
+                return nums  # type: ignore[return-value]  # all(n is not None) above: list[float]
         if len(v) == 4 and all(isinstance(p, list | tuple) and len(p) == 2 for p in v):
             nums = [_num(x) for p in v for x in p]
             if all(n is not None for n in nums):
-                return nums  # type: ignore[return-value]
+                return nums  # type: ignore[return-value]  # all(n is not None) above: list[float]
     return None
 
 

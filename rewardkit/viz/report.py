@@ -245,7 +245,7 @@ def _step_series(agg: _RewardAgg) -> tuple[list[float], dict[str, tuple[list[flo
     series = {}
     for key in keys:
         m = [stats.get(x, {}).get(key, _Welford()).mean if stats.get(x, {}).get(key) else float("nan") for x in xs]
-        s = [stats.get(x, {}).get(key).std if stats.get(x, {}).get(key) else float("nan") for x in xs]  # type: ignore[union-attr]
+        s = [stats.get(x, {}).get(key).std if stats.get(x, {}).get(key) else float("nan") for x in xs]  # type: ignore[union-attr]  # the conditional checks the same lookup for None
         series[key] = (m, s)
     top = [c for c, _ in agg.reasons.most_common() if c != NORMAL][:6]
     codes = ([NORMAL] if NORMAL in agg.reasons else []) + top

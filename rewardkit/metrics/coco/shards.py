@@ -257,7 +257,7 @@ def match_job(job: tuple[Any, Any, str, Sequence[Any], str | None, dict[str, Any
     """:func:`match_shard` on one ``(gt, results, iou_type, image_ids, compat, params)``
     tuple (a picklable top-level function for process pools and Ray tasks)."""
     gt, results, iou_type, image_ids, compat, params = job
-    return match_shard(gt, results, iou_type, image_ids=image_ids, compat=compat, **params)  # type: ignore[arg-type]
+    return match_shard(gt, results, iou_type, image_ids=image_ids, compat=compat, **params)  # type: ignore[arg-type]  # params is the CocoParams keywords dict of the job tuple, typed dict[str, Any] for pickling
 
 
 _builtin_map = map
