@@ -158,7 +158,8 @@ class AsyncTRLRewardFunction(TRLRewardFunction):
 
 def remote_client(remote: Any, *, token: str | None = None, timeout: float = 30.0, retries: int = 3) -> Any:
     """``None``, or a :class:`~rewardkit.serving.client.RewardClient` for ``remote`` (a
-    URL, or a client returned as it is)."""
+    URL, or a client returned as it is).
+    """
     if remote is None:
         return None
     from rewardkit.serving.client import RewardClient

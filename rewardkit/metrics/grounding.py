@@ -40,7 +40,8 @@ Comparison = Literal[">=", ">"]
 def _check(iou_threshold: float, inclusive: bool, threshold: float | None = None, comparison: str | None = None) -> tuple[float, bool]:
     """The one validation of :class:`GroundingMetrics` and the grounding functions:
     ``(iou_threshold, inclusive)``. The old keywords ``threshold`` and ``comparison``
-    (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`."""
+    (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`.
+    """
     if threshold is not None:
         warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=3)
         iou_threshold = threshold
@@ -168,7 +169,8 @@ class GroundingMetrics(MergeableMetric):
 
     def update_boxes(self, pred_xyxy: Any, gt_xyxy: Any) -> None:
         """Add expressions given as boxes in one frame (``None`` or a NaN row: no
-        prediction, IoU 0)."""
+        prediction, IoU 0).
+        """
         from rewardkit.geometry.boxes import box_iou
 
         preds = list(pred_xyxy)

@@ -99,7 +99,8 @@ class SODMetrics(MergeableMetric):
     def update(self, preds: Any = MISSING, target: Any = MISSING, *, index: int | None = None, **deprecated: Any) -> dict[str, float]:
         """Add one image (``preds``: the predicted 0..255 map, ``target``: the ground-truth
         mask); returns its per-image values. ``index``: the image's position in the
-        dataset (orders merged shards). ``pred=`` / ``gt=`` are deprecated names."""
+        dataset (orders merged shards). ``pred=`` / ``gt=`` are deprecated names.
+        """
         preds, target = update_args("SODMetrics.update", preds, target, deprecated, ("pred", "gt"))
         values = _update_one(_prepare_pair(preds, target), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
         self._sm.append(values["Smeasure"])

@@ -136,7 +136,8 @@ def read_payload(completion: Any, prompt: str | None = None, answer: str = "auto
     answer-tag tokens and fence markers (``"whole"``, the released Vision-R1 setup:
     Qwen2.5-VL answers with bare JSON), or ``"auto"``: the answer block when the
     completion has an answer tag, else the whole completion. A think block with nothing
-    after it has no payload."""
+    after it has no payload.
+    """
     ans = extract_answer_text(completion, prompt, answer)
     if ans.source == "whole":
         return Payload(ans.text, ans.tags, ans.reason, True)
@@ -185,7 +186,8 @@ def _dual_format(
     integer_coords: bool,
 ) -> tuple[float, str | None]:
     """(reward_DF, reason) of Eq. 4. The template is a JSON/literal box list for the
-    JSON dialects, the dialect's own grammar for the others."""
+    JSON dialects, the dialect's own grammar for the others.
+    """
     if payload.text is None or not payload.text:
         return 0.0, payload.reason or "empty_answer"
     if not payload.one_block:
@@ -373,9 +375,11 @@ def localization_reward(
 
 
 def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
-    """``(n_pred, n_gt)`` bool: labels agree (normalized, :func:`labels_match` without
-    synonyms). A ground truth without a label agrees with any labelled prediction. None
-    if either side has no labels."""
+    """``(n_pred, n_gt)`` bool: labels agree (normalized, :func:`labels_match` without synonyms).
+
+    A ground truth without a label agrees with any labelled prediction. None if either side has
+    no labels.
+    """
     if pred.labels is None or gt.labels is None:
         return None
     pn = [normalize_label(p) if p is not None else None for p in pred.labels]
@@ -390,8 +394,10 @@ def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
 
 
 def _norm_extent(gt_frame: str, target: BoxTarget, pxyxy: np.ndarray, gxyxy: np.ndarray, resize_kw: dict[str, int]) -> tuple[float, float]:
-    """Size of the image in ``gt_frame`` units, for the normalized L1 cost. Without an
-    image size in a pixel frame, the extent of all boxes stands in (documented)."""
+    """Size of the image in ``gt_frame`` units, for the normalized L1 cost.
+
+    Without an image size in a pixel frame, the extent of all boxes stands in (documented).
+    """
     if gt_frame in ("pixel", "qwen25vl") and target.image_size is None:
         both = np.concatenate([pxyxy, gxyxy], axis=0)
         w = float(max(np.abs(both[:, [0, 2]]).max(), 1.0))

@@ -190,7 +190,8 @@ class RewardClient:
 
     def request(self, method: str, path: str, payload: bytes | None = None) -> tuple[int, bytes]:
         """One request with retries: ``(status, body)``; :class:`RemoteUnavailable` after
-        ``1 + retries`` failed tries."""
+        ``1 + retries`` failed tries.
+        """
         headers = self._headers(payload is not None)
         last = "no try"
         tries = self.retries + 1
@@ -261,7 +262,8 @@ class RewardClient:
         params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Score rows (``rewardkit score`` format) remotely; one output row per input row,
-        in order (``score``, ``components``, ``reason``, ...)."""
+        in order (``score``, ``components``, ``reason``, ...).
+        """
         rows = list(rows)
         if not rows:
             return []
