@@ -94,7 +94,8 @@ def image_size_of(value: Any) -> tuple[int, int] | None:
 def needs_image_size(reward: Reward) -> bool:
     """True when the reward converts between frames that need the image size (the
     frames of its :class:`~rewardkit.parsing.reading.Reading`: the reward's default,
-    ``reading=`` and the keyword fields it is bound to)."""
+    ``reading=`` and the keyword fields it is bound to).
+    """
     spec = reward.spec
     if "image_size" not in spec.params or reward.params.get("image_size") is not None or spec.reading is None:
         return False
@@ -153,7 +154,8 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
 def jsonable_ground_truth(ground_truth: Any) -> Any:
     """Ground truth made JSON-ready for remote scoring, value for value: numpy arrays and
     scalars become lists and numbers, tuples lists, bytes text; strings are sent as they
-    are (the server reads them exactly as the in-process reward would)."""
+    are (the server reads them exactly as the in-process reward would).
+    """
     value = ground_truth
     if isinstance(value, bytes | bytearray):
         return bytes(value).decode("utf-8", "replace")

@@ -1,4 +1,4 @@
-"""OpenRLHF reward-function file for registered rewardkit rewards.
+r"""OpenRLHF reward-function file for registered rewardkit rewards.
 
 OpenRLHF (tested with 0.11.2) accepts a Python file where a reward-model URL goes
 (``--reward.remote_url`` in 0.11, ``--remote_rm_url`` before)::
@@ -52,7 +52,7 @@ sample, so it gets ``none_score`` (default 0.0, ``REWARDKIT_OPENRLHF_NONE_SCORE`
 (``--reward.remote_url http://host:port/openrlhf``), which moves the scoring off the
 rollout workers.
 
-    >>> q = "<|im_start|>user\\nWhere is the cat?<|im_end|>\\n<|im_start|>assistant\\n"
+    >>> q = "<|im_start|>user\nWhere is the cat?<|im_end|>\n<|im_start|>assistant\n"
     >>> out = score_openrlhf([q + "<think>x</think><answer>[[10, 10, 50, 50]]</answer><|im_end|>"], [q],
     ...                      ["[[10, 10, 50, 50]]"], reward="visual_rft.detection")
     >>> out["rewards"], out["scores"], out["extra_logs"]["rewardkit/iou"]
@@ -94,12 +94,12 @@ _SCORER = RewardkitScorer()
 
 
 def strip_prompt(query: str, prompt: str | None, end_tokens: Sequence[str] = END_TOKENS) -> str:
-    """The response part of an OpenRLHF query (see the module docstring).
+    r"""The response part of an OpenRLHF query (see the module docstring).
 
-    >>> strip_prompt("<|im_start|>user\\n<|vision_start|><|image_pad|><|image_pad|><|vision_end|>Find it"
-    ...              "<|im_end|>\\n<|im_start|>assistant\\nHere<|im_end|>",
-    ...              "<|im_start|>user\\n<|vision_start|><|image_pad|><|vision_end|>Find it<|im_end|>\\n"
-    ...              "<|im_start|>assistant\\n")
+    >>> strip_prompt("<|im_start|>user\n<|vision_start|><|image_pad|><|image_pad|><|vision_end|>Find it"
+    ...              "<|im_end|>\n<|im_start|>assistant\nHere<|im_end|>",
+    ...              "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Find it<|im_end|>\n"
+    ...              "<|im_start|>assistant\n")
     'Here'
     """
     query = "" if query is None else str(query)
@@ -275,7 +275,8 @@ def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence
     """OpenRLHF's entry point: :func:`score_openrlhf` with float32 tensors (OpenRLHF's
     own reward-function examples return tensors); lists where torch is not installed.
 
-    ``kwargs`` are :func:`score_openrlhf`'s keywords (OpenRLHF passes none)."""
+    ``kwargs`` are :func:`score_openrlhf`'s keywords (OpenRLHF passes none).
+    """
     out = score_openrlhf(queries, prompts, labels, **kwargs)
     try:
         import torch

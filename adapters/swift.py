@@ -1,10 +1,10 @@
-"""ms-swift GRPO reward functions (ORMs) for registered rewardkit rewards.
+r"""ms-swift GRPO reward functions (ORMs) for registered rewardkit rewards.
 
 ms-swift (tested with 4.6.0; 3.x has the same contract) picks reward functions by name
 from its ``orms`` registry (``swift.rewards.orms``; ``swift.plugin.orms`` in 3.x), which
 a plugin file named by ``--external_plugins`` fills::
 
-    swift rlhf --rlhf_type grpo --external_plugins "$(python -m rewardkit.adapters.swift)" \\
+    swift rlhf --rlhf_type grpo --external_plugins "$(python -m rewardkit.adapters.swift)" \
         --reward_funcs visual_rft.detection/iou visual_rft.detection/confidence visual_rft.detection/format ...
 
 How ms-swift uses an ORM (read in ``swift/rlhf_trainers/grpo_trainer.py``,
@@ -134,7 +134,8 @@ def _open_image(value: Any) -> Any:
 
 def swift_image_size(value: Any) -> tuple[int, int] | None:
     """``(width, height)`` of a row's first image in ms-swift's forms (PIL image, path,
-    ``{"bytes", "path"}``), or a ``(w, h)`` / ``{"width", "height"}`` value."""
+    ``{"bytes", "path"}``), or a ``(w, h)`` / ``{"width", "height"}`` value.
+    """
     if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value):
         return image_size_of(value)
     value = _first(value)
@@ -297,7 +298,8 @@ def register_orms(
 ) -> list[str]:
     """Register ORMs (:func:`orm_classes` with ``kwargs``) in ms-swift's ``orms`` (or
     ``registry``); returns their names. A name that ms-swift already uses for something
-    else than a rewardkit ORM is refused."""
+    else than a rewardkit ORM is refused.
+    """
     classes = orm_classes(names, **kwargs)
     target = swift_orms() if registry is None else registry
     for name, cls in classes.items():
@@ -310,7 +312,8 @@ def register_orms(
 
 def register_from_env(registry: MutableMapping[str, Any] | None = None) -> list[str]:
     """What the plugin file runs: every reward (and its components) with the settings of
-    ``REWARDKIT_SWIFT_PARAMS``, ``REWARDKIT_SWIFT_GT_COLUMN`` and ``REWARDKIT_SWIFT_REMOTE``."""
+    ``REWARDKIT_SWIFT_PARAMS``, ``REWARDKIT_SWIFT_GT_COLUMN`` and ``REWARDKIT_SWIFT_REMOTE``.
+    """
     params: Any = None
     raw = os.environ.get(ENV_PARAMS)
     if raw:

@@ -157,8 +157,17 @@ class AsyncTRLRewardFunction(TRLRewardFunction):
 
 
 def remote_client(remote: Any, *, token: str | None = None, timeout: float = 30.0, retries: int = 3) -> Any:
-    """``None``, or a :class:`~rewardkit.serving.client.RewardClient` for ``remote`` (a
-    URL, or a client returned as it is)."""
+    """``None``, or a :class:`~rewardkit.serving.client.RewardClient` for ``remote``.
+
+    Args:
+        remote: None, a ``rewardkit serve`` URL, or a client (returned as it is).
+        token: Bearer token of a new client.
+        timeout: seconds per try of a new client.
+        retries: further tries of a new client.
+
+    Returns:
+        None or the client.
+    """
     if remote is None:
         return None
     from rewardkit.serving.client import RewardClient
@@ -188,44 +197,48 @@ def trl_rewards(
 ) -> list[TRLRewardFunction]:
     """GRPOTrainer reward functions for one or several registered rewards.
 
-    Parameters
-    ----------
-    name_or_names:
-        A registered reward name (``"visual_rft.detection"``), a bound
-        :class:`~rewardkit.registry.Reward`, or a list of them (one run mixing tasks).
-    ground_truth_column:
-        Dataset column holding each row's ground truth (keep it with
-        ``GRPOConfig(remove_unused_columns=False)``).
-    split_components:
-        One function per component (default) or one per reward (total; components via
-        ``log_metric``). Rewards without components always give one function.
-    task_column:
-        Column whose value (a reward name or a task such as ``"detection"``) selects the
-        rewards that apply to a row; others return ``None``. ``"auto"`` (default) uses a
-        ``reward`` or else a ``task`` column when present; ``None`` disables it.
-    image_columns:
-        Columns searched, in order, for the image size when a reward's frames need it.
-    asynchronous:
-        Return ``async`` callables (scored with ``asyncio.to_thread``).
-    strip_prompt:
-        Pass each row's prompt text to the reward so an echoed prompt is stripped.
-    log_reasons:
-        Add a ``<reward>/reason`` column (reason codes) to TRL's completions table.
-    params:
-        Per-reward parameters, ``{"visual_rft.detection": {"iou_threshold": 0.5}}``.
-    remote:
-        URL of a ``rewardkit serve`` server (or a
-        :class:`~rewardkit.serving.client.RewardClient`): score there, not in process.
-    remote_token, remote_timeout, remote_retries:
-        Bearer token (default: ``$REWARDKIT_SERVE_TOKEN``), seconds per try, further
-        tries after a connection error, timeout or 502/503/504.
-    on_remote_error:
-        ``"skip"`` (default): an unreachable server gives ``None`` (TRL skips the rows)
-        with reason ``remote_unavailable``; ``"raise"``: raise
-        :class:`~rewardkit.serving.client.RemoteUnavailable`.
-    **common_params:
-        Parameters given to every reward that accepts them (``pred_frame="pixel"``);
-        a parameter that no reward accepts is an error.
+    Args:
+        name_or_names: A registered reward name (``"visual_rft.detection"``), a bound
+            :class:`~rewardkit.registry.Reward`, or a list of them (one run mixing
+            tasks).
+        ground_truth_column: Dataset column holding each row's ground truth (keep it
+            with ``GRPOConfig(remove_unused_columns=False)``).
+        split_components: One function per component (default) or one per reward
+            (total; components via ``log_metric``). Rewards without components always
+            give one function.
+        task_column: Column whose value (a reward name or a task such as
+            ``"detection"``) selects the rewards that apply to a row; others return
+            ``None``. ``"auto"`` (default) uses a ``reward`` or else a ``task`` column
+            when present; ``None`` disables it.
+        image_columns: Columns searched, in order, for the image size when a reward's
+            frames need it.
+        asynchronous: Return ``async`` callables (scored with ``asyncio.to_thread``).
+        strip_prompt: Pass each row's prompt text to the reward so an echoed prompt is
+            stripped.
+        log_reasons: Add a ``<reward>/reason`` column (reason codes) to TRL's
+            completions table.
+        params: Per-reward parameters,
+            ``{"visual_rft.detection": {"iou_threshold": 0.5}}``.
+        remote: URL of a ``rewardkit serve`` server (or a
+            :class:`~rewardkit.serving.client.RewardClient`): score there, not in
+            process.
+        remote_token: Bearer token (default: ``$REWARDKIT_SERVE_TOKEN``).
+        remote_timeout: Seconds per try.
+        remote_retries: Further tries after a connection error, timeout or
+            502/503/504.
+        on_remote_error: ``"skip"`` (default): an unreachable server gives ``None``
+            (TRL skips the rows) with reason ``remote_unavailable``; ``"raise"``: raise
+            :class:`~rewardkit.serving.client.RemoteUnavailable`.
+        **common_params: Parameters given to every reward that accepts them
+            (``pred_frame="pixel"``); a parameter that no reward accepts is an error.
+
+    Returns:
+        The reward functions to pass as ``GRPOTrainer(reward_funcs=...)``, one per
+        reward or per component.
+
+    Raises:
+        ValueError: no reward, a parameter no reward accepts, ``params`` naming a reward
+            that is not listed, or the same reward twice.
     """
     items = [name_or_names] if isinstance(name_or_names, str | Reward) else list(name_or_names)
     if not items:

@@ -334,7 +334,8 @@ class RewardkitScorer:
     def keys(self, name: str, reward: str | None, rewards: Mapping[str, str] | None, mix: Sequence[str] | None) -> tuple[str, ...]:
         """Component keys of a sample: the union over every reward the run names (the
         selected one, ``mix``, the ``rewards`` table, the default ``reward``), so that a
-        batch mixing rewards gives every sample the same keys, as veRL requires."""
+        batch mixing rewards gives every sample the same keys, as veRL requires.
+        """
         key = (name, reward, _freeze(rewards), _freeze(mix))
         cached = self._keys.get(key)
         if cached is None:
@@ -373,7 +374,8 @@ def compute_score(
 # -- data preparation --------------------------------------------------------------
 def _image_entry(image: Any) -> Any:
     """An image as a parquet cell: path strings stay paths, bytes become ``{"bytes": ...}``,
-    PIL images are PNG-encoded."""
+    PIL images are PNG-encoded.
+    """
     if isinstance(image, str):
         return image
     if isinstance(image, bytes | bytearray):

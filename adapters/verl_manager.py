@@ -104,7 +104,8 @@ def max_steps_from_config(config: Any) -> int | None:
 
 def with_step(data: DataProto, max_steps: int | None) -> DataProto:
     """The last sample of ``data`` with ``step`` (from the batch) and ``max_steps`` in a
-    copy of its ``extra_info`` (a new DataProto: the caller's is not modified)."""
+    copy of its ``extra_info`` (a new DataProto: the caller's is not modified).
+    """
     data = data[-1:]  # a new DataProto: its non-tensor dict can be replaced safely
     step = step_from_batch(data)
     old = data.non_tensor_batch.get("extra_info")
@@ -141,7 +142,8 @@ class RewardkitRewardManager(NaiveRewardManager):
 class RewardkitRemoteRewardManager(RemoteRewardManager):
     """veRL's remote reward manager (scores in separate ``RewardComputeWorker`` processes)
     that also puts the training step into ``extra_info``. Each compute worker imports
-    rewardkit once and keeps its bound rewards and prepared ground truths across calls."""
+    rewardkit once and keeps its bound rewards and prepared ground truths across calls.
+    """
 
     def __init__(self, config, tokenizer, compute_score, reward_router_address=None, reward_model_tokenizer=None):
         super().__init__(

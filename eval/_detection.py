@@ -59,7 +59,8 @@ def _norm(name: str) -> str:
 
 def resolve_categories(dataset: Mapping[str, Any], categories: Iterable[Any]) -> list[dict[str, Any]]:
     """Categories of ``dataset`` named by id, name (case, ``_``/``-``/space insensitive)
-    or LVIS synonym; ``KeyError`` names what is missing."""
+    or LVIS synonym; ``KeyError`` names what is missing.
+    """
     cats = dataset["categories"]
     by_id = {c["id"]: c for c in cats}
     by_name: dict[str, dict[str, Any]] = {}
@@ -147,7 +148,8 @@ def few_shot_rows(
     with ``random.Random(seed)`` from the sorted image ids), one row per (image, category)
     with all its boxes; ``negatives`` extra images per category without it ("No Objects").
     ``allow_fewer`` takes every image of a category that has fewer than ``shots`` (LVIS
-    rare categories: Visual-RFT's "10-shot" holds 1 to 10 images each)."""
+    rare categories: Visual-RFT's "10-shot" holds 1 to 10 images each).
+    """
     if shots < 1:
         raise ValueError(f"Expected shots >= 1, but got {shots}")
     images, anns = _index(dataset)
@@ -174,11 +176,13 @@ def eval_rows(
     only_present: bool = False,
     federated: bool = False,
 ) -> list[dict[str, Any]]:
-    """One evaluation prompt per (image, category). ``only_present=True`` keeps the pairs
-    where the category has a box (the paper first asks whether the category is present,
-    then asks for boxes; this is the oracle version of that first step). ``federated=True``
-    (LVIS) keeps the pairs LVIS evaluates: the category is present or in the image's
-    ``neg_category_ids``."""
+    """One evaluation prompt per (image, category).
+
+    ``only_present=True`` keeps the pairs where the category has a box (the paper first asks
+    whether the category is present, then asks for boxes; this is the oracle version of that
+    first step). ``federated=True`` (LVIS) keeps the pairs LVIS evaluates: the category is
+    present or in the image's ``neg_category_ids``.
+    """
     images, anns = _index(dataset)
     ids = sorted(images) if image_ids is None else list(image_ids)
     cats = resolve_categories(dataset, categories)
@@ -205,7 +209,8 @@ def coco_results(
     """COCO results from the protocols' completion rows, through the one converter
     :func:`rewardkit.metrics.results.completions_to_results` (the model's confidences as
     they are, a box without one at 1.0; image sizes from the dataset). Returns
-    ``(results, counts)`` with ``rows``, ``boxes``, ``unreadable``."""
+    ``(results, counts)`` with ``rows``, ``boxes``, ``unreadable``.
+    """
     from rewardkit.metrics.results import completions_to_results
 
     sizes = {im["id"]: (int(im["width"]), int(im["height"])) for im in dataset["images"]}

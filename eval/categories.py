@@ -164,7 +164,8 @@ def ov_coco_table(result: Mapping[str, Any]) -> dict[str, Any]:
 def lvis_rare_table(result: Mapping[str, Any], gt_categories: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
     """LVIS rare subsets: mean per-category AP over all rare categories with ground truth
     (``APr_mean``; lvis-api's APr pools the precision entries instead) and over
-    Visual-RFT's 6 (``visual_rft_rare6``)."""
+    Visual-RFT's 6 (``visual_rft_rare6``).
+    """
     rare = [r["id"] for r in result["per_category"] if r.get("frequency") == "r"]
     all_rare = subset_table(result, rare, ("AP",)) if rare else {"AP": float("nan"), "n": 0}
     six = subset_table(

@@ -35,7 +35,8 @@ TABLE2_DATASETS = ("flower102", "pets37", "aircraft", "cars196")
 
 def read_class_list(path: str) -> list[str]:
     """Class names, one per line (blank lines and ``#`` comments skipped; an optional
-    leading ``<index> `` or ``<index>:`` is dropped)."""
+    leading ``<index> `` or ``<index>:`` is dropped).
+    """
     names = []
     with open(path, encoding="utf-8") as f:
         for line in f:
@@ -85,7 +86,8 @@ def build_set(
     folders_by_order: bool = False,
 ) -> list[dict[str, Any]]:
     """Rows ``{"image", "label", "dataset", "prompt", "solution"}``: ``shots`` images per
-    class (``random.Random(seed)`` over the sorted file names), or all of them."""
+    class (``random.Random(seed)`` over the sorted file names), or all of them.
+    """
     if isinstance(classes, str):
         classes = read_class_list(classes)
     found = scan_folder(root, classes, folders_by_order=folders_by_order)
@@ -104,7 +106,8 @@ def build_set(
 
 def evaluate(predictions: Sequence[Mapping[str, Any]] | str, *, synonyms: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
     """Accuracy per dataset and their mean (Table 2's Average):
-    ``{"average", "per_dataset": {name: accuracy}, "n": {name: count}}``."""
+    ``{"average", "per_dataset": {name: accuracy}, "n": {name: count}}``.
+    """
     from rewardkit.registry import get_reward
 
     preds = read_jsonl(predictions) if isinstance(predictions, str) else list(predictions)

@@ -84,7 +84,8 @@ def detection_prompt(category: str) -> str:
 
 def classification_prompt(dataset: str = "flower102", *, subject: str | None = None, target: str | None = None) -> str:
     """Visual-RFT's classification prompt (Table 1); ``dataset`` picks the wording
-    (``flower102``, ``pets37``, ``aircraft``, ``cars196``) or pass ``subject``/``target``."""
+    (``flower102``, ``pets37``, ``aircraft``, ``cars196``) or pass ``subject``/``target``.
+    """
     if subject is None or target is None:
         try:
             default_subject, default_target = CLASSIFICATION_KINDS[dataset]

@@ -32,7 +32,8 @@ PROTOCOLS = ("coco-fewshot", "lvis-rare", "ov-coco", "classification", "lisa", "
 def vision_r1_table(annotations: Any, predictions: Sequence[Mapping[str, Any]] | str, *, pred_frame: str = "qwen25vl", min_pixels: int | None = None, max_pixels: int | None = None) -> dict[str, Any]:
     """COCO val2017 AP50 / AP75 / mAP of Vision-R1's Table 1 from per-(image, category)
     completions (Qwen2.5-VL JSON boxes in ``pred_frame``; the processed-image frame
-    ``qwen25vl`` needs the min/max pixels the processor used, defaults of Qwen2.5-VL)."""
+    ``qwen25vl`` needs the min/max pixels the processor used, defaults of Qwen2.5-VL).
+    """
     from rewardkit.metrics.coco import coco_evaluate
 
     gt = load_json(annotations)

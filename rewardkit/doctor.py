@@ -1,4 +1,4 @@
-"""Which reading fits these completions? (``rewardkit doctor`` and ``rewardkit score``'s warning)
+r"""Which reading fits these completions? ``rewardkit doctor`` and ``score``'s warning.
 
 The number one complaint in the public projects is a localization reward stuck near 0
 because the completions were read in the wrong coordinate frame or the wrong model's
@@ -12,7 +12,7 @@ with the highest mean reward (ties: higher IoU, then a dialect that names its ow
 then the current reading). The verdict is a one-line suggestion when the current
 reading is clearly worse (mean reward lower by at least 10% of the reward's range).
 
->>> rows = [{"completion": '```json\\n[{"bbox_2d": [252, 126, 504, 252]}]\\n```',
+>>> rows = [{"completion": '```json\n[{"bbox_2d": [252, 126, 504, 252]}]\n```',
 ...          "ground_truth": {"boxes": [[250, 125, 500, 250]], "image_size": [1000, 500]}}]
 >>> d = diagnose(rows, "grounding.iou", {"gt_frame": "pixel"})
 >>> d["best"]["dialect"], round(d["best"]["mean_score"], 3)
@@ -139,7 +139,8 @@ def _candidates(spec: Any, current: Reading, sizes_known: bool) -> list[Reading]
 
 def _iou_and_flag(row: Mapping[str, Any], reading: Reading, kind: str) -> tuple[float | None, str | None, bool]:
     """(mean over GT boxes of the best IoU with a predicted box, frame flag, read) of one
-    row; IoU ``None`` for point rewards or unusable ground truth."""
+    row; IoU ``None`` for point rewards or unusable ground truth.
+    """
     from rewardkit.geometry.boxes import box_iou
     from rewardkit.rewards._common import (
         box_target,

@@ -93,7 +93,8 @@ class Boxes:
     @classmethod
     def _trusted(cls, xyxy: np.ndarray, scores: np.ndarray | None, labels: tuple[str | None, ...] | None) -> Boxes:
         """Build without validation from arrays a parser has already checked
-        (float64 ``N x 4`` finite, float64 ``N``, ``N`` labels). Internal fast path."""
+        (float64 ``N x 4`` finite, float64 ``N``, ``N`` labels). Internal fast path.
+        """
         obj = object.__new__(cls)
         xyxy.setflags(write=False)
         object.__setattr__(obj, "xyxy", xyxy)

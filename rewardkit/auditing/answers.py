@@ -65,7 +65,8 @@ def register_dialect_writer(name: str, writer: Any) -> None:
 
     A reward bound with ``dialect=name`` then gets its quality-audit answers from
     ``writer``; without a writer for its dialect, the default format above is written
-    (the readers of every dialect also read it)."""
+    (the readers of every dialect also read it).
+    """
     _DIALECT_WRITERS.register(str(name), writer)
 
 
@@ -97,7 +98,8 @@ class Answer:
 class AnswerFormat:
     """How one reward reads answers: the kind, the prediction frame and the resize
     arguments of the ``qwen25vl`` frame. ``dialect`` is reserved for VLM output grammars
-    (None: the default format above)."""
+    (None: the default format above).
+    """
 
     kind: str
     pred_frame: str = "norm1000"

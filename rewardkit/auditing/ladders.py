@@ -22,7 +22,8 @@ reward's, not the sampling's:
 * ``label_error`` (boxes with labels, on top of IoU ``0.9``; classification): each label
   replaced by another class of the dataset with probability ``rate``;
 * ``count_error``: the count off by 1 or 2 with probability ``rate``; ``count_offset``:
-  every count off by ``d`` (random sign)."""
+  every count off by ``d`` (random sign).
+"""
 
 from __future__ import annotations
 
@@ -129,7 +130,8 @@ def _directions(g: np.random.Generator, n: int, candidates: int = 6, dims: int =
 class Ladder:
     """A graded honest policy: ``generate(row, gens)`` returns, for each generator (one per
     completion of the group), one answer per level; each completion draws its random
-    numbers once for all levels (common random numbers)."""
+    numbers once for all levels (common random numbers).
+    """
 
     name: str
     description: str
@@ -141,14 +143,16 @@ class Ladder:
 
 def _box_draws(row: QualityRow, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The random numbers of one completion's noisy boxes: a Beta quantile and candidate
-    ray directions per box."""
+    ray directions per box.
+    """
     n = len(row.boxes)
     return g.random(n), _directions(g, n)
 
 
 def _noisy_boxes(row: QualityRow, qs: Sequence[float], draws: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
     """``[completion][level]`` -> (noisy boxes, IoU reached); every completion and level
-    solved in one vectorized bisection."""
+    solved in one vectorized bisection.
+    """
     gt = row.boxes
     n = len(gt)
     lv = len(qs)

@@ -69,7 +69,8 @@ def _hash(*parts: Any) -> int:
 
 def row_rng(seed: int, *parts: Any) -> np.random.Generator:
     """A generator seeded by ``seed`` and a stable hash of ``parts`` (not Python's
-    randomized ``hash``), so results do not depend on evaluation order."""
+    randomized ``hash``), so results do not depend on evaluation order.
+    """
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, _hash(*parts)])
 
 
@@ -138,7 +139,8 @@ def _root(xyz: np.ndarray) -> np.ndarray:
 
 def build_priors(kind: str, train: Sequence[QualityRow], everything: Sequence[QualityRow]) -> Priors:
     """Priors of the blind policies, from the training split only (the vocabulary of wrong
-    labels of the graded policies comes from every row: it is the class set)."""
+    labels of the graded policies comes from every row: it is the class set).
+    """
     boxes = [r.boxes for r in train if r.boxes is not None and len(r.boxes)]
     all_boxes = np.concatenate(boxes) if boxes else np.zeros((0, 4))
     labels_by_prompt: dict[str, Counter] = {}
@@ -206,7 +208,8 @@ def _fill(p: np.ndarray, mean_shape: np.ndarray) -> np.ndarray:
 
 def kmeans(x: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
     """Centres and cluster sizes of ``k``-means on the rows of ``x`` (k-means++ seeding,
-    Lloyd iterations), sorted by size (largest first). Deterministic for a seed."""
+    Lloyd iterations), sorted by size (largest first). Deterministic for a seed.
+    """
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
     if n == 0:
@@ -252,7 +255,8 @@ class BlindPolicy:
     """A blind policy: ``answer(view)`` builds its answer from the prompt and image size.
 
     ``boxes``/``scores`` (normalized ``xyxy``) or ``template`` are the parameters a search
-    can start from."""
+    can start from.
+    """
 
     name: str
     description: str

@@ -138,7 +138,8 @@ def _whole_image(s: Sample) -> str | None:
 
 def _junk_persons(s: Sample, n: int) -> list[list[tuple[float, float]]]:
     """``n`` copies of the first person, shrunk to a quarter and moved onto a grid
-    along the top of the image, away from every person."""
+    along the top of the image, away from every person.
+    """
     first = s.persons[0]
     cx = sum(x for x, _ in first) / len(first)
     cy = sum(y for _, y in first) / len(first)

@@ -413,7 +413,8 @@ def _drops_text(s: Mapping[str, Any]) -> str:
 
 def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = False) -> str:
     """One markdown row per report: blind ceiling, its share of the graded honest policy,
-    the best blind policy, the signal of the primary ladder, Spearman, non-monotone steps."""
+    the best blind policy, the signal of the primary ladder, Spearman, non-monotone steps.
+    """
     head = ("| reward | blind ceiling (perfect) | blind / honest @0.5 · 0.75 · 0.9 | best blind policy "
             "| signal @0.3 · 0.5 · 0.75 · 0.9 | Spearman (other ladders: min) | non-monotone |")
     lines = [head, "| --- | --- | --- | --- | --- | --- | --- |"]
@@ -448,7 +449,8 @@ def headlines(reports: Sequence[Mapping[str, Any]], *, high: float = 0.5, low: f
     """Generated findings: rewards whose blind ceiling is at least ``high`` of the honest
     policy at quality 0.75 (from the reward's minimum and from the empty answer), whose
     signal is below ``low`` early (quality 0.3) or late (0.9), that are not monotone, or
-    whose Spearman is weak."""
+    whose Spearman is weak.
+    """
     rows = []
     for rep in reports:
         row = summary_row(rep)

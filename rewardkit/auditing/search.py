@@ -39,6 +39,8 @@ SHRINK = GROW ** -0.25
 
 @dataclass(frozen=True)
 class SearchResult:
+    """The best blind policy a search found, its train score and the evaluations spent."""
+
     policy: BlindPolicy
     train: float
     evaluations: int
@@ -121,7 +123,8 @@ def search_constant(kind: str, rows: Sequence[Any], score: Callable[[Any, Answer
 
     Candidates: every training answer of the prompt, the ten most frequent training
     answers overall and (labels) the five most frequent joined by commas; unseen prompts
-    get the best constant over all training rows. Ties go to the more frequent answer."""
+    get the best constant over all training rows. Ties go to the more frequent answer.
+    """
     if kind == "count":
         overall = [v for v, _ in sorted(priors.counts.items(), key=lambda t: (-t[1], t[0]))[:10]]
         to_answer = lambda v: Answer(count=v)  # noqa: E731

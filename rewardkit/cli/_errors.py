@@ -20,13 +20,14 @@ class CliError(Exception):
 
 
 def fail(message: str, code: int = 2) -> CliError:
-    """``raise fail("...")``: a :class:`CliError` to raise."""
+    """A :class:`CliError` with ``message`` and exit ``code``, for ``raise`` at the call site."""
     return CliError(message, code)
 
 
 class OneLineParser(argparse.ArgumentParser):
     """An argument parser whose mistakes are one :class:`CliError` line (exit 2), not a
-    usage block; ``--help`` still prints the usage."""
+    usage block; ``--help`` still prints the usage.
+    """
 
     def error(self, message: str) -> NoReturn:
         raise CliError(f"{self.prog}: {message} (see `{self.prog} --help`)")
@@ -34,7 +35,8 @@ class OneLineParser(argparse.ArgumentParser):
 
 def pop_debug(argv: list[str]) -> tuple[list[str], bool]:
     """Remove ``--debug`` wherever it stands (before ``--``): ``rewardkit eval coco ...
-    --debug`` works as ``rewardkit --debug eval coco ...``."""
+    --debug`` works as ``rewardkit --debug eval coco ...``.
+    """
     try:
         end = argv.index("--")
     except ValueError:

@@ -2,7 +2,8 @@
 :mod:`rewardkit.auditing` and print one row per probe; with ``--quality``, measure the
 blind ceiling, learning signal and monotonicity of each reward
 (:mod:`rewardkit.auditing.quality`) on ``--data ROWS.jsonl`` or the shipped default
-dataset."""
+dataset.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ __all__ = ["register", "format_rows"]
 
 def format_rows(rows: list[dict[str, Any]], show_all: bool = False) -> str:
     """A fixed-width table: reward, probe, score, max, paid (not applicable rows hidden
-    unless ``show_all``)."""
+    unless ``show_all``).
+    """
     shown = [r for r in rows if show_all or r["applicable"]]
     wr = max((len(r["reward"]) for r in shown), default=6)
     wp = max((len(r["probe"]) for r in shown), default=5)

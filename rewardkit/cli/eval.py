@@ -1,4 +1,4 @@
-"""``rewardkit eval``: dataset metrics from files (COCO, LVIS, RefCOCO, classification).
+r"""``rewardkit eval``: dataset metrics from files (COCO, LVIS, RefCOCO, classification).
 
 ``register(subparsers)`` adds the ``eval`` command to the ``rewardkit`` parser (called
 by :mod:`rewardkit.cli`); the mask kinds ``lisa`` and ``sod`` come from
@@ -8,7 +8,7 @@ Examples::
 
     rewardkit eval coco --gt instances_val2017.json --pred detections.json
     rewardkit eval coco --gt gt.json --pred dets.json --engine ray --shards 16
-    rewardkit eval coco --gt gt.json --pred completions.jsonl --frame norm1000 \\
+    rewardkit eval coco --gt gt.json --pred completions.jsonl --frame norm1000 \
         --categories visual_rft_coco8 --per-category --json out.json --plot figures/
     rewardkit eval lvis --gt lvis_v1_val.json --pred detections.json --iou-type segm
     rewardkit eval refcoco --pred refcoco_val.jsonl --comparison ">"
@@ -66,7 +66,8 @@ def _print_table(keys: list[str], values: dict[str, Any], title: str | None = No
 
 def write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | None = None) -> None:
     """``--json FILE`` of every eval kind: every number as JSON (``-``: standard output);
-    arrays go to ``FILE.npz`` beside it."""
+    arrays go to ``FILE.npz`` beside it.
+    """
     text = json.dumps(to_jsonable(payload), indent=2)
     if path == "-":
         print(text, file=_JSON_STREAM[-1] if _JSON_STREAM else sys.stdout)
@@ -89,7 +90,8 @@ _JSON_STREAM: list[Any] = []
 
 def json_to_stdout(func: Any) -> Any:
     """Wrap a command: with ``--json -`` the JSON goes to standard output and the tables
-    to standard error, so the output can be piped."""
+    to standard error, so the output can be piped.
+    """
 
     @functools.wraps(func)
     def run(args: argparse.Namespace) -> int:
@@ -107,7 +109,8 @@ def json_to_stdout(func: Any) -> Any:
 
 def _plot(target: str, result: dict[str, Any], kind: str) -> None:
     """``--plot DIR``: every figure of this kind into DIR (:func:`rewardkit.plot.save_eval_plots`);
-    a path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form)."""
+    a path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form).
+    """
     from rewardkit.viz._deps import require_matplotlib
 
     plt = require_matplotlib()
@@ -161,7 +164,8 @@ def _subset(result: dict[str, Any], spec: str, gt_categories: list[dict[str, Any
 def load_annotations(path: str, kind: str = "coco") -> dict[str, Any]:
     """The one loader of ``--gt`` annotation files (COCO or LVIS JSON, plain or gzip,
     ``-`` for standard input), with a one-line message for the usual mistakes: a results
-    list given as ``--gt`` (swapped arguments), a COCO file given to ``eval lvis``."""
+    list given as ``--gt`` (swapped arguments), a COCO file given to ``eval lvis``.
+    """
     data = read_json(path, "--gt")
     if isinstance(data, list):
         raise CliError(
@@ -259,7 +263,8 @@ def _cmd_coco(args: argparse.Namespace) -> int:
 
 def _coco_sharded(args: argparse.Namespace, gt: dict[str, Any], res: list[Any], params: dict[str, Any]) -> dict[str, Any]:
     """Images cut into ``--shards`` matched apart (Ray tasks with ``--engine ray``) and
-    accumulated once: the numbers of one pass."""
+    accumulated once: the numbers of one pass.
+    """
     from rewardkit.metrics.coco.shards import coco_evaluate_sharded
 
     if args.backend != "native":
@@ -312,7 +317,8 @@ _EXTRA_GT_FIELDS = ("bbox", "box", "label", "count")
 
 def _rows_of(path: str) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
     """Completions, ground truths and rows of a JSONL file (the column names of
-    ``rewardkit score``, plus ``bbox`` / ``box`` / ``label`` / ``count``)."""
+    ``rewardkit score``, plus ``bbox`` / ``box`` / ``label`` / ``count``).
+    """
     rows = read_jsonl(path, "--pred")
     if not rows:
         raise CliError(f"--pred {path!r} has no rows", 1)
@@ -417,7 +423,8 @@ def _add_detection(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add ``eval`` with kinds ``coco``, ``lvis``, ``refcoco``, ``classification``
-    (and ``lisa``, ``sod`` from :mod:`rewardkit.cli.eval_masks`)."""
+    (and ``lisa``, ``sod`` from :mod:`rewardkit.cli.eval_masks`).
+    """
     ev = subparsers.add_parser("eval", help="dataset metrics from files (COCO, LVIS, RefCOCO, classification, ...)",
                                description="Compute dataset-level metrics and print the table a paper would print.")  # fmt: skip
     kinds = ev.add_subparsers(dest="kind", metavar="KIND")

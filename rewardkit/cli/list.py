@@ -1,5 +1,6 @@
 """``rewardkit list``: the registry, one reward per line with its description and its
-parameters (``--json`` for tools, with JSON values)."""
+parameters (``--json`` for tools, with JSON values).
+"""
 
 from __future__ import annotations
 

@@ -201,7 +201,8 @@ class _Stats:
 
 class Summary:
     """Per reward: stats of the score and of each component, and failure reasons (with
-    the first full message of each)."""
+    the first full message of each).
+    """
 
     def __init__(self, keep_scores: bool = False) -> None:
         self.warnings: list[str] = []
@@ -284,7 +285,8 @@ class Summary:
 
     def check_readings(self, sample: list[Any], params: dict[str, Any], file: str, limit: int = 100) -> None:
         """Add a warning per reward whose current reading is clearly worse than another
-        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth)."""
+        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth).
+        """
         from rewardkit.doctor import diagnose
         from rewardkit.registry import get_spec
 

@@ -24,7 +24,8 @@ __all__ = ["register", "find_row"]
 
 def find_row(path: Path, line: int | None = None, row_id: str | None = None) -> tuple[int, dict[str, Any]]:
     """``(line, row)``: the row at physical ``line``, the first with ``id == row_id``, or
-    the first JSON object of the file. ``CliError`` when there is none."""
+    the first JSON object of the file. ``CliError`` when there is none.
+    """
     from rewardkit.io import iter_jsonl
 
     last = 0

@@ -69,7 +69,8 @@ def require_ray() -> Any:
 
 class start_ray:  # noqa: N801 - a context manager used like a function
     """Connect to ``address`` or start a local Ray (``num_cpus``); a Ray already
-    initialized in this process is used as is. Shuts down only what it started."""
+    initialized in this process is used as is. Shuts down only what it started.
+    """
 
     def __init__(self, address: str | None = None, num_cpus: int | None = None) -> None:
         self.address = address
@@ -139,7 +140,8 @@ def _scalar(v: Any) -> Any:
 
 def _stage_gz(src: str, stage_dir: Path) -> str:
     """Decompress the ``.gz`` files of an input into ``stage_dir`` (for byte ranges);
-    returns a glob over the staged copies and the other files, in the input's order."""
+    returns a glob over the staged copies and the other files, in the input's order.
+    """
     files = input_files(src)
     gz = [f.format == "jsonl" and is_gzip(f.path) for f in files]
     if not any(gz):
@@ -245,7 +247,8 @@ def coco_shard_map(fn: Any, jobs: Any) -> list[Any]:
     """The ``map`` of :func:`rewardkit.metrics.coco.shards.coco_evaluate_sharded` on Ray:
     one task per job (retried if its worker is lost), in order. When every job starts
     with the same object (the ground truth of the matching jobs), it is put in the
-    object store once and shared. Needs an initialized Ray (:class:`start_ray`)."""
+    object store once and shared. Needs an initialized Ray (:class:`start_ray`).
+    """
     import ray
 
     jobs = list(jobs)

@@ -1,0 +1,1 @@
+"""Geometry kernels: overlaps, matching, AP, masks, polygons, keypoints, saliency."""

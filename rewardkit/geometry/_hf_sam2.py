@@ -111,7 +111,8 @@ def _is_local(path: Any) -> bool:
 
 def load_processor(name_or_path: Any, **hub_kwargs: Any) -> Any:
     """``Sam2Processor`` of a checkpoint (name or directory); transformers' own image
-    processor when it can be built, else the PIL one (see the module doc)."""
+    processor when it can be built, else the PIL one (see the module doc).
+    """
     from transformers import Sam2Processor
     from transformers.utils import is_torchvision_available
 

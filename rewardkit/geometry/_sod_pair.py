@@ -30,7 +30,8 @@ def prepare_sod_pair(pred: Any, gt: Any) -> tuple[np.ndarray, np.ndarray]:
 class _Pair:
     """A prepared image: float ``pred``, bool ``gt`` and, for uint8 input, the uint8 map
     and the 256-entry table with ``pred == table[u8]`` (bit-identical to the reference's
-    ``u8 / 255`` then min-max arithmetic, done once per grey level)."""
+    ``u8 / 255`` then min-max arithmetic, done once per grey level).
+    """
 
     __slots__ = ("pred", "gt", "u8", "table", "hist2")
 

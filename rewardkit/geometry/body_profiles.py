@@ -188,7 +188,8 @@ def profile_from_samples(
     base: BodyProfile = ADULT_COCO17,
 ) -> BodyProfile:
     """A profile whose ratio ranges are quantiles of annotated 3-D (or 2-D) COCO-17 poses
-    (``K x 2|3`` arrays; NaN for missing joints). Angle limits and tolerances come from ``base``."""
+    (``K x 2|3`` arrays; NaN for missing joints). Angle limits and tolerances come from ``base``.
+    """
     ratios: dict[str, list[float]] = {k: [] for k in base.bones}
     for pose in poses:
         p = np.asarray(pose, dtype=np.float64)

@@ -190,7 +190,8 @@ def oks(pred_xy: Any, gt_xyv: Any, area: float, bbox: Sequence[float] | None = N
 def pck(pred_xy: Any, gt_xy: Any, *, scale: float, threshold: float = 0.2, visible: Any = None) -> float:
     """Percentage of correct keypoints: mean over labelled keypoints of
     ``||p - g|| <= threshold * scale`` (``scale``: e.g. the bbox size or head length).
-    NaN when no keypoint is labelled."""
+    NaN when no keypoint is labelled.
+    """
     p = np.asarray(pred_xy, dtype=np.float64)
     g = np.asarray(gt_xy, dtype=np.float64)
     if p.shape[0] != g.shape[0]:
@@ -207,7 +208,8 @@ def pck(pred_xy: Any, gt_xy: Any, *, scale: float, threshold: float = 0.2, visib
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """``pred`` moved onto ``gt`` by the best similarity transform (scale, rotation without
-    reflection, translation; Umeyama 1991), as in PA-MPJPE."""
+    reflection, translation; Umeyama 1991), as in PA-MPJPE.
+    """
     mu_p, mu_g = pred.mean(axis=0), gt.mean(axis=0)
     p0, g0 = pred - mu_p, gt - mu_g
     norm_p = np.sqrt((p0**2).sum())

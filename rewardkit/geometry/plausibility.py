@@ -30,7 +30,8 @@ def _check_score(value: float, lo: float, hi: float, margin: float) -> float:
 
 def plausibility_scores(coords: np.ndarray, present: np.ndarray, profile: BodyProfile, *, margin: float = 0.5) -> dict[str, Any]:
     """Component scores ``bones``, ``symmetry``, ``angles`` (each NaN when nothing could be
-    checked) and the per-check details, for one pose (``K x 2`` or ``K x 3``)."""
+    checked) and the per-check details, for one pose (``K x 2`` or ``K x 3``).
+    """
     dims = coords.shape[1]
     out: dict[str, Any] = {"checks": {}}
     ok = present & np.all(np.isfinite(coords), axis=1)

@@ -1,4 +1,4 @@
-"""Exact polygon geometry with shapely: IoU / GIoU of polygons and of quadrilaterals.
+r"""Exact polygon geometry with shapely: IoU / GIoU of polygons and of quadrilaterals.
 
 * :func:`polygon_iou`: ``area(A & B) / area(A | B)`` of two shapely geometries (holes
   and multi-polygons included), exact up to floating point. Overlay costs grow with the
@@ -6,7 +6,7 @@
   :data:`~rewardkit.limits.MAX_EXACT_IOU_EDGE_PAIRS` edge pairs it is computed on a
   raster at ``image_size`` (pycocotools, as :func:`rewardkit.parsing.masks.geometry_mask`);
   ``details["method"]`` says which.
-* :func:`polygon_giou`: ``IoU - area(C \\ (A | B)) / area(C)`` with ``C`` the convex hull of
+* :func:`polygon_giou`: ``IoU - area(C \ (A | B)) / area(C)`` with ``C`` the convex hull of
   ``A | B`` (the generalization of GIoU's enclosing box to shapes: Rezatofighi et al.,
   CVPR 2019, define C as the smallest enclosing convex object).
 * :func:`quad_polygons`, :func:`quad_iou`, :func:`quad_giou`: quadrilaterals
@@ -44,7 +44,8 @@ def n_vertices(geom: Any) -> int:
 
 def polygon_iou_details(a: Any, b: Any, *, image_size: Any = None, empty_value: float = 0.0) -> tuple[float, str]:
     """``(IoU, method)`` of two shapely geometries; ``method`` is ``"exact"`` or ``"raster"``
-    (see the module doc; the raster needs ``image_size``, without it the IoU stays exact)."""
+    (see the module doc; the raster needs ``image_size``, without it the IoU stays exact).
+    """
     if a.is_empty and b.is_empty:
         return float(empty_value), "exact"
     if a.is_empty or b.is_empty:
@@ -86,7 +87,8 @@ def polygon_giou(a: Any, b: Any) -> float:
 
 def quad_polygons(quads: Quads) -> np.ndarray:
     """One shapely polygon per quad, as an object array (convex hull when the written ring
-    is not simple; an empty polygon when the quad has no area)."""
+    is not simple; an empty polygon when the quad has no area).
+    """
     import shapely
 
     if len(quads) == 0:
@@ -114,7 +116,8 @@ def _overlap_pairs(a: Quads, b: Quads) -> tuple[np.ndarray, np.ndarray]:
 
 def quad_iou(a: Quads, b: Quads) -> np.ndarray:
     """Exact IoU matrix ``N x M`` between two sets of quads (shapely, vectorized over the
-    pairs whose bounding boxes overlap)."""
+    pairs whose bounding boxes overlap).
+    """
     import shapely
 
     out = np.zeros((len(a), len(b)), dtype=np.float64)

@@ -127,7 +127,8 @@ def _s_object_hist(counts: np.ndarray, values: np.ndarray, old: bool) -> float:
 def _s_measure_u8(pair: _Pair, alpha: float, old: bool) -> float:
     """S-measure from per-quadrant joint histograms of (grey level, gt); degenerate
     quadrants (constant prediction, N <= 2, near-zero covariance) use the reference
-    arithmetic on the slice so the branch decisions match."""
+    arithmetic on the slice so the branch decisions match.
+    """
     pred, gt, u8, t = pair.pred, pair.gt, pair.u8, pair.table
     h, w = gt.shape
     area = h * w

@@ -172,7 +172,8 @@ def _pair_mae(pair: _Pair) -> float:
 
 def e_measure(pred: Any, gt: Any, *, prepared: bool = False) -> dict[str, Any]:
     """E-measure of one map: ``{"adp": float, "curve": (256,) array}`` (PySODMetrics order,
-    index 0 = threshold 255)."""
+    index 0 = threshold 255).
+    """
     pair = _Pair(np.asarray(pred, np.float64), np.asarray(gt, bool)) if prepared else _prepare_pair(pred, gt)
     gt_fg = int(np.count_nonzero(pair.gt))
     fg_hist, bg_hist = _pair_histograms(pair)
@@ -216,7 +217,8 @@ _B_TABLE: np.ndarray | None = None
 def _b_table() -> np.ndarray:
     """``B`` for every integer squared distance up to 300^2 (``B[d2] = 2 - exp(log(0.5) / 5
     * sqrt(d2))``, the same float operations as on the image); larger ones read the last
-    entry, 2.0."""
+    entry, 2.0.
+    """
     global _B_TABLE
     if _B_TABLE is None:
         b = np.sqrt(np.arange(_B_D2_MAX + 1, dtype=np.float64))

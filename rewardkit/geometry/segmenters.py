@@ -111,12 +111,14 @@ class BaseSegmenter:
 
     def predict_many(self, state: Any, prompt_sets: Any) -> list[Mask]:
         """One mask per ``(box, points, point_labels)`` prompt set (``predict`` in a loop;
-        segmenters with a batched decoder override it)."""
+        segmenters with a batched decoder override it).
+        """
         return [self.predict(state, box, pts, lab) for box, pts, lab in prompt_sets]
 
     def state_for(self, image: Any, *, channel_swap: bool | None = None) -> Any:
         """The cached ``prepare(image)``; ``channel_swap`` (default: the segmenter's)
-        reverses the channel order before encoding."""
+        reverses the channel order before encoding.
+        """
         swap = self.channel_swap if channel_swap is None else bool(channel_swap)
         key = (image_key(image), swap)
         if key in self._cache:
@@ -146,7 +148,8 @@ def prompt_sets(boxes: Any, points: Any = None, point_labels: Any = None) -> lis
     """Seg-R1's rule as prompt sets ``(box, points, point_labels)``: one per box (the
     points inside it, borders included, are its prompts; boxes normalized to ``x1 <= x2,
     y1 <= y2``); without boxes all points form one set; no prompt gives no set. Points
-    outside every box are ignored when boxes exist."""
+    outside every box are ignored when boxes exist.
+    """
     b = np.asarray(boxes if boxes is not None else np.zeros((0, 4)), dtype=np.float64).reshape(-1, 4)
     p = np.asarray(points if points is not None else np.zeros((0, 2)), dtype=np.float64).reshape(-1, 2)
     lab = np.ones(p.shape[0], np.int64) if point_labels is None else np.asarray(point_labels, dtype=np.int64).ravel()

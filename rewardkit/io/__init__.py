@@ -1,11 +1,11 @@
-"""Files: the one JSONL reader, JSON files, row field lookup and safe output.
+r"""Files: the one JSONL reader, JSON files, row field lookup and safe output.
 
 Every command that reads rows goes through this module:
 
 * :func:`iter_jsonl` streams a JSONL file (plain or gzip, detected by its magic bytes,
   or ``-`` for standard input) and never drops a line: every physical line that is not
   blank becomes an :class:`InputRow`, with ``data=None`` and an ``error`` when it is not a
-  JSON object. Lines end at ``\\n`` only (a bare ``\\r`` inside a line stays inside it,
+  JSON object. Lines end at ``\n`` only (a bare ``\r`` inside a line stays inside it,
   and raw control characters inside strings are accepted); a UTF-8 byte-order mark is
   skipped. Memory does not grow with the file.
 * :func:`read_jsonl` reads a whole JSONL file strictly (the eval commands and protocols):

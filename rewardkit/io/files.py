@@ -23,6 +23,8 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class InputRow:
+    """One input line: its number, the parsed row (None when unreadable) and the error."""
+
     line: int
     data: dict[str, Any] | None
     error: str | None = None
@@ -39,7 +41,8 @@ def _is_stdin(path: str | Path) -> bool:
 def open_binary(path: str | Path) -> IO[bytes]:
     """A binary stream of ``path`` (``-``: standard input), gunzipped when the content
     starts with the gzip magic, whatever the file's name. Missing files and folders raise
-    ``FileNotFoundError`` / ``IsADirectoryError`` with a one-line message."""
+    ``FileNotFoundError`` / ``IsADirectoryError`` with a one-line message.
+    """
     if _is_stdin(path):
         try:
             raw: IO[bytes] = open(sys.stdin.fileno(), "rb", closefd=False)  # noqa: SIM115
@@ -62,14 +65,16 @@ def open_binary(path: str | Path) -> IO[bytes]:
 
 
 def open_text(path: str | Path) -> IO[str]:
-    """Text of ``path`` (gzip detected by content, BOM skipped, invalid UTF-8 replaced);
-    lines end at ``\\n`` only."""
+    r"""Text of ``path`` (gzip detected by content, BOM skipped, invalid UTF-8 replaced);
+    lines end at ``\n`` only.
+    """
     return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace", newline="\n")
 
 
 def sniff(head: bytes) -> str | None:
     """What the first bytes of a file that is not JSONL look like, as a hint for a
-    message, or None."""
+    message, or None.
+    """
     text = head.lstrip(_BOM).lstrip()
     if not text:
         return "the file is empty"
@@ -119,7 +124,8 @@ def iter_jsonl(path: str | Path) -> Iterator[InputRow]:
 
 def iter_jsonl_stream(fh: Iterable[bytes], first_line: int = 1) -> Iterator[InputRow]:
     """:func:`iter_jsonl` on an open binary stream whose first line is line
-    ``first_line`` (the chunked reader of the Ray engine reads byte ranges with it)."""
+    ``first_line`` (the chunked reader of the Ray engine reads byte ranges with it).
+    """
     pending = 0
     for lineno, raw in enumerate(fh, start=first_line):
         n = len(raw) + pending
@@ -153,7 +159,8 @@ def _label(what: str, path: str | Path) -> str:
 
 def read_jsonl(path: str | Path, what: str = "") -> list[dict[str, Any]]:
     """All rows of a JSONL file (plain, gzip or ``-``); ``ValueError`` names the file and
-    the first line that is not a JSON object."""
+    the first line that is not a JSON object.
+    """
     rows = []
     for r in iter_jsonl(path):
         if r.data is None:
@@ -183,7 +190,8 @@ def read_json(path: str | Path, what: str = "") -> Any:
 
 def read_records(path: str | Path, what: str = "") -> Any:
     """A JSON document, or the rows of a JSONL file (chosen by the ``.jsonl`` /
-    ``.ndjson`` name, else by content: several JSON values one per line)."""
+    ``.ndjson`` name, else by content: several JSON values one per line).
+    """
     name = str(path).lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
         return read_jsonl(path, what)
@@ -217,7 +225,8 @@ _MISSING = object()
 
 def get_field(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None, Any]:
     """The first of ``names`` present in ``row``; dotted names look into nested dicts
-    (``reward_model.ground_truth``) and also match a flat key with the dot."""
+    (``reward_model.ground_truth``) and also match a flat key with the dot.
+    """
     for name in names:
         if name in row:
             return name, row[name]
@@ -236,7 +245,8 @@ def get_field(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | Non
 
 def to_jsonable(value: Any) -> Any:
     """Plain JSON values: numpy arrays and scalars become lists and numbers, floats that
-    JSON cannot hold (NaN, inf) become ``None``."""
+    JSON cannot hold (NaN, inf) become ``None``.
+    """
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, Mapping):

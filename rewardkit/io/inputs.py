@@ -126,7 +126,8 @@ def input_files(path: str | Path) -> list[InputFile]:
 
 def require_readers(files: list[InputFile]) -> None:
     """Raise the one-line ``ImportError`` naming the extra before any row is read when a
-    file needs pyarrow (Parquet, Arrow) and it is missing."""
+    file needs pyarrow (Parquet, Arrow) and it is missing.
+    """
     if any(f.format != "jsonl" for f in files):
         _pyarrow("reading Parquet and Arrow files")
 
@@ -145,7 +146,8 @@ def default_output_path(path: str | Path) -> Path:
 def default_output_for(path: str | Path) -> Path:
     """Where ``rewardkit score`` writes without ``-o``: ``x.jsonl`` -> ``x.scored.jsonl``,
     ``x.parquet`` -> ``x.scored.jsonl``, folder ``d`` -> ``d.scored.jsonl`` next to it, a
-    glob -> ``scored.jsonl`` in the folder of its first part without wildcards."""
+    glob -> ``scored.jsonl`` in the folder of its first part without wildcards.
+    """
     text = str(path)
     p = Path(text)
     if _is_glob(text) and not p.exists():
@@ -226,7 +228,8 @@ def expand_row(row: InputRow) -> Iterator[InputRow]:
     """:func:`normalize_row`, and one row per response of a ``responses`` list (veRL's
     generation output, ``n`` samples per prompt) when the row has no completion column:
     each keeps the line number and gets the id ``"<id>#<k>"`` (``<id>``: the row's
-    ``id``, else its line number)."""
+    ``id``, else its line number).
+    """
     if row.data is None:
         yield row
         return
@@ -273,8 +276,9 @@ def _arrow_batches(path: str) -> Iterator[Any]:
 
 
 def count_lines(file: InputFile) -> int:
-    """Lines (JSONL: physical lines as :func:`iter_jsonl` numbers them, each ending at
-    ``\\n``) or rows (Parquet, Arrow) of one file."""
+    r"""Lines (JSONL: physical lines as :func:`iter_jsonl` numbers them, each ending at
+    ``\n``) or rows (Parquet, Arrow) of one file.
+    """
     if file.format == "parquet":
         _pyarrow("reading Parquet")
         import pyarrow.parquet as pq
@@ -297,10 +301,11 @@ def count_lines(file: InputFile) -> int:
 
 
 def iter_rows(path: str | Path) -> Iterator[InputRow]:
-    """Every row of an input (see :func:`input_files`), in order, through
-    :func:`expand_row`. Line numbers run on across the files of a folder or glob (JSONL:
-    physical lines; Parquet and Arrow: rows, from 1). Memory does not grow with the
-    input."""
+    """Every row of an input (see :func:`input_files`), in order, through :func:`expand_row`.
+
+    Line numbers run on across the files of a folder or glob (JSONL: physical lines; Parquet and
+    Arrow: rows, from 1). Memory does not grow with the input.
+    """
     files = input_files(path)
     offset = 0
     for i, f in enumerate(files):
@@ -319,9 +324,9 @@ def iter_rows(path: str | Path) -> Iterator[InputRow]:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A piece of an input that one task reads (:func:`plan_chunks`, :func:`read_chunk`).
+    r"""A piece of an input that one task reads (:func:`plan_chunks`, :func:`read_chunk`).
 
-    JSONL: bytes ``[start, stop)`` cut after a ``\\n`` (``stop=-1``: the whole file, for
+    JSONL: bytes ``[start, stop)`` cut after a ``\n`` (``stop=-1``: the whole file, for
     gzip, recognized by its content); Parquet: rows ``[start, stop)`` of row group ``group``; Arrow: rows
     ``[start, stop)`` of the file. ``first_line``: the number of its first line or row in
     the whole input (as :func:`iter_rows` numbers them).
@@ -339,7 +344,8 @@ def plan_chunks(path: str | Path, *, chunk_bytes: int = 4 << 20, chunk_rows: int
     """Cut an input into chunks of about ``chunk_bytes`` (JSONL) or ``chunk_rows``
     (Parquet, Arrow): one pass over JSONL bytes on the reading side, metadata only for
     Parquet. Reading every chunk in order with :func:`read_chunk` gives exactly
-    :func:`iter_rows`."""
+    :func:`iter_rows`.
+    """
     chunks: list[Chunk] = []
     offset = 0
     for f in input_files(path):

@@ -116,7 +116,8 @@ class RowWriter:
 
     def write_lines(self, text: str, rows: list[Mapping[str, Any]]) -> None:
         """Rows already serialized by :func:`dump_row` (``text``: their lines, for JSONL)
-        and the same rows as dicts (for Parquet)."""
+        and the same rows as dicts (for Parquet).
+        """
         if self._fh is None:
             for row in rows:
                 self.write(row)

@@ -64,7 +64,8 @@ def exact_column_means(rows: Any) -> np.ndarray:
 def dataset_fingerprint(dataset: Mapping[str, Any]) -> str:
     """A short fingerprint of a COCO / LVIS annotation set (counts and a CRC of the image,
     annotation and category ids): states of evaluators on different ground truths do
-    not merge."""
+    not merge.
+    """
     import json
     import zlib
 
@@ -144,7 +145,8 @@ class MergeableMetric:
 
     def merge(self: M, other: MergeableMetric | Mapping[str, Any]) -> M:
         """Add the samples of ``other`` (a metric of the same class and configuration, or
-        its :meth:`state_dict`) to this one; returns ``self``."""
+        its :meth:`state_dict`) to this one; returns ``self``.
+        """
         state = other.state_dict() if isinstance(other, MergeableMetric) else other
         self._merge_state(self._check(state))
         return self

@@ -271,7 +271,8 @@ def counting_accuracy(
 ) -> dict[str, Any]:
     """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error
     over the readable answers (``mae``; NaN when none is readable). The streaming form
-    is :class:`CountingAccuracy`."""
+    is :class:`CountingAccuracy`.
+    """
     m = CountingAccuracy(tolerance=tolerance, answer=answer)
     m.update(completions, ground_truths, prompts=prompts, progress=progress)
     return m.compute()

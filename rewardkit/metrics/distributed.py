@@ -51,6 +51,8 @@ def gather_states(metric: MergeableMetric, group: Any = None) -> list[dict[str, 
 
 
 def gather_metric(metric: M, group: Any = None) -> M:
-    """A new metric (same configuration) holding the samples of every rank; ``metric``
-    itself is left as it was. A collective call: every rank of ``group`` must make it."""
+    """A new metric (same configuration) holding the samples of every rank; ``metric`` itself is left as it was.
+
+    A collective call: every rank of ``group`` must make it.
+    """
     return metric.empty_like().merge_all(gather_states(metric, group))

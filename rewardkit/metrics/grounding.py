@@ -38,9 +38,11 @@ Comparison = Literal[">=", ">"]
 
 
 def _check(iou_threshold: float, inclusive: bool, threshold: float | None = None, comparison: str | None = None) -> tuple[float, bool]:
-    """The one validation of :class:`GroundingMetrics` and the grounding functions:
-    ``(iou_threshold, inclusive)``. The old keywords ``threshold`` and ``comparison``
-    (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`."""
+    """The one validation of :class:`GroundingMetrics` and the grounding functions.
+
+    Returns ``(iou_threshold, inclusive)``. The old keywords ``threshold`` and
+    ``comparison`` (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`.
+    """
     if threshold is not None:
         warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=3)
         iou_threshold = threshold
@@ -74,17 +76,36 @@ def _summary(ious: np.ndarray, iou_threshold: float, inclusive: bool, n_unreadab
 
 
 class GroundingMetrics(MergeableMetric):
-    """Streaming Acc@threshold and mean IoU: ``update(preds, target)`` with completions
-    (read like the ``grounding.iou`` reward), or ``update_boxes(pred_xyxy, gt_xyxy)``
-    with boxes already in one frame; ``compute()`` gives :func:`grounding_evaluate`'s
-    dict. Mean IoU is a correctly rounded mean, so merged shards (:meth:`merge`) give
-    ``==`` the one-pass numbers.
+    """Streaming Acc@threshold and mean IoU of referring expressions.
 
-    >>> m = GroundingMetrics()
-    >>> m.update_boxes([[0, 0, 10, 10]], [[0, 0, 10, 20]])
-    >>> m.update(["<answer>[0, 0, 10, 10]</answer>"], [[0, 0, 10, 10]])
-    >>> r = m.compute(); r["acc"], r["miou"]
-    (1.0, 0.75)
+    ``update(preds, target)`` with completions (read like the ``grounding.iou`` reward),
+    or ``update_boxes(pred_xyxy, gt_xyxy)`` with boxes already in one frame;
+    ``compute()`` gives :func:`grounding_evaluate`'s dict. Mean IoU is a correctly
+    rounded mean, so merged shards (:meth:`merge`) give ``==`` the one-pass numbers.
+
+    Args:
+        iou_threshold: the IoU a correct box reaches.
+        inclusive: ``IoU >= iou_threshold`` counts (True) or only ``IoU > iou_threshold``.
+        pred_frame: coordinate frame of the predicted boxes (None: the dialect's).
+        gt_frame: coordinate frame of the ground-truth boxes.
+        multiple: an answer with several boxes: ``"first"`` box, or ``"zero"`` (IoU 0).
+        min_pixels: lower pixel bound of the model's image resize (``qwen25vl`` frame).
+        max_pixels: upper pixel bound of the model's image resize (``qwen25vl`` frame).
+        answer: answer mode (``"auto"``, ``"tags"``, ``"whole"``).
+        dialect: the model's output grammar (:mod:`rewardkit.parsing.dialects`).
+        threshold: deprecated name of ``iou_threshold``.
+        comparison: deprecated (``">="`` is ``inclusive=True``, ``">"`` is ``False``).
+
+    Raises:
+        ValueError: an unknown frame, dialect or answer mode, a threshold outside
+            [0, 1], or an unknown ``comparison``.
+
+    Example:
+        >>> m = GroundingMetrics()
+        >>> m.update_boxes([[0, 0, 10, 10]], [[0, 0, 10, 20]])
+        >>> m.update(["<answer>[0, 0, 10, 10]</answer>"], [[0, 0, 10, 10]])
+        >>> r = m.compute(); r["acc"], r["miou"]
+        (1.0, 0.75)
     """
 
     _KIND = "grounding"
@@ -138,7 +159,19 @@ class GroundingMetrics(MergeableMetric):
         prompts: Sequence[str | None] | None = None,
         progress: bool = False,
     ) -> None:
-        """Add expressions: ``preds`` completions, ``target`` ground-truth boxes."""
+        """Add expressions read from completions.
+
+        Args:
+            preds: the completions, one per expression.
+            target: the ground-truth boxes, one per expression.
+            image_sizes: ``(width, height)`` per expression, for pixel frames.
+            prompts: the prompts, stripped from the completions when echoed.
+            progress: show a tqdm progress bar.
+
+        Raises:
+            ValueError: a number of completions that differs from the number of ground
+                truths, or a ground truth that is not usable for grounding.
+        """
         from rewardkit.rewards.grounding import grounding_reward
 
         if len(preds) != len(target):
@@ -167,8 +200,16 @@ class GroundingMetrics(MergeableMetric):
             self._ious.append(float(iou))
 
     def update_boxes(self, pred_xyxy: Any, gt_xyxy: Any) -> None:
-        """Add expressions given as boxes in one frame (``None`` or a NaN row: no
-        prediction, IoU 0)."""
+        """Add expressions given as boxes in one frame.
+
+        Args:
+            pred_xyxy: predicted boxes (``None`` or a NaN row: no prediction, IoU 0).
+            gt_xyxy: ``N x 4`` ground-truth boxes in the same frame.
+
+        Raises:
+            ValueError: a number of predictions that differs from the number of ground
+                truths.
+        """
         from rewardkit.geometry.boxes import box_iou
 
         preds = list(pred_xyxy)

@@ -74,7 +74,24 @@ def read_lisa_gt(
     gt_format: Literal["mask", "label_map"] = "mask",
     ignore_label: int = 255,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """One ground truth as ``(foreground bool HxW, ignore bool HxW or None)`` for ``mode``."""
+    """One ground truth as ``(foreground bool HxW, ignore bool HxW or None)`` for ``mode``.
+
+    Args:
+        gt: one ground truth in any form of the module docstring.
+        mode: ``"lisa"`` (default), ``"seg_r1"`` or ``"visual_rft"`` (see the module
+            docstring).
+        image_size: ``(width, height)`` for polygons and RLE without a size.
+        gt_format: ``"mask"`` or ``"label_map"`` (an integer array of 0 / 1 /
+            ``ignore_label``).
+        ignore_label: the label of ignored pixels in a label map.
+
+    Returns:
+        ``(foreground, ignore)``: bool arrays; ``ignore`` is None when nothing is
+        ignored (always in the ``seg_r1`` / ``visual_rft`` modes).
+
+    Raises:
+        ValueError: an unknown ``mode``.
+    """
     _check_mode(mode)
     use_ignore = mode == "lisa"
     if isinstance(gt, Mapping) and "shapes" in gt:
@@ -135,13 +152,26 @@ class LISAMetrics(MergeableMetric):
     intersections and unions are integers, and gIoU is a correctly rounded mean, so any
     split merges to ``==`` the one-pass numbers.
 
-    >>> import numpy as np
-    >>> gt = np.zeros((4, 4), bool); gt[:2] = True
-    >>> m = LISAMetrics()
-    >>> round(m.update(gt, gt), 4), round(m.update(~gt, gt), 4)
-    (1.0, 0.0)
-    >>> round(m.compute()["cIoU"], 4)  # 8 / (8 + 16)
-    0.3333
+    Args:
+        mode: ``"lisa"`` (default), ``"seg_r1"`` or ``"visual_rft"`` (see the module
+            docstring).
+        empty_score: added to the IoU of a sample whose union is empty (default: 1.0 in
+            ``"lisa"`` mode, else 0.0).
+        gt_format: ``"mask"`` or ``"label_map"`` (an integer array of 0 / 1 /
+            ``ignore_label``).
+        ignore_label: the label of ignored pixels in a label map.
+
+    Raises:
+        ValueError: an unknown ``mode`` or ``gt_format``.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((4, 4), bool); gt[:2] = True
+        >>> m = LISAMetrics()
+        >>> round(m.update(gt, gt), 4), round(m.update(~gt, gt), 4)
+        (1.0, 0.0)
+        >>> round(m.compute()["cIoU"], 4)  # 8 / (8 + 16)
+        0.3333
     """
 
     _KIND = "lisa"
@@ -170,13 +200,21 @@ class LISAMetrics(MergeableMetric):
         return len(self.ious)
 
     def update(self, preds: Any = MISSING, target: Any = MISSING, *, image_size: Any = None, **deprecated: Any) -> float:
-        """Add one sample (``preds``: the predicted mask, ``target``: its ground truth);
-        returns its IoU.
+        """Add one sample and return its IoU.
 
         The first release took ``update(gt, pred)``: ``gt=`` / ``pred=`` still work with a
         ``DeprecationWarning``, and so does the old positional order when the ground truth
         is one of LISA's annotation dicts (``{"shapes": ...}`` or ``{"mask": ...}``),
         which no prediction can be.
+
+        Args:
+            preds: the predicted mask (anything ``to_mask`` reads).
+            target: its ground truth (any form of the module docstring).
+            image_size: ``(width, height)`` for polygons and RLE without a size.
+            **deprecated: ``gt=`` / ``pred=`` of the first release.
+
+        Returns:
+            The sample's IoU (plus ``empty_score`` when its union is empty).
         """
         preds, target = update_args("LISAMetrics.update", preds, target, deprecated, ("pred", "gt"))
         if _is_gt_record(preds) and not _is_gt_record(target):
@@ -198,6 +236,14 @@ class LISAMetrics(MergeableMetric):
         return float(iou)
 
     def compute(self) -> dict[str, float]:
+        """gIoU and cIoU of the samples added so far.
+
+        Returns:
+            ``{"gIoU": ..., "cIoU": ...}``.
+
+        Raises:
+            ValueError: no sample was added.
+        """
         if not self.ious:
             raise ValueError("Expected at least one sample before compute()")
         return {
@@ -247,13 +293,35 @@ def lisa_evaluate(
 ) -> dict[str, Any]:
     """gIoU and cIoU over a dataset (see the module doc for the modes).
 
-    >>> import numpy as np
-    >>> gt = np.zeros((4, 4), bool); gt[:2] = True
-    >>> empty = np.zeros((4, 4), bool)
-    >>> lisa_evaluate([gt, empty], [gt, empty])["gIoU"] > 0.99
-    True
-    >>> lisa_evaluate([gt, empty], [gt, empty], mode="seg_r1")["gIoU"] < 0.51
-    True
+    Args:
+        gt_masks: one ground truth per sample (any form of the module docstring).
+        pred_masks: one predicted mask per sample (anything ``to_mask`` reads).
+        mode: ``"lisa"`` (default), ``"seg_r1"`` or ``"visual_rft"`` (see the module
+            docstring).
+        empty_score: added to the IoU of a sample whose union is empty (default: 1.0 in
+            ``"lisa"`` mode, else 0.0).
+        gt_format: ``"mask"`` or ``"label_map"`` (an integer array of 0 / 1 /
+            ``ignore_label``).
+        ignore_label: the label of ignored pixels in a label map.
+        image_sizes: ``(width, height)`` per sample, for polygons and RLE without a
+            size.
+        return_per_sample: add ``per_sample`` (the per-sample IoUs) to the result.
+
+    Returns:
+        ``{"gIoU": ..., "cIoU": ...}`` (and ``per_sample``).
+
+    Raises:
+        ValueError: an unknown ``mode`` or ``gt_format``, or a number of predictions
+            (or image sizes) that differs from the number of ground truths.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((4, 4), bool); gt[:2] = True
+        >>> empty = np.zeros((4, 4), bool)
+        >>> lisa_evaluate([gt, empty], [gt, empty])["gIoU"] > 0.99
+        True
+        >>> lisa_evaluate([gt, empty], [gt, empty], mode="seg_r1")["gIoU"] < 0.51
+        True
     """
     _validate_args(mode, gt_format)
     gts, preds = list(gt_masks), list(pred_masks)

@@ -266,6 +266,7 @@ def lvis_evaluate(
         max_dets: per-image cap across categories (lvis-api: 300).
         backend: ``"native"`` or ``"lvis"`` (runs lvis-api; on numpy >= 1.24 its
             ``np.float`` alias is restored for the call).
+        progress: show a tqdm progress bar (one step per area range and IoU threshold).
         **params: ``iouThrs``, ``recThrs``, ``areaRng``, ``areaRngLbl``, ``imgIds``, ``catIds``.
 
     Returns:
@@ -413,8 +414,10 @@ class LvisEvaluator(MergeableMetric):
         self._gt_fingerprint: str | None = None
 
     def update(self, preds: Any = MISSING, **deprecated: Any) -> None:
-        """Append detections (a results list, or a path) in file order. ``results=`` is
-        the deprecated name of ``preds``."""
+        """Append detections (a results list, or a path) in file order.
+
+        ``results=`` is the deprecated name of ``preds``.
+        """
         if "results" in deprecated:
             if preds is not MISSING:
                 raise TypeError("LvisEvaluator.update() got both `preds` and the deprecated `results`")
@@ -474,7 +477,8 @@ class LvisEvaluator(MergeableMetric):
     @classmethod
     def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> LvisEvaluator:
         """An evaluator on ``gt`` holding the results of every state (its configuration
-        is the first state's unless ``kwargs`` give one)."""
+        is the first state's unless ``kwargs`` give one).
+        """
         states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
         if gt is None:
             raise TypeError("LvisEvaluator.from_states(states, gt): the ground truth is not part of a state")

@@ -55,7 +55,17 @@ ScorePolicy = Literal["model", "constant", "rank"]
 def category_lookup(
     categories: Sequence[Mapping[str, Any]], synonyms: Mapping[str, Iterable[str]] | None = None
 ) -> dict[str, Any]:
-    """Normalized name (and synonyms) -> category id."""
+    """Normalized name (and synonyms) -> category id.
+
+    Args:
+        categories: the ground truth's ``categories`` (``id``, ``name``, optional
+            ``synonyms``).
+        synonyms: an optional table ``{canonical name: [other names]}``; a canonical name
+            that is no category is skipped.
+
+    Returns:
+        ``{normalized name: category id}``; the first category wins a shared name.
+    """
     from rewardkit.parsing.labels import normalize_label
 
     table: dict[str, Any] = {}
@@ -112,14 +122,27 @@ def completions_to_results(
             without think blocks when it has none; ``"tags"``; ``"whole"``).
         dialect: the model's output grammar (:mod:`rewardkit.parsing.dialects`).
         score_policy: ``"model"``, ``"constant"`` or ``"rank"`` (see the module docstring).
+        constant_score: the score of a box under ``"constant"``, and of a box without
+            its own confidence under ``"model"``.
         image_sizes: ``image_id -> (width, height)`` for rows without a size (e.g. from
             the ground truth's ``images``).
+        synonyms: an optional synonym table ``{canonical name: [other names]}`` added to
+            the categories' own ``synonyms`` (:func:`category_lookup`).
         clip: clip boxes to the image.
+        min_pixels: lower pixel bound of the model's image resize (``qwen25vl`` frame).
+        max_pixels: upper pixel bound of the model's image resize (``qwen25vl`` frame).
 
-    ``stats``: ``n_rows``, ``n_boxes``, ``n_unreadable`` (no answer / unparseable rows, by
-    reason in ``reasons``), ``n_unknown_label``, ``n_unlabelled`` (boxes without label in a
-    row without category), ``n_constant`` (boxes scored with the constant), ``frame``,
-    ``score_policy``.
+    Returns:
+        ``(results, stats)``: the COCO results list and ``stats``: ``n_rows``,
+        ``n_boxes``, ``n_unreadable`` (no answer / unparseable rows, by reason in
+        ``reasons``), ``n_unknown_label``, ``n_unlabelled`` (boxes without label in a row
+        without category), ``n_constant`` (boxes scored with the constant), ``frame``,
+        ``score_policy``.
+
+    Raises:
+        ValueError: an unknown ``score_policy``, a points-only ``dialect``, a row without
+            ``image_id`` or with an unknown category, or ``clip=True`` without an image
+            size.
     """
     from rewardkit.parsing.dialects import get_dialect
     from rewardkit.parsing.frames import convert_boxes

@@ -64,13 +64,21 @@ class SODMetrics(MergeableMetric):
     position in the dataset (``update(..., index=i)``, e.g. a ``DistributedSampler``'s
     index): ``compute()`` then orders the samples by ``index``.
 
-    >>> import numpy as np
-    >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
-    >>> a, b = SODMetrics(), SODMetrics()
-    >>> _ = b.update(gt, gt, index=1); _ = a.update(255 - gt, gt, index=0)
-    >>> merged = SODMetrics.from_states([b.state_dict(), a.state_dict()])
-    >>> len(merged), merged.compute()["MAE"]
-    (2, 0.5)
+    Args:
+        compat: ``None`` or ``"seg_r1"`` (the pre-1.6.2 S-measure; see
+            :mod:`rewardkit.geometry.saliency`).
+        alpha: the S-measure's weight of the object-aware term.
+        beta_f: ``beta^2`` of the F-measure (PySODMetrics: 0.3).
+        beta_wf: ``beta`` of the weighted F-measure.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
+        >>> a, b = SODMetrics(), SODMetrics()
+        >>> _ = b.update(gt, gt, index=1); _ = a.update(255 - gt, gt, index=0)
+        >>> merged = SODMetrics.from_states([b.state_dict(), a.state_dict()])
+        >>> len(merged), merged.compute()["MAE"]
+        (2, 0.5)
     """
 
     _KIND = "sod"
@@ -97,9 +105,17 @@ class SODMetrics(MergeableMetric):
         return len(self._sm)
 
     def update(self, preds: Any = MISSING, target: Any = MISSING, *, index: int | None = None, **deprecated: Any) -> dict[str, float]:
-        """Add one image (``preds``: the predicted 0..255 map, ``target``: the ground-truth
-        mask); returns its per-image values. ``index``: the image's position in the
-        dataset (orders merged shards). ``pred=`` / ``gt=`` are deprecated names."""
+        """Add one image and return its per-image values.
+
+        Args:
+            preds: the predicted 0..255 map.
+            target: the ground-truth mask.
+            index: the image's position in the dataset (orders merged shards).
+            **deprecated: ``pred=`` / ``gt=``, the deprecated names.
+
+        Returns:
+            ``Smeasure``, ``wFmeasure``, ``MAE``, ``adpEm`` and ``adpFm`` of the image.
+        """
         preds, target = update_args("SODMetrics.update", preds, target, deprecated, ("pred", "gt"))
         values = _update_one(_prepare_pair(preds, target), self.alpha, self.beta_f, self.beta_wf, self.compat == "seg_r1")
         self._sm.append(values["Smeasure"])
@@ -120,6 +136,14 @@ class SODMetrics(MergeableMetric):
         return None
 
     def compute(self) -> dict[str, float]:
+        """The dataset metrics of the images added so far.
+
+        Returns:
+            PySODMetrics' names (:data:`SOD_METRIC_NAMES`) to values.
+
+        Raises:
+            ValueError: no image was added.
+        """
         if not self._sm:
             raise ValueError("Expected at least one image before compute()")
         order = self._order()
@@ -206,14 +230,25 @@ def sod_evaluate(
 ) -> dict[str, float]:
     """Dataset SOD metrics with PySODMetrics' names (see the module doc).
 
-    ``gt_masks`` and ``pred_maps``: equal-length sequences of 0..255 grey images (arrays
-    or image paths); ``bool`` ground truth is accepted. ``progress``: tqdm bar (default:
-    on for more than 200 images).
+    Args:
+        gt_masks: 0..255 grey images (arrays or image paths); ``bool`` ground truth is
+            accepted.
+        pred_maps: as many 0..255 grey prediction maps (arrays or image paths).
+        compat: ``None`` or ``"seg_r1"`` (the pre-1.6.2 S-measure).
+        progress: tqdm bar (default: on for more than 200 images).
 
-    >>> import numpy as np
-    >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
-    >>> round(sod_evaluate([gt], [gt])["Smeasure"], 4)
-    1.0
+    Returns:
+        PySODMetrics' names (:data:`SOD_METRIC_NAMES`) to values.
+
+    Raises:
+        ValueError: an unknown ``compat``, or a number of predictions that differs from
+            the number of ground truths.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((8, 8), np.uint8); gt[2:6, 2:6] = 255
+        >>> round(sod_evaluate([gt], [gt])["Smeasure"], 4)
+        1.0
     """
     _validate_args(compat)
     gts = list(gt_masks) if not isinstance(gt_masks, Sequence) else gt_masks
@@ -245,9 +280,19 @@ def _read_grey(value: Any) -> np.ndarray:
 
 
 def load_sod_folder(gt_dir: Any, pred_dir: Any, *, suffixes: tuple[str, ...] = (".png", ".jpg", ".jpeg", ".bmp")) -> tuple[list[Any], list[Any]]:
-    """Pair ground-truth and prediction files by file stem; returns ``(gt_paths, pred_paths)``.
+    """Pair ground-truth and prediction files by file stem.
 
-    Raises ``ValueError`` listing stems that have a ground truth but no prediction.
+    Args:
+        gt_dir: the folder of ground-truth images.
+        pred_dir: the folder of prediction maps.
+        suffixes: the file suffixes read (lower case).
+
+    Returns:
+        ``(gt_paths, pred_paths)``, sorted by stem.
+
+    Raises:
+        ValueError: a folder that is not a directory, no image, or stems that have a
+            ground truth but no prediction (listed).
     """
     from pathlib import Path
 

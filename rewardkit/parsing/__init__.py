@@ -1,0 +1,1 @@
+"""Readers of model output and ground truth: boxes, points, masks, polygons, poses."""

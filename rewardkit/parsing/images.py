@@ -33,7 +33,8 @@ def _is_size(image: Any) -> bool:
 
 def swap_channels(image: Any) -> Any:
     """The image with its first three channels reversed (RGB <-> BGR); a size
-    ``(width, height)`` or a single-channel image is returned unchanged."""
+    ``(width, height)`` or a single-channel image is returned unchanged.
+    """
     if _is_size(image):
         return image
     arr = _as_array(image)

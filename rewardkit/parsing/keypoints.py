@@ -134,8 +134,11 @@ def parse_keypoints(
     num_keypoints: int | None = None,
     dims: int = 2,
 ) -> ParseResult[Keypoints]:
-    """Read one instance's keypoints (see the module doc). ``num_keypoints`` defaults to
-    ``len(joint_names)`` for named and flat payloads; list payloads keep their length."""
+    """Read one instance's keypoints (see the module doc).
+
+    ``num_keypoints`` defaults to ``len(joint_names)`` for named and flat payloads; list
+    payloads keep their length.
+    """
     res = _parse_keypoints(payload, joint_names=joint_names, num_keypoints=num_keypoints, dims=dims)
     if res.ok:
         kp = res.value
@@ -242,7 +245,8 @@ def _parse_keypoints(
 
 class Persons(NamedTuple):
     """Several persons: their keypoints and, per person, the score the answer gave
-    (``None`` where it gave none)."""
+    (``None`` where it gave none).
+    """
 
     keypoints: tuple[Keypoints, ...]
     scores: tuple[float | None, ...]
@@ -281,8 +285,11 @@ def parse_persons(
     num_keypoints: int | None = None,
     dims: int = 2,
 ) -> ParseResult[Persons]:
-    """Read several persons (see the module doc). Never raises on model output; every
-    person must read as ``num_keypoints`` keypoints (default ``len(joint_names)``)."""
+    """Read several persons (see the module doc).
+
+    Never raises on model output; every person must read as ``num_keypoints`` keypoints (default
+    ``len(joint_names)``).
+    """
     k = len(joint_names) if num_keypoints is None else int(num_keypoints)
     empty = Persons((), ())
     if payload is None:

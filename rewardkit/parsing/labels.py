@@ -63,7 +63,8 @@ def labels_match(pred: str, gt: str, synonyms: Synonyms | None = None) -> bool:
 
 def substring_match(pred: str, gt: str) -> bool:
     """The public Visual-RFT rule: ``gt in ans or ans in gt`` after removing spaces and
-    underscores and lowercasing. Hackable (the empty answer matches); compat only."""
+    underscores and lowercasing. Hackable (the empty answer matches); compat only.
+    """
     p = pred.strip().replace(" ", "").replace("_", "").lower()
     g = gt.strip().replace(" ", "").replace("_", "").lower()
     return g in p or p in g
@@ -75,8 +76,10 @@ def is_multi_answer(text: str) -> bool:
 
 
 def parse_label(payload: Any) -> ParseResult[str]:
-    """The class name in an answer: stripped text, surrounding quotes and a final period
-    removed. ``details["multi"]`` flags answers that name several classes."""
+    """The class name in an answer: stripped text, surrounding quotes and a final period removed.
+
+    ``details["multi"]`` flags answers that name several classes.
+    """
     if payload is None:
         return ParseResult("", False, "no_answer", {})
     text = str(payload).strip()

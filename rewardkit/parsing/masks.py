@@ -191,7 +191,8 @@ def _is_polygon_list(value: Any) -> bool:
 def check_polygon_bounds(polygons: Sequence[Any], image_size: Any) -> None:
     """Refuse polygons (flat ``[x1, y1, x2, y2, ...]`` sequences) that would be costly or
     crash a rasterizer: :class:`MaskError` with reason ``too_many_polygons``,
-    ``too_many_vertices`` or ``bad_coordinates`` (see the module docstring)."""
+    ``too_many_vertices`` or ``bad_coordinates`` (see the module docstring).
+    """
     w, h = as_image_size(image_size)
     if len(polygons) > MAX_POLYGONS:
         raise MaskError(f"Expected at most {MAX_POLYGONS} polygons, but got {len(polygons)}", "too_many_polygons")

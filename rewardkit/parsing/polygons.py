@@ -150,8 +150,10 @@ def _geojson(value: Mapping[str, Any]) -> list[Ring] | None:
 
 
 def polygon_rings(value: Any) -> list[Ring] | None:
-    """The polygons held by a loaded structure (see the module doc), or ``None`` when it is
-    not polygon-shaped. Coordinates are read as written (not bounded yet)."""
+    """The polygons held by a loaded structure (see the module doc), or ``None`` when it is not polygon-shaped.
+
+    Coordinates are read as written (not bounded yet).
+    """
     if isinstance(value, Mapping):
         if "type" in value and "coordinates" in value:
             return _geojson(value)
@@ -288,10 +290,12 @@ def parse_polygons(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> ParseResult[Any]:
-    """Read, bound and validate a polygon answer (see the module doc). Never raises on
-    model output. ``image_size`` ``(width, height)`` of the original image bounds the
-    coordinates (after converting them from ``frame`` to pixels). The value is a shapely
-    geometry (an empty ``MultiPolygon`` on failure)."""
+    """Read, bound and validate a polygon answer (see the module doc).
+
+    Never raises on model output. ``image_size`` ``(width, height)`` of the original image
+    bounds the coordinates (after converting them from ``frame`` to pixels). The value is a
+    shapely geometry (an empty ``MultiPolygon`` on failure).
+    """
     from shapely.geometry import MultiPolygon
 
     if payload is None:
@@ -366,7 +370,8 @@ def _check_without_size(rings: Sequence[Ring]) -> None:
 def read_polygon_ground_truth(value: Any, *, image_size: Any = None, rule: PolygonRule = "union") -> Any:
     """A ground-truth polygon set as a shapely geometry (repaired like an answer with
     ``invalid="repair"``); :class:`BadGroundTruth` when unreadable, out of bounds or
-    entirely degenerate. Shapely geometries are accepted as they are (when valid)."""
+    entirely degenerate. Shapely geometries are accepted as they are (when valid).
+    """
     if type(value).__module__.startswith("shapely"):
         if not value.is_valid:
             import shapely

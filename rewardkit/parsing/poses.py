@@ -44,12 +44,14 @@ def _check_area_param(area: Any) -> float | None:
 
 
 def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int = 2) -> PoseTarget:
-    """Read a pose ground truth (see the module doc). Raises :class:`BadGroundTruth`
-    (``ValueError`` for a bad ``area`` parameter).
+    """Read a pose ground truth (see the module doc).
+
+    Raises :class:`BadGroundTruth` (``ValueError`` for a bad ``area`` parameter).
 
     Validated: finite keypoints within :data:`~rewardkit.limits.MAX_KEYPOINT_ABS`, an
     ``area`` that is positive and finite (a negative area made OKS exceed 1), a bbox of
-    four finite numbers with non-negative width and height."""
+    four finite numbers with non-negative width and height.
+    """
     area = _check_area_param(area)
     if isinstance(ground_truth, PoseTarget):
         return ground_truth
@@ -108,7 +110,8 @@ def _read_pose_target(ground_truth: Any, area: float | None, dims: int) -> PoseT
 
 def pose_area(target: PoseTarget) -> float:
     """The OKS area of one ground-truth person: its ``area``, else its bbox's, else the
-    extent of its labelled keypoints (two at least; else :class:`BadGroundTruth`)."""
+    extent of its labelled keypoints (two at least; else :class:`BadGroundTruth`).
+    """
     if target.area is not None:
         return float(target.area)
     if target.bbox is not None:
@@ -125,7 +128,8 @@ def pose_area(target: PoseTarget) -> float:
 @dataclass(frozen=True, eq=False)
 class MultiPoseTarget:
     """Parsed ground-truth persons of one image: ``keypoints`` ``M x K x 3``, ``areas``,
-    ``bboxes`` (``M x 4`` COCO ``xywh``, NaN where absent), ``crowd``, ``num_keypoints``."""
+    ``bboxes`` (``M x 4`` COCO ``xywh``, NaN where absent), ``crowd``, ``num_keypoints``.
+    """
 
     keypoints: np.ndarray
     areas: np.ndarray
@@ -151,10 +155,12 @@ _MULTI_KEYS = ("annotations", "persons", "people", "instances")
 
 
 def read_multi_pose_target(ground_truth: Any) -> MultiPoseTarget:
-    """Read the ground-truth persons of one image (see the module doc). The area of an
-    annotation without ``"area"`` is that of its bbox, else of its labelled keypoints'
-    extent; a person without labelled keypoints needs its bbox (COCO's OKS rule).
-    Raises :class:`BadGroundTruth`."""
+    """Read the ground-truth persons of one image (see the module doc).
+
+    The area of an annotation without ``"area"`` is that of its bbox, else of its labelled
+    keypoints' extent; a person without labelled keypoints needs its bbox (COCO's OKS rule).
+    Raises :class:`BadGroundTruth`.
+    """
     if isinstance(ground_truth, MultiPoseTarget):
         return ground_truth
     gt = ground_truth

@@ -9,7 +9,8 @@ points; labels and scores as for boxes), and Florence-2 OCR regions
 ``text<loc_x1><loc_y1>...<loc_x4><loc_y4>`` (:func:`read_florence2_quads`: location
 tokens are bins 0..999 of the image, read as written, i.e. in the ``norm1000`` frame;
 Florence-2's own post-processor adds half a bin). Corners are kept as written; a
-non-finite or too large coordinate drops its quad (the box rule)."""
+non-finite or too large coordinate drops its quad (the box rule).
+"""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ QUAD_KEYS = ("quad", "quad_2d", "quads", "polygon", "points", "bbox_2d", "bbox",
 def read_florence2_quads(text: str) -> tuple[list[list[float]], list[str | None]] | None:
     """Florence-2 OCR regions ``label<loc_..> x 8`` -> (quads as 8 numbers, labels), or
     ``None`` when the text holds no run of location tokens whose length is a multiple
-    of 8. A run of 4 tokens (a box) is not a quad. One linear scan."""
+    of 8. A run of 4 tokens (a box) is not a quad. One linear scan.
+    """
     if "<loc_" not in text:
         return None
     quads: list[list[float]] = []
@@ -107,7 +109,8 @@ def _first_key(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
 
 def quads_from_structure(value: Any) -> tuple[list[list[float]], list[float], list[str | None], int] | None:
     """(quads as 8 numbers, scores (NaN when missing), labels, n_invalid_items) from a
-    loaded structure, or ``None`` when it holds no quad."""
+    loaded structure, or ``None`` when it holds no quad.
+    """
     if isinstance(value, Mapping):
         nested = _first_key(value, ("quads", "regions", "objects", "results"))
         items = nested if isinstance(nested, list) else [value]
@@ -204,7 +207,8 @@ class QuadTarget:
 def looks_like_quads(ground_truth: Any) -> bool:
     """True when a ground truth holds quadrilaterals rather than boxes: a :class:`Quads` /
     :class:`QuadTarget`, a dict with a ``quads`` / ``quad`` key, an 8-number list, four
-    points, or a list of those. A cheap structural test (strings are not parsed)."""
+    points, or a list of those. A cheap structural test (strings are not parsed).
+    """
     if isinstance(ground_truth, Quads | QuadTarget):
         return True
     if isinstance(ground_truth, Mapping):
@@ -221,7 +225,8 @@ def looks_like_quads(ground_truth: Any) -> bool:
 
 def read_quad_target(ground_truth: Any, *, image_size: Any = None) -> QuadTarget:
     """Read quad ground truth (see :func:`looks_like_quads`; strings are read as JSON or as
-    an ``<answer>`` solution). Raises :class:`BadGroundTruth`."""
+    an ``<answer>`` solution). Raises :class:`BadGroundTruth`.
+    """
     if isinstance(ground_truth, QuadTarget):
         if image_size is not None and ground_truth.image_size is None:
             return QuadTarget(ground_truth.quads, as_image_size(image_size), ground_truth.frame)

@@ -54,7 +54,8 @@ class SegPrompts:
 
 def _blocks(text: str, name: str, limit: int) -> list[str]:
     """Bodies of ``<name>...</name>`` blocks in linear time (a lazy ``.*?`` regex is
-    quadratic on many unclosed opening tags)."""
+    quadratic on many unclosed opening tags).
+    """
     closes = [m.start() for m in _CLOSE[name].finditer(text)]
     out: list[str] = []
     pos = 0

@@ -52,7 +52,8 @@ def read_seg_target(ground_truth: Any, *, image: Any = None, image_size: Any = N
     """Ground truth in any accepted mask form (RLE dict, polygons with size, array, PNG
     path, COCO annotation), a dict ``{"mask" | "rle" | "segmentation": ..., "image": ...,
     "image_size": (w, h)}``, or a list of instance masks ``{"masks": [...]}``. Raises
-    :class:`BadGroundTruth`."""
+    :class:`BadGroundTruth`.
+    """
     if isinstance(ground_truth, SegTarget):
         return ground_truth if image is None else SegTarget(ground_truth.masks, image, ground_truth.instances)
     gt = ground_truth

@@ -84,7 +84,8 @@ def _precision_all(result: Mapping[str, Any], area: str = "all") -> tuple[np.nda
 
 def pr_curves(result: Mapping[str, Any], *, area: str = "all", title: str | None = None) -> Any:
     """Precision against recall at IoU 0.5, 0.75 and averaged over all thresholds
-    (0.5:0.95), each the mean over categories with ground truth."""
+    (0.5:0.95), each the mean over categories with ground truth.
+    """
     p, rec, thrs = _precision_all(result, area)
     fig, ax = new_figure(5.2, 4.2)
     curves = []
@@ -110,7 +111,8 @@ def pr_curves(result: Mapping[str, Any], *, area: str = "all", title: str | None
 
 def category_ap(result: Mapping[str, Any], *, metric: str = "AP", limit: int = 60, title: str | None = None) -> Any:
     """Per-category ``metric`` (AP, AP50 or AP75) as sorted horizontal bars; with more
-    than ``limit`` categories, the best and the worst ``limit // 2``."""
+    than ``limit`` categories, the best and the worst ``limit // 2``.
+    """
     rows = [r for r in (result.get("per_category") or []) if r.get(metric) is not None and not math.isnan(float(r[metric])) and float(r[metric]) >= 0]
     rows.sort(key=lambda r: float(r[metric]), reverse=True)
     n_all = len(rows)
@@ -200,7 +202,8 @@ def lvis_frequency(result: Mapping[str, Any], *, title: str | None = None) -> An
 
 def iou_histogram(result: Mapping[str, Any] | Sequence[float], *, threshold: float | None = None, bins: int = 20, title: str | None = None) -> Any:
     """Histogram of the per-expression IoU (a :func:`grounding_evaluate` result or a
-    list of IoUs) on [0, 1], with the accuracy threshold marked."""
+    list of IoUs) on [0, 1], with the accuracy threshold marked.
+    """
     if isinstance(result, Mapping):
         ious = np.asarray(result.get("ious", []), dtype=np.float64)
         threshold = float(result.get("threshold", 0.5)) if threshold is None else threshold
@@ -231,7 +234,8 @@ def iou_histogram(result: Mapping[str, Any] | Sequence[float], *, threshold: flo
 def save_eval_plots(result: Mapping[str, Any], kind: str, directory: str | Path, *, dpi: int = 120) -> list[Path]:
     """Write the figures of one ``eval`` result to ``directory``: ``coco`` / ``lvis``:
     ``pr_curves.png``, ``category_ap.png``, ``area_split.png`` (LVIS also
-    ``lvis_frequency.png``); ``refcoco``: ``iou_histogram.png``. Returns the paths."""
+    ``lvis_frequency.png``); ``refcoco``: ``iou_histogram.png``. Returns the paths.
+    """
     from rewardkit.viz._deps import require_matplotlib
 
     plt = require_matplotlib()

@@ -45,7 +45,8 @@ def value_histogram(
 ) -> Any:
     """Histogram on ``[lo, hi]`` (the reward's declared range) of ``values``, or of
     binned ``counts`` with their ``edges``. Values outside the range are clipped into
-    the end bins. Returns the figure."""
+    the end bins. Returns the figure.
+    """
     if counts is None:
         edges_a = np.linspace(lo, hi, bins + 1) if hi > lo else np.linspace(lo - 0.5, lo + 0.5, bins + 1)
         v = np.asarray(values if values is not None else [], dtype=np.float64)
@@ -73,7 +74,8 @@ def value_histogram(
 
 def score_histograms(scores: Mapping[str, Sequence[float]], *, bins: int = 30) -> Any:
     """One histogram per reward, each on the reward's declared range (from the registry;
-    the data's range for unknown names), with labelled axes (``rewardkit score --plot``)."""
+    the data's range for unknown names), with labelled axes (``rewardkit score --plot``).
+    """
     from rewardkit.registry import get_spec
 
     names = sorted(scores)
@@ -97,7 +99,8 @@ def score_histograms(scores: Mapping[str, Sequence[float]], *, bins: int = 30) -
 
 def reason_bars(counts: Mapping[str, int], total: int, *, title: str | None = None, limit: int = 12) -> Any:
     """Horizontal bars: rows per reason code (``(scored normally)`` for none), with
-    their share of ``total``; the ``limit`` most frequent, the rest summed as ``other``."""
+    their share of ``total``; the ``limit`` most frequent, the rest summed as ``other``.
+    """
     items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     if len(items) > limit:
         rest = sum(c for _, c in items[limit - 1 :])
@@ -132,7 +135,8 @@ def score_vs_count(
     xlabel: str = "predicted boxes in the answer",
 ) -> Any:
     """Mean score (with one standard deviation) against the number of predicted boxes;
-    ``stats[n] = (rows, mean, std)``; ``cap``: the last bin holds ``n >= cap``."""
+    ``stats[n] = (rows, mean, std)``; ``cap``: the last bin holds ``n >= cap``.
+    """
     fig, ax = new_figure(5.2, 3.0)
     if not stats:
         ax.text(0.5, 0.5, "no answer with boxes", ha="center", va="center", transform=ax.transAxes)
@@ -165,7 +169,8 @@ def stat_over_steps(
     title: str | None = None,
 ) -> Any:
     """One panel per key (score, then components): the mean over the rows of each step
-    and a band of one standard deviation; ``series[key] = (means, stds)``."""
+    and a band of one standard deviation; ``series[key] = (means, stds)``.
+    """
     keys = list(series)
     ncols = 2 if len(keys) > 1 else 1
     nrows = (len(keys) + ncols - 1) // ncols

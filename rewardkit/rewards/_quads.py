@@ -43,7 +43,8 @@ def quad_target_or_none(ground_truth: Any, image_size: Any = None) -> QuadTarget
 
 def read_pred_quads(answer: str, reading: Reading | None = None) -> ParseResult[Quads]:
     """Quads from an answer; an answer of axis-aligned boxes (read by the reading's
-    dialect) is read as rectangles."""
+    dialect) is read as rectangles.
+    """
     res = parse_quads(answer)
     if res.ok:
         if reading is not None and reading.dialect == "florence2" and res.details.get("format") == "florence2":
@@ -78,7 +79,8 @@ def quad_grounding(
     comparison: str = ">=",
 ) -> RewardResult:
     """The grounding rewards on quads: IoU, IoU^2, GIoU + 1 or thresholded accuracy of the
-    predicted quad against the best-overlapping ground-truth quad."""
+    predicted quad against the best-overlapping ground-truth quad.
+    """
     comp = (kind,)
     if len(target.quads) == 0:
         raise BadGroundTruth("Expected at least one ground-truth quad for grounding, but got none")

@@ -34,9 +34,12 @@ _T = TypeVar("_T")
 
 
 def typed_as(signature: Callable[..., _T]) -> Callable[[Callable[..., Any]], _T]:
-    """Give a registered reward the call signature ``signature`` (a protocol class) for
-    type checkers; returns the function unchanged. (``Callable[..., _T]`` rather than
-    ``type[_T]``: mypy refuses a protocol where ``type[_T]`` is expected.)"""
+    """Give a registered reward the call signature ``signature`` for type checkers.
+
+    ``signature`` is a protocol class; the function is returned unchanged.
+    (``Callable[..., _T]`` rather than ``type[_T]``: mypy refuses a protocol where
+    ``type[_T]`` is expected.)
+    """
 
     def give(fn: Callable[..., Any]) -> _T:
         return fn  # type: ignore[return-value]  # the point: the protocol states what the wrapper accepts

@@ -86,7 +86,16 @@ PAPER_AFTER = (0.75, 0.75, 0.9)
 
 
 def differentiate(x: float, xi1: float, xi2: float) -> float:
-    """Vision-R1's differentiation f (Eq. 8): 1 if x >= xi2, 0 if x < xi1, else x."""
+    """Vision-R1's differentiation f (Eq. 8): 1 if x >= xi2, 0 if x < xi1, else x.
+
+    Args:
+        x: the value to differentiate (a recall or an IoU).
+        xi1: below it, 0.
+        xi2: from it on, 1.
+
+    Returns:
+        ``f(x)`` as a float.
+    """
     if x >= xi2:
         return 1.0
     if x < xi1:
@@ -107,7 +116,20 @@ def _check_thresholds(name: str, value: Any) -> tuple[float, float, float]:
 
 
 def progressive_schedule(switch_at: float = 0.5, before: Any = PAPER_BEFORE, after: Any = PAPER_AFTER) -> Staged:
-    """The staged progression of Section 3.3 as a :class:`Staged` schedule by fraction."""
+    """The staged progression of Section 3.3 as a :class:`Staged` schedule by fraction.
+
+    Args:
+        switch_at: fraction of training where ``after`` replaces ``before`` (1.0: never).
+        before: thresholds ``(xi0, xi1, xi2)`` of the first stage.
+        after: thresholds ``(xi0, xi1, xi2)`` of the second stage.
+
+    Returns:
+        A :class:`Staged` schedule giving ``xi0``, ``xi1`` and ``xi2``.
+
+    Raises:
+        ValueError: ``switch_at`` outside [0, 1], or thresholds that are not three values
+            in [0, 1] with ``xi1 <= xi2``.
+    """
     check_unit("switch_at", switch_at)
     b = _check_thresholds("before", before)
     a = _check_thresholds("after", after)
@@ -118,7 +140,14 @@ def progressive_schedule(switch_at: float = 0.5, before: Any = PAPER_BEFORE, aft
 
 
 class Payload:
-    """The answer text of a completion and how it was found."""
+    """The answer text of a completion and how it was found.
+
+    Attributes:
+        text: the answer text (None when there is none).
+        tags: the tag parse of the completion (None when tags were not read).
+        reason: why there is no payload (a reason code) or None.
+        one_block: True when the payload is one answer block (or the whole completion).
+    """
 
     __slots__ = ("text", "tags", "reason", "one_block")
 
@@ -130,13 +159,23 @@ class Payload:
 
 
 def read_payload(completion: Any, prompt: str | None = None, answer: str = "auto") -> Payload:
-    """Find the answer payload with answer mode ``answer``
-    (:func:`~rewardkit.parsing.reading.extract_answer_text`): the last ``<answer>`` block
-    (``"tags"``; ``"tag"`` is an alias), the whole completion without think blocks,
-    answer-tag tokens and fence markers (``"whole"``, the released Vision-R1 setup:
-    Qwen2.5-VL answers with bare JSON), or ``"auto"``: the answer block when the
-    completion has an answer tag, else the whole completion. A think block with nothing
-    after it has no payload."""
+    """Find the answer payload of a completion.
+
+    The answer mode ``answer`` (:func:`~rewardkit.parsing.reading.extract_answer_text`)
+    reads the last ``<answer>`` block (``"tags"``; ``"tag"`` is an alias), the whole
+    completion without think blocks, answer-tag tokens and fence markers (``"whole"``,
+    the released Vision-R1 setup: Qwen2.5-VL answers with bare JSON), or ``"auto"``: the
+    answer block when the completion has an answer tag, else the whole completion. A
+    think block with nothing after it has no payload.
+
+    Args:
+        completion: the model's completion (text or chat messages).
+        prompt: the prompt, stripped from the completion when echoed.
+        answer: the answer mode (``"auto"``, ``"tags"`` / ``"tag"`` or ``"whole"``).
+
+    Returns:
+        A :class:`Payload` (``text`` None when there is no payload, with ``reason``).
+    """
     ans = extract_answer_text(completion, prompt, answer)
     if ans.source == "whole":
         return Payload(ans.text, ans.tags, ans.reason, True)
@@ -184,8 +223,11 @@ def _dual_format(
     reading: Reading,
     integer_coords: bool,
 ) -> tuple[float, str | None]:
-    """(reward_DF, reason) of Eq. 4. The template is a JSON/literal box list for the
-    JSON dialects, the dialect's own grammar for the others."""
+    """(reward_DF, reason) of Eq. 4.
+
+    The template is a JSON/literal box list for the JSON dialects, the dialect's own
+    grammar for the others.
+    """
     if payload.text is None or not payload.text:
         return 0.0, payload.reason or "empty_answer"
     if not payload.one_block:
@@ -231,19 +273,29 @@ def dual_format_reward(
     block when tags are used). Content: 4 finite numbers per box written with x1 < x2 and
     y1 < y2, inside ``[0, extent]`` of the prediction frame (``pixel``/``qwen25vl`` need
     ``image_size`` for the upper bound), whole numbers if ``integer_coords``. ``[]`` and
-    "No Objects" hold both. Prose before or after a code fence breaks the template. The
-    ground truth is optional (only its labels and image size are used). ``reading`` (or
-    its fields as keywords): ``answer`` (``"auto"``: an answer block if there is one,
-    else the bare completion), ``dialect`` (a non-JSON dialect's grammar is its
-    template), ``pred_frame``, ``image_size``, ``min_pixels`` / ``max_pixels``.
+    "No Objects" hold both. Prose before or after a code fence breaks the template.
 
-    >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 300, 400], "label": "cat"}]'))
-    1.0
-    >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 3000, 400], "label": "cat"}]'))
-    0.0
+    Args:
+        completion: the model's completion (text or chat messages).
+        ground_truth: optional boxes; only their labels and image size are used.
+        integer_coords: coordinates must be whole numbers.
+        prompt: the prompt, stripped from the completion when echoed.
+        compat: ``"vision_r1"``: the released template check (inverted for samples
+            without objects; :mod:`rewardkit.rewards.compat.vision_r1`).
+        reading: how the answer is read (or its fields as keywords): ``answer``
+            (``"auto"``: an answer block if there is one, else the bare completion),
+            ``dialect`` (a non-JSON dialect's grammar is its template), ``pred_frame``,
+            ``image_size``, ``min_pixels`` / ``max_pixels``.
 
-    ``compat="vision_r1"``: the released template check (inverted for samples without
-    objects; :mod:`rewardkit.rewards.compat.vision_r1`).
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with score and ``format`` component 0 or
+        1 and the reason code of a failed check.
+
+    Example:
+        >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 300, 400], "label": "cat"}]'))
+        1.0
+        >>> float(dual_format_reward('[{"bbox_2d": [10, 20, 3000, 400], "label": "cat"}]'))
+        0.0
     """
     if resolve_compat("vision_r1.dual_format", compat):
         from rewardkit.rewards.compat.vision_r1 import dual_format
@@ -292,22 +344,47 @@ def localization_reward(
 ) -> RewardResult:
     """Vision-R1 criterion-driven reward = dual format + recall + precision (Eq. 4-8), in [0, 3].
 
-    Parameters: ``switch_at`` (fraction of training where ``after`` replaces ``before``;
-    1.0 = never), ``before`` / ``after`` thresholds ``(xi0, xi1, xi2)``, or a custom
-    ``schedule``; ``step`` / ``max_steps`` (training progress; no step -> first stage);
-    ``cost`` of the box-prioritized Hungarian matching; ``use_labels`` (a matched pair
-    with a wrong label is not valid; the paper matches on boxes only); ``empty_score``
-    when the image has no object and the answer has none; ``compat="vision_r1"``
-    (old spelling ``"released_code"``; see the module docstring); ``reading`` (or its
-    fields as keywords: ``answer``,
-    ``dialect``, ``pred_frame``, ``gt_frame``, ``image_size``, ``min_pixels``,
-    ``max_pixels``).
+    The formula, the matching and the empty cases are in the module docstring and
+    ``docs/rewards-localization.md``.
 
-    >>> gt = [[100, 100, 300, 300], [500, 500, 700, 800]]
-    >>> c = '[{"bbox_2d": [100, 100, 300, 300], "label": "a"}, {"bbox_2d": [500, 500, 700, 800], "label": "b"}]'
-    >>> r = localization_reward(c, gt)
-    >>> r.score, dict(r.components)
-    (3.0, {'format': 1.0, 'recall': 1.0, 'precision': 1.0})
+    Args:
+        completion: the model's completion (text or chat messages).
+        ground_truth: the ground-truth boxes (a list of boxes or a record).
+        switch_at: fraction of training where ``after`` replaces ``before`` (1.0: never).
+        before: thresholds ``(xi0, xi1, xi2)`` of the first stage.
+        after: thresholds ``(xi0, xi1, xi2)`` of the second stage.
+        schedule: a custom :class:`Staged` schedule giving ``xi0``, ``xi1``, ``xi2``
+            (replaces ``switch_at`` / ``before`` / ``after``).
+        step: training step (no step: the first stage).
+        max_steps: total training steps.
+        cost: cost of the box-prioritized Hungarian matching (``"l1+giou"``, ``"giou"``,
+            ``"iou"``).
+        use_labels: a matched pair with a wrong label is not valid (the paper matches on
+            boxes only).
+        compat: ``"vision_r1"`` (old spelling ``"released_code"``): the released code end
+            to end (see the module docstring).
+        integer_coords: the format check requires whole-number coordinates.
+        empty_score: recall and precision when the image has no object and the answer
+            has none.
+        prompt: the prompt, stripped from the completion when echoed.
+        reading: how the answer is read (or its fields as keywords: ``answer``,
+            ``dialect``, ``pred_frame``, ``gt_frame``, ``image_size``, ``min_pixels``,
+            ``max_pixels``).
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with components ``format``, ``recall``
+        and ``precision``.
+
+    Raises:
+        ValueError: an unknown ``cost``, bad thresholds, or a ``schedule`` that is not a
+            :class:`Staged` giving ``xi0``, ``xi1`` and ``xi2``.
+
+    Example:
+        >>> gt = [[100, 100, 300, 300], [500, 500, 700, 800]]
+        >>> c = '[{"bbox_2d": [100, 100, 300, 300], "label": "a"}, {"bbox_2d": [500, 500, 700, 800], "label": "b"}]'
+        >>> r = localization_reward(c, gt)
+        >>> r.score, dict(r.components)
+        (3.0, {'format': 1.0, 'recall': 1.0, 'precision': 1.0})
     """
     if resolve_compat("vision_r1.localization", compat):
         from rewardkit.rewards.compat.vision_r1 import localization
@@ -373,9 +450,11 @@ def localization_reward(
 
 
 def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
-    """``(n_pred, n_gt)`` bool: labels agree (normalized, :func:`labels_match` without
-    synonyms). A ground truth without a label agrees with any labelled prediction. None
-    if either side has no labels."""
+    """``(n_pred, n_gt)`` bool: labels agree (normalized, :func:`labels_match` without synonyms).
+
+    A ground truth without a label agrees with any labelled prediction. None if either side has
+    no labels.
+    """
     if pred.labels is None or gt.labels is None:
         return None
     pn = [normalize_label(p) if p is not None else None for p in pred.labels]
@@ -390,8 +469,10 @@ def _label_agreement(pred: Boxes, gt: Boxes) -> np.ndarray | None:
 
 
 def _norm_extent(gt_frame: str, target: BoxTarget, pxyxy: np.ndarray, gxyxy: np.ndarray, resize_kw: dict[str, int]) -> tuple[float, float]:
-    """Size of the image in ``gt_frame`` units, for the normalized L1 cost. Without an
-    image size in a pixel frame, the extent of all boxes stands in (documented)."""
+    """Size of the image in ``gt_frame`` units, for the normalized L1 cost.
+
+    Without an image size in a pixel frame, the extent of all boxes stands in (documented).
+    """
     if gt_frame in ("pixel", "qwen25vl") and target.image_size is None:
         both = np.concatenate([pxyxy, gxyxy], axis=0)
         w = float(max(np.abs(both[:, [0, 2]]).max(), 1.0))

@@ -11,7 +11,8 @@ truth is a list of COCO keypoint annotations (``{"keypoints", "area", "bbox",
   person charged as half a pair with OKS 0: ``R = 2 S / (N + M)`` = the harmonic mean of
   ``S / N`` and ``S / M`` (``N`` predicted, ``M`` ground-truth persons).
 * ``pose.keypoint_ap``: COCO keypoint AP@[.5:.95] of this answer on this image, equal to
-  pycocotools' ``COCOeval(iouType="keypoints")`` ``stats[0]`` on a one-image evaluation."""
+  pycocotools' ``COCOeval(iouType="keypoints")`` ``stats[0]`` on a one-image evaluation.
+"""
 
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ __all__ = ["PolygonTarget", "read_polygon_target", "polygon_iou_reward"]
 @dataclass(frozen=True, eq=False)
 class PolygonTarget:
     """A parsed ground truth: a shapely ``geometry`` (polygons) or a ``mask``, and the
-    image size ``(width, height)`` when known."""
+    image size ``(width, height)`` when known.
+    """
 
     geometry: Any = None
     mask: Mask | None = None
@@ -77,7 +78,8 @@ def read_polygon_target(ground_truth: Any, *, image_size: Any = None) -> Polygon
     mask form :func:`rewardkit.rewards.segmentation.read_seg_target` reads; a dict may
     carry ``image_size`` (or ``width`` / ``height``) beside ``polygons`` / ``segmentation``
     / ``mask``. Raises :class:`BadGroundTruth` (``ValueError`` for a bad ``image_size``
-    parameter)."""
+    parameter).
+    """
     size = as_image_size(image_size) if image_size is not None else None
     if isinstance(ground_truth, PolygonTarget):
         return ground_truth if size is None or ground_truth.image_size is not None else PolygonTarget(ground_truth.geometry, ground_truth.mask, size)

@@ -82,7 +82,8 @@ __all__ = [
 
 def _sigmas_for(target: PoseTarget, sigmas: Any) -> np.ndarray:
     """The per-keypoint sigmas for this ground truth; a ground truth whose keypoint count
-    does not match them (COCO's 17 by default) does not apply (``bad_ground_truth``)."""
+    does not match them (COCO's 17 by default) does not apply (``bad_ground_truth``).
+    """
     try:
         return _sigmas(sigmas, target.k)
     except ValueError as exc:

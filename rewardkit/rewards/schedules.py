@@ -59,14 +59,16 @@ def _freeze(values: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
 class Staged:
     """Parameter values by training stage.
 
-    Parameters
-    ----------
-    stages:
-        ``[(start, {name: value, ...}), ...]``. ``start`` is a fraction of training in
-        ``[0, 1]`` (``by="fraction"``) or a step ``>= 0`` (``by="step"``). The first
-        stage should start at 0; positions before the first start use the first stage.
-    by:
-        ``"fraction"`` (``step / max_steps``) or ``"step"``.
+    Args:
+        stages: ``[(start, {name: value, ...}), ...]``. ``start`` is a fraction of
+            training in ``[0, 1]`` (``by="fraction"``) or a step ``>= 0``
+            (``by="step"``). The first stage should start at 0; positions before the
+            first start use the first stage.
+        by: ``"fraction"`` (``step / max_steps``) or ``"step"``.
+
+    Raises:
+        ValueError: an unknown ``by``, no stage, a stage that is not
+            ``(start, {name: value})``, or a start below 0 (above 1 by fraction).
     """
 
     stages: tuple[tuple[float, tuple[tuple[str, Any], ...]], ...]
@@ -97,7 +99,19 @@ class Staged:
         return (_rebuild, (self.stages, self.by))
 
     def position(self, step: int | float | None, max_steps: int | float | None = None) -> float | None:
-        """The position that is compared with the stage starts (``None`` if unknown)."""
+        """The position that is compared with the stage starts (``None`` if unknown).
+
+        Args:
+            step: the training step (None: unknown).
+            max_steps: total training steps (needed by fraction).
+
+        Returns:
+            ``step`` (by step), ``step / max_steps`` (by fraction) or None.
+
+        Raises:
+            ValueError: a negative or non-finite ``step``, or no ``max_steps > 0`` for a
+                schedule by fraction.
+        """
         if step is None:
             return None
         step = float(step)
@@ -112,7 +126,16 @@ class Staged:
         return step / float(max_steps)
 
     def index(self, step: int | float | None = None, max_steps: int | float | None = None) -> int:
-        """Index of the active stage (0 when the step is unknown)."""
+        """Index of the active stage (0 when the step is unknown).
+
+        Args:
+            step: the training step (None: unknown).
+            max_steps: total training steps (needed by fraction).
+
+        Returns:
+            The index into :attr:`stages`; a fraction start of 1.0 or more never becomes
+            active.
+        """
         pos = self.position(step, max_steps)
         if pos is None:
             return 0
@@ -125,7 +148,15 @@ class Staged:
         return active
 
     def at(self, step: int | float | None = None, max_steps: int | float | None = None) -> dict[str, Any]:
-        """The parameter values that hold at ``step`` (cumulative over earlier stages)."""
+        """The parameter values that hold at ``step`` (cumulative over earlier stages).
+
+        Args:
+            step: the training step (None: the first stage).
+            max_steps: total training steps (needed by fraction).
+
+        Returns:
+            ``{name: value}`` of the active stage, over the values of earlier stages.
+        """
         idx = self.index(step, max_steps)
         out: dict[str, Any] = {}
         for _, values in self.stages[: idx + 1]:
@@ -138,5 +169,12 @@ def _rebuild(stages: Any, by: By) -> Staged:
 
 
 def constant(**values: Any) -> Staged:
-    """A one-stage schedule (the values never change)."""
+    """A one-stage schedule (the values never change).
+
+    Args:
+        **values: the parameter values.
+
+    Returns:
+        A :class:`Staged` with one stage starting at 0.
+    """
     return Staged([(0.0, values)])

@@ -247,7 +247,8 @@ class _GroupSegmenter(BaseSegmenter):
     """Wraps a segmenter for the group entry point of ``seg_r1.mask``: in ``record`` mode
     ``predict_many`` only notes the prompt sets (and returns empty masks); :meth:`decode`
     then decodes every noted set of a state in one ``predict_many`` call; afterwards the
-    wrapper serves those masks and defers anything else to the segmenter."""
+    wrapper serves those masks and defers anything else to the segmenter.
+    """
 
     def __init__(self, segmenter: Any) -> None:
         super().__init__()
@@ -300,7 +301,8 @@ def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any)
     """The G completions of one prompt: with a batched segmenter (one that overrides
     ``predict_many``), their prompt sets are decoded together (one decoder call per set
     shape instead of one per box and completion); then each completion is scored by
-    ``seg_r1.mask`` itself, served the decoded masks."""
+    ``seg_r1.mask`` itself, served the decoded masks.
+    """
     seg = get_segmenter(params.get("segmenter", "geometric"))
     batched = isinstance(seg, BaseSegmenter) and type(seg).predict_many is not BaseSegmenter.predict_many
     if not batched or len(completions) < 2:
@@ -335,7 +337,8 @@ def mask_from_answer(
     answers are bounded and validated with shapely first
     (:func:`rewardkit.parsing.polygons.validate_rings`): a valid answer is rasterized as
     written (pycocotools, as before), a repaired or partly degenerate one from its
-    validated geometry."""
+    validated geometry.
+    """
     if "<bbox>" in answer.lower() or "<points>" in answer.lower():
         parsed = parse_seg_r1(answer)
         if not parsed.ok:
@@ -415,9 +418,10 @@ def point_in_mask_reward(
     empty_score: float = 1.0,
     prompt: str | None = None,
 ) -> RewardResult:
-    """One mask: R = (points on the mask) / n_points. Instance masks (``{"masks": [...]}``):
-    R = 2 * one-to-one matches / (n_points + n_instances). ``empty_score`` when there are
-    no points and the mask is empty (no instances).
+    """One mask: R = (points on the mask) / n_points.
+
+    Instance masks (``{"masks": [...]}``): R = 2 * one-to-one matches / (n_points +
+    n_instances). ``empty_score`` when there are no points and the mask is empty (no instances).
 
     >>> import numpy as np
     >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True

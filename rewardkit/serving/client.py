@@ -1,5 +1,7 @@
-"""The client of ``rewardkit serve`` (standard library ``http.client`` and ``json``, plus
-:class:`rewardkit.types.RewardResult`).
+"""The client of ``rewardkit serve``.
+
+It uses the standard library's ``http.client`` and ``json``, plus
+:class:`rewardkit.types.RewardResult`.
 
 The trainer adapters (TRL, veRL, EasyR1, ms-swift) use :class:`RewardClient` when they
 are given ``remote="http://host:port"``: rows go to ``POST /score`` in the
@@ -96,20 +98,18 @@ def _short(data: bytes, limit: int = 300) -> str:
 class RewardClient:
     """A keep-alive HTTP client for ``rewardkit serve``.
 
-    Parameters
-    ----------
-    url:
-        ``http://host:port`` (or ``https://``), optionally with a path prefix.
-    token:
-        Bearer token; default: the ``REWARDKIT_SERVE_TOKEN`` environment variable.
-    timeout:
-        Seconds for one try (connect, send, wait for the answer).
-    retries:
-        Further tries after a connection error, a timeout or a 502/503/504 answer.
-    backoff:
-        Seconds before the first retry; doubled for each further one.
-    max_rows:
-        Rows per request (default: the server's limit from ``GET /health``).
+    Args:
+        url: ``http://host:port`` (or ``https://``), optionally with a path prefix.
+        token: Bearer token; default: the ``REWARDKIT_SERVE_TOKEN`` environment variable.
+        timeout: Seconds for one try (connect, send, wait for the answer).
+        retries: Further tries after a connection error, a timeout or a 502/503/504
+            answer.
+        backoff: Seconds before the first retry; doubled for each further one.
+        max_rows: Rows per request (default: the server's limit from ``GET /health``).
+
+    Raises:
+        ValueError: a URL that is not ``http(s)://host...``, ``timeout <= 0``,
+            ``retries < 0`` or ``max_rows < 1``.
     """
 
     def __init__(
@@ -189,8 +189,19 @@ class RewardClient:
         self._drop()
 
     def request(self, method: str, path: str, payload: bytes | None = None) -> tuple[int, bytes]:
-        """One request with retries: ``(status, body)``; :class:`RemoteUnavailable` after
-        ``1 + retries`` failed tries."""
+        """One request with retries.
+
+        Args:
+            method: the HTTP method (``"GET"``, ``"POST"``).
+            path: the path below the client's URL (``"/score"``).
+            payload: the JSON body, or None.
+
+        Returns:
+            ``(status, body)`` of the answer.
+
+        Raises:
+            RemoteUnavailable: ``1 + retries`` failed tries.
+        """
         headers = self._headers(payload is not None)
         last = "no try"
         tries = self.retries + 1
@@ -260,8 +271,23 @@ class RewardClient:
         reward: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Score rows (``rewardkit score`` format) remotely; one output row per input row,
-        in order (``score``, ``components``, ``reason``, ...)."""
+        """Score rows (``rewardkit score`` format) remotely.
+
+        Args:
+            rows: the input rows (``completion``, ``ground_truth``, ``reward``, ...).
+            reward: the reward of rows that name none.
+            params: reward parameters for every row.
+
+        Returns:
+            One output row per input row, in order (``score``, ``components``,
+            ``reason``, ...).
+
+        Raises:
+            ValueError: rows that are not JSON-serializable.
+            RemoteRejected: the server refused a request (a single row over its body
+                limit, for instance).
+            RemoteUnavailable: the server could not be reached after the retries.
+        """
         rows = list(rows)
         if not rows:
             return []

@@ -47,7 +47,8 @@ class RequestError(Exception):
 
 def init_worker(reward: str | None = None, params: Mapping[str, Any] | None = None) -> None:
     """Worker initializer: the server's defaults; Ctrl-C is the server's to handle (a
-    worker that died of SIGINT would break the pool before a graceful shutdown)."""
+    worker that died of SIGINT would break the pool before a graceful shutdown).
+    """
     global _DEFAULT_REWARD, _DEFAULT_PARAMS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _DEFAULT_REWARD = reward
@@ -166,7 +167,8 @@ def _merged(reward: str | None, params: Mapping[str, Any] | None) -> tuple[str |
 
 def handle_score(body: bytes, content_type: str, max_rows: int, part_rows: int, workers: int = 1) -> tuple[Any, ...]:
     """``POST /score``: parse, check, and score; a batch of more than ``part_rows`` rows
-    is split into ``workers`` parts (none smaller than ``part_rows``)."""
+    is split into ``workers`` parts (none smaller than ``part_rows``).
+    """
     try:
         rows, reward, params = parse_score_body(body, content_type)
     except RequestError as exc:
@@ -188,7 +190,8 @@ def score_part(part: bytes, reward: str | None, params: Mapping[str, Any]) -> by
 
 def handle_openrlhf(body: bytes, max_rows: int) -> tuple[Any, ...]:
     """``POST /openrlhf``: OpenRLHF's remote reward request ``{"query": [...],
-    "prompts": [...], "labels": [...]}`` -> ``{"rewards", "scores", "extra_logs"}``."""
+    "prompts": [...], "labels": [...]}`` -> ``{"rewards", "scores", "extra_logs"}``.
+    """
     try:
         doc = _loads(body, "the request body")
         if not isinstance(doc, dict) or not isinstance(doc.get("query"), list):

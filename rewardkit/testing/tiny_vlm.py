@@ -77,7 +77,8 @@ TINY_MAX_PIXELS = 56 * 56
 
 def build_tokenizer() -> Any:
     """A byte-level tokenizer with the Qwen special tokens (a ``Qwen2TokenizerFast``-like
-    ``PreTrainedTokenizerFast``)."""
+    ``PreTrainedTokenizerFast``).
+    """
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -220,7 +221,8 @@ def build_model(kind: Kind = "qwen2_vl", tokenizer: Any = None, *, hidden_size: 
 
 def save_tiny_vlm(path: str | os.PathLike[str], kind: Kind = "qwen2_vl", *, seed: int = 0) -> str:
     """Build a tiny model + processor and save both to ``path`` (GRPO with ``beta > 0``
-    reloads the reference model from the model's directory). Returns the path."""
+    reloads the reference model from the model's directory). Returns the path.
+    """
     path = os.fspath(path)
     os.makedirs(path, exist_ok=True)
     processor = build_processor(kind)

@@ -28,8 +28,10 @@ def require_pil() -> Any:
 
 
 def require_matplotlib() -> Any:
-    """``matplotlib.pyplot`` on the non-interactive Agg backend, or ``ImportError``
-    naming the ``plot`` extra. Only the first call chooses the backend."""
+    """``matplotlib.pyplot`` on the non-interactive Agg backend, or ``ImportError`` naming the ``plot`` extra.
+
+    Only the first call chooses the backend.
+    """
     try:
         import matplotlib
     except ImportError:

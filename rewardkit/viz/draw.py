@@ -157,7 +157,8 @@ def _view(scene: Scene) -> tuple[tuple[float, float, float, float], tuple[float,
 
 def render(scene: Scene, image: Any = None, *, max_side: int = 768, title: str | None = None) -> Any:
     """Draw ``scene`` on ``image`` (a PIL image, stretched over the image rectangle of the
-    canvas) or on a blank canvas. ``max_side``: the picture's longer side in pixels."""
+    canvas) or on a blank canvas. ``max_side``: the picture's longer side in pixels.
+    """
     require_pil()
     from PIL import Image, ImageDraw
 

@@ -25,7 +25,8 @@ _DASH = "\u2014"
 @functools.lru_cache(maxsize=16)
 def font(size: int, bold: bool = False) -> Any:
     """DejaVu Sans from matplotlib's data when installed (it is in the ``plot`` extra),
-    else Pillow's built-in scalable font."""
+    else Pillow's built-in scalable font.
+    """
     from PIL import ImageFont
 
     spec = importlib.util.find_spec("matplotlib")

@@ -60,7 +60,8 @@ def doctor_verdict(path: str | Path, rewards: Sequence[str], *, max_rows: int = 
     reward whose current reading (dialect, frames) is clearly worse than another on the
     file's first rows (:func:`rewardkit.doctor.diagnose`), or ``None`` when every reading
     fits, the rewards read no coordinates, or the file holds no completions with ground
-    truth (a scored file)."""
+    truth (a scored file).
+    """
     from itertools import islice
 
     from rewardkit.doctor import diagnose
@@ -222,7 +223,8 @@ def _reason_table(agg: _RewardAgg) -> str:
 
 def _step_series(agg: _RewardAgg) -> tuple[list[float], dict[str, tuple[list[float], list[float]]], dict[str, list[float]]]:
     """Per step (merged into at most ``_MAX_STEP_POINTS`` bins): mean/std per key and
-    reason shares (the 6 most frequent codes, the rest as ``other``)."""
+    reason shares (the 6 most frequent codes, the rest as ``other``).
+    """
     steps = sorted(set(agg.steps) | set(agg.step_reasons))
     if len(steps) > _MAX_STEP_POINTS:
         lo, hi = steps[0], steps[-1]

@@ -40,7 +40,8 @@ MAX_IMAGE_BYTES = 64 * 1024 * 1024
 def load_image(value: Any, base_dir: str | Path | None = None) -> tuple[Any, str | None]:
     """``(PIL image or None, note)`` from a path (relative to ``base_dir``), a list of
     them (the first), a PIL image, an ``H x W (x 3)`` array, bytes, or a dict with
-    ``path`` or ``bytes``. Never raises on a missing or broken file: the note says why."""
+    ``path`` or ``bytes``. Never raises on a missing or broken file: the note says why.
+    """
     require_pil()
     from PIL import Image, UnidentifiedImageError
 
@@ -159,7 +160,8 @@ def row_inputs(data: Mapping[str, Any], reward: str | None = None, params: Mappi
     """What a row gives :func:`show`: ``reward`` name, ``completion``, ``ground_truth``,
     ``params`` (the row's ``params`` plus ``image_size`` / ``prompt`` / ``step`` /
     ``max_steps`` where the reward takes them, as ``rewardkit score`` reads them),
-    ``image`` (the reference, unresolved). ``KeyError`` names what is missing."""
+    ``image`` (the reference, unresolved). ``KeyError`` names what is missing.
+    """
     from rewardkit.io import COMPLETION_FIELDS
     from rewardkit.registry import get_spec
 

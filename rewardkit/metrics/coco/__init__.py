@@ -247,8 +247,10 @@ class CocoEvaluator(MergeableMetric):
         self._gt_fingerprint: str | None = None
 
     def update(self, preds: Any = MISSING, **deprecated: Any) -> None:
-        """Append detections (a results list, or a path) in file order. ``results=`` is
-        the deprecated name of ``preds``."""
+        """Append detections (a results list, or a path) in file order.
+
+        ``results=`` is the deprecated name of ``preds``.
+        """
         if "results" in deprecated:
             if preds is not MISSING:
                 raise TypeError("CocoEvaluator.update() got both `preds` and the deprecated `results`")
@@ -298,7 +300,8 @@ class CocoEvaluator(MergeableMetric):
     @classmethod
     def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> CocoEvaluator:
         """An evaluator on ``gt`` holding the results of every state (its configuration
-        is the first state's unless ``kwargs`` give one)."""
+        is the first state's unless ``kwargs`` give one).
+        """
         states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
         if gt is None:
             raise TypeError("CocoEvaluator.from_states(states, gt): the ground truth is not part of a state")

@@ -1,5 +1,6 @@
 """Category subsets: ids from names, and the mean per-category AP over a subset
-(Visual-RFT's few-shot tables, OV-COCO nAP50 / bAP50)."""
+(Visual-RFT's few-shot tables, OV-COCO nAP50 / bAP50).
+"""
 
 from __future__ import annotations
 

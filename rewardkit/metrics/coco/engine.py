@@ -102,7 +102,8 @@ def candidate_pairs(
 @dataclass
 class Matched:
     """Per detection, area range and threshold: matched (to a ground truth of nonzero id)
-    and ignored (``dtIgnore`` before the unmatched-outside-area rule)."""
+    and ignored (``dtIgnore`` before the unmatched-outside-area rule).
+    """
 
     matched: np.ndarray  # (D, A, T) bool: dtMatches != 0
     ignored: np.ndarray  # (D, A, T) bool: gtIgnore of the matched ground truth

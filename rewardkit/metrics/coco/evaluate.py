@@ -39,7 +39,8 @@ class MatchedDets:
 def match_prepared(P: Prepared, p: CocoParams, per_group_cap: bool = True) -> MatchedDets:
     """Match detections to ground truths (pycocotools ``evaluateImg`` for every image,
     category, area range and threshold at once). ``per_group_cap=False`` (LVIS): no
-    maxDets cap per (image, category) and a single M entry."""
+    maxDets cap per (image, category) and a single M entry.
+    """
     K = len(P.cat_ids)
     A = len(p.areaRng)
     max_dets = sorted(int(m) for m in p.maxDets) if per_group_cap else None
@@ -101,7 +102,8 @@ def accumulate_matched(
 
 def concat_matched(parts: Sequence[MatchedDets]) -> MatchedDets:
     """Detections of several shards of images as one (their ``dt_img`` must be positions
-    in one common list of image ids, and the shards must not share an image)."""
+    in one common list of image ids, and the shards must not share an image).
+    """
     if not parts:
         raise ValueError("Expected at least one matched shard, but got none")
     first = parts[0]
@@ -129,6 +131,8 @@ def evaluate_prepared(
     per_group_cap: bool = True,
     want_scores: bool = True,
 ) -> dict[str, np.ndarray]:
-    """Match and accumulate. ``per_group_cap=False`` (LVIS): no maxDets cap per (image,
-    category) and a single M entry."""
+    """Match and accumulate.
+
+    ``per_group_cap=False`` (LVIS): no maxDets cap per (image, category) and a single M entry.
+    """
     return accumulate_matched(match_prepared(P, p, per_group_cap), p, progress, want_scores)

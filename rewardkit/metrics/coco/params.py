@@ -152,7 +152,8 @@ def validate_args(iou_type: Any, compat: Any, backend: Any) -> None:
 
 def params_to_dict(p: CocoParams) -> dict[str, Any]:
     """Every parameter as plain Python values (``as_dict`` plus the OKS sigmas), the
-    form kept in a metric's state configuration."""
+    form kept in a metric's state configuration.
+    """
     out = p.as_dict()
     out.pop("iouType")
     out["kpt_oks_sigmas"] = [float(v) for v in p.kpt_oks_sigmas]

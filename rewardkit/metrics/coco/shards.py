@@ -81,7 +81,8 @@ def split_by_image(results: Sequence[dict], image_ids: Sequence[Any], shards: in
     """Cut ``image_ids`` into ``shards`` contiguous, balanced groups and give each the
     results of its images, in file order: ``[(image_ids, results), ...]``. Results of
     images outside ``image_ids`` go with the first shard (they take no part, as in one
-    pass, but their image ids are still checked against the ground truth)."""
+    pass, but their image ids are still checked against the ground truth).
+    """
     if shards < 1:
         raise ValueError(f"Expected `shards` >= 1, but got {shards!r}")
     n = len(image_ids)
@@ -104,7 +105,8 @@ def match_shard(
     **params: Any,
 ) -> MatchedShard:
     """Match the detections of the images ``image_ids`` (a shard of the evaluated images;
-    ``results`` must hold every detection of those images, in file order)."""
+    ``results`` must hold every detection of those images, in file order).
+    """
     validate_args(iou_type, compat, "native")
     dataset = load_gt(gt)
     res = load_results(results)
@@ -152,7 +154,8 @@ def merge_shards(
 
     Accumulation is independent per category: with ``map``, the categories are cut into
     ``blocks`` contiguous groups (default: as many as shards) accumulated through ``map``
-    and put back in place, the same arrays as one accumulation."""
+    and put back in place, the same arrays as one accumulation.
+    """
     validate_args(iou_type, compat, "native")
     shards = list(shards)
     if not shards:
@@ -196,7 +199,8 @@ def category_block(m: MatchedDets, cats: np.ndarray) -> MatchedDets:
 
 def accumulate_job(job: tuple[MatchedDets, CocoParams]) -> dict[str, np.ndarray]:
     """:func:`~rewardkit.metrics.coco.evaluate.accumulate_matched` of one category block
-    (a picklable top-level function for process pools and Ray tasks)."""
+    (a picklable top-level function for process pools and Ray tasks).
+    """
     m, p = job
     return accumulate_matched(m, p)
 
@@ -221,7 +225,8 @@ def _accumulate_blocks(m: MatchedDets, p: CocoParams, run: Callable[..., Iterabl
 def _refuse_malformed(dataset: dict, results: list, iou_type: str) -> None:
     """Malformed inputs raise ``ValueError`` naming the first offender, as in
     :func:`~rewardkit.metrics.coco.coco_evaluate` (the sharded path has no pycocotools
-    fallback: ``coco_evaluate(..., compat="pycocotools")`` reproduces pycocotools)."""
+    fallback: ``coco_evaluate(..., compat="pycocotools")`` reproduces pycocotools).
+    """
     problem = validate_coco_inputs(dataset, results, iou_type)
     if problem is not None:
         raise ValueError(problem[0])
@@ -240,7 +245,8 @@ def coco_evaluate_sharded(
 ) -> dict[str, Any]:
     """:func:`coco_evaluate` with the images cut into ``shards`` matched through ``map``
     (``map(fn, iterable)``; default the built-in) and accumulated once (with ``map``: in
-    ``shards`` blocks of categories through ``map`` too). ``==`` the one-pass result."""
+    ``shards`` blocks of categories through ``map`` too). ``==`` the one-pass result.
+    """
     validate_args(iou_type, compat, "native")
     dataset = load_gt(gt)
     res = load_results(results)
@@ -255,7 +261,8 @@ def coco_evaluate_sharded(
 
 def match_job(job: tuple[Any, Any, str, Sequence[Any], str | None, dict[str, Any]]) -> MatchedShard:
     """:func:`match_shard` on one ``(gt, results, iou_type, image_ids, compat, params)``
-    tuple (a picklable top-level function for process pools and Ray tasks)."""
+    tuple (a picklable top-level function for process pools and Ray tasks).
+    """
     gt, results, iou_type, image_ids, compat, params = job
     return match_shard(gt, results, iou_type, image_ids=image_ids, compat=compat, **params)  # type: ignore[arg-type]  # params is the CocoParams keywords dict of the job tuple, typed dict[str, Any] for pickling
 

@@ -33,7 +33,8 @@ def _summarize_one(ev, p: CocoParams, ap: int = 1, iouThr=None, areaRng="all", m
 
 def _last_two(s: np.ndarray, aind: list[int], mind: list[int]) -> np.ndarray:
     """``s[..., aind, mind]`` as pycocotools indexes it; a single (area, maxDets) pair is a
-    view (same elements in the same order, without copying the array first)."""
+    view (same elements in the same order, without copying the array first).
+    """
     if len(aind) == 1 and len(mind) == 1:
         a, m = aind[0], mind[0]
         return s[..., a : a + 1, m : m + 1]

@@ -74,7 +74,8 @@ class Dialect:
     ``frame`` (``None``: the dialect writes no such thing). ``fixed_frame``: the grammar
     fixes the grid (token bins, ``0..1`` floats), so ``pred_frame`` may not override it.
     ``models`` names the models, ``example`` is one output as the model writes it (the
-    docs page and the tests use it) and ``source`` where the format is documented."""
+    docs page and the tests use it) and ``source`` where the format is documented.
+    """
 
     name: str
     frame: str
@@ -161,7 +162,8 @@ class VlmOutput:
     """What :func:`read_vlm_output` returns: ``boxes`` in pixels of the original image
     (xyxy float64, labels, scores), ``points`` in pixels (``None`` when the dialect has
     no points), ``reason`` why nothing could be read (``None`` on success) and the
-    ``frame`` the payload was read in."""
+    ``frame`` the payload was read in.
+    """
 
     boxes: Boxes
     points: Points | None
@@ -175,7 +177,7 @@ class VlmOutput:
 
 
 def read_vlm_output(text: Any, dialect: str = "visual_rft", image_size: Any = None, **frame_kwargs: Any) -> VlmOutput:
-    """Boxes (and points, where the dialect has them) of a model's output, in pixels of
+    r"""Boxes (and points, where the dialect has them) of a model's output, in pixels of
     the ORIGINAL image.
 
     ``text`` may hold think/answer tags (the answer is found with ``answer=``, default
@@ -184,7 +186,7 @@ def read_vlm_output(text: Any, dialect: str = "visual_rft", image_size: Any = No
     convention frame), ``min_pixels`` / ``max_pixels`` (Qwen2.5-VL processor bounds),
     ``answer``. Never raises on model output; bad arguments raise ``ValueError``.
 
-    >>> out = read_vlm_output('```json\\n[{"bbox_2d": [0, 0, 280, 140], "label": "cat"}]\\n```', "qwen2_5_vl",
+    >>> out = read_vlm_output('```json\n[{"bbox_2d": [0, 0, 280, 140], "label": "cat"}]\n```', "qwen2_5_vl",
     ...                       image_size=(560, 280))
     >>> out.boxes.xyxy.tolist(), out.boxes.labels
     ([[0.0, 0.0, 280.0, 140.0]], ('cat',))

@@ -48,7 +48,8 @@ def numbers(body: str, limit: int = 4 * (MAX_BOXES + 1)) -> list[float]:
 
 def blocks(text: str, open_tag: str, close_tag: str, start: int = 0) -> Iterator[tuple[int, int, str]]:
     """``(open_start, close_end, body)`` of each ``open_tag body close_tag`` block, in
-    order (plain substring search; an unclosed opening tag ends the scan)."""
+    order (plain substring search; an unclosed opening tag ends the scan).
+    """
     pos = start
     n = 0
     while n <= MAX_BOXES:
@@ -93,7 +94,8 @@ def negative_boxes(text: str, fmt: str) -> ParseResult[Boxes] | None:
 
 def finish_boxes(coords: list[list[float]], labels: list[str | None], fmt: str, scores: list[float] | None = None) -> ParseResult[Boxes]:
     """Boxes through the one bad-box rule of :mod:`rewardkit.parsing.boxes` (non-finite or
-    huge dropped, inverted corners reordered, too many fail)."""
+    huge dropped, inverted corners reordered, too many fail).
+    """
     sc = scores if scores is not None else [math.nan] * len(coords)
     return _finish(coords, sc, labels, {"format": fmt})
 

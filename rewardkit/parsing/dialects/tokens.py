@@ -129,7 +129,8 @@ def read_florence2_boxes(payload: str) -> ParseResult[Boxes]:
 
 def kosmos2_patch_box(ul: int, lr: int, grid: int = KOSMOS2_GRID) -> list[float]:
     """``[x1, y1, x2, y2]`` in ``norm1`` of the patch pair ``(ul, lr)`` on a ``grid x grid``
-    layout: cell centres, or outer edges when the cells share a row or a column."""
+    layout: cell centres, or outer edges when the cells share a row or a column.
+    """
     cell = 1.0 / grid
     ux, uy = ul % grid, ul // grid
     lx, ly = lr % grid, lr // grid

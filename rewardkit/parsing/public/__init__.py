@@ -1,4 +1,4 @@
-"""How the public projects' reward code reads a completion, reproduced without their code.
+r"""How the public projects' reward code reads a completion, reproduced without their code.
 
 One module per public project (:mod:`.visual_rft`, :mod:`.vlm_r1`, :mod:`.vision_r1`,
 :mod:`.seg_r1`, :mod:`.r1_v`). Each module names the repository and commit it was read
@@ -17,7 +17,7 @@ The helpers below give exactly what the named ``re`` calls give:
 * :func:`search_block`: ``re.search(r"<open>(.*?)<close>", text[, re.DOTALL])``;
 * :func:`findall_blocks`: ``re.findall(r"<open>(.*?)<close>", text[, re.DOTALL])``;
 * :func:`think_answer_fullmatch`:
-  ``re.fullmatch(r"<think>.*?</think>\\s*<answer>.*?</answer>", text, re.DOTALL)``.
+  ``re.fullmatch(r"<think>.*?</think>\s*<answer>.*?</answer>", text, re.DOTALL)``.
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ def _next_block(text: str, pos: int, open_tag: str, close_tag: str, dotall: bool
                 closes: list[int], newlines: list[int]) -> tuple[int, int] | None:
     """``(body start, closing start)`` of the block a lazy ``re.search`` finds from
     ``pos``: the leftmost opening tag followed by a closing tag (without ``dotall``, with
-    no newline in between); the body ends at the nearest closing tag."""
+    no newline in between); the body ends at the nearest closing tag.
+    """
     n_open = len(open_tag)
     p = text.find(open_tag, pos)
     while p >= 0:
@@ -72,7 +73,8 @@ def search_block(text: str, open_tag: str, close_tag: str, *, dotall: bool) -> s
 
 def findall_blocks(text: str, open_tag: str, close_tag: str, *, dotall: bool) -> list[str]:
     """Bodies ``re.findall(open + "(.*?)" + close, text)`` returns (non-overlapping, left
-    to right)."""
+    to right).
+    """
     closes = positions(text, close_tag)
     newlines = [] if dotall else positions(text, "\n")
     out: list[str] = []
@@ -91,10 +93,11 @@ def _is_space(ch: str) -> bool:
 
 
 def think_answer_fullmatch(text: str) -> bool:
-    """``re.fullmatch(r"<think>.*?</think>\\s*<answer>.*?</answer>", text, re.DOTALL)``:
+    r"""``re.fullmatch(r"<think>.*?</think>\s*<answer>.*?</answer>", text, re.DOTALL)``:
     the text starts with ``<think>`` and ends with ``</answer>``, and some ``</think>``
     is followed by whitespace and an ``<answer>`` that opens before the final
-    ``</answer>`` (so several blocks inside still match)."""
+    ``</answer>`` (so several blocks inside still match).
+    """
     if not text.startswith("<think>") or not text.endswith("</answer>"):
         return False
     end = len(text) - len("</answer>")

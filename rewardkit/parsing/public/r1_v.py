@@ -1,4 +1,4 @@
-"""R1-V's reading of completions, as its released reward code does it.
+r"""R1-V's reading of completions, as its released reward code does it.
 
 Read from github.com/Deep-Agent/R1-V at commit bbbbe3dc1ea6a74ce31c118c1722b1ee73e372ba
 (``src/r1-v/src/open_r1/grpo.py``):
@@ -7,7 +7,7 @@ Read from github.com/Deep-Agent/R1-V at commit bbbbe3dc1ea6a74ce31c118c1722b1ee7
   closing tag required), stripped, else the whole completion stripped; the same for the
   solution; compared with ``==`` (after a math-verify pre-check, see
   :mod:`rewardkit.rewards.compat.r1_v`);
-* format: ``re.fullmatch(r"<think>.*?</think>\\s*<answer>.*?</answer>", c, re.DOTALL)``:
+* format: ``re.fullmatch(r"<think>.*?</think>\s*<answer>.*?</answer>", c, re.DOTALL)``:
   nothing before ``<think>`` or after the last ``</answer>`` (a trailing newline fails),
   case-sensitive tags, several answer blocks pass.
 """

@@ -115,5 +115,5 @@ def parse_custom_format(content: str) -> tuple[Any, Any, Any]:
 
 
 def has_think(content: str) -> bool:
-    """``re.search(r"<think>([\\s\\S]*?)</think>", content)`` found a block."""
+    r"""``re.search(r"<think>([\s\S]*?)</think>", content)`` found a block."""
     return search_block(content, "<think>", "</think>", dotall=True) is not None

@@ -1,4 +1,4 @@
-"""Vision-R1's reading of completions, as its released reward code does it.
+r"""Vision-R1's reading of completions, as its released reward code does it.
 
 Read from github.com/jefferyZhan/Griffon at commit 9866875e7d18e705239f3e03115a55aef30ab635
 (``Vision-R1/vision_r1/visionr1_qwen.py``: ``parse_json``, ``extract_bbox_label``,
@@ -13,7 +13,7 @@ Read from github.com/jefferyZhan/Griffon at commit 9866875e7d18e705239f3e03115a5
   and colon, 0..1000 integers): compact JSON (no spaces) is not found, so a cut-off
   compact answer yields no box.
 * Dual format (:func:`dual_format_value`, on the raw completion): remove
-  ```` ```json\\n ```` and ``\\n``````` `` ```, strip, ``json.loads``: 1 unless it fails to
+  ```` ```json\n ```` and ``\n``````` `` ```, strip, ``json.loads``: 1 unless it fails to
   parse or a dict item holding ``bbox_2d`` and ``label`` has a ``bbox_2d`` that is not
   a 4-list. Text or tags around the JSON fail; a bare number or ``{}`` passes. A
   ``RecursionError`` is not caught by the public code (it raises).
@@ -56,7 +56,8 @@ def _regex_items(text: str) -> list[dict[str, Any]]:
 
 def extract(text: str) -> list[dict[str, Any]]:
     """Boxes ``{"bbox": [int x4], "category_name": label}`` as the released code reads
-    them from the (already stripped) completion."""
+    them from the (already stripped) completion.
+    """
     out: list[dict[str, Any]] = []
     data = parse_json(text)
     if isinstance(data, list):
@@ -76,8 +77,10 @@ def extract(text: str) -> list[dict[str, Any]]:
 
 
 def dual_format_value(text: str) -> float:
-    """The released template check (1.0 or 0.0) before the inversion for samples without
-    objects. Raises RecursionError where the public code does."""
+    """The released template check (1.0 or 0.0) before the inversion for samples without objects.
+
+    Raises RecursionError where the public code does.
+    """
     body = re.sub(r"```json\n|\n```", "", text).strip()
     try:
         data = json.loads(body)

@@ -1,4 +1,4 @@
-"""Visual-RFT's reading of completions, as its released reward code does it.
+r"""Visual-RFT's reading of completions, as its released reward code does it.
 
 Read from github.com/Liuziyu77/Visual-RFT at commit
 94866331ff38c516581697882a00f947c8bfda8a: ``src/virft/src/open_r1/grpo.py`` (detection),
@@ -18,7 +18,7 @@ Read from github.com/Liuziyu77/Visual-RFT at commit
   completion stripped; corners are integer pairs ``(x1,y1),(x2,y2)`` divided by 1000
   (:func:`lisa_corners`: all top-left corners of every match, then all bottom-right
   ones, of which the reward uses the first two).
-* Format: ``re.fullmatch(r"<think>.*?</think>\\s*<answer>.*?</answer>", c, re.DOTALL)``.
+* Format: ``re.fullmatch(r"<think>.*?</think>\s*<answer>.*?</answer>", c, re.DOTALL)``.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ def _extract(text: str) -> Any:
 
 
 def detection_items(content: str) -> Any:
-    """The JSON value the public detection reward reads from a completion (None when it
-    cannot be read). May raise on hostile input (RecursionError): callers treat any
-    exception as the public code does (reward 0)."""
+    """The JSON value the public detection reward reads from a completion (None when it cannot be read).
+
+    May raise on hostile input (RecursionError): callers treat any exception as the public code
+    does (reward 0).
+    """
     wrapped = "<answer>" + answer_text(content) + "</answer>"
     wrapped = wrapped.replace("[[", "[").replace("]]", "]").replace("\n", "")
     return _extract(wrapped)
@@ -80,7 +82,8 @@ _PAIR = re.compile(r"\(\s*(\d+)\s*,\s*(\d+)\s*\)\s*,\s*\(\s*(\d+)\s*,\s*(\d+)\s*
 def lisa_corners(text: str) -> list[tuple[float, float]]:
     """Top-left corners of every ``(x1,y1),(x2,y2)`` match, then the bottom-right ones,
     each coordinate divided by 1000. May raise ValueError (integers over Python's digit
-    limit), which the public code catches (reward 0)."""
+    limit), which the public code catches (reward 0).
+    """
     matches = _PAIR.findall(text)
     tl = [(int(a) / 1000, int(b) / 1000) for a, b, _, _ in matches]
     br = [(int(c) / 1000, int(d) / 1000) for _, _, c, d in matches]

@@ -1,4 +1,4 @@
-"""VLM-R1's reading of completions, as its released reward code does it.
+r"""VLM-R1's reading of completions, as its released reward code does it.
 
 Read from github.com/om-ai-lab/VLM-R1 at commit 90052f478646e38bc67363862f699b7afca6b337:
 ``src/open-r1-multimodal/src/open_r1/vlm_modules/qwen_module.py`` (REC ``iou_reward``) and
@@ -7,7 +7,7 @@ Read from github.com/om-ai-lab/VLM-R1 at commit 90052f478646e38bc67363862f699b7a
 
 * REC (:func:`rec_box`): the FIRST ``<answer>`` block (DOTALL; lower-case tags, closing
   tag required), stripped; in it the first ``[int, int, int, int]`` (no space after
-  ``[``, no decimals, ``\\d`` digits) is the box.
+  ``[``, no decimals, ``\d`` digits) is the box.
 * OD (:func:`od_answer`, :func:`fenced_items`): the LAST ``<answer>`` block (DOTALL),
   stripped; in it the LAST ```` ```json ... ``` ```` fence, parsed with ``json.loads``;
   its items (iterating a dict gives its keys). No fence: no box.
@@ -39,7 +39,8 @@ def rec_answer(content: str) -> str | None:
 
 def rec_box(answer: str) -> list[int] | None:
     """The first integer box of the answer (ValueError past Python's int digit limit, which
-    the public code catches)."""
+    the public code catches).
+    """
     m = _REC_BOX.search(answer)
     return None if m is None else [int(m.group(k)) for k in range(1, 5)]
 
@@ -86,10 +87,11 @@ def first_fenced_items(text: str) -> list[Any]:
 
 
 def _bracket_span(text: str) -> str | None:
-    """``re.search(r'\\[\\s*{.*?"bbox_2d".*?"label".*?}\\s*\\]', text, re.DOTALL)``: only the
+    r"""``re.search(r'\[\s*{.*?"bbox_2d".*?"label".*?}\s*\]', text, re.DOTALL)``: only the
     first ``[`` followed by whitespace and ``{`` can start the match (a later start has
     every later candidate too), then the nearest ``"bbox_2d"``, ``"label"`` and ``}``
-    followed by whitespace and ``]``."""
+    followed by whitespace and ``]``.
+    """
     p = text.find("[")
     while p >= 0:
         q = p + 1

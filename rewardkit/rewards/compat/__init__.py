@@ -80,7 +80,9 @@ COMPAT_ALIASES: dict[str, dict[str, str]] = {
 
 def resolve_compat(reward: str, compat: Any) -> str | None:
     """The project name ``compat`` stands for on ``reward`` (aliases resolved), or None.
-    ValueError for a name the reward does not offer."""
+
+    ValueError for a name the reward does not offer.
+    """
     if compat is None:
         return None
     modes = COMPAT_MODES.get(reward, ())
@@ -125,7 +127,8 @@ def _parse_gold(text: str) -> Any:
 
 def math_verify_equal(content: str, solution: str, mode: str) -> bool:
     """The public pre-check ``float(verify(parse(content), parse(solution))) > 0``, any
-    exception counting as False (the public code catches them)."""
+    exception counting as False (the public code catches them).
+    """
     mv = require("math_verify", mode)
     try:
         answer = mv.parse(content, parsing_timeout=None)
@@ -143,8 +146,11 @@ def number_text(v: float) -> str:
 
 
 def same_frame_or_qwen(mode: str, pred_frame: str, gt_frame: str, *, qwen: bool) -> bool:
-    """Check the frames a compat mode supports. Returns True when the public resize from
-    Qwen2.5-VL input pixels to original pixels applies (``qwen`` modes only)."""
+    """Check the frames a compat mode supports.
+
+    Returns True when the public resize from Qwen2.5-VL input pixels to original pixels applies
+    (``qwen`` modes only).
+    """
     if pred_frame == gt_frame:
         return False
     if qwen and pred_frame == "qwen25vl" and gt_frame == "pixel":

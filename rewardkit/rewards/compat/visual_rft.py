@@ -60,7 +60,8 @@ def detection_solution(boxes: Any) -> str:
 
 def _box_iou(g: Any, p: Any) -> float:
     """IoU of the public detection reward, ground truth first (``max``/``min`` argument
-    order matters for NaN)."""
+    order matters for NaN).
+    """
     x1, y1, x2, y2 = g
     a1, b1, a2, b2 = p
     xi1, yi1 = max(x1, a1), max(y1, b1)

@@ -1,4 +1,4 @@
-"""``compat="vlm_r1"``: VLM-R1's released reward functions, end to end.
+r"""``compat="vlm_r1"``: VLM-R1's released reward functions, end to end.
 
 Read from github.com/om-ai-lab/VLM-R1 at commit 90052f478646e38bc67363862f699b7afca6b337
 (``vlm_modules/qwen_module.py`` ``iou_reward``; ``grpo_jsonl.py`` ``od_reward``,
@@ -26,7 +26,7 @@ Read from github.com/om-ai-lab/VLM-R1 at commit 90052f478646e38bc67363862f699b7a
   ``json_repair`` (the ``compat`` extra).
 
 Ground truth is read as in the default mode and rendered as the public ``solution``
-(```` <answer>```json\\n[...]\\n```</answer> ````, or ``None`` without objects).
+(```` <answer>```json\n[...]\n```</answer> ````, or ``None`` without objects).
 """
 
 from __future__ import annotations
