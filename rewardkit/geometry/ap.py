@@ -39,26 +39,30 @@ No prediction but ground truth present gives 0 (pycocotools gives 0 too).
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from rewardkit.geometry._ap_kernel import (
+    _CAPS,
+    _IDX50,
+    _IDX75,
+    _T0,
+    AREA_ALL,
+    IOU_THRESHOLDS,
+    RECALL_THRESHOLDS,
+    _match_all_thresholds,
+    _match_single_candidates,
+    _one_threshold_crowd,
+    _recall_columns,
+    _sum10,
+)
 from rewardkit.geometry.boxes import box_iou_candidates, box_iou_xywh
 from rewardkit.types import Boxes
 
-__all__ = ["ImageAP", "image_ap", "image_ap_per_label", "similarity_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
+__all__ = ["ImageAP", "image_ap", "image_ap_batch", "image_ap_per_label", "similarity_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
 
-# Built exactly as pycocotools.cocoeval.Params.setDetParams builds them.
-IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
-RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
-AREA_ALL = (0.0**2, 1e5**2)
-_CAPS = [min(float(t), 1 - 1e-10) for t in IOU_THRESHOLDS]
-_T0 = _CAPS[0]
-_IDX50 = int(np.where(IOU_THRESHOLDS == 0.5)[0][0])
-_IDX75 = 5  # IOU_THRESHOLDS[5] is the 0.75 threshold (pycocotools' np.where finds it too)
-_EPS = np.spacing(1)
 
 
 class ImageAP(NamedTuple):
@@ -108,25 +112,6 @@ def _xywh_array(arr: np.ndarray, xyxy: bool) -> np.ndarray:
 
 _SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
 _VECTOR_MIN_D = 16  # from this many predictions, the vectorized matcher when it applies
-_THR = np.asarray(_CAPS)[:, None]
-
-
-@lru_cache(maxsize=1024)
-def _recall_columns(npig: int) -> np.ndarray:
-    """Column ``j - 1`` of the ``j``-th true positive read at each recall threshold.
-
-    ``np.searchsorted(tp_sum / npig, recThrs, "left")`` lands on the first detection
-    whose cumulative recall ``j / npig`` reaches the threshold, i.e. on the ``j``-th true
-    positive with ``j`` the smallest count whose recall (the same float division) is
-    ``>= r``; ``r = 0`` lands on the first detection, whose monotone precision is the
-    maximum over all of them (column 0 as well).
-    """
-    rec = np.arange(1, npig + 1, dtype=np.float64) / npig
-    j = np.searchsorted(rec, RECALL_THRESHOLDS, side="left")  # j - 1 in 0..npig-1
-    j = np.minimum(j, npig - 1)
-    j.setflags(write=False)
-    return j
-
 
 def image_ap(
     pred: Any,
@@ -173,6 +158,12 @@ def image_ap(
         return ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt)
 
     q, n_tp = _precision_table(dt_l, dt_scores, dt_arr, dt_xyxy, gt_l, gt_ig, gt_arr, gt_xyxy, npig, max_dets)
+    return _stats(q, n_tp, npig, n_pred, n_gt)
+
+
+def _stats(q: np.ndarray, n_tp: list[int], npig: int, n_pred: int, n_gt: int) -> ImageAP:
+    """AP, AP50, AP75 and AR@100 of one precision table (``T x R``) and the true
+    positives per threshold."""
     # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
     # reductions run over the same contiguous memory as pycocotools' 1-D arrays
     # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
@@ -185,11 +176,73 @@ def image_ap(
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
 
 
-def _sum10(a: list[float]) -> float:
-    """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
-    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
-    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
-    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
+def image_ap_batch(
+    preds: Sequence[Any],
+    gt: Any,
+    scores: Sequence[Any] | None = None,
+    *,
+    max_dets: int = 100,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+) -> list[ImageAP]:
+    """:func:`image_ap` of several predictions (the G completions of one prompt) against
+    one ground truth: ``[image_ap(p, gt, s, ...) for p, s in zip(preds, scores)]``, the
+    same numbers, with the ground truth prepared once and one IoU matrix (numpy) for
+    every prediction of the group instead of one per completion.
+
+    ``preds``: ``xyxy`` arrays or :class:`~rewardkit.types.Boxes`; ``scores``: one entry
+    per prediction (``None`` entries or ``scores=None``: as in :func:`image_ap`).
+
+    >>> [r.ap for r in image_ap_batch([[[0, 0, 10, 10]], []], [[0, 0, 10, 10]])]
+    [1.0, 0.0]
+    """
+    if max_dets < 1:
+        raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
+    if scores is not None and len(scores) != len(preds):
+        raise ValueError(f"Expected {len(preds)} score entries, but got {len(scores)}")
+    gt_l, _, gt_arr = _rows_xywh(gt, "xyxy")
+    n_gt = len(gt_l)
+    lo, hi = AREA_ALL
+    gt_ig = [not (lo <= w * h <= hi) for _, _, w, h in gt_l]
+    npig = n_gt - sum(gt_ig)
+    items = []
+    for i, p in enumerate(preds):
+        dt_l, dt_scores, dt_arr = _rows_xywh(p, "xyxy")
+        s = None if scores is None else scores[i]
+        if s is not None:
+            dt_scores = np.asarray(s, dtype=np.float64).reshape(-1).tolist()
+            if len(dt_scores) != len(dt_l):
+                raise ValueError(f"Expected {len(dt_l)} scores, but got {len(dt_scores)}")
+        items.append((dt_l, dt_scores, dt_arr))
+    # one IoU matrix for every prediction that needs a precision table (ignored ground
+    # truth reorders the columns: those groups take the per-image path)
+    pre: list[Any] = [None] * len(items)
+    need = [i for i, it in enumerate(items) if it[0]] if npig and npig == n_gt else []
+    if need:
+        arrs = [items[i][2] for i in need]
+        m = box_iou_xywh(_xywh_array(np.concatenate(arrs) if len(arrs) > 1 else arrs[0], True), _xywh_array(gt_arr, True))
+        rows: list[list[tuple[int, float]]] = [[] for _ in range(m.shape[0])]
+        di, gi = np.nonzero(m >= _T0)  # row-major: ground truth ascending within a prediction
+        for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
+            rows[d].append((g, v))
+        k = 0
+        for i in need:
+            n = len(items[i][0])
+            pre[i] = (m[k : k + n], rows[k : k + n])
+            k += n
+    out = []
+    for (dt_l, dt_scores, dt_arr), p in zip(items, pre):
+        n_pred = len(dt_l)
+        if n_pred == 0 and n_gt == 0:
+            out.append(ImageAP(both_empty, both_empty, both_empty, both_empty, False, 0, 0))
+        elif npig == 0:
+            out.append(ImageAP(no_gt, no_gt, no_gt, no_gt, False, n_pred, n_gt))
+        elif n_pred == 0:
+            out.append(ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt))
+        else:
+            q, n_tp = _precision_table(dt_l, dt_scores, dt_arr, True, gt_l, gt_ig, gt_arr, True, npig, max_dets, p)
+            out.append(_stats(q, n_tp, npig, n_pred, n_gt))
+    return out
 
 
 def image_ap_per_label(
@@ -267,10 +320,17 @@ def image_ap_per_label(
 def _precision_table(
     dt_l: list[list[float]], dt_scores: list[float] | None, dt_arr: np.ndarray, dt_xyxy: bool,
     gt_l: list[list[float]], gt_ig: list[bool], gt_arr: np.ndarray, gt_xyxy: bool, npig: int, max_dets: int,
+    pre: tuple[np.ndarray, list[list[tuple[int, float]]]] | None = None,
 ) -> tuple[np.ndarray, list[int]]:
     """pycocotools' ``precision[:, :, k, area=all, maxDets=100]`` of one image and one
     category (``T x R``, C-contiguous) and the true positives per threshold. Needs at
-    least one prediction and ``npig >= 1``."""
+    least one prediction and ``npig >= 1``.
+
+    ``pre`` (no ignored ground truth only): the IoU matrix of the predictions (given
+    order) with the ground truth and, per prediction, its ``(g, IoU)`` with IoU >= 0.5
+    in ascending ``g``, computed for a whole group by :func:`image_ap_batch`; the same
+    values the kernels below compute (``box_iou_xywh`` and ``box_iou_candidates`` are
+    bit-identical), read instead of computed."""
     lo, hi = AREA_ALL
     n_pred, n_gt = len(dt_l), len(gt_l)
     # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets
@@ -298,11 +358,17 @@ def _precision_table(
     dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
     rows_arr = None
     if D * n_gt <= _SMALL:
-        cands = box_iou_candidates(dt_l, gt_l, _T0)
+        if pre is None:
+            cands = box_iou_candidates(dt_l, gt_l, _T0)
+        else:
+            cands = pre[1][:D] if order is None else [pre[1][i] for i in order]
     else:
-        dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
-        gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
-        m = box_iou_xywh(dt_w, gt_w)
+        if pre is None:
+            dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
+            gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
+            m = box_iou_xywh(dt_w, gt_w)
+        else:
+            m = pre[0][:D] if order is None else pre[0][order]
         ok = m >= _T0  # box_iou_xywh never returns NaN
         n_cand = ok.sum(axis=1)
         if not any_ig and D >= _VECTOR_MIN_D and int(n_cand.max()) <= 1:
@@ -318,129 +384,6 @@ def _precision_table(
         rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)
     return np.take(rows_arr, cols, axis=1), n_tp  # C-contiguous (a[:, idx] is not)
-
-
-def _match_all_thresholds(
-    cands: list[list[tuple[int, float]]], gt_ig: list[bool] | None, dt_out: list[bool], npig: int
-) -> tuple[list[list[float]], list[int]]:
-    """pycocotools' evaluateImg matching and accumulate's precision for every IoU
-    threshold (no crowd).
-
-    ``cands[d]`` lists ``(g, IoU)`` with IoU >= 0.5 for prediction ``d`` (score order),
-    ground truth regular-first and ascending. The IoU kernels never return NaN (0 unless
-    both overlaps are positive). Returns, per threshold, the monotone precision at the
-    ``j``-th true positive for ``j = 1..npig`` (0 past the last one) and the number of
-    true positives. Thresholds that leave the same set of candidate IoUs (``>= t``) give
-    the same matching, which is computed once.
-    """
-    eps = _EPS
-    D = len(cands)
-    values = sorted({v for c in cands for _, v in c})
-    rows: list[list[float]] = []
-    n_tp: list[int] = []
-    cache: dict[int, tuple[list[float], int]] = {}
-    for thr in _CAPS:
-        key = len(values) - bisect_left(values, thr)  # how many candidate IoUs are >= thr
-        hit = cache.get(key)
-        if hit is None:
-            hit = _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps)
-            cache[key] = hit
-        rows.append(hit[0])
-        n_tp.append(hit[1])
-    return rows, n_tp
-
-
-def _match_single_candidates(m: np.ndarray, ok: np.ndarray, n_cand: np.ndarray, dt_out: list[bool], npig: int) -> tuple[np.ndarray, list[int]]:
-    """All thresholds at once when every prediction has at most one ground truth with
-    IoU >= 0.5 and no ground truth is ignored (the usual case for a long answer).
-
-    Prediction ``d`` with candidate ``g`` and IoU ``v`` is a true positive at threshold
-    ``t`` iff ``v >= t`` and every earlier prediction with the same candidate has IoU
-    ``< t`` (pycocotools' greedy matching reduces to that when candidates are unique):
-    ``tp[t, d] = (v_d >= t) & (prefix_max_d < t)``. Precision is computed with the very
-    expressions of ``COCOeval.accumulate`` (cumulative sums as floats,
-    ``tp / (fp + tp + np.spacing(1))``, maximum from the right).
-    """
-    D = m.shape[0]
-    has = n_cand > 0
-    g = np.where(has, ok.argmax(axis=1), -1)
-    v = np.where(has, m[np.arange(D), np.maximum(g, 0)], -np.inf)
-    prev: dict[int, float] = {}
-    pm = []
-    for gi, vi in zip(g.tolist(), v.tolist()):
-        if gi < 0:
-            pm.append(np.inf)  # never a true positive
-            continue
-        best = prev.get(gi, -np.inf)
-        pm.append(best)
-        if vi > best:
-            prev[gi] = vi
-    tp = (v[None, :] >= _THR) & (np.asarray(pm)[None, :] < _THR)
-    keep = ~np.asarray(dt_out, dtype=bool)
-    fp = ~tp & keep[None, :]
-    tp_sum = np.cumsum(tp, axis=1).astype(float)
-    fp_sum = np.cumsum(fp, axis=1).astype(float)
-    pr = tp_sum / (fp_sum + tp_sum + _EPS)
-    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-    rows = np.zeros((len(_CAPS), npig))
-    ti, di = np.nonzero(tp)
-    rows[ti, tp_sum[ti, di].astype(np.int64) - 1] = pr[ti, di]
-    return rows, tp_sum[:, -1].astype(np.int64).tolist()
-
-
-def _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps):  # noqa: ANN001, ANN202 - hot path
-    taken: set[int] = set()
-    tp = 0
-    fp = 0
-    prec: list[float] = []
-    if gt_ig is None:  # no ignored ground truth (the usual case): the same loop, fewer tests
-        for d in range(D):
-            m = -1
-            best = thr
-            for g, v in cands[d]:
-                if v < best or g in taken:
-                    continue
-                best = v
-                m = g
-            if m >= 0:
-                taken.add(m)
-                tp += 1
-                prec.append(tp / (float(fp + tp) + eps))
-            elif not dt_out[d]:
-                fp += 1
-        for i in range(len(prec) - 2, -1, -1):
-            if prec[i + 1] > prec[i]:
-                prec[i] = prec[i + 1]
-        prec.extend([0.0] * (npig - len(prec)))
-        return prec, tp
-    for d in range(D):
-        best = thr
-        m = -1
-        for g, v in cands[d]:
-            if g in taken:
-                continue
-            if gt_ig is not None and m > -1 and not gt_ig[m] and gt_ig[g]:
-                break
-            if v < best:
-                continue
-            best = v
-            m = g
-        if m >= 0:
-            taken.add(m)
-            if gt_ig is not None and gt_ig[m]:
-                continue  # matched to an ignored ground truth: ignored
-            tp += 1
-            prec.append(tp / (float(fp + tp) + eps))
-        elif dt_out[d]:
-            continue  # unmatched and outside the area range: ignored
-        else:
-            fp += 1
-    # monotone from the right: suffix maximum over the true positives
-    for i in range(len(prec) - 2, -1, -1):
-        if prec[i + 1] > prec[i]:
-            prec[i] = prec[i + 1]
-    prec.extend([0.0] * (npig - len(prec)))
-    return prec, tp
 
 
 def similarity_ap(
@@ -526,43 +469,3 @@ def similarity_ap(
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
 
 
-def _one_threshold_crowd(
-    sim: list[list[float]], gt_ig: list[bool], crowd: list[bool], dt_out: list[bool], thr: float, npig: int
-) -> tuple[list[float], int]:
-    """pycocotools' evaluateImg matching at one threshold (a crowd ground truth may be
-    matched again; a prediction matched to an ignored one, or unmatched and outside the
-    area range, is ignored) and the monotone precision at each true positive, padded
-    with 0 to ``npig``, as :func:`_one_threshold` returns it."""
-    G = len(gt_ig)
-    taken = [False] * G
-    tp = 0
-    fp = 0
-    prec: list[float] = []
-    eps = _EPS
-    for d, row in enumerate(sim):
-        best = thr
-        m = -1
-        for g in range(G):
-            if taken[g] and not crowd[g]:
-                continue
-            if m > -1 and not gt_ig[m] and gt_ig[g]:
-                break
-            v = row[g]
-            if v < best:
-                continue
-            best = v
-            m = g
-        if m == -1:
-            if not dt_out[d]:
-                fp += 1
-            continue
-        taken[m] = True
-        if gt_ig[m]:
-            continue
-        tp += 1
-        prec.append(tp / (float(fp + tp) + eps))
-    for i in range(len(prec) - 2, -1, -1):
-        if prec[i + 1] > prec[i]:
-            prec[i] = prec[i + 1]
-    prec.extend([0.0] * (npig - len(prec)))
-    return prec, tp
