@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +48,39 @@ def _recall_columns(npig: int) -> np.ndarray:
     j = np.minimum(j, npig - 1)
     j.setflags(write=False)
     return j
+
+
+def _score_order(dt_scores: list[float] | None, n_pred: int, max_dets: int) -> tuple[list[int] | None, int]:
+    """pycocotools' order of the predictions (stable sort by ``-score``, mergesort; NaN
+    last) cut at ``max_dets``: the indices (``None``: the given order) and their count."""
+    if dt_scores is not None:
+        if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
+            order = np.argsort(-np.asarray(dt_scores), kind="mergesort")[:max_dets].tolist()
+        else:
+            s = dt_scores
+            order = sorted(range(n_pred), key=lambda i: -s[i])[:max_dets]
+        return order, len(order)
+    return None, min(n_pred, max_dets)
+
+
+def _rows_pre(
+    m: np.ndarray, cands: list[list[tuple[int, float]]], dt_out: list[bool], order: list[int] | None, D: int,
+    n_gt: int, npig: int, small: int, vector_min_d: int,
+) -> tuple[Any, list[int]]:
+    """The precision rows and true positives of ``_precision_table`` (no ignored
+    ground truth) from the IoU block ``m`` of the predictions in their given order and
+    the candidates and area flags ``cands`` / ``dt_out`` in score order, as
+    :func:`~rewardkit.geometry.ap.image_ap_batch` computes them for a group; the same
+    branches as ``_precision_table`` (its ``_SMALL`` and ``_VECTOR_MIN_D`` passed as
+    ``small`` and ``vector_min_d``: plain-Python matcher, or the vectorized one when it
+    applies) on the same values."""
+    if D * n_gt > small and D >= vector_min_d:
+        mo = m[:D] if order is None else m[order]
+        ok = mo >= _T0
+        n_cand = ok.sum(axis=1)
+        if int(n_cand.max()) <= 1:
+            return _match_single_candidates(mo, ok, n_cand, dt_out, npig)
+    return _match_all_thresholds(cands, None, dt_out, npig)
 
 
 def _sum10(a: list[float]) -> float:
@@ -106,6 +140,30 @@ def _one_to_one(cands: list[list[tuple[int, float]]]) -> list[float] | None:
         seen.add(g)
         vs.append(v)
     return vs
+
+
+def _one_to_one_tables(vs_list: list[list[float]], npig: int) -> tuple[np.ndarray, list[list[int]]]:
+    """The precision rows (``B x T x npig``) and true positives per threshold of several
+    one-to-one predictions (:func:`_one_to_one`; no ignored ground truth, no prediction
+    outside the area range) at once, in a few numpy operations for the whole group.
+
+    What :func:`_one_threshold_unique` computes for each (prediction set, threshold):
+    the true positives at ``t`` are the predictions with IoU ``>= t``; the ``j``-th at
+    index ``p`` has precision ``j / (float(p + 1) + eps)`` (the same conversions and
+    operations, elementwise), made monotone from the right over the true positives.
+    Padding a shorter prediction list with predictions that never match changes no
+    precision (they come after its last true positive)."""
+    B = len(vs_list)
+    width = max(len(v) for v in vs_list)
+    V = np.array([v + [-1.0] * (width - len(v)) for v in vs_list], dtype=np.float64).reshape(B, width)
+    tp = V[:, None, :] >= _THR[None, :, :]  # B x T x D
+    cum = np.cumsum(tp, axis=2)
+    prec = np.where(tp, cum / (np.arange(1, width + 1, dtype=np.float64) + _EPS), 0.0)
+    suffix = np.maximum.accumulate(prec[:, :, ::-1], axis=2)[:, :, ::-1]
+    rows = np.zeros((B, len(_CAPS), npig))
+    b, t, d = np.nonzero(tp)
+    rows[b, t, cum[b, t, d] - 1] = suffix[b, t, d]
+    return rows, cum[:, :, -1].tolist()
 
 
 def _one_threshold_unique(vs: list[float], thr: float, npig: int, eps: float) -> tuple[list[float], int]:

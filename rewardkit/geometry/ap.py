@@ -55,7 +55,11 @@ from rewardkit.geometry._ap_kernel import (
     _match_all_thresholds,
     _match_single_candidates,
     _one_threshold_crowd,
+    _one_to_one,
+    _one_to_one_tables,
     _recall_columns,
+    _rows_pre,
+    _score_order,
     _sum10,
 )
 from rewardkit.geometry.boxes import box_iou_candidates, box_iou_xywh
@@ -187,8 +191,10 @@ def image_ap_batch(
 ) -> list[ImageAP]:
     """:func:`image_ap` of several predictions (the G completions of one prompt) against
     one ground truth: ``[image_ap(p, gt, s, ...) for p, s in zip(preds, scores)]``, the
-    same numbers, with the ground truth prepared once and one IoU matrix (numpy) for
-    every prediction of the group instead of one per completion.
+    same numbers, with the ground truth prepared once, one IoU matrix (numpy) for every
+    prediction of the group instead of one per completion, and the precision tables of
+    the group reduced together (each table's sums run over its own contiguous memory,
+    as in :func:`image_ap`; ``tests/geometry/test_ap_batch.py`` compares bit for bit).
 
     ``preds``: ``xyxy`` arrays or :class:`~rewardkit.types.Boxes`; ``scores``: one entry
     per prediction (``None`` entries or ``scores=None``: as in :func:`image_ap`).
@@ -203,45 +209,75 @@ def image_ap_batch(
     gt_l, _, gt_arr = _rows_xywh(gt, "xyxy")
     n_gt = len(gt_l)
     lo, hi = AREA_ALL
-    gt_ig = [not (lo <= w * h <= hi) for _, _, w, h in gt_l]
-    npig = n_gt - sum(gt_ig)
-    items = []
+    npig = n_gt - sum(not (lo <= w * h <= hi) for _, _, w, h in gt_l)
+    if npig == 0 or npig != n_gt:  # no usable or some ignored ground truth: one image at a time
+        return [image_ap(p, gt, None if scores is None else scores[i], max_dets=max_dets, both_empty=both_empty, no_gt=no_gt)
+                for i, p in enumerate(preds)]
+    arrs: list[np.ndarray] = []
+    scs: list[list[float] | None] = []
     for i, p in enumerate(preds):
-        dt_l, dt_scores, dt_arr = _rows_xywh(p, "xyxy")
+        _, sc, arr = _rows_xywh(p, "xyxy") if not isinstance(p, Boxes) else ([], None if p.scores is None else p.scores.tolist(), p.xyxy)
         s = None if scores is None else scores[i]
         if s is not None:
-            dt_scores = np.asarray(s, dtype=np.float64).reshape(-1).tolist()
-            if len(dt_scores) != len(dt_l):
-                raise ValueError(f"Expected {len(dt_l)} scores, but got {len(dt_scores)}")
-        items.append((dt_l, dt_scores, dt_arr))
-    # one IoU matrix for every prediction that needs a precision table (ignored ground
-    # truth reorders the columns: those groups take the per-image path)
-    pre: list[Any] = [None] * len(items)
-    need = [i for i, it in enumerate(items) if it[0]] if npig and npig == n_gt else []
-    if need:
-        arrs = [items[i][2] for i in need]
-        m = box_iou_xywh(_xywh_array(np.concatenate(arrs) if len(arrs) > 1 else arrs[0], True), _xywh_array(gt_arr, True))
-        rows: list[list[tuple[int, float]]] = [[] for _ in range(m.shape[0])]
-        di, gi = np.nonzero(m >= _T0)  # row-major: ground truth ascending within a prediction
-        for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
-            rows[d].append((g, v))
-        k = 0
-        for i in need:
-            n = len(items[i][0])
-            pre[i] = (m[k : k + n], rows[k : k + n])
+            sc = np.asarray(s, dtype=np.float64).reshape(-1).tolist()
+            if len(sc) != arr.shape[0]:
+                raise ValueError(f"Expected {arr.shape[0]} scores, but got {len(sc)}")
+        arrs.append(arr)
+        scs.append(sc)
+    filled = [a for a in arrs if a.shape[0]]
+    if not filled:
+        return [ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt) for _ in arrs]
+    dt_w = _xywh_array(np.concatenate(filled) if len(filled) > 1 else filled[0], True)
+    m = box_iou_xywh(dt_w, _xywh_array(gt_arr, True))
+    area = dt_w[:, 2] * dt_w[:, 3]  # w * h as the per-image path computes it
+    out_all = (~((lo <= area) & (area <= hi))).tolist()
+    cand_rows: list[list[tuple[int, float]]] = [[] for _ in range(m.shape[0])]
+    di, gi = np.nonzero(m >= _T0)  # row-major: ground truth ascending within a prediction
+    for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
+        cand_rows[d].append((g, v))
+    tables: list[Any] = []
+    n_tps: list[list[int]] = []
+    unique: list[tuple[int, list[float]]] = []  # one-to-one predictions: their tables at once
+    k = 0
+    for arr, sc in zip(arrs, scs):
+        n = arr.shape[0]
+        if n:
+            order, D = _score_order(sc, n, max_dets)
+            cands = cand_rows[k : k + D] if order is None else [cand_rows[k + i] for i in order]
+            out = out_all[k : k + D] if order is None else [out_all[k + i] for i in order]
+            vs = None if any(out) else _one_to_one(cands)
+            if vs is not None:
+                unique.append((len(tables), vs))
+                tables.append(None)
+                n_tps.append([])
+            else:
+                rows_arr, n_tp = _rows_pre(m[k : k + n], cands, out, order, D, n_gt, npig, _SMALL, _VECTOR_MIN_D)
+                tables.append(rows_arr)
+                n_tps.append(n_tp)
             k += n
-    out = []
-    for (dt_l, dt_scores, dt_arr), p in zip(items, pre):
-        n_pred = len(dt_l)
-        if n_pred == 0 and n_gt == 0:
-            out.append(ImageAP(both_empty, both_empty, both_empty, both_empty, False, 0, 0))
-        elif npig == 0:
-            out.append(ImageAP(no_gt, no_gt, no_gt, no_gt, False, n_pred, n_gt))
-        elif n_pred == 0:
+    if unique:
+        u_rows, u_tp = _one_to_one_tables([vs for _, vs in unique], npig)
+        for (j, _), r, t in zip(unique, u_rows, u_tp):
+            tables[j] = r
+            n_tps[j] = t
+    # the tail of image_ap for the whole group: each (T x R) table stays C-contiguous,
+    # so every sum below runs over the same memory in the same order as image_ap's
+    qs = np.take(np.asarray(tables, dtype=np.float64), _recall_columns(npig), axis=2)
+    add = np.add.reduce
+    aps = (add(qs.reshape(qs.shape[0], -1), axis=1) / (qs.shape[1] * qs.shape[2])).tolist()
+    row_sums = add(qs, axis=2)
+    ap50s = (row_sums[:, _IDX50] / qs.shape[2]).tolist()
+    ap75s = (row_sums[:, _IDX75] / qs.shape[2]).tolist()
+    out: list[ImageAP] = []
+    j = 0
+    for arr in arrs:
+        n = arr.shape[0]
+        if not n:
             out.append(ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt))
-        else:
-            q, n_tp = _precision_table(dt_l, dt_scores, dt_arr, True, gt_l, gt_ig, gt_arr, True, npig, max_dets, p)
-            out.append(_stats(q, n_tp, npig, n_pred, n_gt))
+            continue
+        ar = _sum10([t / npig for t in n_tps[j]]) / 10
+        out.append(ImageAP(aps[j], ap50s[j], ap75s[j], ar, True, n, n_gt))
+        j += 1
     return out
 
 
@@ -320,33 +356,18 @@ def image_ap_per_label(
 def _precision_table(
     dt_l: list[list[float]], dt_scores: list[float] | None, dt_arr: np.ndarray, dt_xyxy: bool,
     gt_l: list[list[float]], gt_ig: list[bool], gt_arr: np.ndarray, gt_xyxy: bool, npig: int, max_dets: int,
-    pre: tuple[np.ndarray, list[list[tuple[int, float]]]] | None = None,
 ) -> tuple[np.ndarray, list[int]]:
     """pycocotools' ``precision[:, :, k, area=all, maxDets=100]`` of one image and one
     category (``T x R``, C-contiguous) and the true positives per threshold. Needs at
-    least one prediction and ``npig >= 1``.
-
-    ``pre`` (no ignored ground truth only): the IoU matrix of the predictions (given
-    order) with the ground truth and, per prediction, its ``(g, IoU)`` with IoU >= 0.5
-    in ascending ``g``, computed for a whole group by :func:`image_ap_batch`; the same
-    values the kernels below compute (``box_iou_xywh`` and ``box_iou_candidates`` are
-    bit-identical), read instead of computed."""
+    least one prediction and ``npig >= 1``."""
     lo, hi = AREA_ALL
     n_pred, n_gt = len(dt_l), len(gt_l)
     # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets
-    if dt_scores is not None:
-        if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
-            order = np.argsort(-np.asarray(dt_scores), kind="mergesort")[:max_dets].tolist()
-        else:
-            s = dt_scores
-            order = sorted(range(n_pred), key=lambda i: -s[i])[:max_dets]
+    order, D = _score_order(dt_scores, n_pred, max_dets)
+    if order is not None:
         dt_l = [dt_l[i] for i in order]
     elif n_pred > max_dets:
         dt_l = dt_l[:max_dets]
-        order = None
-    else:
-        order = None
-    D = len(dt_l)
     # ground truth: regular first, ignored last (stable)
     any_ig = npig != n_gt
     if any_ig:
@@ -358,17 +379,11 @@ def _precision_table(
     dt_out = [not (lo <= w * h <= hi) for _, _, w, h in dt_l]
     rows_arr = None
     if D * n_gt <= _SMALL:
-        if pre is None:
-            cands = box_iou_candidates(dt_l, gt_l, _T0)
-        else:
-            cands = pre[1][:D] if order is None else [pre[1][i] for i in order]
+        cands = box_iou_candidates(dt_l, gt_l, _T0)
     else:
-        if pre is None:
-            dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
-            gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
-            m = box_iou_xywh(dt_w, gt_w)
-        else:
-            m = pre[0][:D] if order is None else pre[0][order]
+        dt_w = _xywh_array(dt_arr if order is None else dt_arr[order], dt_xyxy)[:D]
+        gt_w = _xywh_array(gt_arr if gorder is None else gt_arr[gorder], gt_xyxy)
+        m = box_iou_xywh(dt_w, gt_w)
         ok = m >= _T0  # box_iou_xywh never returns NaN
         n_cand = ok.sum(axis=1)
         if not any_ig and D >= _VECTOR_MIN_D and int(n_cand.max()) <= 1:
