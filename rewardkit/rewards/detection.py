@@ -29,6 +29,7 @@ import numpy as np
 
 from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
+from rewardkit.parsing.ground_truth import target_xywh_rows
 from rewardkit.parsing.reading import Reading
 from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
@@ -44,7 +45,7 @@ from rewardkit.rewards._common import (
     zero,
 )
 from rewardkit.rewards._quads import quad_f1, quad_target_or_none
-from rewardkit.rewards.base import register_batch, register_reward
+from rewardkit.rewards.base import new_result, register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Boxes, RewardResult
 
@@ -99,7 +100,8 @@ def _visual_rft_result(
         iou_r = math.fsum(ious) / denom
         conf_r = math.fsum(c if m else 1.0 - c for c, m in zip(conf, matched)) / n_pred
     reason = (tp.reason or "bad_format") if not tp.strict else warn
-    return RewardResult(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
+    iou_r, conf_r = float(iou_r), float(conf_r)
+    return new_result(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
 
 
 _SMALL_PAIRS = 400
@@ -115,6 +117,9 @@ def _candidates(iou: np.ndarray, threshold: float) -> list[list[tuple[int, float
 
 
 def _check_detection_params(iou_threshold: float, normalize: str, default_confidence: float) -> None:
+    if (type(iou_threshold) is float and iou_threshold == 0.5 and type(normalize) is str and normalize == "max"
+            and type(default_confidence) is float and default_confidence == 1.0):
+        return  # the defaults: valid (every call checks its parameters; this is the common one)
     check_unit("iou_threshold", iou_threshold)
     check_choice("normalize", normalize, ("max", "pred"))
     check_unit("default_confidence", default_confidence)
@@ -204,8 +209,7 @@ def _detection_batch_impl(
             if xyxy.shape[0] * n_gt <= _SMALL_PAIRS:
                 # plain-Python kernel (same arithmetic as box_iou): no numpy call overhead
                 dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
-                gt = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
-                cands = box_iou_candidates(dt, gt, iou_threshold, inclusive=False)
+                cands = box_iou_candidates(dt, target_xywh_rows(target), iou_threshold, inclusive=False)
             else:
                 cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
     results: list[RewardResult] = []
