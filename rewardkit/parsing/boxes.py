@@ -360,7 +360,11 @@ def _fast_parse_boxes(stripped: str) -> ParseResult[Boxes] | None:
     details["format"] = "structured"
     details["invalid_items"] = 0
     arr = np.array(coords, dtype=np.float64)
-    return _new_parse_result(Boxes._trusted(arr, sc, labels), details)
+    arr.setflags(write=False)
+    sc.setflags(write=False)
+    out = object.__new__(Boxes)  # Boxes._trusted, without its three object.__setattr__ calls
+    out.__dict__.update(xyxy=arr, scores=sc, labels=labels)
+    return _new_parse_result(out, details)
 
 
 def parse_boxes(payload: Any) -> ParseResult[Boxes]:

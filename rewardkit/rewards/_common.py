@@ -69,7 +69,7 @@ def box_target(ground_truth: Any, reading: Reading) -> BoxTarget:
     if type(ground_truth) is str and len(ground_truth) <= GT_CACHE_MAX_CHARS:
         try:
             return _cached_box_target(ground_truth, reading)
-        except TypeError:  # an unhashable field in the reading (the reading itself raises again below)
+        except TypeError:  # an unhashable reading field, or a TypeError of the reader (read again below: it raises again)
             pass
     return read_box_target(ground_truth, reading=reading)
 

@@ -172,10 +172,48 @@ def detection_reward(
         from rewardkit.rewards.compat.visual_rft import detection
 
         return detection(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
-    return _detection_batch_impl(
-        [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize,
+    return _detection_one(
+        completion, ground_truth, iou_threshold=iou_threshold, normalize=normalize,
         default_confidence=default_confidence, empty_score=empty_score, prompt=prompt, reading=reading,
-    )[0]
+    )
+
+
+def _detection_one(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    iou_threshold: float,
+    normalize: str,
+    default_confidence: float,
+    empty_score: float,
+    prompt: str | None,
+    reading: Reading,
+) -> RewardResult:
+    """:func:`_detection_batch_impl` of one completion (the same steps, without the
+    group's stacking and slicing)."""
+    _check_detection_params(iou_threshold, normalize, default_confidence)
+    target = box_target(ground_truth, reading)
+    n_gt = len(target.boxes)
+    tp, pred, reason = read_boxes(completion, prompt, reading)
+    if pred is None:
+        return zero(_COMPONENTS, reason)
+    xyxy = pred.xyxy
+    n = xyxy.shape[0]
+    warn = None
+    cands: list[list[tuple[int, float]]] = []
+    if n:
+        flags = frame_flags(xyxy, reading, target)
+        if flags is not None:
+            warn = reduce_frame_flags(*flags)
+        if n_gt:
+            xyxy = boxes_to_gt_frame(xyxy, reading, target)
+            if n * n_gt <= _SMALL_PAIRS:
+                dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
+                cands = box_iou_candidates(dt, target_xywh_rows(target), iou_threshold, inclusive=False)
+            else:
+                cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
+    return _visual_rft_result(tp, pred, n_gt, cands, warn, normalize=normalize,
+                              default_confidence=default_confidence, empty_score=empty_score)
 
 
 def _detection_batch_impl(

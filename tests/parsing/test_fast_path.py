@@ -301,6 +301,27 @@ def test_near_misses_go_to_the_general_reader(payload):
     assert boxes_mod._fast_parse_boxes(payload.strip()) is None
 
 
+LONG_OK = [[10 * i, 10 * i, 10 * i + 5, 10 * i + 7.5] for i in range(12)]
+
+
+@pytest.mark.parametrize("i, value", [(0, "NaN"), (3, '"12"'), (5, "1e400"), (7, "20000000"), (11, "[1]"), (2, "null"), (9, "-5e7")])
+def test_long_answers_near_misses(i, value):
+    """From 8 boxes on the bounds are checked on the array: the same answers go to the
+    general reader, and the answers that pass read the same."""
+    ok = ", ".join(f'{{"bbox_2d": {b}, "label": "a"}}' for b in LONG_OK)
+    assert boxes_mod._fast_parse_boxes(f"[{ok}]") is not None
+    rows = [json.dumps(b) for b in LONG_OK]
+    rows[i] = rows[i].replace(rows[i][1:].split(",")[0], value, 1)
+    payload = "[" + ", ".join(f'{{"bbox_2d": {r}, "label": "a"}}' for r in rows) + "]"
+    assert boxes_mod._fast_parse_boxes(payload) is None
+    inverted = [list(b) for b in LONG_OK]
+    inverted[i] = [inverted[i][2], inverted[i][1], inverted[i][0], inverted[i][3]]
+    assert boxes_mod._fast_parse_boxes(json.dumps(inverted)) is None
+    fast = parse_boxes(f"[{ok}]")
+    with slow_paths():
+        assert parse_key(parse_boxes(f"[{ok}]")) == parse_key(fast)
+
+
 def test_strict_shape_takes_the_fast_tag_scan():
     assert tags_mod._strict_fast("<think>a</think>\n<answer> [1, 2, 3, 4] </answer>\n") is not None
     for text in ["<think>a</think><answer>b</answer>x", "<think><answer>a</answer></think><answer>b</answer>",
