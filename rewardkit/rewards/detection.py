@@ -74,7 +74,7 @@ def _visual_rft_result(
     those: the best still-free ground truth is a match iff its IoU is above tau.
     """
     fmt = 1.0 if tp.strict else 0.0
-    n_pred = len(pred)
+    n_pred = pred.xyxy.shape[0]
     if n_pred == 0:
         iou_r = conf_r = float(empty_score) if n_gt == 0 else 0.0
     else:
@@ -98,7 +98,7 @@ def _visual_rft_result(
                         break
         denom = max(n_gt, n_pred) if normalize == "max" else n_pred
         iou_r = math.fsum(ious) / denom
-        conf_r = math.fsum(c if m else 1.0 - c for c, m in zip(conf, matched)) / n_pred
+        conf_r = math.fsum([c if m else 1.0 - c for c, m in zip(conf, matched)]) / n_pred
     reason = (tp.reason or "bad_format") if not tp.strict else warn
     iou_r, conf_r = float(iou_r), float(conf_r)
     return new_result(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
@@ -193,7 +193,7 @@ def _detection_one(
     group's stacking and slicing)."""
     _check_detection_params(iou_threshold, normalize, default_confidence)
     target = box_target(ground_truth, reading)
-    n_gt = len(target.boxes)
+    n_gt = target.boxes.xyxy.shape[0]
     tp, pred, reason = read_boxes(completion, prompt, reading)
     if pred is None:
         return zero(_COMPONENTS, reason)
