@@ -106,7 +106,6 @@ def _match_all_thresholds(
     eps = _EPS
     D = len(cands)
     values = sorted({v for c in cands for _, v in c})
-    vs = _one_to_one(cands) if gt_ig is None and not any(dt_out) else None
     rows: list[list[float]] = []
     n_tp: list[int] = []
     cache: dict[int, tuple[list[float], int]] = {}
@@ -114,7 +113,7 @@ def _match_all_thresholds(
         key = len(values) - bisect_left(values, thr)  # how many candidate IoUs are >= thr
         hit = cache.get(key)
         if hit is None:
-            hit = _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps) if vs is None else _one_threshold_unique(vs, thr, npig, eps)
+            hit = _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps)
             cache[key] = hit
         rows.append(hit[0])
         n_tp.append(hit[1])
@@ -147,10 +146,12 @@ def _one_to_one_tables(vs_list: list[list[float]], npig: int) -> tuple[np.ndarra
     one-to-one predictions (:func:`_one_to_one`; no ignored ground truth, no prediction
     outside the area range) at once, in a few numpy operations for the whole group.
 
-    What :func:`_one_threshold_unique` computes for each (prediction set, threshold):
-    the true positives at ``t`` are the predictions with IoU ``>= t``; the ``j``-th at
-    index ``p`` has precision ``j / (float(p + 1) + eps)`` (the same conversions and
-    operations, elementwise), made monotone from the right over the true positives.
+    What :func:`_one_threshold` computes for each (prediction set, threshold) in that
+    case: the true positives at ``t`` are the predictions with IoU ``>= t``; every
+    prediction up to the ``j``-th true positive (at index ``p``) is a true or a false
+    positive, so ``tp + fp = p + 1`` there and its precision is ``j / (float(p + 1) +
+    eps)`` (the same conversions and operations, elementwise), made monotone from the
+    right over the true positives.
     Padding a shorter prediction list with predictions that never match changes no
     precision (they come after its last true positive)."""
     B = len(vs_list)
@@ -164,22 +165,6 @@ def _one_to_one_tables(vs_list: list[list[float]], npig: int) -> tuple[np.ndarra
     b, t, d = np.nonzero(tp)
     rows[b, t, cum[b, t, d] - 1] = suffix[b, t, d]
     return rows, cum[:, :, -1].tolist()
-
-
-def _one_threshold_unique(vs: list[float], thr: float, npig: int, eps: float) -> tuple[list[float], int]:
-    """:func:`_one_threshold` for the one-to-one case (:func:`_one_to_one`) with no
-    ignored ground truth and no prediction outside the area range: every prediction up
-    to the ``j``-th true positive (at index ``p``) is a true or a false positive, so
-    ``tp + fp = p + 1`` there and its precision is ``j / (float(p + 1) + eps)``, the
-    same float operations as the general loop."""
-    pos = [i for i, v in enumerate(vs) if v >= thr]
-    prec = [j / (float(p + 1) + eps) for j, p in enumerate(pos, 1)]
-    for i in range(len(prec) - 2, -1, -1):
-        if prec[i + 1] > prec[i]:
-            prec[i] = prec[i + 1]
-    tp = len(prec)
-    prec.extend([0.0] * (npig - tp))
-    return prec, tp
 
 
 def _match_single_candidates(m: np.ndarray, ok: np.ndarray, n_cand: np.ndarray, dt_out: list[bool], npig: int) -> tuple[np.ndarray, list[int]]:
