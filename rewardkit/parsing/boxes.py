@@ -26,6 +26,11 @@ Coordinates are returned as written (no frame conversion). One rule for bad boxe
 
 Confidences that are missing or not finite become NaN in ``Boxes.scores`` (the reward
 decides what a missing confidence means); labels that are missing become ``None``.
+
+Well-formed answers of the common shapes (Visual-RFT's literal list, Qwen's JSON list,
+plain lists of 4 numbers) are read by a fast path (one ``json.loads``, one validation
+pass) that returns exactly what the steps above return and hands anything unusual to
+them (``_fast_parse_boxes``).
 """
 
 from __future__ import annotations

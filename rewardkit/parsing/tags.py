@@ -13,6 +13,10 @@ Rules (SPEC section 1):
   but whitespace before, between and after.
 * Lenient format: an answer block (closed) can be found.
 * An echoed prompt (seen with Qwen3-VL) is removed when the caller passes ``prompt``.
+
+The usual strict shape (one think block, one answer block, nothing else but whitespace,
+no other tag token) is read with four ``str.find`` calls and gives exactly what the
+scan gives; every other text takes the scan.
 """
 
 from __future__ import annotations
