@@ -81,10 +81,11 @@ class Reward:
         return get_spec(self.name)
 
     def __call__(self, completion: Any, ground_truth: Any, **params: Any) -> RewardResult:
-        merged = {**self.params, **params}
+        spec = self.spec
         if params:
-            _check_params(self.spec, params)
-        return self.spec.fn(completion, ground_truth, **merged)
+            _check_params(spec, params)
+            return spec.fn(completion, ground_truth, **{**self.params, **params})
+        return spec.fn(completion, ground_truth, **self.params)
 
     def prepare(self, ground_truth: Any, **params: Any) -> Any:
         """The ground truth parsed once per prompt (the reward's ``prepare``).
@@ -161,7 +162,7 @@ def _need_reward(reward: Any, fn: str) -> str:
 
 def _is_batch(completion: Any) -> bool:
     """A list of completions (strings, or lists of chat messages), not one chat completion."""
-    if not isinstance(completion, list | tuple) or not completion:
+    if type(completion) is str or not isinstance(completion, list | tuple) or not completion:
         return False
     return not all(isinstance(m, Mapping) for m in completion)
 
@@ -179,7 +180,11 @@ def score(completion: Any, ground_truth: Any, reward: str = _NO_REWARD, **params
             f"score() scores one completion, but got a {type(completion).__name__} of {len(completion)} "
             "completions; use rewardkit.score_batch(completions, ground_truth, reward=...) for a group"
         )
-    return Reward(name)(completion, ground_truth, **params)
+    # what Reward(name)(completion, ground_truth, **params) does, without building the Reward
+    spec = get_spec(name)
+    if params:
+        _check_params(spec, params)
+    return spec.fn(completion, ground_truth, **params)
 
 
 def score_batch(completions: Sequence[Any], ground_truth: Any, reward: str = _NO_REWARD, **params: Any) -> list[RewardResult]:

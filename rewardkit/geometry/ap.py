@@ -39,26 +39,34 @@ No prediction but ground truth present gives 0 (pycocotools gives 0 too).
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from rewardkit.geometry._ap_kernel import (
+    _CAPS,
+    _IDX50,
+    _IDX75,
+    _T0,
+    AREA_ALL,
+    IOU_THRESHOLDS,
+    RECALL_THRESHOLDS,
+    _match_all_thresholds,
+    _match_single_candidates,
+    _one_threshold_crowd,
+    _one_to_one,
+    _one_to_one_tables,
+    _recall_columns,
+    _rows_pre,
+    _score_order,
+    _sum10,
+)
 from rewardkit.geometry.boxes import box_iou_candidates, box_iou_xywh
 from rewardkit.types import Boxes
 
-__all__ = ["ImageAP", "image_ap", "image_ap_per_label", "similarity_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
+__all__ = ["ImageAP", "image_ap", "image_ap_batch", "image_ap_per_label", "similarity_ap", "IOU_THRESHOLDS", "RECALL_THRESHOLDS", "AREA_ALL"]
 
-# Built exactly as pycocotools.cocoeval.Params.setDetParams builds them.
-IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1, endpoint=True)
-RECALL_THRESHOLDS = np.linspace(0.0, 1.00, int(np.round((1.00 - 0.0) / 0.01)) + 1, endpoint=True)
-AREA_ALL = (0.0**2, 1e5**2)
-_CAPS = [min(float(t), 1 - 1e-10) for t in IOU_THRESHOLDS]
-_T0 = _CAPS[0]
-_IDX50 = int(np.where(IOU_THRESHOLDS == 0.5)[0][0])
-_IDX75 = 5  # IOU_THRESHOLDS[5] is the 0.75 threshold (pycocotools' np.where finds it too)
-_EPS = np.spacing(1)
 
 
 class ImageAP(NamedTuple):
@@ -108,25 +116,6 @@ def _xywh_array(arr: np.ndarray, xyxy: bool) -> np.ndarray:
 
 _SMALL = 400  # up to this many (prediction, ground truth) pairs: plain Python kernels
 _VECTOR_MIN_D = 16  # from this many predictions, the vectorized matcher when it applies
-_THR = np.asarray(_CAPS)[:, None]
-
-
-@lru_cache(maxsize=1024)
-def _recall_columns(npig: int) -> np.ndarray:
-    """Column ``j - 1`` of the ``j``-th true positive read at each recall threshold.
-
-    ``np.searchsorted(tp_sum / npig, recThrs, "left")`` lands on the first detection
-    whose cumulative recall ``j / npig`` reaches the threshold, i.e. on the ``j``-th true
-    positive with ``j`` the smallest count whose recall (the same float division) is
-    ``>= r``; ``r = 0`` lands on the first detection, whose monotone precision is the
-    maximum over all of them (column 0 as well).
-    """
-    rec = np.arange(1, npig + 1, dtype=np.float64) / npig
-    j = np.searchsorted(rec, RECALL_THRESHOLDS, side="left")  # j - 1 in 0..npig-1
-    j = np.minimum(j, npig - 1)
-    j.setflags(write=False)
-    return j
-
 
 def image_ap(
     pred: Any,
@@ -173,6 +162,12 @@ def image_ap(
         return ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt)
 
     q, n_tp = _precision_table(dt_l, dt_scores, dt_arr, dt_xyxy, gt_l, gt_ig, gt_arr, gt_xyxy, npig, max_dets)
+    return _stats(q, n_tp, npig, n_pred, n_gt)
+
+
+def _stats(q: np.ndarray, n_tp: list[int], npig: int, n_pred: int, n_gt: int) -> ImageAP:
+    """AP, AP50, AP75 and AR@100 of one precision table (``T x R``) and the true
+    positives per threshold."""
     # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
     # reductions run over the same contiguous memory as pycocotools' 1-D arrays
     # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
@@ -185,11 +180,105 @@ def image_ap(
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
 
 
-def _sum10(a: list[float]) -> float:
-    """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
-    combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
-    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
-    return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
+def image_ap_batch(
+    preds: Sequence[Any],
+    gt: Any,
+    scores: Sequence[Any] | None = None,
+    *,
+    max_dets: int = 100,
+    both_empty: float = 1.0,
+    no_gt: float = 0.0,
+) -> list[ImageAP]:
+    """:func:`image_ap` of several predictions (the G completions of one prompt) against
+    one ground truth: ``[image_ap(p, gt, s, ...) for p, s in zip(preds, scores)]``, the
+    same numbers, with the ground truth prepared once, one IoU matrix (numpy) for every
+    prediction of the group instead of one per completion, and the precision tables of
+    the group reduced together (each table's sums run over its own contiguous memory,
+    as in :func:`image_ap`; ``tests/geometry/test_ap_batch.py`` compares bit for bit).
+
+    ``preds``: ``xyxy`` arrays or :class:`~rewardkit.types.Boxes`; ``scores``: one entry
+    per prediction (``None`` entries or ``scores=None``: as in :func:`image_ap`).
+
+    >>> [r.ap for r in image_ap_batch([[[0, 0, 10, 10]], []], [[0, 0, 10, 10]])]
+    [1.0, 0.0]
+    """
+    if max_dets < 1:
+        raise ValueError(f"Expected max_dets >= 1, but got {max_dets!r}")
+    if scores is not None and len(scores) != len(preds):
+        raise ValueError(f"Expected {len(preds)} score entries, but got {len(scores)}")
+    gt_l, _, gt_arr = _rows_xywh(gt, "xyxy")
+    n_gt = len(gt_l)
+    lo, hi = AREA_ALL
+    npig = n_gt - sum(not (lo <= w * h <= hi) for _, _, w, h in gt_l)
+    if npig == 0 or npig != n_gt:  # no usable or some ignored ground truth: one image at a time
+        return [image_ap(p, gt, None if scores is None else scores[i], max_dets=max_dets, both_empty=both_empty, no_gt=no_gt)
+                for i, p in enumerate(preds)]
+    arrs: list[np.ndarray] = []
+    scs: list[list[float] | None] = []
+    for i, p in enumerate(preds):
+        _, sc, arr = _rows_xywh(p, "xyxy") if not isinstance(p, Boxes) else ([], None if p.scores is None else p.scores.tolist(), p.xyxy)
+        s = None if scores is None else scores[i]
+        if s is not None:
+            sc = np.asarray(s, dtype=np.float64).reshape(-1).tolist()
+            if len(sc) != arr.shape[0]:
+                raise ValueError(f"Expected {arr.shape[0]} scores, but got {len(sc)}")
+        arrs.append(arr)
+        scs.append(sc)
+    filled = [a for a in arrs if a.shape[0]]
+    if not filled:
+        return [ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt) for _ in arrs]
+    dt_w = _xywh_array(np.concatenate(filled) if len(filled) > 1 else filled[0], True)
+    m = box_iou_xywh(dt_w, _xywh_array(gt_arr, True))
+    area = dt_w[:, 2] * dt_w[:, 3]  # w * h as the per-image path computes it
+    out_all = (~((lo <= area) & (area <= hi))).tolist()
+    cand_rows: list[list[tuple[int, float]]] = [[] for _ in range(m.shape[0])]
+    di, gi = np.nonzero(m >= _T0)  # row-major: ground truth ascending within a prediction
+    for d, g, v in zip(di.tolist(), gi.tolist(), m[di, gi].tolist()):
+        cand_rows[d].append((g, v))
+    tables: list[Any] = []
+    n_tps: list[list[int]] = []
+    unique: list[tuple[int, list[float]]] = []  # one-to-one predictions: their tables at once
+    k = 0
+    for arr, sc in zip(arrs, scs):
+        n = arr.shape[0]
+        if n:
+            order, D = _score_order(sc, n, max_dets)
+            cands = cand_rows[k : k + D] if order is None else [cand_rows[k + i] for i in order]
+            out = out_all[k : k + D] if order is None else [out_all[k + i] for i in order]
+            vs = None if any(out) else _one_to_one(cands)
+            if vs is not None:
+                unique.append((len(tables), vs))
+                tables.append(None)
+                n_tps.append([])
+            else:
+                rows_arr, n_tp = _rows_pre(m[k : k + n], cands, out, order, D, n_gt, npig, _SMALL, _VECTOR_MIN_D)
+                tables.append(rows_arr)
+                n_tps.append(n_tp)
+            k += n
+    if unique:
+        u_rows, u_tp = _one_to_one_tables([vs for _, vs in unique], npig)
+        for (j, _), r, t in zip(unique, u_rows, u_tp):
+            tables[j] = r
+            n_tps[j] = t
+    # the tail of image_ap for the whole group: each (T x R) table stays C-contiguous,
+    # so every sum below runs over the same memory in the same order as image_ap's
+    qs = np.take(np.asarray(tables, dtype=np.float64), _recall_columns(npig), axis=2)
+    add = np.add.reduce
+    aps = (add(qs.reshape(qs.shape[0], -1), axis=1) / (qs.shape[1] * qs.shape[2])).tolist()
+    row_sums = add(qs, axis=2)
+    ap50s = (row_sums[:, _IDX50] / qs.shape[2]).tolist()
+    ap75s = (row_sums[:, _IDX75] / qs.shape[2]).tolist()
+    out: list[ImageAP] = []
+    j = 0
+    for arr in arrs:
+        n = arr.shape[0]
+        if not n:
+            out.append(ImageAP(0.0, 0.0, 0.0, 0.0, True, 0, n_gt))
+            continue
+        ar = _sum10([t / npig for t in n_tps[j]]) / 10
+        out.append(ImageAP(aps[j], ap50s[j], ap75s[j], ar, True, n, n_gt))
+        j += 1
+    return out
 
 
 def image_ap_per_label(
@@ -274,19 +363,11 @@ def _precision_table(
     lo, hi = AREA_ALL
     n_pred, n_gt = len(dt_l), len(gt_l)
     # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets
-    if dt_scores is not None:
-        if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
-            order = np.argsort(-np.asarray(dt_scores), kind="mergesort")[:max_dets].tolist()
-        else:
-            s = dt_scores
-            order = sorted(range(n_pred), key=lambda i: -s[i])[:max_dets]
+    order, D = _score_order(dt_scores, n_pred, max_dets)
+    if order is not None:
         dt_l = [dt_l[i] for i in order]
     elif n_pred > max_dets:
         dt_l = dt_l[:max_dets]
-        order = None
-    else:
-        order = None
-    D = len(dt_l)
     # ground truth: regular first, ignored last (stable)
     any_ig = npig != n_gt
     if any_ig:
@@ -318,129 +399,6 @@ def _precision_table(
         rows_arr = np.asarray(rows, dtype=np.float64)
     cols = _recall_columns(npig)
     return np.take(rows_arr, cols, axis=1), n_tp  # C-contiguous (a[:, idx] is not)
-
-
-def _match_all_thresholds(
-    cands: list[list[tuple[int, float]]], gt_ig: list[bool] | None, dt_out: list[bool], npig: int
-) -> tuple[list[list[float]], list[int]]:
-    """pycocotools' evaluateImg matching and accumulate's precision for every IoU
-    threshold (no crowd).
-
-    ``cands[d]`` lists ``(g, IoU)`` with IoU >= 0.5 for prediction ``d`` (score order),
-    ground truth regular-first and ascending. The IoU kernels never return NaN (0 unless
-    both overlaps are positive). Returns, per threshold, the monotone precision at the
-    ``j``-th true positive for ``j = 1..npig`` (0 past the last one) and the number of
-    true positives. Thresholds that leave the same set of candidate IoUs (``>= t``) give
-    the same matching, which is computed once.
-    """
-    eps = _EPS
-    D = len(cands)
-    values = sorted({v for c in cands for _, v in c})
-    rows: list[list[float]] = []
-    n_tp: list[int] = []
-    cache: dict[int, tuple[list[float], int]] = {}
-    for thr in _CAPS:
-        key = len(values) - bisect_left(values, thr)  # how many candidate IoUs are >= thr
-        hit = cache.get(key)
-        if hit is None:
-            hit = _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps)
-            cache[key] = hit
-        rows.append(hit[0])
-        n_tp.append(hit[1])
-    return rows, n_tp
-
-
-def _match_single_candidates(m: np.ndarray, ok: np.ndarray, n_cand: np.ndarray, dt_out: list[bool], npig: int) -> tuple[np.ndarray, list[int]]:
-    """All thresholds at once when every prediction has at most one ground truth with
-    IoU >= 0.5 and no ground truth is ignored (the usual case for a long answer).
-
-    Prediction ``d`` with candidate ``g`` and IoU ``v`` is a true positive at threshold
-    ``t`` iff ``v >= t`` and every earlier prediction with the same candidate has IoU
-    ``< t`` (pycocotools' greedy matching reduces to that when candidates are unique):
-    ``tp[t, d] = (v_d >= t) & (prefix_max_d < t)``. Precision is computed with the very
-    expressions of ``COCOeval.accumulate`` (cumulative sums as floats,
-    ``tp / (fp + tp + np.spacing(1))``, maximum from the right).
-    """
-    D = m.shape[0]
-    has = n_cand > 0
-    g = np.where(has, ok.argmax(axis=1), -1)
-    v = np.where(has, m[np.arange(D), np.maximum(g, 0)], -np.inf)
-    prev: dict[int, float] = {}
-    pm = []
-    for gi, vi in zip(g.tolist(), v.tolist()):
-        if gi < 0:
-            pm.append(np.inf)  # never a true positive
-            continue
-        best = prev.get(gi, -np.inf)
-        pm.append(best)
-        if vi > best:
-            prev[gi] = vi
-    tp = (v[None, :] >= _THR) & (np.asarray(pm)[None, :] < _THR)
-    keep = ~np.asarray(dt_out, dtype=bool)
-    fp = ~tp & keep[None, :]
-    tp_sum = np.cumsum(tp, axis=1).astype(float)
-    fp_sum = np.cumsum(fp, axis=1).astype(float)
-    pr = tp_sum / (fp_sum + tp_sum + _EPS)
-    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]
-    rows = np.zeros((len(_CAPS), npig))
-    ti, di = np.nonzero(tp)
-    rows[ti, tp_sum[ti, di].astype(np.int64) - 1] = pr[ti, di]
-    return rows, tp_sum[:, -1].astype(np.int64).tolist()
-
-
-def _one_threshold(cands, gt_ig, dt_out, thr, D, npig, eps):  # noqa: ANN001, ANN202 - hot path
-    taken: set[int] = set()
-    tp = 0
-    fp = 0
-    prec: list[float] = []
-    if gt_ig is None:  # no ignored ground truth (the usual case): the same loop, fewer tests
-        for d in range(D):
-            m = -1
-            best = thr
-            for g, v in cands[d]:
-                if v < best or g in taken:
-                    continue
-                best = v
-                m = g
-            if m >= 0:
-                taken.add(m)
-                tp += 1
-                prec.append(tp / (float(fp + tp) + eps))
-            elif not dt_out[d]:
-                fp += 1
-        for i in range(len(prec) - 2, -1, -1):
-            if prec[i + 1] > prec[i]:
-                prec[i] = prec[i + 1]
-        prec.extend([0.0] * (npig - len(prec)))
-        return prec, tp
-    for d in range(D):
-        best = thr
-        m = -1
-        for g, v in cands[d]:
-            if g in taken:
-                continue
-            if gt_ig is not None and m > -1 and not gt_ig[m] and gt_ig[g]:
-                break
-            if v < best:
-                continue
-            best = v
-            m = g
-        if m >= 0:
-            taken.add(m)
-            if gt_ig is not None and gt_ig[m]:
-                continue  # matched to an ignored ground truth: ignored
-            tp += 1
-            prec.append(tp / (float(fp + tp) + eps))
-        elif dt_out[d]:
-            continue  # unmatched and outside the area range: ignored
-        else:
-            fp += 1
-    # monotone from the right: suffix maximum over the true positives
-    for i in range(len(prec) - 2, -1, -1):
-        if prec[i + 1] > prec[i]:
-            prec[i] = prec[i + 1]
-    prec.extend([0.0] * (npig - len(prec)))
-    return prec, tp
 
 
 def similarity_ap(
@@ -526,43 +484,3 @@ def similarity_ap(
     return ImageAP(ap, ap50, ap75, ar, True, n_pred, n_gt)
 
 
-def _one_threshold_crowd(
-    sim: list[list[float]], gt_ig: list[bool], crowd: list[bool], dt_out: list[bool], thr: float, npig: int
-) -> tuple[list[float], int]:
-    """pycocotools' evaluateImg matching at one threshold (a crowd ground truth may be
-    matched again; a prediction matched to an ignored one, or unmatched and outside the
-    area range, is ignored) and the monotone precision at each true positive, padded
-    with 0 to ``npig``, as :func:`_one_threshold` returns it."""
-    G = len(gt_ig)
-    taken = [False] * G
-    tp = 0
-    fp = 0
-    prec: list[float] = []
-    eps = _EPS
-    for d, row in enumerate(sim):
-        best = thr
-        m = -1
-        for g in range(G):
-            if taken[g] and not crowd[g]:
-                continue
-            if m > -1 and not gt_ig[m] and gt_ig[g]:
-                break
-            v = row[g]
-            if v < best:
-                continue
-            best = v
-            m = g
-        if m == -1:
-            if not dt_out[d]:
-                fp += 1
-            continue
-        taken[m] = True
-        if gt_ig[m]:
-            continue
-        tp += 1
-        prec.append(tp / (float(fp + tp) + eps))
-    for i in range(len(prec) - 2, -1, -1):
-        if prec[i + 1] > prec[i]:
-            prec[i] = prec[i + 1]
-    prec.extend([0.0] * (npig - len(prec)))
-    return prec, tp

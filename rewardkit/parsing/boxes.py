@@ -26,6 +26,11 @@ Coordinates are returned as written (no frame conversion). One rule for bad boxe
 
 Confidences that are missing or not finite become NaN in ``Boxes.scores`` (the reward
 decides what a missing confidence means); labels that are missing become ``None``.
+
+Well-formed answers of the common shapes (Visual-RFT's literal list, Qwen's JSON list,
+plain lists of 4 numbers) are read by a fast path (one ``json.loads``, one validation
+pass) that returns exactly what the steps above return and hands anything unusual to
+them (``_fast_parse_boxes``).
 """
 
 from __future__ import annotations
@@ -34,11 +39,14 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from functools import lru_cache
+from json import loads as _json_loads
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from rewardkit.limits import MAX_ABS_COORD, MAX_BOXES, MAX_PAYLOAD_CHARS
+from rewardkit.parsing._structured import _FENCE as _FENCE_OPEN
 from rewardkit.parsing._structured import load_structured
 from rewardkit.types import Boxes, ParseResult
 
@@ -150,6 +158,12 @@ def _key_for(keys: tuple[Any, ...], wanted: tuple[str, ...]) -> Any:
     return _NO_KEY
 
 
+@lru_cache(maxsize=1024)
+def _keys_for(keys: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+    """The box, score and label keys of a key set (``_NO_KEY`` where absent)."""
+    return _key_for(keys, BOX_KEYS), _key_for(keys, SCORE_KEYS), _key_for(keys, LABEL_KEYS)
+
+
 def _get(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
     """``d[k]`` for the first of ``keys`` present (case-insensitive); key sets cached."""
     k = _key_for(tuple(d), keys)
@@ -249,6 +263,115 @@ def _finish(coords: list[list[float]], scores: list[float], labels: list[str | N
     return ParseResult(Boxes._trusted(arr, sc, tuple(labels) if has_labels else None), True, None, details)
 
 
+# ----------------------------------------------------------------------------- fast path
+
+_SCORE_LIM = 1e300  # a confidence beyond this (or an int too large for a float) goes to the general reader
+
+
+def _new_parse_result(value: Any, details: dict[str, Any]) -> ParseResult[Any]:
+    """``ParseResult(value, True, None, details)`` without the frozen dataclass'
+    ``__init__`` (equal to it: ``details`` is wrapped in a read-only mapping the same way)."""
+    obj = object.__new__(ParseResult)
+    obj.__dict__.update(value=value, ok=True, reason=None, details=MappingProxyType(details))
+    return obj
+
+
+def _fast_parse_boxes(stripped: str) -> ParseResult[Boxes] | None:
+    """The common payload shapes read in one pass, or ``None`` (then :func:`parse_boxes`
+    reads the payload the general way).
+
+    Shapes: a JSON list (or, with single quotes and no double quote or backslash, a
+    Python literal list, read by ``json.loads`` after the quote swap, as
+    :func:`~rewardkit.parsing._structured.load_structured` does) of box dicts with one
+    key set (Visual-RFT's ``Position`` / ``Confidence``, Qwen's ``bbox_2d`` / ``label``),
+    of ``[x1, y1, x2, y2]`` lists, or one such list; optionally in one code fence with
+    nothing around it. Every box must already be valid (numbers, finite, within
+    :data:`MAX_ABS_COORD`, ordered), each confidence a number of magnitude below 1e300
+    and each label a string (or absent): whatever the general reader would repair,
+    reorder, drop or count as invalid goes to it. The result is the general reader's,
+    field for field (``tests/parsing/test_fast_path.py`` compares both on generated
+    payloads).
+
+    Validation is one chain of comparisons per box: a string, ``None``, a list or a dict
+    among the numbers raises ``TypeError`` (caught: general reader), NaN fails every
+    comparison, and booleans (which compare as 0 and 1) cannot occur because a payload
+    spelling ``true`` or ``false`` anywhere goes to the general reader. ``np.array``
+    then converts the ints exactly as ``float()`` does (every accepted value is within
+    :data:`MAX_ABS_COORD`)."""
+    body = stripped
+    details: dict[str, Any] = {}
+    if body[0] == "`":
+        m = _FENCE_OPEN.match(body)
+        if m is None:
+            return None
+        rest = body[m.end():]
+        end = rest.find("```")
+        if end >= 0 and rest[end + 3:] and not rest[end + 3:].isspace():
+            return None  # text after the fence: the general reader notes it
+        body = (rest if end < 0 else rest[:end]).strip()
+        details["fenced"] = True
+        if not body:
+            return None
+    elif "```" in body:
+        return None
+    if body[0] != "[" or body[-1] != "]" or "true" in body or "false" in body:
+        return None
+    if '"' not in body and "\\" not in body and "'" in body:
+        body = body.replace("'", '"')
+    try:
+        value = _json_loads(body)
+    except (ValueError, RecursionError, TypeError):
+        return None
+    if type(value) is not list or not value or len(value) > MAX_BOXES:
+        return None
+    first = value[0]
+    lim = MAX_ABS_COORD
+    labels: tuple[str | None, ...] | None = None
+    try:
+        if type(first) is dict:
+            keys = tuple(first)
+            bk, sk, lk = _keys_for(keys)
+            if bk is _NO_KEY:
+                return None
+            coords = []
+            for item in value:
+                if type(item) is not dict or tuple(item) != keys:
+                    return None
+                b = item[bk]
+                if type(b) is not list or len(b) != 4 or not (-lim <= b[0] <= b[2] <= lim and -lim <= b[1] <= b[3] <= lim):
+                    return None
+                coords.append(b)
+            if sk is _NO_KEY:
+                sc = np.array([math.nan] * len(coords), dtype=np.float64)
+            else:
+                scores = [item[sk] for item in value]
+                for v in scores:
+                    if not -_SCORE_LIM < v < _SCORE_LIM:
+                        return None
+                sc = np.array(scores, dtype=np.float64)
+            if lk is not _NO_KEY:
+                labels = tuple([item[lk] for item in value])
+                for lab in labels:
+                    if type(lab) is not str:
+                        return None
+        else:
+            coords = value if type(first) is list else [value]
+            for b in coords:
+                if type(b) is not list or len(b) != 4 or not (-lim <= b[0] <= b[2] <= lim and -lim <= b[1] <= b[3] <= lim):
+                    return None
+            sc = np.array([math.nan] * len(coords), dtype=np.float64)
+    except TypeError:  # a string, None, a list or a dict where a number belongs
+        return None
+    details["format"] = "structured"
+    details["invalid_items"] = 0
+    arr = np.array(coords, dtype=np.float64)
+    arr.setflags(write=False)
+    sc.setflags(write=False)
+    out = object.__new__(Boxes)  # Boxes._trusted, without its three object.__setattr__ calls
+    out.__dict__.update(xyxy=arr, scores=sc, labels=labels)
+    return _new_parse_result(out, details)
+
+
 def parse_boxes(payload: Any) -> ParseResult[Boxes]:
     """Read boxes from an answer payload. Never raises; see the module docstring."""
     if payload is None:
@@ -259,9 +382,17 @@ def parse_boxes(payload: Any) -> ParseResult[Boxes]:
     stripped = text.strip()
     if not stripped:
         return ParseResult(Boxes.empty(), False, "empty_answer", {})
-    if is_negative_answer(stripped):
+    if len(stripped) <= 64 and is_negative_answer(stripped):
         return ParseResult(Boxes.empty(), True, None, {"negative": True, "format": "negative"})
+    if "<" not in stripped and (stripped[0] == "[" or stripped[0] == "`"):
+        fast = _fast_parse_boxes(stripped)
+        if fast is not None:
+            return fast
+    return _parse_boxes_general(stripped)
 
+
+def _parse_boxes_general(stripped: str) -> ParseResult[Boxes]:
+    """Every format of the module docstring, in its order (after the negatives)."""
     if "<|box_start|>" in stripped:
         coords, labels = [], []
         for lab, body in _box_tokens(stripped):

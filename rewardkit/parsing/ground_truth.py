@@ -31,7 +31,7 @@ from rewardkit.parsing.boxes import boxes_from_items, is_negative_answer
 from rewardkit.parsing.tags import extract_answer
 from rewardkit.types import Boxes, ImageSize, as_image_size
 
-__all__ = ["BoxTarget", "read_box_target", "as_boxes_gt", "read_text_target", "check_box_extent", "GT_EXTENT_TOLERANCE"]
+__all__ = ["BoxTarget", "read_box_target", "target_xywh_rows", "as_boxes_gt", "read_text_target", "check_box_extent", "GT_EXTENT_TOLERANCE"]
 
 GT_EXTENT_TOLERANCE = 0.01
 """A ground-truth box may pass an image edge by this fraction of the image (rounding of
@@ -47,6 +47,17 @@ class BoxTarget:
     frame: str | None = None
     checked: Any = None
     """The reading key (ground-truth frame, pixel bounds) its extent was checked under."""
+
+
+def target_xywh_rows(target: BoxTarget) -> list[list[float]]:
+    """The target's boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``: the plain-Python
+    IoU kernels' layout), computed once per target (a target is frozen, its arrays
+    read-only) and kept on it."""
+    rows = target.__dict__.get("_xywh_rows")
+    if rows is None:
+        rows = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
+        object.__setattr__(target, "_xywh_rows", rows)
+    return rows
 
 
 def _from_structure(value: Any) -> Boxes:

@@ -261,14 +261,17 @@ def clean_whole(text: str) -> str:
 def extract_answer_text(completion: Any, prompt: str | None = None, mode: str = "auto") -> AnswerText:
     """The answer payload of ``completion`` under answer ``mode`` (never raises on
     model output; an unknown ``mode`` is caller input and raises ``ValueError``)."""
-    mode = _ANSWER_ALIASES.get(mode, mode)
+    if mode != "auto" and mode != "tags":
+        mode = _ANSWER_ALIASES.get(mode, mode)
     if mode not in ANSWER_MODES:
         raise ValueError(f"Expected `answer` to be one of {list(ANSWER_MODES)}, but got {mode!r}")
     tp = parse_completion(completion, prompt)
     if mode == "tags" or (mode == "auto" and tp.n_answer > 0):
         if tp.answer is None:
             return AnswerText(None, tp, tp.reason or "no_answer_tag", "tags")
-        return AnswerText(tp.answer, tp, None, "tags")
+        answer = object.__new__(AnswerText)  # AnswerText(tp.answer, tp, None, "tags") without the frozen __init__
+        answer.__dict__.update(text=tp.answer, tags=tp, reason=None, source="tags")
+        return answer
     text = strip_prompt(completion_text(completion), prompt if isinstance(prompt, str) else None)
     if len(text) > MAX_COMPLETION_CHARS:
         text = text[:MAX_COMPLETION_CHARS]

@@ -13,6 +13,10 @@ Rules (SPEC section 1):
   but whitespace before, between and after.
 * Lenient format: an answer block (closed) can be found.
 * An echoed prompt (seen with Qwen3-VL) is removed when the caller passes ``prompt``.
+
+The usual strict shape (one think block, one answer block, nothing else but whitespace,
+no other tag token) is read with four ``str.find`` calls and gives exactly what the
+scan gives; every other text takes the scan.
 """
 
 from __future__ import annotations
@@ -90,12 +94,64 @@ def strip_prompt(text: str, prompt: str | None) -> str:
     return text
 
 
+_STRICT_COUNTS = {"<think>": 1, "</think>": 1, "<answer>": 1, "</answer>": 1}
+
+
+def _new_tag_parse(fields: dict[str, Any]) -> TagParse:
+    """A :class:`TagParse` from already checked fields, without the frozen dataclass'
+    ``__init__`` (one ``object.__setattr__`` per field); equal to ``TagParse(**fields)``."""
+    obj = object.__new__(TagParse)
+    obj.__dict__.update(fields)
+    return obj
+
+
+def _strict_fast(text: str) -> TagParse | None:
+    """The usual shape, ``<think>T</think><answer>A</answer>`` with only whitespace around
+    and between the blocks and no other tag token anywhere, read with four ``str.find``
+    calls; ``None`` for anything else (the general scan then reads it). Returns exactly
+    what the general scan returns for such a text."""
+    i = text.find("<think>")
+    if i < 0:
+        return None
+    j = text.find("</think>", i + 7)
+    if j < 0:
+        return None
+    k = text.find("<answer>", j + 8)
+    if k < 0:
+        return None
+    e = text.find("</answer>", k + 8)
+    if e < 0:
+        return None
+    if (i and not text[:i].isspace()) or (k > j + 8 and not text[j + 8 : k].isspace()):
+        return None
+    if e + 9 < len(text) and not text[e + 9 :].isspace():
+        return None
+    think = text[i + 7 : j]
+    answer = text[k + 8 : e]
+    # no other tag token: the scan would count it (and a '<' can only start one)
+    if ("<" in think and _TAG.search(think)) or ("<" in answer and _TAG.search(answer)):
+        return None
+    return _new_tag_parse({
+        "answer": answer.strip(), "think": think, "strict": True, "lenient": True, "n_think": 1, "n_answer": 1,
+        "closed": True, "reason": None, "details": {"counts": dict(_STRICT_COUNTS)},
+    })
+
+
 def parse_completion(completion: Any, prompt: str | None = None) -> TagParse:
     """Read the think/answer structure of a completion. Never raises on model output."""
-    text = completion_text(completion)
-    text = strip_prompt(text, prompt if isinstance(prompt, str) else None)
+    text = completion if type(completion) is str else completion_text(completion)
+    if prompt is not None:
+        text = strip_prompt(text, prompt if isinstance(prompt, str) else None)
     if len(text) > MAX_COMPLETION_CHARS:
         text = text[:MAX_COMPLETION_CHARS]
+    fast = _strict_fast(text)
+    if fast is not None:
+        return fast
+    return _parse_general(text)
+
+
+def _parse_general(text: str) -> TagParse:
+    """The general linear scan over tag tokens (see the module docstring)."""
     tokens = [(m.start(), m.end(), m.group(1) == "/", m.group(2).lower()) for m in _TAG.finditer(text)]
     counts = {"<think>": 0, "</think>": 0, "<answer>": 0, "</answer>": 0}
     for _, _, close, name in tokens:

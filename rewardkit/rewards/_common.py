@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -51,9 +52,30 @@ def resize_kwargs(min_pixels: int | None, max_pixels: int | None) -> dict[str, i
     }
 
 
+GT_CACHE_MAX_CHARS = 20_000
+"""Ground truths given as strings up to this long are read once per (string, reading)
+and the checked target reused (:func:`box_target`); longer ones are read every time."""
+
+
 def box_target(ground_truth: Any, reading: Reading) -> BoxTarget:
     """Box ground truth read once with the reading's image size, checked to lie inside
-    the image in its ground-truth frame (``BadGroundTruth`` otherwise)."""
+    the image in its ground-truth frame (``BadGroundTruth`` otherwise).
+
+    A ground truth given as a string (the solution string of the Visual-RFT and VLM-R1
+    data sets: the same one for the G completions of a prompt, scored one call at a
+    time) is read once per (string, reading) and the :class:`BoxTarget` reused: a string
+    cannot change, the target is frozen with read-only arrays, and a string that cannot
+    be read raises again on every call (failures are not cached)."""
+    if type(ground_truth) is str and len(ground_truth) <= GT_CACHE_MAX_CHARS:
+        try:
+            return _cached_box_target(ground_truth, reading)
+        except TypeError:  # an unhashable reading field, or a TypeError of the reader (read again below: it raises again)
+            pass
+    return read_box_target(ground_truth, reading=reading)
+
+
+@lru_cache(maxsize=256)
+def _cached_box_target(ground_truth: str, reading: Reading) -> BoxTarget:
     return read_box_target(ground_truth, reading=reading)
 
 
@@ -100,10 +122,10 @@ def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[
     coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown."""
     if xyxy.size == 0:
         return None
-    try:
-        ew, eh = frame_extent(reading.frame, target.image_size, **reading.resize_kw)
-    except ValueError:
+    extent = _extent(reading, target.image_size)
+    if extent is None:
         return None
+    ew, eh = extent
     x_lo, x_hi, y_lo, y_hi = -0.02 * ew, 1.02 * ew, -0.02 * eh, 1.02 * eh
     big_frame = min(ew, eh) >= 100
     if xyxy.shape[0] <= 64:  # plain Python: cheaper than numpy for a handful of boxes
@@ -120,6 +142,25 @@ def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[
     mx_a = xyxy.max(axis=1)
     small_a = mx_a <= 1.0 if big_frame else np.zeros(len(mx_a), dtype=bool)
     return out_a.tolist(), small_a.tolist(), (mx_a > 0).tolist()
+
+
+def _extent(reading: Reading, image_size: Any) -> tuple[float, float] | None:
+    """``frame_extent`` of the reading's prediction frame, ``None`` when unknown;
+    cached per (reading, image size)."""
+    try:
+        return _cached_extent(reading, image_size)
+    except TypeError:  # unhashable image size: not cached
+        return _extent_uncached(reading, image_size)
+
+
+def _extent_uncached(reading: Reading, image_size: Any) -> tuple[float, float] | None:
+    try:
+        return frame_extent(reading.frame, image_size, **reading.resize_kw)
+    except ValueError:
+        return None
+
+
+_cached_extent = lru_cache(maxsize=256)(_extent_uncached)
 
 
 def reduce_frame_flags(out: list[bool], small: list[bool], positive: list[bool]) -> str | None:

@@ -42,6 +42,7 @@ import functools
 import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from rewardkit.errors import BadGroundTruth, ParameterError
@@ -59,6 +60,7 @@ __all__ = [
     "minimum_result",
     "not_applicable",
     "bad_ground_truth",
+    "new_result",
 ]
 
 _CALLER_ERRORS = (ValueError, KeyError, TypeError)
@@ -92,6 +94,17 @@ class RewardSpec:
 
 
 REWARD_SPECS: dict[str, RewardSpec] = {}
+
+
+def new_result(score: float | None, components: dict[str, float], reason: str | None, details: dict[str, Any]) -> RewardResult:
+    """``RewardResult(score, components, reason, details)`` without the frozen dataclass'
+    ``__init__`` and its conversions, for the rewards' hot paths: the caller passes a
+    Python ``float`` (or ``None``) score, a FRESH dict of ``str`` keys and Python
+    ``float`` values, and a fresh ``details`` dict, so the result equals (and reprs,
+    pickles and compares as) the one the constructor builds."""
+    obj = object.__new__(RewardResult)
+    obj.__dict__.update(score=score, components=MappingProxyType(components), reason=reason, details=MappingProxyType(details))
+    return obj
 
 
 def minimum_result(spec_range: tuple[float, float], components: tuple[str, ...], reason: str, **details: Any) -> RewardResult:
@@ -164,6 +177,8 @@ def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ..
     ``reading`` (or the reward's ``default``) with the keyword fields applied on top
     (:meth:`Reading.resolve`: naming a ``dialect`` without a ``pred_frame`` reads in the
     dialect's frame)."""
+    if not kwargs:
+        return {"reading": default}
     if "reading" not in kwargs and not any(k in kwargs for k in fields):
         return {**kwargs, "reading": default}
     out = dict(kwargs)
@@ -246,16 +261,14 @@ def register_reward(
                 if strict:
                     raise BadGroundTruth(ground_truth.error)
                 return bad_ground_truth(ground_truth.error)
-            if isinstance(completion, bytes | bytearray):
+            if type(completion) is not str and isinstance(completion, bytes | bytearray):
                 completion = bytes(completion).decode("utf-8", "replace")
 
-            def call(c: Any, **kw: Any) -> RewardResult:
-                if takes_strict:
-                    return fn(c, ground_truth, *args, strict=strict, **kw)
-                return fn(c, ground_truth, *args, **kw)
-
             try:
-                result = call(completion, **kwargs)
+                if takes_strict:
+                    result = fn(completion, ground_truth, *args, strict=strict, **kwargs)
+                else:
+                    result = fn(completion, ground_truth, *args, **kwargs)
             except BadGroundTruth as exc:
                 if strict:
                     raise
@@ -265,6 +278,12 @@ def register_reward(
             except Exception as exc:  # noqa: BLE001 - the safety net (see the module docstring)
                 if strict:
                     raise
+
+                def call(c: Any, **kw: Any) -> RewardResult:
+                    if takes_strict:
+                        return fn(c, ground_truth, *args, strict=strict, **kw)
+                    return fn(c, ground_truth, *args, **kw)
+
                 origin = _blame(call, completion, kwargs, call_defaults, exc)
                 if origin == "caller":
                     raise

@@ -29,6 +29,7 @@ import numpy as np
 
 from rewardkit.geometry.boxes import box_iou, box_iou_candidates
 from rewardkit.geometry.matching import match_hungarian
+from rewardkit.parsing.ground_truth import target_xywh_rows
 from rewardkit.parsing.reading import Reading
 from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards._common import (
@@ -45,7 +46,7 @@ from rewardkit.rewards._common import (
 )
 from rewardkit.rewards._quads import quad_f1, quad_target_or_none
 from rewardkit.rewards._signatures import DetectionRewardSignature, typed_as
-from rewardkit.rewards.base import register_batch, register_reward
+from rewardkit.rewards.base import new_result, register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import Boxes, RewardResult
 
@@ -74,7 +75,7 @@ def _visual_rft_result(
     those: the best still-free ground truth is a match iff its IoU is above tau.
     """
     fmt = 1.0 if tp.strict else 0.0
-    n_pred = len(pred)
+    n_pred = pred.xyxy.shape[0]
     if n_pred == 0:
         iou_r = conf_r = float(empty_score) if n_gt == 0 else 0.0
     else:
@@ -98,9 +99,10 @@ def _visual_rft_result(
                         break
         denom = max(n_gt, n_pred) if normalize == "max" else n_pred
         iou_r = math.fsum(ious) / denom
-        conf_r = math.fsum(c if m else 1.0 - c for c, m in zip(conf, matched)) / n_pred
+        conf_r = math.fsum([c if m else 1.0 - c for c, m in zip(conf, matched)]) / n_pred
     reason = (tp.reason or "bad_format") if not tp.strict else warn
-    return RewardResult(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
+    iou_r, conf_r = float(iou_r), float(conf_r)
+    return new_result(iou_r + conf_r + fmt, {"iou": iou_r, "confidence": conf_r, "format": fmt}, reason, {"n_pred": n_pred, "n_gt": n_gt})
 
 
 _SMALL_PAIRS = 400
@@ -116,6 +118,9 @@ def _candidates(iou: np.ndarray, threshold: float) -> list[list[tuple[int, float
 
 
 def _check_detection_params(iou_threshold: float, normalize: str, default_confidence: float) -> None:
+    if (type(iou_threshold) is float and iou_threshold == 0.5 and type(normalize) is str and normalize == "max"
+            and type(default_confidence) is float and default_confidence == 1.0):
+        return  # the defaults: valid (every call checks its parameters; this is the common one)
     check_unit("iou_threshold", iou_threshold)
     check_choice("normalize", normalize, ("max", "pred"))
     check_unit("default_confidence", default_confidence)
@@ -169,10 +174,48 @@ def detection_reward(
         from rewardkit.rewards.compat.visual_rft import detection
 
         return detection(completion, ground_truth, pred_frame=reading.frame, gt_frame=reading.gt_frame, image_size=reading.image_size)
-    return _detection_batch_impl(
-        [completion], ground_truth, iou_threshold=iou_threshold, normalize=normalize,
+    return _detection_one(
+        completion, ground_truth, iou_threshold=iou_threshold, normalize=normalize,
         default_confidence=default_confidence, empty_score=empty_score, prompt=prompt, reading=reading,
-    )[0]
+    )
+
+
+def _detection_one(
+    completion: Any,
+    ground_truth: Any,
+    *,
+    iou_threshold: float,
+    normalize: str,
+    default_confidence: float,
+    empty_score: float,
+    prompt: str | None,
+    reading: Reading,
+) -> RewardResult:
+    """:func:`_detection_batch_impl` of one completion (the same steps, without the
+    group's stacking and slicing)."""
+    _check_detection_params(iou_threshold, normalize, default_confidence)
+    target = box_target(ground_truth, reading)
+    n_gt = target.boxes.xyxy.shape[0]
+    tp, pred, reason = read_boxes(completion, prompt, reading)
+    if pred is None:
+        return zero(_COMPONENTS, reason)
+    xyxy = pred.xyxy
+    n = xyxy.shape[0]
+    warn = None
+    cands: list[list[tuple[int, float]]] = []
+    if n:
+        flags = frame_flags(xyxy, reading, target)
+        if flags is not None:
+            warn = reduce_frame_flags(*flags)
+        if n_gt:
+            xyxy = boxes_to_gt_frame(xyxy, reading, target)
+            if n * n_gt <= _SMALL_PAIRS:
+                dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
+                cands = box_iou_candidates(dt, target_xywh_rows(target), iou_threshold, inclusive=False)
+            else:
+                cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
+    return _visual_rft_result(tp, pred, n_gt, cands, warn, normalize=normalize,
+                              default_confidence=default_confidence, empty_score=empty_score)
 
 
 def _detection_batch_impl(
@@ -206,8 +249,7 @@ def _detection_batch_impl(
             if xyxy.shape[0] * n_gt <= _SMALL_PAIRS:
                 # plain-Python kernel (same arithmetic as box_iou): no numpy call overhead
                 dt = [[a, b, c - a, d - b] for a, b, c, d in xyxy.tolist()]
-                gt = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
-                cands = box_iou_candidates(dt, gt, iou_threshold, inclusive=False)
+                cands = box_iou_candidates(dt, target_xywh_rows(target), iou_threshold, inclusive=False)
             else:
                 cands = _candidates(box_iou(xyxy, target.boxes.xyxy), iou_threshold)
     results: list[RewardResult] = []

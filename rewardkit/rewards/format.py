@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from rewardkit.parsing.tags import parse_completion
 from rewardkit.rewards._signatures import FormatRewardSignature, typed_as
-from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.base import new_result, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
@@ -44,7 +44,7 @@ def format_reward(
     tp = parse_completion(completion, prompt)
     value = 1.0 if tp.strict else 0.0
     reason = None if tp.strict else (tp.reason or "bad_format")
-    return RewardResult(value, {"format": value}, reason)
+    return new_result(value, {"format": value}, reason, {})
 
 
 @register_reward("format.tag_count", task="format", range=(0.0, 1.0), components=("tag_count",), tags=("format", "open-r1"))
@@ -58,5 +58,5 @@ def tag_count_reward(completion: Any, ground_truth: Any = None, *, prompt: str |
     0.5
     """
     tp = parse_completion(completion, prompt)
-    value = 0.25 * sum(1 for n in tp.counts.values() if n == 1)
-    return RewardResult(value, {"tag_count": value}, None if value == 1.0 else "bad_format")
+    value = 0.25 * sum(1 for n in tp.details["counts"].values() if n == 1)
+    return new_result(value, {"tag_count": value}, None if value == 1.0 else "bad_format", {})

@@ -33,11 +33,12 @@ the public reward reads the first box: ``multiple="first"``).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.geometry.ap import image_ap
+from rewardkit.geometry.ap import image_ap, image_ap_batch
 from rewardkit.geometry.boxes import box_iou
 from rewardkit.geometry.matching import match_greedy_global
 from rewardkit.limits import MAX_REPETITION_CHARS
@@ -48,12 +49,14 @@ from rewardkit.rewards._common import (
     box_target,
     boxes_to_gt_frame,
     check_unit,
+    frame_flags,
     frame_warning,
     prepare_box_target,
     read_boxes,
+    reduce_frame_flags,
     zero,
 )
-from rewardkit.rewards.base import register_reward
+from rewardkit.rewards.base import new_result, register_batch, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.grounding import GroundingReward
 from rewardkit.types import RewardResult
@@ -110,26 +113,92 @@ def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_em
 
         return od(completion, ground_truth, which=which, length=length, pred_frame=reading.frame, gt_frame=reading.gt_frame,
                   image_size=reading.image_size)
+    return _ap_group([completion], ground_truth, which=which, length=length, both_empty=both_empty, no_gt=no_gt,
+                     prompt=prompt, reading=reading)[0]
+
+
+def _ap_scores(pred: Any) -> list[float] | None:
+    """The answer's confidences (a missing or non-finite one ranks as 1.0), or ``None``
+    when it gives none (every box then scores 1.0: file order breaks the ties)."""
+    if pred.scores is None or not len(pred):
+        return None
+    inf = math.inf
+    raw = pred.scores.tolist()
+    if not any(-inf < v < inf for v in raw):
+        return None
+    return [v if -inf < v < inf else 1.0 for v in raw]
+
+
+def _ap_group(completions: list[Any], ground_truth: Any, *, which: str, length: bool, both_empty: float, no_gt: float,
+              prompt: str | None, reading: Reading) -> list[RewardResult]:
+    """AP rewards of the completions of one prompt: the ground truth read once, frame
+    checks on all boxes at once, and (for a group) one IoU matrix (:func:`image_ap_batch`);
+    each result is what the reward returns for that completion alone."""
     comps = ("ap", "length") if length else (which,)
-    xyxy, pred, target, reason = _read_boxes(completion, ground_truth, prompt, reading)
-    if pred is None:
-        return zero(comps, reason)
-    gt = target.boxes
-    scores = None
-    if pred.scores is not None and len(pred):
-        s = np.asarray(pred.scores, dtype=np.float64)
-        if np.isfinite(s).any():
-            scores = np.where(np.isfinite(s), s, 1.0)
-    r = image_ap(xyxy, gt.xyxy, scores, both_empty=both_empty, no_gt=no_gt)
-    value = r.ap if which == "ap" else r.ap50
-    details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
-    if not length:
-        return RewardResult(value, {which: value}, reason, details)
-    n_pred, n_gt = r.n_pred, r.n_gt
-    factor = 1.0 if n_pred <= n_gt else n_gt / n_pred
-    return RewardResult(value * factor, {"ap": value, "length": factor}, reason, details)
+    target = box_target(ground_truth, reading)
+    reads = [read_boxes(c, prompt, reading) for c in completions]
+    filled = [pred.xyxy for _, pred, _ in reads if pred is not None and len(pred)]
+    out_f: list[bool] = []
+    small_f: list[bool] = []
+    pos_f: list[bool] = []
+    xyxy_all = None
+    if filled:
+        stacked = np.concatenate(filled) if len(filled) > 1 else filled[0]
+        flags = frame_flags(stacked, reading, target)
+        if flags is not None:
+            out_f, small_f, pos_f = flags
+        xyxy_all = boxes_to_gt_frame(stacked, reading, target)
+    xyxys: list[np.ndarray] = []
+    scores: list[list[float] | None] = []
+    warns: list[str | None] = []
+    k = 0
+    for _, pred, _ in reads:
+        if pred is None:
+            continue
+        n = len(pred)
+        if n and xyxy_all is not None:
+            xyxys.append(xyxy_all[k : k + n])
+            warns.append(reduce_frame_flags(out_f[k : k + n], small_f[k : k + n], pos_f[k : k + n]) if out_f else None)
+        else:
+            xyxys.append(pred.xyxy)
+            warns.append(None)
+        scores.append(_ap_scores(pred))
+        k += n
+    gt = target.boxes.xyxy
+    if len(xyxys) > 1:
+        aps = image_ap_batch(xyxys, gt, scores, both_empty=both_empty, no_gt=no_gt)
+    else:
+        aps = [image_ap(x, gt, sc, both_empty=both_empty, no_gt=no_gt) for x, sc in zip(xyxys, scores)]
+    results: list[RewardResult] = []
+    j = 0
+    for _, pred, reason in reads:
+        if pred is None:
+            results.append(zero(comps, reason))
+            continue
+        r, warn = aps[j], warns[j]
+        j += 1
+        value = float(r.ap if which == "ap" else r.ap50)
+        details = {"n_pred": r.n_pred, "n_gt": r.n_gt, "ap": r.ap, "ap50": r.ap50, "defined": r.defined}
+        if not length:
+            results.append(new_result(value, {which: value}, warn, details))
+            continue
+        n_pred, n_gt = r.n_pred, r.n_gt
+        factor = 1.0 if n_pred <= n_gt else n_gt / n_pred
+        results.append(new_result(value * factor, {"ap": value, "length": float(factor)}, warn, details))
+    return results
 
 
+def _ap_batch_entry(which: str, length: bool) -> Any:
+    def batch(completions: list[Any], ground_truth: Any, *, compat: str | None = None, both_empty: float = 1.0,
+              no_gt: float = 0.0, prompt: str | None = None, reading: Reading = _READING) -> list[RewardResult]:
+        if compat is not None:
+            fn = od_length_reward if length else od_ap_reward if which == "ap" else od_ap50_reward
+            return [fn(c, ground_truth, compat=compat, both_empty=both_empty, no_gt=no_gt, prompt=prompt, reading=reading)
+                    for c in completions]
+        return _ap_group(completions, ground_truth, which=which, length=length, both_empty=both_empty, no_gt=no_gt,
+                         prompt=prompt, reading=reading)
+
+    return batch
 
 
 @register_reward("vlm_r1.od_ap", task="detection", range=(0.0, 1.0), components=("ap",), tags=(*_TAGS, "ap"), prepare=prepare_box_target)
@@ -216,6 +285,11 @@ def od_length_reward(
                prompt=prompt, reading=reading, compat=compat)
 
 
+
+
+for _name, _which, _length in (("vlm_r1.od_ap", "ap", False), ("vlm_r1.od_ap50", "ap50", False),
+                               ("vlm_r1.od_length", "ap", True)):
+    register_batch(_name)(_ap_batch_entry(_which, _length))
 
 
 @register_reward(
