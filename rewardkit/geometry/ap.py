@@ -244,14 +244,14 @@ def image_ap_batch(
         if n:
             order, D = _score_order(sc, n, max_dets)
             cands = cand_rows[k : k + D] if order is None else [cand_rows[k + i] for i in order]
-            out = out_all[k : k + D] if order is None else [out_all[k + i] for i in order]
-            vs = None if any(out) else _one_to_one(cands)
+            outside = out_all[k : k + D] if order is None else [out_all[k + i] for i in order]
+            vs = None if any(outside) else _one_to_one(cands)
             if vs is not None:
                 unique.append((len(tables), vs))
                 tables.append(None)
                 n_tps.append([])
             else:
-                rows_arr, n_tp = _rows_pre(m[k : k + n], cands, out, order, D, n_gt, npig, _SMALL, _VECTOR_MIN_D)
+                rows_arr, n_tp = _rows_pre(m[k : k + n], cands, outside, order, D, n_gt, npig, _SMALL, _VECTOR_MIN_D)
                 tables.append(rows_arr)
                 n_tps.append(n_tp)
             k += n
