@@ -221,21 +221,70 @@ def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
     return ok & ~bad_owner & ~too_long & (verts <= MAX_POLYGON_VERTICES)
 
 
-def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[int, str] | None:
+def _rle_hw_table(img_by_id: Mapping[Any, Any]) -> dict[Any, list]:
+    """``[height, width]`` of every image that has both."""
+    out = {}
+    for k, img in img_by_id.items():
+        if isinstance(img, Mapping) and "height" in img and "width" in img:
+            out[k] = [img["height"], img["width"]]
+    return out
+
+
+def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any]) -> tuple[list, np.ndarray] | None:
+    """The common case of a results file, in a few list passes: every item's
+    ``segmentation`` is a dict whose ``counts`` is a ``str`` and whose ``size`` is its
+    image's ``[height, width]``. Returns the strings and the ``N x 2`` sizes, or None
+    (then the item-by-item reading of :func:`_first_bad_segmentation` applies)."""
+    try:
+        segs = [it["segmentation"] for it in items]
+        if set(map(type, segs)) != {dict}:
+            return None
+        counts = [s["counts"] for s in segs]
+        if set(map(type, counts)) != {str}:
+            return None
+        sizes = [s["size"] for s in segs]
+        ids = [it["image_id"] for it in items]
+        table = _rle_hw_table(img_by_id)
+        refs = list(map(table.get, ids))
+        if None in refs or sizes != refs:
+            return None
+        pos = {k: j for j, k in enumerate(table)}
+        hw = np.asarray(list(table.values()), dtype=np.int64).reshape(-1, 2)
+        return counts, hw[np.fromiter(map(pos.__getitem__, ids), dtype=np.int64, count=len(ids))]
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+_BAD_RUNS = "segmentation RLE: its runs do not decode to the image's h*w pixels"
+
+
+def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any], facts: dict | None = None) -> tuple[int, str] | None:
     """First item whose ``segmentation`` pycocotools must not see (it would crash, stall or
     run out of memory: NaN or far-away polygons, malformed RLE, a size that is not the
     image's), or None. Polygons and compressed RLEs, the bulk of a data set, are checked
-    together (:func:`_polygons_ok`, :func:`~rewardkit.parsing.masks.compressed_rles_valid`);
-    the first failure is then described by the single-item checks."""
-    from rewardkit.parsing.masks import (
-        MaskError,
-        check_polygon_bounds,
-        compressed_rles_valid,
-        rle_counts,
-    )
+    together (:func:`_polygons_ok`, :func:`~rewardkit.parsing.rle_batch.compressed_rles_check`);
+    the first failure is then described by the single-item checks. A results file made
+    only of compressed RLEs of the right sizes (the common case) is read in a few list
+    passes (:func:`_all_compressed_rles`).
+
+    ``facts`` (a dict), when given and nothing is wrong, receives ``"rle_area"``: the
+    area (float64) of each item whose segmentation is a compressed RLE, NaN for the
+    others: what ``pycocotools.mask.area`` returns for them, computed by the check.
+    """
+    from rewardkit.parsing.masks import MaskError, check_polygon_bounds, rle_counts
+    from rewardkit.parsing.rle_batch import compressed_rles_check
+
+    fast = _all_compressed_rles(items, img_by_id) if items else None
+    if fast is not None:
+        ok, area = compressed_rles_check(*fast)
+        if not ok.all():
+            return int(np.argmax(~ok)), _BAD_RUNS
+        if facts is not None:
+            facts["rle_area"] = area.astype(np.float64)
+        return None
 
     rle_idx: list[int] = []
-    rle_counts_list: list[bytes] = []
+    rle_counts_list: list[str | bytes] = []
     rle_hw: list[tuple[int, int]] = []
     polys: list[tuple[int, list, int, int]] = []
     found: tuple[int, str] | None = None
@@ -259,11 +308,9 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
                 found = (i, f"segmentation RLE size {str(size)[:40]} is not the image's [height, width] {[h, w]}")
                 break
             counts = segm.get("counts")
-            if isinstance(counts, str):
-                counts = counts.encode("ascii", "replace")
-            if isinstance(counts, bytes | bytearray):
+            if isinstance(counts, str | bytes | bytearray):
                 rle_idx.append(i)
-                rle_counts_list.append(bytes(counts))
+                rle_counts_list.append(counts)
                 rle_hw.append((int(h), int(w)))
             else:
                 try:
@@ -291,16 +338,23 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
                 except (TypeError, ValueError, OverflowError) as exc:
                     found = (i, f"segmentation: {str(exc)[:120]}")
                     break
+    area = None
     if rle_idx:
-        ok = compressed_rles_valid(rle_counts_list, np.asarray(rle_hw, dtype=np.int64))
+        ok, area = compressed_rles_check(rle_counts_list, np.asarray(rle_hw, dtype=np.int64))
         if not ok.all():
             i = rle_idx[int(np.argmax(~ok))]
             if found is None or i < found[0]:
-                found = (i, "segmentation RLE: its runs do not decode to the image's h*w pixels")
+                found = (i, _BAD_RUNS)
+    if found is None and facts is not None:
+        facts["rle_area"] = np.full(len(items), np.nan)
+        if area is not None:
+            facts["rle_area"][rle_idx] = area
     return found
 
 
-def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: str) -> tuple[str, bool] | None:
+def validate_coco_inputs(
+    dataset: Mapping[str, Any], results: list, iou_type: str, facts: dict | None = None
+) -> tuple[str, bool] | None:
     """The first problem of a COCO (or LVIS) evaluation's inputs, or ``None``.
 
     Returns ``(message, reference_returns_numbers)``: the message names the first
@@ -318,7 +372,10 @@ def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: st
       ``score``, non-finite or negative ``bbox``, non-finite ``keypoints``.
 
     Vectorized where the data is large (a 500,000-detection results file takes a fraction
-    of the evaluation's time).
+    of the evaluation's time). ``facts`` (a dict), when given, receives what the checks
+    computed and the evaluation needs too: ``"result_rle_area"``, the area of each
+    result whose segmentation is a compressed RLE (NaN for the others; see
+    :func:`_first_bad_segmentation`), when the results' segmentations were checked.
     """
     cats = dataset.get("categories")
     if not isinstance(cats, list):
@@ -386,10 +443,13 @@ def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: st
         return f"{_describe('result', i, results[i])}: expected 'image_id', 'category_id' and 'score' fields", False
     uses_segm = iou_type == "segm" or (bool(results) and "bbox" not in results[0] and "segmentation" in results[0])
     if uses_segm:
-        bad_segm = _first_bad_segmentation(results, img_by_id)
+        computed: dict = {}
+        bad_segm = _first_bad_segmentation(results, img_by_id, computed)
         if bad_segm:
             i, why = bad_segm
             return f"Unusable result: {_describe('result', i, results[i])}: {why}", False
+        if facts is not None and "rle_area" in computed:
+            facts["result_rle_area"] = computed["rle_area"]
     found = []
     bad = _first_bad_numbers(results, "score")
     if bad:

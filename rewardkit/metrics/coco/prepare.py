@@ -78,7 +78,13 @@ def ids_list(vals: Iterable) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in vals]
 
 
-def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None) -> Prepared:
+def prepare(
+    dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None, rle_area: np.ndarray | None = None
+) -> Prepared:
+    """``rle_area`` (optional): the area of each result (aligned with ``results``) whose
+    segmentation is a compressed RLE, NaN for the others, as the input checks computed it
+    (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`); the same numbers as
+    ``pycocotools.mask.area``, which then only reads the others."""
     images = dataset.get("images", [])
     img_by_id = {img["id"]: img for img in images}
     all_img_ids = sorted(img_by_id)
@@ -169,7 +175,13 @@ def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: 
         from pycocotools import mask as mask_utils
 
         rles = segm_rles(dsel, img_by_id)
-        dt_area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
+        if rle_area is not None and len(rle_area) == len(dts):
+            dt_area = np.asarray(rle_area, dtype=np.float64)[sel]
+            todo = np.flatnonzero(np.isnan(dt_area))
+            if todo.size:
+                dt_area[todo] = chunked(mask_utils.area, [rles[i] for i in todo.tolist()]).reshape(-1)
+        else:
+            dt_area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
         boxes = np.zeros((0, 4))
         if iou_type == "bbox":
             boxes = chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
