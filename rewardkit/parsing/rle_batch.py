@@ -102,10 +102,10 @@ def _as_bytes(counts: Sequence[str | bytes]) -> tuple[bytes, np.ndarray]:
     common case) joined as is; otherwise each string as UTF-8 (what pycocotools hands to
     C), so that anything non-ASCII is refused as out of the alphabet."""
     n = len(counts)
-    if all(type(c) is str for c in counts):
-        joined = "".join(counts)
-        if joined.isascii():
-            return joined.encode("ascii"), np.fromiter(map(len, counts), dtype=np.int64, count=n)
+    try:  # join first: it reads every string once, after which their lengths are at hand
+        return "".join(counts).encode("ascii"), np.fromiter(map(len, counts), dtype=np.int64, count=n)  # type: ignore[arg-type]
+    except (TypeError, UnicodeEncodeError):  # bytes among them, or non-ASCII characters
+        pass
     data = [c.encode("utf-8", "surrogatepass") if isinstance(c, str) else bytes(c) for c in counts]
     return b"".join(data), np.fromiter(map(len, data), dtype=np.int64, count=n)
 
@@ -147,13 +147,16 @@ def _check_chunk(buf: bytes, lens: np.ndarray, total: np.ndarray) -> tuple[np.nd
     last = s_end[filled] - 1
     ok[filled] &= stop[last]  # a string must not end inside a run
     stop[last] = True  # runs never span two strings
-    tail = v[stop]  # the last character of each run: value bits and sign
-    x = (tail & 0x0F).astype(np.int32)
-    x -= tail & 0x10  # one-character runs: 4 value bits and the sign (-16..15)
+    tail = v[stop]  # the last character of each run: 5 value bits, 0x10 the sign
+    t8 = (tail ^ 0x10).view(np.int8)
+    t8 -= 16  # one-character runs: 4 value bits and the sign (-16..15)
+    # runs at even chunk positions (A) and odd ones (B): one string = one segment of each
+    SA = t8[0::2].astype(np.int64)
+    SB = t8[1::2].astype(np.int64)
     cont = np.flatnonzero(~stop)
     runs_per = lens
     if cont.size:  # runs written with several characters: 5 bits each, low bits first
-        runs_per = lens - np.bincount(np.searchsorted(s_end, cont, side="right"), minlength=n)
+        runs_per = lens - np.diff(np.searchsorted(cont, s_end), prepend=0)
         r = cont - np.arange(cont.size)  # the run each continuation character belongs to
         first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
         extra = np.diff(np.r_[first, cont.size])  # continuation characters of each such run
@@ -164,14 +167,16 @@ def _check_chunk(buf: bytes, lens: np.ndarray, total: np.ndarray) -> tuple[np.nd
             np.minimum(k, 5, out=k)
             np.minimum(extra, 5, out=extra)
         low = np.add.reduceat((v[cont] & 0x1F).astype(np.int64) << (5 * k), first)
-        full = low + (x[run].astype(np.int64) << (5 * extra))  # the last character, sign-extended
-        x[run] = np.clip(full, -(1 << 30), (1 << 30) - 1)
+        full = low + (t8[run].astype(np.int64) << (5 * extra))  # the last character, sign-extended
+        np.clip(full, -(1 << 30), (1 << 30) - 1, out=full)
+        even = (run & 1) == 0
+        SA[run[even] >> 1] = full[even]
+        SB[run[~even] >> 1] = full[~even]
+    np.cumsum(SA, out=SA)
+    np.cumsum(SB, out=SB)
     need_max = bool(lens.max() > _SHORT)
     f = np.cumsum(runs_per) - runs_per  # first run of each string in the chunk
     m = runs_per
-    # runs at even chunk positions (A) and odd ones (B); one string = one segment of each
-    SA = np.cumsum(x[0::2], dtype=np.int64)
-    SB = np.cumsum(x[1::2], dtype=np.int64)
     A = _segments(SA, (f + 1) // 2, (f + m + 1) // 2, need_max)
     B = _segments(SB, f // 2, (f + m) // 2, need_max)
     even_first = (f & 1) == 0  # the string's run 0 is in A: its even runs are A's segment

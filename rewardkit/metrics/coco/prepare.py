@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -174,13 +175,16 @@ def prepare(
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
-        rles = segm_rles(dsel, img_by_id)
         if rle_area is not None and len(rle_area) == len(dts):
             dt_area = np.asarray(rle_area, dtype=np.float64)[sel]
             todo = np.flatnonzero(np.isnan(dt_area))
             if todo.size:
+                rles = segm_rles(dsel, img_by_id)
                 dt_area[todo] = chunked(mask_utils.area, [rles[i] for i in todo.tolist()]).reshape(-1)
+            else:  # every one a compressed RLE: segm_rles would return them as they are
+                rles = list(map(itemgetter("segmentation"), dsel))
         else:
+            rles = segm_rles(dsel, img_by_id)
             dt_area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
         boxes = np.zeros((0, 4))
         if iou_type == "bbox":
