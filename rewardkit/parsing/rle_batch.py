@@ -55,7 +55,7 @@ from rewardkit.limits import MAX_MASK_PIXELS, MAX_RLE_RUNS
 
 __all__ = ["compressed_rles_check"]
 
-_CHUNK_CHARS = 1 << 20
+_CHUNK_CHARS = 1 << 18
 _SHORT = 1 << 16  # strings up to this many characters need no maximum test (see above)
 
 
@@ -74,40 +74,40 @@ def compressed_rles_check(counts: Sequence[str | bytes], hw: np.ndarray) -> tupl
     area = np.zeros(n, dtype=np.int64)
     if n == 0:
         return ok, area
-    data, lens = _as_bytes(counts)
+    lens = np.fromiter(map(len, counts), dtype=np.int64, count=n)
     total = np.asarray(hw, dtype=np.int64).reshape(n, 2).prod(axis=1)
     ok &= (lens <= MAX_RLE_RUNS) & (total <= MAX_MASK_PIXELS) & (total >= 0)
     ok &= (lens > 0) | (total == 0)
-    ends = np.cumsum(lens)
     skip = lens > MAX_RLE_RUNS  # refused already: not read
     if skip.any():
-        starts = (ends - lens).tolist()
-        data = b"".join(b"" if s else data[a:b] for a, b, s in zip(starts, ends.tolist(), skip.tolist()))
+        counts = ["" if s else c for c, s in zip(counts, skip.tolist())]
         lens = np.where(skip, 0, lens)
-        ends = np.cumsum(lens)
+    ends = np.cumsum(lens)
     lo = 0
     while lo < n:
-        # strings lo..hi-1: about _CHUNK_CHARS characters (at least one string)
+        # strings lo..hi-1: about _CHUNK_CHARS characters (at least one string), joined
+        # chunk by chunk (one buffer of all of them would be page-faulted in on every call)
         start = int(ends[lo - 1]) if lo else 0
         hi = max(int(np.searchsorted(ends, start + _CHUNK_CHARS, side="right")), lo + 1)
-        k_ok, k_area = _check_chunk(data[start : int(ends[hi - 1])], lens[lo:hi], total[lo:hi])
+        buf, blens = _as_bytes(counts[lo:hi], lens[lo:hi])
+        k_ok, k_area = _check_chunk(buf, blens, total[lo:hi])
         ok[lo:hi] &= k_ok
         area[lo:hi] = np.where(ok[lo:hi], k_area, 0)
         lo = hi
     return ok, area
 
 
-def _as_bytes(counts: Sequence[str | bytes]) -> tuple[bytes, np.ndarray]:
-    """All strings as one ``bytes`` and the length in bytes of each: ASCII ``str`` (the
-    common case) joined as is; otherwise each string as UTF-8 (what pycocotools hands to
-    C), so that anything non-ASCII is refused as out of the alphabet."""
-    n = len(counts)
-    try:  # join first: it reads every string once, after which their lengths are at hand
-        return "".join(counts).encode("ascii"), np.fromiter(map(len, counts), dtype=np.int64, count=n)  # type: ignore[arg-type]
+def _as_bytes(counts: Sequence[str | bytes], lens: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """The strings as one ``bytes`` and the length in bytes of each: ASCII ``str`` (the
+    common case; ``lens`` their lengths) joined as they are; otherwise each string as
+    UTF-8 (what pycocotools hands to C), so that anything non-ASCII is refused as out of
+    the alphabet."""
+    try:
+        return "".join(counts).encode("ascii"), lens  # type: ignore[arg-type]
     except (TypeError, UnicodeEncodeError):  # bytes among them, or non-ASCII characters
         pass
     data = [c.encode("utf-8", "surrogatepass") if isinstance(c, str) else bytes(c) for c in counts]
-    return b"".join(data), np.fromiter(map(len, data), dtype=np.int64, count=n)
+    return b"".join(data), np.fromiter(map(len, data), dtype=np.int64, count=len(data))
 
 
 def _segments(S: np.ndarray, lo: np.ndarray, hi: np.ndarray, need_max: bool):
@@ -150,9 +150,12 @@ def _check_chunk(buf: bytes, lens: np.ndarray, total: np.ndarray) -> tuple[np.nd
     tail = v[stop]  # the last character of each run: 5 value bits, 0x10 the sign
     t8 = (tail ^ 0x10).view(np.int8)
     t8 -= 16  # one-character runs: 4 value bits and the sign (-16..15)
-    # runs at even chunk positions (A) and odd ones (B): one string = one segment of each
-    SA = t8[0::2].astype(np.int64)
-    SB = t8[1::2].astype(np.int64)
+    # runs at even chunk positions (A) and odd ones (B): one string = one segment of each;
+    # their prefix sums in one pass over the runs seen as rows of two (A, B)
+    R = t8.size
+    X = np.empty(R + (R & 1), dtype=np.int64)
+    X[:R] = t8
+    X[R:] = 0
     cont = np.flatnonzero(~stop)
     runs_per = lens
     if cont.size:  # runs written with several characters: 5 bits each, low bits first
@@ -167,13 +170,12 @@ def _check_chunk(buf: bytes, lens: np.ndarray, total: np.ndarray) -> tuple[np.nd
             np.minimum(k, 5, out=k)
             np.minimum(extra, 5, out=extra)
         low = np.add.reduceat((v[cont] & 0x1F).astype(np.int64) << (5 * k), first)
-        full = low + (t8[run].astype(np.int64) << (5 * extra))  # the last character, sign-extended
-        np.clip(full, -(1 << 30), (1 << 30) - 1, out=full)
-        even = (run & 1) == 0
-        SA[run[even] >> 1] = full[even]
-        SB[run[~even] >> 1] = full[~even]
-    np.cumsum(SA, out=SA)
-    np.cumsum(SB, out=SB)
+        full = low + (X[run] << (5 * extra))  # the last character, sign-extended
+        X[run] = np.clip(full, -(1 << 30), (1 << 30) - 1)
+    S2 = X.reshape(-1, 2)
+    np.cumsum(S2, axis=0, out=S2)  # two interleaved prefix sums: about twice as fast as one by one
+    SA = S2[: (R + 1) // 2, 0]
+    SB = S2[: R // 2, 1]
     need_max = bool(lens.max() > _SHORT)
     f = np.cumsum(runs_per) - runs_per  # first run of each string in the chunk
     m = runs_per

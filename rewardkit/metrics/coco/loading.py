@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -139,10 +140,14 @@ def _first_bad_boxes(items: list, key: str) -> tuple[int, str] | None:
 
 def _first_bad_numbers(items: list, key: str, *, non_negative: bool = False) -> tuple[int, str] | None:
     """First item whose ``key`` (when present) is not finite (and non-negative)."""
-    idx = [i for i, it in enumerate(items) if key in it]
+    try:  # usually every item has it: one pass
+        vals = list(map(itemgetter(key), items))
+        idx = range(len(items))
+    except (KeyError, TypeError):
+        idx = [i for i, it in enumerate(items) if key in it]  # type: ignore[assignment]
+        vals = [items[i][key] for i in idx]
     if not idx:
         return None
-    vals = [items[i][key] for i in idx]
     try:
         flat = np.asarray(vals, dtype=np.float64)
         per_item = flat.reshape(len(idx), -1)
@@ -435,8 +440,7 @@ def validate_coco_inputs(
         return f"Malformed ground truth: {msg}", True
     # results
     try:
-        for d in results:
-            d["image_id"], d["category_id"], d["score"]  # noqa: B018 - presence
+        list(map(itemgetter("image_id", "category_id", "score"), results))  # presence
     except (KeyError, TypeError):
         i = next(i for i, d in enumerate(results)
                  if not isinstance(d, Mapping) or "image_id" not in d or "category_id" not in d or "score" not in d)
