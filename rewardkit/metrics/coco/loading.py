@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -197,7 +198,7 @@ def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
     if not coords:
         return ok
     try:
-        flat = np.fromiter((v for poly in coords for v in poly), dtype=np.float64, count=sum(lengths))
+        flat = np.fromiter(chain.from_iterable(coords), dtype=np.float64, count=sum(lengths))
     except (TypeError, ValueError, OverflowError):
         return np.zeros(n, dtype=bool)  # the exact culprit is found one by one
     lens = np.asarray(lengths, dtype=np.int64)
@@ -218,10 +219,8 @@ def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
     nx[last], ny[last] = x[starts], y[starts]  # close each ring
     with np.errstate(invalid="ignore", over="ignore"):
         seg = np.hypot(nx - x, ny - y)
-    perim = np.zeros(n)
-    np.add.at(perim, pt_owner, np.nan_to_num(seg, nan=np.inf))
-    verts = np.zeros(n, dtype=np.int64)
-    np.add.at(verts, own, lens // 2)
+    perim = np.bincount(pt_owner, weights=np.nan_to_num(seg, nan=np.inf), minlength=n)
+    verts = np.bincount(own, weights=lens // 2, minlength=n)
     too_long = perim > MAX_POLYGON_PERIMETER_FACTOR * (hw[:, 0] + hw[:, 1])
     return ok & ~bad_owner & ~too_long & (verts <= MAX_POLYGON_VERTICES)
 
@@ -241,14 +240,14 @@ def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any]) -> tuple[lis
     image's ``[height, width]``. Returns the strings and the ``N x 2`` sizes, or None
     (then the item-by-item reading of :func:`_first_bad_segmentation` applies)."""
     try:
-        segs = [it["segmentation"] for it in items]
+        segs = list(map(itemgetter("segmentation"), items))
         if set(map(type, segs)) != {dict}:
             return None
-        counts = [s["counts"] for s in segs]
+        counts = list(map(itemgetter("counts"), segs))
         if set(map(type, counts)) != {str}:
             return None
-        sizes = [s["size"] for s in segs]
-        ids = [it["image_id"] for it in items]
+        sizes = list(map(itemgetter("size"), segs))
+        ids = list(map(itemgetter("image_id"), items))
         table = _rle_hw_table(img_by_id)
         refs = list(map(table.get, ids))
         if None in refs or sizes != refs:

@@ -139,20 +139,20 @@ def prepare(
         dts: list = []
     else:
         dts = results
-    res_img_ids = {d["image_id"] for d in dts}
-    missing = res_img_ids - set(img_by_id)
+    d_img_ids = list(map(itemgetter("image_id"), dts))
+    missing = set(d_img_ids) - set(img_by_id)
     if missing:
         raise ValueError(
             f"Results do not correspond to the ground truth: image ids {sorted(missing)[:10]} "
             "are not in gt['images']"
         )
-    d_img = index_of([d["image_id"] for d in dts], img_ids)
-    d_cat = index_of([d["category_id"] for d in dts], cat_ids)
+    d_img = index_of(d_img_ids, img_ids)
+    d_cat = index_of(list(map(itemgetter("category_id"), dts)), cat_ids)
     sel = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
     dsel = [dts[i] for i in sel.tolist()]
     dt_img = d_img[sel]
     dt_cat = d_cat[sel]
-    dt_score = np.asarray([d["score"] for d in dsel], dtype=np.float64)
+    dt_score = np.asarray(list(map(itemgetter("score"), dsel)), dtype=np.float64)
     branch = None
     if dts:
         r0 = dts[0]
