@@ -63,7 +63,8 @@ def compressed_rles_check(counts: Sequence[str | bytes], hw: np.ndarray) -> tupl
     """``(ok, area)`` for compressed RLE strings (``str`` or ``bytes``) of sizes ``hw``
     (``N x 2`` heights and widths): ``ok`` a bool per string (see the module docstring),
     ``area`` (int64) the number of foreground pixels of each accepted string (0 where
-    refused), equal to ``pycocotools.mask.area``.
+    refused), equal to ``pycocotools.mask.area``. ``TypeError`` when a count is neither
+    ``str`` nor ``bytes``.
 
     >>> ok, area = compressed_rles_check(["52203", "5"], np.array([[3, 4], [3, 4]]))
     >>> ok.tolist(), area.tolist()
@@ -106,7 +107,14 @@ def _as_bytes(counts: Sequence[str | bytes], lens: np.ndarray) -> tuple[bytes, n
         return "".join(counts).encode("ascii"), lens  # type: ignore[arg-type]
     except (TypeError, UnicodeEncodeError):  # bytes among them, or non-ASCII characters
         pass
-    data = [c.encode("utf-8", "surrogatepass") if isinstance(c, str) else bytes(c) for c in counts]
+    data = []
+    for c in counts:
+        if isinstance(c, str):
+            data.append(c.encode("utf-8", "surrogatepass"))
+        elif isinstance(c, bytes | bytearray):
+            data.append(bytes(c))
+        else:
+            raise TypeError(f"Expected compressed RLE counts as str or bytes, but got {type(c).__name__}")
     return b"".join(data), np.fromiter(map(len, data), dtype=np.int64, count=len(data))
 
 

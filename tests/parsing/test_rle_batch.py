@@ -142,3 +142,24 @@ def test_the_test_encoder_writes_what_pycocotools_writes():
         m[rng.integers(0, h) :, rng.integers(0, w) :] = 1
         s = mu.encode(np.asfortranarray(m))["counts"]
         assert _encode(rle_counts(s, h, w).tolist()) == s
+
+
+def test_counts_that_are_not_strings_raise_type_error():
+    with pytest.raises(TypeError, match="str or bytes"):
+        compressed_rles_check(["52203", [4, 4, 4]], np.array([[3, 4], [3, 4]]))
+
+
+def test_coco_results_mixing_compressed_and_uncompressed_rles_are_read_item_by_item():
+    from rewardkit.metrics.coco import coco_evaluate
+
+    gt = {"images": [{"id": 1, "width": 4, "height": 3}], "categories": [{"id": 1}],
+          "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "area": 4, "iscrowd": 0,
+                           "segmentation": {"size": [3, 4], "counts": [4, 4, 4]}, "bbox": [1, 1, 2, 2]}]}
+    good = {"image_id": 1, "category_id": 1, "score": 0.9, "segmentation": {"size": [3, 4], "counts": _encode([4, 4, 4]).decode()}}
+    listed = {"image_id": 1, "category_id": 1, "score": 0.8, "segmentation": {"size": [3, 4], "counts": [4, 4, 4]}}
+    native = coco_evaluate(gt, [good, listed], iou_type="segm")
+    assert native["stats"] == coco_evaluate(gt, [good, listed], iou_type="segm", backend="pycocotools")["stats"]
+    assert native["AP50"] > 0.99
+    short = {"image_id": 1, "category_id": 1, "score": 0.7, "segmentation": {"size": [3, 4], "counts": [4, 4, 3]}}
+    with pytest.raises(ValueError, match="result 2"):
+        coco_evaluate(gt, [good, listed, short], iou_type="segm")

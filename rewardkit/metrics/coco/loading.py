@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Callable, Mapping
 from itertools import chain
-from operator import itemgetter
+from operator import eq, itemgetter
 from typing import Any
 
 import numpy as np
@@ -139,10 +139,13 @@ def _first_bad_boxes(items: list, key: str) -> tuple[int, str] | None:
     return None
 
 
-def _first_bad_numbers(items: list, key: str, *, non_negative: bool = False) -> tuple[int, str] | None:
-    """First item whose ``key`` (when present) is not finite (and non-negative)."""
+def _first_bad_numbers(
+    items: list, key: str, *, non_negative: bool = False, values: list | None = None
+) -> tuple[int, str] | None:
+    """First item whose ``key`` (when present) is not finite (and non-negative);
+    ``values``: every item's ``key``, when the caller has them already."""
     try:  # usually every item has it: one pass
-        vals = list(map(itemgetter(key), items))
+        vals = list(map(itemgetter(key), items)) if values is None else values
         idx = range(len(items))
     except (KeyError, TypeError):
         idx = [i for i, it in enumerate(items) if key in it]  # type: ignore[assignment]
@@ -234,23 +237,21 @@ def _rle_hw_table(img_by_id: Mapping[Any, Any]) -> dict[Any, list]:
     return out
 
 
-def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any]) -> tuple[list, np.ndarray] | None:
-    """The common case of a results file, in a few list passes: every item's
-    ``segmentation`` is a dict whose ``counts`` is a ``str`` and whose ``size`` is its
-    image's ``[height, width]``. Returns the strings and the ``N x 2`` sizes, or None
-    (then the item-by-item reading of :func:`_first_bad_segmentation` applies)."""
+def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any], ids: list | None = None) -> tuple[list, np.ndarray] | None:
+    """The common case of a results file, in a few list passes (one field per pass: on a
+    large file every pass misses the cache, and tuples per item would wake the garbage
+    collector): every item's ``segmentation`` has ``counts`` and its image's ``size``.
+    Returns the counts (their types are checked by the RLE check) and the ``N x 2``
+    sizes, or None (then the item-by-item reading of :func:`_first_bad_segmentation`
+    applies). ``ids``: every item's ``image_id``, when the caller has them already."""
     try:
         segs = list(map(itemgetter("segmentation"), items))
-        if set(map(type, segs)) != {dict}:
-            return None
-        counts = list(map(itemgetter("counts"), segs))
-        if set(map(type, counts)) != {str}:
-            return None
-        sizes = list(map(itemgetter("size"), segs))
-        ids = list(map(itemgetter("image_id"), items))
+        counts = list(map(itemgetter("counts"), segs))  # TypeError unless a mapping
+        if ids is None:
+            ids = list(map(itemgetter("image_id"), items))
         table = _rle_hw_table(img_by_id)
         refs = list(map(table.get, ids))
-        if None in refs or sizes != refs:
+        if None in refs or not all(map(eq, map(itemgetter("size"), segs), refs)):
             return None
         pos = {k: j for j, k in enumerate(table)}
         hw = np.asarray(list(table.values()), dtype=np.int64).reshape(-1, 2)
@@ -262,7 +263,9 @@ def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any]) -> tuple[lis
 _BAD_RUNS = "segmentation RLE: its runs do not decode to the image's h*w pixels"
 
 
-def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any], facts: dict | None = None) -> tuple[int, str] | None:
+def _first_bad_segmentation(
+    items: list, img_by_id: Mapping[Any, Any], facts: dict | None = None, image_ids: list | None = None
+) -> tuple[int, str] | None:
     """First item whose ``segmentation`` pycocotools must not see (it would crash, stall or
     run out of memory: NaN or far-away polygons, malformed RLE, a size that is not the
     image's), or None. Polygons and compressed RLEs, the bulk of a data set, are checked
@@ -274,13 +277,18 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any], facts: di
     ``facts`` (a dict), when given and nothing is wrong, receives ``"rle_area"``: the
     area (float64) of each item whose segmentation is a compressed RLE, NaN for the
     others: what ``pycocotools.mask.area`` returns for them, computed by the check.
+    ``image_ids``: every item's ``image_id``, when the caller has them already.
     """
     from rewardkit.parsing.masks import MaskError, check_polygon_bounds, rle_counts
     from rewardkit.parsing.rle_batch import compressed_rles_check
 
-    fast = _all_compressed_rles(items, img_by_id) if items else None
+    fast = _all_compressed_rles(items, img_by_id, image_ids) if items else None
     if fast is not None:
-        ok, area = compressed_rles_check(*fast)
+        try:
+            ok, area = compressed_rles_check(*fast)
+        except TypeError:  # counts that are neither str nor bytes: read item by item
+            fast = None
+    if fast is not None:
         if not ok.all():
             return int(np.argmax(~ok)), _BAD_RUNS
         if facts is not None:
@@ -438,8 +446,10 @@ def validate_coco_inputs(
         i, msg = min(found)
         return f"Malformed ground truth: {msg}", True
     # results
-    try:
-        list(map(itemgetter("image_id", "category_id", "score"), results))  # presence
+    try:  # presence; one field per pass (no tuple per result: no garbage-collector churn)
+        result_image_ids = list(map(itemgetter("image_id"), results))
+        list(map(itemgetter("category_id"), results))
+        scores = list(map(itemgetter("score"), results))
     except (KeyError, TypeError):
         i = next(i for i, d in enumerate(results)
                  if not isinstance(d, Mapping) or "image_id" not in d or "category_id" not in d or "score" not in d)
@@ -447,14 +457,14 @@ def validate_coco_inputs(
     uses_segm = iou_type == "segm" or (bool(results) and "bbox" not in results[0] and "segmentation" in results[0])
     if uses_segm:
         computed: dict = {}
-        bad_segm = _first_bad_segmentation(results, img_by_id, computed)
+        bad_segm = _first_bad_segmentation(results, img_by_id, computed, result_image_ids)
         if bad_segm:
             i, why = bad_segm
             return f"Unusable result: {_describe('result', i, results[i])}: {why}", False
         if facts is not None and "rle_area" in computed:
             facts["result_rle_area"] = computed["rle_area"]
     found = []
-    bad = _first_bad_numbers(results, "score")
+    bad = _first_bad_numbers(results, "score", values=scores)
     if bad:
         found.append(bad)
     if iou_type in ("bbox", "segm") and results and all("bbox" in d and d["bbox"] != [] for d in results):
