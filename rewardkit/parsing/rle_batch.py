@@ -25,16 +25,19 @@ width), more than :data:`~rewardkit.limits.MAX_RLE_RUNS` characters, a size beyo
 :data:`~rewardkit.limits.MAX_MASK_PIXELS`; an empty string is accepted only for an empty
 image.
 
-The passes (per chunk of about a million characters, so the temporaries are reused and
-stay in cache): the characters as ``uint8``; the last character of every run (almost
-every run is one character) gives its value directly (``int32``); the few runs written
-with several characters are corrected from the positions of their continuation
-characters. Runs at even and at odd positions of the chunk are summed separately
-(``int64`` prefix sums of two strided views); inside one string each of them is one
-contiguous segment of one of those two sums, so each run of the string is a difference
-of two prefix sums, and the minimum and the sum of a string's runs come from one
-``minimum.reduceat`` and one ``add.reduceat``. The area (sum of the odd runs, what
-``pycocotools.mask.area`` returns) falls out of the same sums.
+The passes (per chunk of about 260,000 characters, joined chunk by chunk: the
+temporaries are reused from the heap and stay in cache, where one buffer of all strings
+would be page-faulted in on every call): the characters as ``uint8``; the last character
+of every run (almost every run is one character) gives its value directly; the few runs
+written with several characters are corrected from the positions of their continuation
+characters. Runs at even and at odd positions of the chunk are summed separately:
+``int64`` prefix sums of both at once, the runs seen as rows of two (one ``cumsum`` along
+the rows runs two independent sums and takes about half the time of two separate
+ones). Inside one string each of them is one contiguous segment of one of those two
+sums, so each run of the string is a difference of two prefix sums, and the minimum and
+the sum of a string's runs come from one ``minimum.reduceat`` and one ``add.reduceat``.
+The area (sum of the odd runs, what ``pycocotools.mask.area`` returns) falls out of the
+same sums.
 
 Exactness: a run value is within ``[-2**30, 2**30)`` (6 characters), so a chunk's prefix
 sums stay below ``2**54``; the minimum test is exact. The sums of prefix sums may wrap
@@ -66,7 +69,7 @@ def compressed_rles_check(counts: Sequence[str | bytes], hw: np.ndarray) -> tupl
     refused), equal to ``pycocotools.mask.area``. ``TypeError`` when a count is neither
     ``str`` nor ``bytes``.
 
-    >>> ok, area = compressed_rles_check(["52203", "5"], np.array([[3, 4], [3, 4]]))
+    >>> ok, area = compressed_rles_check(["426", "5"], np.array([[3, 4], [3, 4]]))  # runs 4, 2, 6 and 5
     >>> ok.tolist(), area.tolist()
     ([True, False], [2, 0])
     """

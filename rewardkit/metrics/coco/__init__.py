@@ -156,7 +156,7 @@ def _compute(state: _State, *, backend: str = "native", progress: bool = False) 
     facts: dict = {}
     backend = _check_inputs(state, backend, facts)
     if backend == "native":
-        P = prepare(state.dataset, state.results, state.iou_type, p, state.compat, rle_area=facts.get("result_rle_area"))
+        P = prepare(state.dataset, state.results, state.iou_type, p, state.compat, checked=facts)
         bar = None
         cb = None
         if progress:
@@ -187,8 +187,8 @@ def _check_inputs(state: _State, backend: str, facts: dict | None = None) -> str
     ``ValueError`` whatever the options. One where pycocotools returns (wrong) numbers
     raises ``ValueError`` with the native backend, unless ``compat="pycocotools"``: then
     a warning says so and pycocotools itself computes the numbers. The reference
-    backends run on such data as asked. ``facts`` receives what the checks computed that
-    the evaluation reuses (the results' RLE areas).
+    backends run on such data as asked. ``facts`` receives what the checks read and
+    computed that the evaluation reuses (the results' image ids, scores and RLE areas).
     """
     problem = validate_coco_inputs(state.dataset, state.results, state.iou_type, facts)
     if problem is None:

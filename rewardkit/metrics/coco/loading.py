@@ -385,8 +385,9 @@ def validate_coco_inputs(
 
     Vectorized where the data is large (a 500,000-detection results file takes a fraction
     of the evaluation's time). ``facts`` (a dict), when given, receives what the checks
-    computed and the evaluation needs too: ``"result_rle_area"``, the area of each
-    result whose segmentation is a compressed RLE (NaN for the others; see
+    computed and the evaluation needs too: ``"result_image_ids"`` and ``"result_scores"``
+    (lists, results order) once the results have them, and ``"result_rle_area"``, the
+    area of each result whose segmentation is a compressed RLE (NaN for the others; see
     :func:`_first_bad_segmentation`), when the results' segmentations were checked.
     """
     cats = dataset.get("categories")
@@ -463,6 +464,8 @@ def validate_coco_inputs(
             return f"Unusable result: {_describe('result', i, results[i])}: {why}", False
         if facts is not None and "rle_area" in computed:
             facts["result_rle_area"] = computed["rle_area"]
+    if facts is not None:
+        facts["result_image_ids"], facts["result_scores"] = result_image_ids, scores
     found = []
     bad = _first_bad_numbers(results, "score", values=scores)
     if bad:

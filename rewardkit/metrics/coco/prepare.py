@@ -80,12 +80,16 @@ def ids_list(vals: Iterable) -> list:
 
 
 def prepare(
-    dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None, rle_area: np.ndarray | None = None
+    dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None, checked: dict | None = None
 ) -> Prepared:
-    """``rle_area`` (optional): the area of each result (aligned with ``results``) whose
-    segmentation is a compressed RLE, NaN for the others, as the input checks computed it
-    (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`); the same numbers as
-    ``pycocotools.mask.area``, which then only reads the others."""
+    """``checked`` (optional): what the input checks read of these ``results``
+    (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`' ``facts``), reused
+    instead of read again: ``result_image_ids``, ``result_scores`` and
+    ``result_rle_area``, the area of each result whose segmentation is a compressed RLE
+    (NaN for the others), the same numbers as ``pycocotools.mask.area``, which then only
+    reads the others."""
+    checked = checked or {}
+    rle_area = checked.get("result_rle_area")
     images = dataset.get("images", [])
     img_by_id = {img["id"]: img for img in images}
     all_img_ids = sorted(img_by_id)
@@ -139,7 +143,9 @@ def prepare(
         dts: list = []
     else:
         dts = results
-    d_img_ids = list(map(itemgetter("image_id"), dts))
+    d_img_ids = checked.get("result_image_ids")
+    if d_img_ids is None or len(d_img_ids) != len(dts):
+        d_img_ids = list(map(itemgetter("image_id"), dts))
     missing = set(d_img_ids) - set(img_by_id)
     if missing:
         raise ValueError(
@@ -152,7 +158,11 @@ def prepare(
     dsel = [dts[i] for i in sel.tolist()]
     dt_img = d_img[sel]
     dt_cat = d_cat[sel]
-    dt_score = np.asarray(list(map(itemgetter("score"), dsel)), dtype=np.float64)
+    scores = checked.get("result_scores")
+    if scores is not None and len(scores) == len(dts):
+        dt_score = np.asarray(scores, dtype=np.float64)[sel]
+    else:
+        dt_score = np.asarray(list(map(itemgetter("score"), dsel)), dtype=np.float64)
     branch = None
     if dts:
         r0 = dts[0]
