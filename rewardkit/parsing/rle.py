@@ -119,77 +119,18 @@ def rle_counts(counts: Any, h: int, w: int) -> np.ndarray:
     return c
 
 
-def compressed_rles_valid(counts: Sequence[bytes], hw: np.ndarray) -> np.ndarray:
-    """Vectorized :func:`rle_counts` over many compressed RLE strings at once: a bool per
-    string, True when its runs decode as pycocotools reads them, are non-negative and sum
-    to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few numpy passes over the
-    characters and the runs instead of one decode per RLE: almost every run is one
-    character (decoded in one pass, longer ones in a few more); counts are int32 (a valid
-    run and its difference to the run two before are below 2**29, and a string is refused
-    at its first run out of ``[0, h*w]``, before a sum could wrap)."""
-    n = len(counts)
-    ok = np.ones(n, dtype=bool)
-    if n == 0:
-        return ok
-    lens = np.fromiter((len(c) for c in counts), dtype=np.int64, count=n)
-    total = np.asarray(hw, dtype=np.int64).reshape(n, 2).prod(axis=1)
-    ok &= (lens <= MAX_RLE_RUNS) & (total <= MAX_MASK_PIXELS)
-    empty = lens == 0
-    ok &= ~empty | (total == 0)
-    if not (lens > 0).any():
-        return ok
-    raw = np.frombuffer(b"".join(counts), dtype=np.uint8)  # '0'..'o' (48..111) are the alphabet
-    ends_of_strings = np.cumsum(lens)
-    bad_char = (raw < 48) | (raw > 111)
-    if bad_char.any():
-        ok[np.searchsorted(ends_of_strings, np.flatnonzero(bad_char), side="right")] = False
-        raw = np.where(bad_char, np.uint8(48), raw)
-    stop = raw < 80  # no continuation bit (0x20): the last character of a run
-    nonempty = ~empty
-    last = ends_of_strings[nonempty] - 1
-    ok[nonempty] &= stop[last]  # a string must not end inside a run
-    stop[last] = True  # runs never span two strings
-    ends = np.flatnonzero(stop)
-    tail = raw[ends].astype(np.int32) - 48  # the last character of each run holds the sign bit
-    x = (tail & 0x0F) - (tail & 0x10)  # one-character runs: 4 value bits and the sign
-    glen = np.diff(ends, prepend=-1)
-    long_runs = np.flatnonzero(glen > 1)
-    if long_runs.size:  # runs written with several characters: 5 bits each, low bits first
-        gl = glen[long_runs]
-        if gl.max() > 6:  # beyond 30 bits: no count of a mask of MAX_MASK_PIXELS needs them
-            ok[np.searchsorted(ends_of_strings, ends[long_runs[gl > 6]], side="right")] = False
-            gl = np.minimum(gl, 6)
-        starts = ends[long_runs] - gl + 1
-        xl = np.zeros(long_runs.size, dtype=np.int64)
-        for k in range(int(gl.max())):
-            sel = np.flatnonzero(gl > k)
-            xl[sel] |= (raw[starts[sel] + k].astype(np.int64) - 48 & 0x1F) << (5 * k)
-        sign = (tail[long_runs] & 0x10) != 0
-        xl = np.where(sign, xl - (np.int64(1) << (5 * gl)), xl)
-        np.clip(xl, -(1 << 30), 1 << 30, out=xl)  # out of any mask's range anyway: refused below
-        x[long_runs] = xl.astype(np.int32)
-    runs_per = np.diff(np.searchsorted(ends, ends_of_strings - 1, side="right"), prepend=0)
-    first = np.cumsum(runs_per) - runs_per
-    m = np.arange(x.size, dtype=np.int32) - np.repeat(first.astype(np.int32), runs_per)
-    c = x.copy()
-    for parity, start in ((1, 1), (0, 2)):  # c[m] = x[m] + c[m - 2]: odd runs from 1, even runs from 2
-        sel = np.flatnonzero(((m & 1) == parity) & (m >= start))
-        if sel.size == 0:
-            continue
-        xs = x[sel].astype(np.int64)
-        cs = np.cumsum(xs)
-        per = np.maximum((runs_per - start + 1) // 2, 0)  # runs of this parity in each string
-        seg_first = np.minimum(np.cumsum(per) - per, sel.size - 1)
-        before = np.where(per > 0, cs[seg_first] - xs[seg_first], 0)
-        c[sel] = np.clip(cs - np.repeat(before, per), -1, 1 << 30).astype(np.int32)
-    has = runs_per > 0
-    lo = np.zeros(n, dtype=np.int64)
-    sums = np.zeros(n, dtype=np.int64)
-    lo[has] = np.minimum.reduceat(c, first[has])
-    ok &= lo >= 0
-    sums[has] = np.add.reduceat(c.astype(np.int64), first[has])
-    ok &= (sums == total) | empty
-    return ok
+def compressed_rles_valid(counts: Sequence[str | bytes], hw: np.ndarray) -> np.ndarray:
+    """Vectorized :func:`rle_counts` over many compressed RLE strings at once.
+
+    A bool per string, True when its runs decode as pycocotools reads them, are
+    non-negative and sum to exactly ``h*w`` (``hw``: ``N x 2`` heights and widths). A few
+    numpy passes over the characters and the runs instead of one decode per RLE
+    (:func:`rewardkit.parsing.rle_batch.compressed_rles_check`, which also gives the
+    areas); runs written with more than 6 characters and non-ASCII strings are refused.
+    """
+    from rewardkit.parsing.rle_batch import compressed_rles_check
+
+    return compressed_rles_check(counts, hw)[0]
 
 
 def from_rle(rle: Mapping[str, Any], *, expected_hw: tuple[int, int] | None = None) -> Mask:

@@ -153,9 +153,10 @@ def _update(state: _State, results: Any) -> None:
 
 def _compute(state: _State, *, backend: str = "native", progress: bool = False) -> dict[str, Any]:
     p = state.params
-    backend = _check_inputs(state, backend)
+    facts: dict = {}
+    backend = _check_inputs(state, backend, facts)
     if backend == "native":
-        P = prepare(state.dataset, state.results, state.iou_type, p, state.compat)
+        P = prepare(state.dataset, state.results, state.iou_type, p, state.compat, checked=facts)
         bar = None
         cb = None
         if progress:
@@ -179,16 +180,17 @@ def _compute(state: _State, *, backend: str = "native", progress: bool = False) 
     return package(ev, p2, state.iou_type, cat_ids, names, state.compat, backend)
 
 
-def _check_inputs(state: _State, backend: str) -> str:
+def _check_inputs(state: _State, backend: str, facts: dict | None = None) -> str:
     """Validate the inputs up front (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`).
 
     A problem pycocotools cannot handle (it raises, crashes or exhausts memory) raises
     ``ValueError`` whatever the options. One where pycocotools returns (wrong) numbers
     raises ``ValueError`` with the native backend, unless ``compat="pycocotools"``: then
     a warning says so and pycocotools itself computes the numbers. The reference
-    backends run on such data as asked.
+    backends run on such data as asked. ``facts`` receives what the checks read and
+    computed that the evaluation reuses (the results' image ids, scores and RLE areas).
     """
-    problem = validate_coco_inputs(state.dataset, state.results, state.iou_type)
+    problem = validate_coco_inputs(state.dataset, state.results, state.iou_type, facts)
     if problem is None:
         return backend
     message, reference_ok = problem

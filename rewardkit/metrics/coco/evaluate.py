@@ -53,7 +53,7 @@ def match_prepared(P: Prepared, p: CocoParams, per_group_cap: bool = True) -> Ma
         e_iou = pair_iou_bbox(P.dt_geom[keep], P.gt_geom, P.gt_crowd, e_dt, e_gt)
     elif P.iou_type == "segm":
         # detections by their index in P (keep[e_dt]): no list of the kept RLEs is built
-        e_iou = pair_iou_segm(P.dt_geom, P.gt_geom, P.gt_crowd, P.dt_img, keep[e_dt], e_gt)
+        e_iou = pair_iou_segm(P.dt_geom, P.gt_geom, P.gt_crowd, P.dt_img, keep[e_dt], e_gt, P.dt_cat, P.gt_cat)
     else:
         e_iou = pair_oks(P.dt_geom[keep], P.gt_geom, P.gt_bbox, P.gt_area, p.kpt_oks_sigmas, e_dt, e_gt)
     rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
+from itertools import chain
+from operator import eq, itemgetter
 from typing import Any
 
 import numpy as np
@@ -137,12 +139,19 @@ def _first_bad_boxes(items: list, key: str) -> tuple[int, str] | None:
     return None
 
 
-def _first_bad_numbers(items: list, key: str, *, non_negative: bool = False) -> tuple[int, str] | None:
-    """First item whose ``key`` (when present) is not finite (and non-negative)."""
-    idx = [i for i, it in enumerate(items) if key in it]
+def _first_bad_numbers(
+    items: list, key: str, *, non_negative: bool = False, values: list | None = None
+) -> tuple[int, str] | None:
+    """First item whose ``key`` (when present) is not finite (and non-negative);
+    ``values``: every item's ``key``, when the caller has them already."""
+    try:  # usually every item has it: one pass
+        vals = list(map(itemgetter(key), items)) if values is None else values
+        idx = range(len(items))
+    except (KeyError, TypeError):
+        idx = [i for i, it in enumerate(items) if key in it]  # type: ignore[assignment]
+        vals = [items[i][key] for i in idx]
     if not idx:
         return None
-    vals = [items[i][key] for i in idx]
     try:
         flat = np.asarray(vals, dtype=np.float64)
         per_item = flat.reshape(len(idx), -1)
@@ -192,7 +201,7 @@ def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
     if not coords:
         return ok
     try:
-        flat = np.fromiter((v for poly in coords for v in poly), dtype=np.float64, count=sum(lengths))
+        flat = np.fromiter(chain.from_iterable(coords), dtype=np.float64, count=sum(lengths))
     except (TypeError, ValueError, OverflowError):
         return np.zeros(n, dtype=bool)  # the exact culprit is found one by one
     lens = np.asarray(lengths, dtype=np.int64)
@@ -213,29 +222,82 @@ def _polygons_ok(polys: list[tuple[int, list, int, int]]) -> np.ndarray:
     nx[last], ny[last] = x[starts], y[starts]  # close each ring
     with np.errstate(invalid="ignore", over="ignore"):
         seg = np.hypot(nx - x, ny - y)
-    perim = np.zeros(n)
-    np.add.at(perim, pt_owner, np.nan_to_num(seg, nan=np.inf))
-    verts = np.zeros(n, dtype=np.int64)
-    np.add.at(verts, own, lens // 2)
+    perim = np.bincount(pt_owner, weights=np.nan_to_num(seg, nan=np.inf), minlength=n)
+    verts = np.bincount(own, weights=lens // 2, minlength=n)
     too_long = perim > MAX_POLYGON_PERIMETER_FACTOR * (hw[:, 0] + hw[:, 1])
     return ok & ~bad_owner & ~too_long & (verts <= MAX_POLYGON_VERTICES)
 
 
-def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[int, str] | None:
+def _rle_hw_table(img_by_id: Mapping[Any, Any]) -> dict[Any, list]:
+    """``[height, width]`` of every image that has both."""
+    out = {}
+    for k, img in img_by_id.items():
+        if isinstance(img, Mapping) and "height" in img and "width" in img:
+            out[k] = [img["height"], img["width"]]
+    return out
+
+
+def _all_compressed_rles(items: list, img_by_id: Mapping[Any, Any], ids: list | None = None) -> tuple[list, np.ndarray] | None:
+    """The common case of a results file, in a few list passes (one field per pass: on a
+    large file every pass misses the cache, and tuples per item would wake the garbage
+    collector): every item's ``segmentation`` has ``counts`` and its image's ``size``.
+    Returns the counts (their types are checked by the RLE check) and the ``N x 2``
+    sizes, or None (then the item-by-item reading of :func:`_first_bad_segmentation`
+    applies). ``ids``: every item's ``image_id``, when the caller has them already."""
+    try:
+        segs = list(map(itemgetter("segmentation"), items))
+        counts = list(map(itemgetter("counts"), segs))  # TypeError unless a mapping
+        if ids is None:
+            ids = list(map(itemgetter("image_id"), items))
+        table = _rle_hw_table(img_by_id)
+        refs = list(map(table.get, ids))
+        if None in refs or not all(map(eq, map(itemgetter("size"), segs), refs)):
+            return None
+        pos = {k: j for j, k in enumerate(table)}
+        hw = np.asarray(list(table.values()), dtype=np.int64).reshape(-1, 2)
+        return counts, hw[np.fromiter(map(pos.__getitem__, ids), dtype=np.int64, count=len(ids))]
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+_BAD_RUNS = "segmentation RLE: its runs do not decode to the image's h*w pixels"
+
+
+def _first_bad_segmentation(
+    items: list, img_by_id: Mapping[Any, Any], facts: dict | None = None, image_ids: list | None = None
+) -> tuple[int, str] | None:
     """First item whose ``segmentation`` pycocotools must not see (it would crash, stall or
     run out of memory: NaN or far-away polygons, malformed RLE, a size that is not the
     image's), or None. Polygons and compressed RLEs, the bulk of a data set, are checked
-    together (:func:`_polygons_ok`, :func:`~rewardkit.parsing.masks.compressed_rles_valid`);
-    the first failure is then described by the single-item checks."""
-    from rewardkit.parsing.masks import (
-        MaskError,
-        check_polygon_bounds,
-        compressed_rles_valid,
-        rle_counts,
-    )
+    together (:func:`_polygons_ok`, :func:`~rewardkit.parsing.rle_batch.compressed_rles_check`);
+    the first failure is then described by the single-item checks. A results file made
+    only of compressed RLEs of the right sizes (the common case) is read in a few list
+    passes (:func:`_all_compressed_rles`).
+
+    ``facts`` (a dict), when given and nothing is wrong, receives ``"rle_area"``: the
+    area (float64) of each item whose segmentation is a compressed RLE, NaN for the
+    others: what ``pycocotools.mask.area`` returns for them, computed by the check.
+    ``image_ids``: every item's ``image_id``, when the caller has them already.
+    """
+    from rewardkit.parsing.masks import MaskError, check_polygon_bounds, rle_counts
+    from rewardkit.parsing.rle_batch import compressed_rles_check
+
+    fast = _all_compressed_rles(items, img_by_id, image_ids) if items else None
+    area: np.ndarray | None = None
+    if fast is not None:
+        try:
+            ok, area = compressed_rles_check(*fast)
+        except TypeError:  # counts that are neither str nor bytes: read item by item
+            fast = None
+    if fast is not None:
+        if not ok.all():
+            return int(np.argmax(~ok)), _BAD_RUNS
+        if facts is not None and area is not None:
+            facts["rle_area"] = area.astype(np.float64)
+        return None
 
     rle_idx: list[int] = []
-    rle_counts_list: list[bytes] = []
+    rle_counts_list: list[str | bytes | bytearray] = []
     rle_hw: list[tuple[int, int]] = []
     polys: list[tuple[int, list, int, int]] = []
     found: tuple[int, str] | None = None
@@ -259,11 +321,9 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
                 found = (i, f"segmentation RLE size {str(size)[:40]} is not the image's [height, width] {[h, w]}")
                 break
             counts = segm.get("counts")
-            if isinstance(counts, str):
-                counts = counts.encode("ascii", "replace")
-            if isinstance(counts, bytes | bytearray):
+            if isinstance(counts, str | bytes | bytearray):
                 rle_idx.append(i)
-                rle_counts_list.append(bytes(counts))
+                rle_counts_list.append(counts)
                 rle_hw.append((int(h), int(w)))
             else:
                 try:
@@ -291,16 +351,23 @@ def _first_bad_segmentation(items: list, img_by_id: Mapping[Any, Any]) -> tuple[
                 except (TypeError, ValueError, OverflowError) as exc:
                     found = (i, f"segmentation: {str(exc)[:120]}")
                     break
+    area = None
     if rle_idx:
-        ok = compressed_rles_valid(rle_counts_list, np.asarray(rle_hw, dtype=np.int64))
+        ok, area = compressed_rles_check(rle_counts_list, np.asarray(rle_hw, dtype=np.int64))
         if not ok.all():
             i = rle_idx[int(np.argmax(~ok))]
             if found is None or i < found[0]:
-                found = (i, "segmentation RLE: its runs do not decode to the image's h*w pixels")
+                found = (i, _BAD_RUNS)
+    if found is None and facts is not None:
+        facts["rle_area"] = np.full(len(items), np.nan)
+        if area is not None:
+            facts["rle_area"][rle_idx] = area
     return found
 
 
-def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: str) -> tuple[str, bool] | None:
+def validate_coco_inputs(
+    dataset: Mapping[str, Any], results: list, iou_type: str, facts: dict | None = None
+) -> tuple[str, bool] | None:
     """The first problem of a COCO (or LVIS) evaluation's inputs, or ``None``.
 
     Returns ``(message, reference_returns_numbers)``: the message names the first
@@ -318,7 +385,11 @@ def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: st
       ``score``, non-finite or negative ``bbox``, non-finite ``keypoints``.
 
     Vectorized where the data is large (a 500,000-detection results file takes a fraction
-    of the evaluation's time).
+    of the evaluation's time). ``facts`` (a dict), when given, receives what the checks
+    computed and the evaluation needs too: ``"result_image_ids"`` and ``"result_scores"``
+    (lists, results order) once the results have them, and ``"result_rle_area"``, the
+    area of each result whose segmentation is a compressed RLE (NaN for the others; see
+    :func:`_first_bad_segmentation`), when the results' segmentations were checked.
     """
     cats = dataset.get("categories")
     if not isinstance(cats, list):
@@ -377,21 +448,27 @@ def validate_coco_inputs(dataset: Mapping[str, Any], results: list, iou_type: st
         i, msg = min(found)
         return f"Malformed ground truth: {msg}", True
     # results
-    try:
-        for d in results:
-            d["image_id"], d["category_id"], d["score"]  # noqa: B018 - presence
+    try:  # presence; one field per pass (no tuple per result: no garbage-collector churn)
+        result_image_ids = list(map(itemgetter("image_id"), results))
+        list(map(itemgetter("category_id"), results))
+        scores = list(map(itemgetter("score"), results))
     except (KeyError, TypeError):
         i = next(i for i, d in enumerate(results)
                  if not isinstance(d, Mapping) or "image_id" not in d or "category_id" not in d or "score" not in d)
         return f"{_describe('result', i, results[i])}: expected 'image_id', 'category_id' and 'score' fields", False
     uses_segm = iou_type == "segm" or (bool(results) and "bbox" not in results[0] and "segmentation" in results[0])
     if uses_segm:
-        bad_segm = _first_bad_segmentation(results, img_by_id)
+        computed: dict = {}
+        bad_segm = _first_bad_segmentation(results, img_by_id, computed, result_image_ids)
         if bad_segm:
             i, why = bad_segm
             return f"Unusable result: {_describe('result', i, results[i])}: {why}", False
+        if facts is not None and "rle_area" in computed:
+            facts["result_rle_area"] = computed["rle_area"]
+    if facts is not None:
+        facts["result_image_ids"], facts["result_scores"] = result_image_ids, scores
     found = []
-    bad = _first_bad_numbers(results, "score")
+    bad = _first_bad_numbers(results, "score", values=scores)
     if bad:
         found.append(bad)
     if iou_type in ("bbox", "segm") and results and all("bbox" in d and d["bbox"] != [] for d in results):

@@ -21,7 +21,9 @@ def pair_iou_bbox(dt_boxes: np.ndarray, gt_boxes: np.ndarray, gt_crowd: np.ndarr
     return box_iou_xywh_paired(dt_boxes[e_dt], gt_boxes[e_gt], gt_crowd[e_gt])
 
 
-def pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, e_dt, e_gt) -> np.ndarray:
+def pair_iou_segm(
+    dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, e_dt, e_gt, dt_cat=None, gt_cat=None
+) -> np.ndarray:
     """``pycocotools.mask.iou`` once per block (an image) of the pair list, then gathered.
 
     Each IoU is computed independently by pycocotools, so batching the pairs of an image
@@ -32,6 +34,16 @@ def pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, 
     contiguous and a detection's pairs are adjacent; the local indices of the detections
     and ground truths of every block are computed for all blocks at once, so the loop
     only builds the two RLE lists and calls pycocotools.
+
+    With the categories (``dt_cat``, ``gt_cat``: a value per RLE), the pairs of other
+    categories cost almost nothing: in a block of several categories each RLE is handed
+    over with the width ``w + 1 + category`` (those of the block's most frequent
+    detection category keep ``w``). pycocotools' ``rleIou`` (maskApi.c,
+    cocodataset/cocoapi@e014925) returns -1 at once for RLEs of different sizes (dropped
+    here), after its box test; the width enters that box test only as the initial
+    minimum column (``xs = w``, larger than any column of a non-empty mask), so the boxes
+    and the IoU of the pairs of one category are those of the true size, bit for bit (a
+    pair with an empty mask is 0 either way: no pixel in common).
     """
     from operator import itemgetter
 
@@ -70,15 +82,46 @@ def pair_iou_segm(dt_rles: list, gt_rles: list, gt_crowd: np.ndarray, dt_block, 
     d_lo = np.r_[0, np.cumsum(nd)].tolist()
     g_lo = ubnd.tolist()
     offs = cell_off.tolist()
+    mixed = [False] * bstart.size
+    if dt_cat is not None and gt_cat is not None and bstart.size:
+        dc = np.asarray(dt_cat, dtype=np.int64)[e_dt[d_first]]
+        gc = np.asarray(gt_cat, dtype=np.int64)[u_gt]
+        d_lo_a, g_lo_a = np.r_[0, np.cumsum(nd)[:-1]], ubnd[:-1]
+        lo = np.minimum(np.minimum.reduceat(dc, d_lo_a), np.minimum.reduceat(gc, g_lo_a))
+        hi = np.maximum(np.maximum.reduceat(dc, d_lo_a), np.maximum.reduceat(gc, g_lo_a))
+        mixed = (lo != hi).tolist()
+        dcl, gcl = dc.tolist(), gc.tolist()
+        sizes: dict = {}
+        # the most frequent category of a block's detections keeps the true size (fewer copies)
+        span = int(max(dc.max(), gc.max())) + 1
+        dkey = np.repeat(np.arange(bstart.size), nd) * span + dc
+        ukeys, kcount = np.unique(dkey, return_counts=True)
+        order = np.lexsort((-kcount, ukeys // span))
+        firsts = order[np.r_[True, (ukeys // span)[order][1:] != (ukeys // span)[order][:-1]]]
+        keep_cat = (ukeys[firsts] % span).tolist()
     for b in range(bstart.size):
         dd = d_ids[d_lo[b] : d_lo[b + 1]]
         gg = g_ids[g_lo[b] : g_lo[b + 1]]
         ds = [dt_rles[dd[0]]] if len(dd) == 1 else list(itemgetter(*dd)(dt_rles))
         gs = [gt_rles[gg[0]]] if len(gg) == 1 else list(itemgetter(*gg)(gt_rles))
+        if mixed[b]:  # each category its own width: other categories' pairs are skipped
+            kc = keep_cat[b]
+            ds = [r if c == kc else _widened(r, c, sizes) for r, c in zip(ds, dcl[d_lo[b] : d_lo[b + 1]])]
+            gs = [r if c == kc else _widened(r, c, sizes) for r, c in zip(gs, gcl[g_lo[b] : g_lo[b + 1]])]
         ious = mask_utils.iou(ds, gs, crowd[gg].tolist())
         flat[offs[b] : offs[b] + len(dd) * len(gg)] = np.asarray(ious, dtype=np.float64).reshape(-1)
     out[:] = flat[cell_off[bid] + d_local * ng[bid] + g_local]
     return out
+
+
+def _widened(rle: dict, cat: int, sizes: dict) -> dict:
+    """``rle`` with the width ``w + 1 + cat`` (one size list per size and category)."""
+    h, w = rle["size"]
+    key = (h, w, cat)
+    size = sizes.get(key)
+    if size is None:
+        size = sizes[key] = [h, w + 1 + cat]
+    return {"size": size, "counts": rle["counts"]}
 
 
 def _row_sums_like_numpy(vals: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -78,7 +79,17 @@ def ids_list(vals: Iterable) -> list:
     return [v.item() if isinstance(v, np.generic) else v for v in vals]
 
 
-def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None) -> Prepared:
+def prepare(
+    dataset: dict, results: list, iou_type: str, p: CocoParams, compat: str | None, checked: dict | None = None
+) -> Prepared:
+    """``checked`` (optional): what the input checks read of these ``results``
+    (:func:`~rewardkit.metrics.coco.loading.validate_coco_inputs`' ``facts``), reused
+    instead of read again: ``result_image_ids``, ``result_scores`` and
+    ``result_rle_area``, the area of each result whose segmentation is a compressed RLE
+    (NaN for the others), the same numbers as ``pycocotools.mask.area``, which then only
+    reads the others."""
+    checked = checked or {}
+    rle_area = checked.get("result_rle_area")
     images = dataset.get("images", [])
     img_by_id = {img["id"]: img for img in images}
     all_img_ids = sorted(img_by_id)
@@ -132,20 +143,26 @@ def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: 
         dts: list = []
     else:
         dts = results
-    res_img_ids = {d["image_id"] for d in dts}
-    missing = res_img_ids - set(img_by_id)
+    d_img_ids = checked.get("result_image_ids")
+    if d_img_ids is None or len(d_img_ids) != len(dts):
+        d_img_ids = list(map(itemgetter("image_id"), dts))
+    missing = set(d_img_ids) - set(img_by_id)
     if missing:
         raise ValueError(
             f"Results do not correspond to the ground truth: image ids {sorted(missing)[:10]} "
             "are not in gt['images']"
         )
-    d_img = index_of([d["image_id"] for d in dts], img_ids)
-    d_cat = index_of([d["category_id"] for d in dts], cat_ids)
+    d_img = index_of(d_img_ids, img_ids)
+    d_cat = index_of(list(map(itemgetter("category_id"), dts)), cat_ids)
     sel = np.flatnonzero((d_img >= 0) & (d_cat >= 0))
     dsel = [dts[i] for i in sel.tolist()]
     dt_img = d_img[sel]
     dt_cat = d_cat[sel]
-    dt_score = np.asarray([d["score"] for d in dsel], dtype=np.float64)
+    scores = checked.get("result_scores")
+    if scores is not None and len(scores) == len(dts):
+        dt_score = np.asarray(scores, dtype=np.float64)[sel]
+    else:
+        dt_score = np.asarray(list(map(itemgetter("score"), dsel)), dtype=np.float64)
     branch = None
     if dts:
         r0 = dts[0]
@@ -168,8 +185,17 @@ def prepare(dataset: dict, results: list, iou_type: str, p: CocoParams, compat: 
     elif branch == "segm":
         from pycocotools import mask as mask_utils
 
-        rles = segm_rles(dsel, img_by_id)
-        dt_area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
+        if rle_area is not None and len(rle_area) == len(dts):
+            dt_area = np.asarray(rle_area, dtype=np.float64)[sel]
+            todo = np.flatnonzero(np.isnan(dt_area))
+            if todo.size:
+                rles = segm_rles(dsel, img_by_id)
+                dt_area[todo] = chunked(mask_utils.area, [rles[i] for i in todo.tolist()]).reshape(-1)
+            else:  # every one a compressed RLE: segm_rles would return them as they are
+                rles = list(map(itemgetter("segmentation"), dsel))
+        else:
+            rles = segm_rles(dsel, img_by_id)
+            dt_area = chunked(mask_utils.area, rles).astype(np.float64).reshape(-1)
         boxes = np.zeros((0, 4))
         if iou_type == "bbox":
             boxes = chunked(mask_utils.toBbox, rles).astype(np.float64).reshape(-1, 4)
