@@ -199,7 +199,7 @@ def image_ap_batch(
     ``preds``: ``xyxy`` arrays or :class:`~rewardkit.types.Boxes`; ``scores``: one entry
     per prediction (``None`` entries or ``scores=None``: as in :func:`image_ap`).
 
-    >>> [r.ap for r in image_ap_batch([[[0, 0, 10, 10]], []], [[0, 0, 10, 10]])]
+    >>> [round(r.ap, 12) for r in image_ap_batch([[[0, 0, 10, 10]], []], [[0, 0, 10, 10]])]  # pycocotools: tp / (tp + eps)
     [1.0, 0.0]
     """
     if max_dets < 1:
