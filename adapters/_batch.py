@@ -33,6 +33,20 @@ class BatchScorer:
     The cache holds the last batch only, keyed on the identity of the ``completions``
     list (TRL passes the same list object to every reward function of a step) and on
     its length; a lock makes concurrent (async) callers wait for the first one.
+
+    Args:
+        reward: The bound reward.
+        ground_truth_column: Dataset column holding each row's ground truth.
+        task_column: Column selecting the rows the reward applies to (``"auto"``: a
+            ``reward`` or else a ``task`` column; None disables it).
+        image_columns: Columns searched, in order, for the image size.
+        strip_prompt: Pass each row's prompt text so an echoed prompt is stripped.
+        log_reasons: Add a ``<reward>/reason`` column to the trainer's completions table.
+        remote: A :class:`~rewardkit.serving.client.RewardClient`, or None (in process).
+        on_remote_error: ``"skip"`` (``None`` for every row) or ``"raise"``.
+
+    Raises:
+        ValueError: an unknown ``on_remote_error``.
     """
 
     def __init__(
@@ -158,7 +172,16 @@ class BatchScorer:
         completions: Sequence[Any],
         kwargs: Mapping[str, Any],
     ) -> list[RewardResult | None]:
-        """Results for every row (``None`` where the reward does not apply)."""
+        """Results for every row (``None`` where the reward does not apply).
+
+        Args:
+            prompts: The batch's prompts, or None.
+            completions: The batch's completions (strings or message lists).
+            kwargs: The trainer's other keywords (dataset columns, ``trainer_state``).
+
+        Returns:
+            One result (or None) per completion, cached for the batch.
+        """
         trainer_state = kwargs.get("trainer_state")
         step = getattr(trainer_state, "global_step", None)
         key = (id(completions), len(completions), step)
@@ -275,7 +298,14 @@ class BatchScorer:
         return out
 
     def log(self, results: list[RewardResult | None], kwargs: Mapping[str, Any], completions: Any, *, components: bool) -> None:
-        """Send component means (``log_metric``) and reason codes (``log_extra``) once per batch."""
+        """Send component means (``log_metric``) and reason codes (``log_extra``) once per batch.
+
+        Args:
+            results: The batch's results.
+            kwargs: The trainer's keywords (``log_metric`` / ``log_extra`` when given).
+            completions: The batch's completions (the cache key).
+            components: Log the component means (the reward is not split into functions).
+        """
         key = self._key
         if self._logged_key == key:
             return

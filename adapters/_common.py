@@ -49,7 +49,14 @@ def _content_text(content: Any) -> str:
 
 
 def prompt_text(prompt: Any) -> str | None:
-    """The text a model could echo: a string prompt, or the last user message's text."""
+    """The text a model could echo: a string prompt, or the last user message's text.
+
+    Args:
+        prompt: A string or a list of chat messages.
+
+    Returns:
+        The text, or None when there is none.
+    """
     if prompt is None or isinstance(prompt, str):
         return prompt
     if isinstance(prompt, Sequence):
@@ -65,6 +72,12 @@ def image_size_of(value: Any) -> tuple[int, int] | None:
     Accepts a PIL image (``.size`` is ``(w, h)``), a list of images (the first one, TRL's
     ``images`` column), a numpy array ``H x W (x C)``, a dict with ``width``/``height``
     or ``image_size``, or a ``(w, h)`` pair.
+
+    Args:
+        value: The image-like value.
+
+    Returns:
+        ``(width, height)``, or None when no size can be read.
     """
     if value is None:
         return None
@@ -92,9 +105,16 @@ def image_size_of(value: Any) -> tuple[int, int] | None:
 
 
 def needs_image_size(reward: Reward) -> bool:
-    """True when the reward converts between frames that need the image size (the
-    frames of its :class:`~rewardkit.parsing.reading.Reading`: the reward's default,
-    ``reading=`` and the keyword fields it is bound to).
+    """True when the reward converts between frames that need the image size.
+
+    The frames are those of its :class:`~rewardkit.parsing.reading.Reading`: the
+    reward's default, ``reading=`` and the keyword fields it is bound to.
+
+    Args:
+        reward: The bound reward.
+
+    Returns:
+        Whether each row needs an image size.
     """
     spec = reward.spec
     if "image_size" not in spec.params or reward.params.get("image_size") is not None or spec.reading is None:
@@ -110,7 +130,14 @@ def needs_image_size(reward: Reward) -> bool:
 
 
 def gt_key(ground_truth: Any) -> Any:
-    """A hashable key for a ground truth value (to prepare it once per prompt group)."""
+    """A hashable key for a ground truth value (to prepare it once per prompt group).
+
+    Args:
+        ground_truth: The ground truth value.
+
+    Returns:
+        A hashable key, equal for equal values.
+    """
     if isinstance(ground_truth, np.ndarray):
         if ground_truth.dtype == object:
             return ("o", repr(ground_truth.tolist()))
@@ -129,6 +156,12 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
     lists; a JSON string of a dict or list is decoded (other strings, such as
     Visual-RFT's ``<answer>...</answer>`` solutions or class names, are kept as they
     are); bytes are decoded as UTF-8.
+
+    Args:
+        ground_truth: The dataset's ground truth cell.
+
+    Returns:
+        The ground truth as plain Python values.
     """
     value = ground_truth
     if isinstance(value, bytes):
@@ -152,9 +185,16 @@ def normalize_ground_truth(ground_truth: Any) -> Any:
 
 
 def jsonable_ground_truth(ground_truth: Any) -> Any:
-    """Ground truth made JSON-ready for remote scoring, value for value: numpy arrays and
-    scalars become lists and numbers, tuples lists, bytes text; strings are sent as they
-    are (the server reads them exactly as the in-process reward would).
+    """Ground truth made JSON-ready for remote scoring, value for value.
+
+    numpy arrays and scalars become lists and numbers, tuples lists, bytes text; strings
+    are sent as they are (the server reads them exactly as the in-process reward would).
+
+    Args:
+        ground_truth: The ground truth value.
+
+    Returns:
+        A JSON-serializable value.
     """
     value = ground_truth
     if isinstance(value, bytes | bytearray):
@@ -177,7 +217,19 @@ def _to_list(arr: np.ndarray) -> Any:
 
 
 def as_reward(name_or_reward: Any, params: Mapping[str, Any] | None = None) -> Reward:
-    """A :class:`Reward` from a registered name or an existing ``Reward``."""
+    """A :class:`Reward` from a registered name or an existing ``Reward``.
+
+    Args:
+        name_or_reward: A registered reward name or a bound ``Reward``.
+        params: Parameters bound on top (they override a ``Reward``'s own).
+
+    Returns:
+        The bound reward.
+
+    Raises:
+        ValueError: ``name_or_reward`` is neither a string nor a ``Reward``.
+        KeyError: an unknown reward name.
+    """
     if isinstance(name_or_reward, Reward):
         if params:
             return Reward(name_or_reward.name, **{**name_or_reward.params, **params})
@@ -188,7 +240,18 @@ def as_reward(name_or_reward: Any, params: Mapping[str, Any] | None = None) -> R
 
 
 def reward_params(name: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    """The subset of ``params`` that the reward ``name`` accepts."""
+    """The subset of ``params`` that the reward ``name`` accepts.
+
+    Args:
+        name: A registered reward name.
+        params: Candidate parameters.
+
+    Returns:
+        The parameters the reward accepts (``strict`` included).
+
+    Raises:
+        KeyError: an unknown reward name.
+    """
     spec = get_spec(name)
     allowed = set(spec.params) | {"strict"}
     return {k: v for k, v in params.items() if k in allowed}

@@ -68,6 +68,20 @@ def compute_score(
     ``kwargs`` are reward parameters (``iou_threshold=0.5``), ``params`` (a dict of
     them), ``mix`` (every reward of a mixed run, so all outputs have the same keys),
     or ``step`` / ``max_steps`` for scheduled rewards.
+
+    Args:
+        reward_inputs: One EasyR1 input dict (``response``, ``ground_truth``, optional
+            ``reward``, ``image_size``...) or a list of them.
+        reward: Default reward name (an input's ``reward`` overrides it).
+        none_score: Score given when the reward does not apply.
+        **kwargs: Reward parameters and the keywords above.
+
+    Returns:
+        One dict per input (``overall`` and every component), or one dict for one input.
+
+    Raises:
+        ValueError: an input that is not a dict.
+        KeyError: an unknown reward name.
     """
     if isinstance(reward_inputs, Mapping):
         return _one(reward_inputs, reward, none_score, kwargs)
@@ -75,5 +89,19 @@ def compute_score(
 
 
 def compute_score_sequential(reward_input: Mapping[str, Any], reward: str = "visual_rft.detection", none_score: float = 0.0, **kwargs: Any) -> dict[str, float]:
-    """The ``reward_type=sequential`` form: one input dict, one output dict."""
+    """The ``reward_type=sequential`` form: one input dict, one output dict.
+
+    Args:
+        reward_input: One EasyR1 input dict.
+        reward: Default reward name.
+        none_score: Score given when the reward does not apply.
+        **kwargs: As in :func:`compute_score`.
+
+    Returns:
+        ``overall`` and every component.
+
+    Raises:
+        ValueError: an input that is not a dict.
+        KeyError: an unknown reward name.
+    """
     return _one(reward_input, reward, none_score, kwargs)

@@ -96,11 +96,20 @@ _SCORER = RewardkitScorer()
 def strip_prompt(query: str, prompt: str | None, end_tokens: Sequence[str] = END_TOKENS) -> str:
     r"""The response part of an OpenRLHF query (see the module docstring).
 
-    >>> strip_prompt("<|im_start|>user\n<|vision_start|><|image_pad|><|image_pad|><|vision_end|>Find it"
-    ...              "<|im_end|>\n<|im_start|>assistant\nHere<|im_end|>",
-    ...              "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Find it<|im_end|>\n"
-    ...              "<|im_start|>assistant\n")
-    'Here'
+    Args:
+        query: The decoded query (prompt and response, special tokens kept).
+        prompt: The prompt text, or None (only the end tokens are stripped).
+        end_tokens: End-of-turn tokens stripped from the end of the response.
+
+    Returns:
+        The response text.
+
+    Example:
+        >>> strip_prompt("<|im_start|>user\n<|vision_start|><|image_pad|><|image_pad|><|vision_end|>Find it"
+        ...              "<|im_end|>\n<|im_start|>assistant\nHere<|im_end|>",
+        ...              "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Find it<|im_end|>\n"
+        ...              "<|im_start|>assistant\n")
+        'Here'
     """
     query = "" if query is None else str(query)
     rest = query
@@ -144,11 +153,26 @@ def make_label(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> str:
-    """A label for an OpenRLHF dataset row (a JSON string): the ground truth and, per
-    row, the reward, its parameters and the original image size.
+    """A label for an OpenRLHF dataset row (a JSON string).
 
-    >>> make_label([[10, 10, 50, 50]], reward="visual_rft.detection", image_size=(640, 480))
-    '{"ground_truth": [[10, 10, 50, 50]], "reward": "visual_rft.detection", "image_size": [640, 480]}'
+    The label holds the ground truth and, per row, the reward, its parameters and the
+    original image size.
+
+    Args:
+        ground_truth: The row's ground truth.
+        reward: The registered reward name that scores the row, or None (the rollout's
+            ``REWARDKIT_OPENRLHF_REWARD``).
+        params: Parameters of the reward, or None.
+        image_size: The original ``[width, height]``, or None.
+        min_pixels: Qwen2.5-VL processor minimum pixels, or None.
+        max_pixels: Qwen2.5-VL processor maximum pixels, or None.
+
+    Returns:
+        The label as a JSON string.
+
+    Example:
+        >>> make_label([[10, 10, 50, 50]], reward="visual_rft.detection", image_size=(640, 480))
+        '{"ground_truth": [[10, 10, 50, 50]], "reward": "visual_rft.detection", "image_size": [640, 480]}'
     """
     if reward is not None:
         get_spec(reward)  # KeyError with suggestions on a typo
@@ -235,6 +259,29 @@ def score_openrlhf(
     ``reward`` / ``params`` / ``mix`` / ``none_score`` default to the
     ``REWARDKIT_OPENRLHF_*`` environment variables; ``strip=False`` scores the query as
     it is (a query that holds only the response).
+
+    Args:
+        queries: Decoded queries (prompt and response).
+        prompts: The prompt texts, or None.
+        labels: The rows' labels (from :func:`make_label`, or bare ground truth), or None.
+        reward: Default reward name (for labels that name none).
+        params: Parameters of the reward.
+        mix: Every reward name of a run that mixes rewards (a list or a comma-separated
+            string), so all samples get the same log keys.
+        none_score: Score given when a reward does not apply.
+        strip: Strip the prompt from each query (:func:`strip_prompt`).
+        scorer: The :class:`~rewardkit.adapters.verl.RewardkitScorer` to use (default:
+            the module's).
+
+    Returns:
+        ``{"rewards": [...], "scores": [...] (scaled to [0, 1] by the reward's range),
+        "extra_logs": {"rewardkit/<component>": [...], "rewardkit/applicable": [...]}}``.
+
+    Raises:
+        ValueError: prompts or labels of another length than the queries, or a
+            ``REWARDKIT_OPENRLHF_PARAMS`` that is not a JSON object.
+        KeyError: a sample with no reward (none in its label, no ``reward``), or an
+            unknown reward name.
     """
     n = len(queries)
     prompts = [None] * n if prompts is None else list(prompts)
@@ -272,10 +319,23 @@ def score_openrlhf(
 
 
 def reward_func(queries: Sequence[str], prompts: Sequence[str], labels: Sequence[Any], **kwargs: Any) -> dict[str, Any]:
-    """OpenRLHF's entry point: :func:`score_openrlhf` with float32 tensors (OpenRLHF's
-    own reward-function examples return tensors); lists where torch is not installed.
+    """OpenRLHF's entry point: :func:`score_openrlhf` with float32 tensors.
 
-    ``kwargs`` are :func:`score_openrlhf`'s keywords (OpenRLHF passes none).
+    OpenRLHF's own reward-function examples return tensors; lists where torch is not
+    installed.
+
+    Args:
+        queries: Decoded queries (prompt and response).
+        prompts: The prompt texts.
+        labels: The rows' labels.
+        **kwargs: :func:`score_openrlhf`'s keywords (OpenRLHF passes none).
+
+    Returns:
+        :func:`score_openrlhf`'s dict with float32 tensors in place of lists.
+
+    Raises:
+        ValueError: as :func:`score_openrlhf`.
+        KeyError: as :func:`score_openrlhf`.
     """
     out = score_openrlhf(queries, prompts, labels, **kwargs)
     try:

@@ -81,12 +81,23 @@ ENV_REMOTE = "REWARDKIT_SWIFT_REMOTE"
 
 
 def plugin_path() -> str:
-    """Path of the plugin file to give ``--external_plugins``."""
+    """Path of the plugin file to give ``--external_plugins``.
+
+    Returns:
+        The absolute path of ``swift_plugin/rewardkit_orms.py``.
+    """
     return str(Path(__file__).resolve().parent / "swift_plugin" / "rewardkit_orms.py")
 
 
 def swift_orms() -> MutableMapping[str, Any]:
-    """ms-swift's ``orms`` registry (4.x ``swift.rewards``, 3.x ``swift.plugin``)."""
+    """ms-swift's ``orms`` registry (4.x ``swift.rewards``, 3.x ``swift.plugin``).
+
+    Returns:
+        The ``orms`` dict.
+
+    Raises:
+        ImportError: ms-swift is not installed.
+    """
     try:
         from swift.rewards import orms
     except ImportError:
@@ -133,8 +144,16 @@ def _open_image(value: Any) -> Any:
 
 
 def swift_image_size(value: Any) -> tuple[int, int] | None:
-    """``(width, height)`` of a row's first image in ms-swift's forms (PIL image, path,
-    ``{"bytes", "path"}``), or a ``(w, h)`` / ``{"width", "height"}`` value.
+    """``(width, height)`` of a row's first image in ms-swift's forms.
+
+    The forms are a PIL image, a path, ``{"bytes", "path"}``, or a ``(w, h)`` /
+    ``{"width", "height"}`` value.
+
+    Args:
+        value: The row's image column (one entry or a list of them).
+
+    Returns:
+        ``(width, height)``, or None when no size can be read.
     """
     if isinstance(value, list | tuple) and len(value) == 2 and all(isinstance(v, int | float) for v in value):
         return image_size_of(value)
@@ -240,6 +259,29 @@ def orm_classes(
     every reward that accepts it, or ``{reward: {param: value}}`` (both may be mixed).
     ``remote`` and the ``remote_*`` settings: as in
     :func:`rewardkit.adapters.trl.trl_rewards`.
+
+    Args:
+        names: Registered reward names or bound rewards (default: every registered
+            reward; image-taking rewards are left out of a remote run).
+        components: Also one ORM per component (``<reward>/<component>``).
+        ground_truth_column: Dataset column holding each row's ground truth.
+        task_column: Column selecting the rewards that apply to a row (``"auto"``: a
+            ``reward`` or else a ``task`` column; None disables it).
+        image_columns: Columns searched, in order, for the image size.
+        strip_prompt: Pass each row's prompt text so an echoed prompt is stripped.
+        params: ``{param: value}`` and/or ``{reward: {param: value}}`` (above).
+        remote: URL of a ``rewardkit serve`` server, or a client.
+        remote_token: Bearer token.
+        remote_timeout: Seconds per try.
+        remote_retries: Further tries after a connection error.
+        on_remote_error: ``"skip"`` or ``"raise"``.
+
+    Returns:
+        ``{name: ORM class}``.
+
+    Raises:
+        ValueError: no reward, a parameter no reward accepts, ``params`` naming a reward
+            that is not listed, or the same reward twice.
     """
     items: list[str | Reward]
     if names is None:
@@ -296,9 +338,21 @@ def register_orms(
     registry: MutableMapping[str, Any] | None = None,
     **kwargs: Any,
 ) -> list[str]:
-    """Register ORMs (:func:`orm_classes` with ``kwargs``) in ms-swift's ``orms`` (or
-    ``registry``); returns their names. A name that ms-swift already uses for something
-    else than a rewardkit ORM is refused.
+    """Register ORMs (:func:`orm_classes` with ``kwargs``) in ms-swift's ``orms``.
+
+    A name that ms-swift already uses for something else than a rewardkit ORM is refused.
+
+    Args:
+        names: As in :func:`orm_classes`.
+        registry: The dict to register in (default: ms-swift's ``orms``).
+        **kwargs: :func:`orm_classes`'s keywords.
+
+    Returns:
+        The registered names.
+
+    Raises:
+        ValueError: a name ms-swift already uses, or as :func:`orm_classes`.
+        ImportError: no ``registry`` and ms-swift is not installed.
     """
     classes = orm_classes(names, **kwargs)
     target = swift_orms() if registry is None else registry
@@ -311,8 +365,20 @@ def register_orms(
 
 
 def register_from_env(registry: MutableMapping[str, Any] | None = None) -> list[str]:
-    """What the plugin file runs: every reward (and its components) with the settings of
-    ``REWARDKIT_SWIFT_PARAMS``, ``REWARDKIT_SWIFT_GT_COLUMN`` and ``REWARDKIT_SWIFT_REMOTE``.
+    """What the plugin file runs: register every reward (and its components).
+
+    The settings come from ``REWARDKIT_SWIFT_PARAMS``, ``REWARDKIT_SWIFT_GT_COLUMN`` and
+    ``REWARDKIT_SWIFT_REMOTE``.
+
+    Args:
+        registry: The dict to register in (default: ms-swift's ``orms``).
+
+    Returns:
+        The registered names.
+
+    Raises:
+        ValueError: ``REWARDKIT_SWIFT_PARAMS`` is not a JSON object, or as
+            :func:`register_orms`.
     """
     params: Any = None
     raw = os.environ.get(ENV_PARAMS)

@@ -123,7 +123,16 @@ _KNOWN: tuple[frozenset[str], frozenset[str]] | None = None
 
 
 def result_to_dict(result: RewardResult, components: Sequence[str], none_score: float = 0.0) -> dict[str, float]:
-    """veRL's per-sample dict: ``score``, every component (0 when absent), ``applicable``."""
+    """veRL's per-sample dict: ``score``, every component (0 when absent), ``applicable``.
+
+    Args:
+        result: The reward's result for one sample.
+        components: Component keys every sample of the batch carries.
+        none_score: Score given when the reward does not apply (``result.score is None``).
+
+    Returns:
+        ``{"score": ..., <component>: ..., "applicable": 1.0 or 0.0}``.
+    """
     if result.score is None:
         out = {"score": float(none_score)}
         out.update({c: 0.0 for c in components})
@@ -142,6 +151,9 @@ class RewardkitScorer:
     Rewards are built once per (name, parameters); ground truth is prepared once per
     (reward, parameters, ground truth, image size) and kept in a small LRU cache, so the
     G samples of one prompt (scored one by one by veRL) parse it once.
+
+    Args:
+        cache_size: Most prepared ground truths kept in the LRU cache.
     """
 
     def __init__(self, cache_size: int = 4096) -> None:
@@ -302,7 +314,17 @@ class RewardkitScorer:
 
     # -- remote scoring ----------------------------------------------------------------
     def client(self, url: str, token: str | None, timeout: float, retries: int) -> Any:
-        """One :class:`~rewardkit.serving.client.RewardClient` per server settings."""
+        """One :class:`~rewardkit.serving.client.RewardClient` per server settings.
+
+        Args:
+            url: The ``rewardkit serve`` URL.
+            token: Bearer token, or None.
+            timeout: Seconds per try.
+            retries: Further tries after a connection error.
+
+        Returns:
+            The client for these settings (built on first use, then reused).
+        """
         key = (str(url), token, float(timeout), int(retries))
         client = self._clients.get(key)
         if client is None:
@@ -316,7 +338,19 @@ class RewardkitScorer:
 
     @staticmethod
     def score_remote(client: Any, reward: Reward, text: str, ground_truth: Any, call: Mapping[str, Any]) -> RewardResult:
-        """Score one sample on a ``rewardkit serve`` server (see the module docstring)."""
+        """Score one sample on a ``rewardkit serve`` server (see the module docstring).
+
+        Args:
+            client: A :class:`~rewardkit.serving.client.RewardClient`.
+            reward: The bound reward (its parameters are sent with the row).
+            text: The completion text.
+            ground_truth: The sample's ground truth (sent as JSON).
+            call: Per-call parameters (``image_size``, ``step``...).
+
+        Returns:
+            The server's result, or ``score=None`` with reason ``remote_unavailable``
+            when the server stays unreachable.
+        """
         from rewardkit.serving.client import RemoteUnavailable, result_from_row
 
         params = {**reward.params, **call}
@@ -332,9 +366,20 @@ class RewardkitScorer:
         return result_from_row(got)
 
     def keys(self, name: str, reward: str | None, rewards: Mapping[str, str] | None, mix: Sequence[str] | None) -> tuple[str, ...]:
-        """Component keys of a sample: the union over every reward the run names (the
-        selected one, ``mix``, the ``rewards`` table, the default ``reward``), so that a
-        batch mixing rewards gives every sample the same keys, as veRL requires.
+        """Component keys of a sample: the union over every reward the run names.
+
+        The union runs over the selected one, ``mix``, the ``rewards`` table and the
+        default ``reward``, so that a batch mixing rewards gives every sample the same
+        keys, as veRL requires.
+
+        Args:
+            name: The reward selected for this sample.
+            reward: The run's default reward name, or None.
+            rewards: The run's ``{data_source: name}`` table, or None.
+            mix: Every reward name of a run that mixes rewards, or None.
+
+        Returns:
+            The component keys, the run's rewards first, in a fixed order.
         """
         key = (name, reward, _freeze(rewards), _freeze(mix))
         cached = self._keys.get(key)
@@ -367,14 +412,27 @@ def compute_score(
     ``params``, ``none_score``, ``step`` / ``max_steps``, ``remote`` (a ``rewardkit
     serve`` URL) with ``remote_token`` / ``remote_timeout`` / ``remote_retries``, or any
     parameter of the selected reward.
+
+    Args:
+        data_source: The row's ``data_source`` (selects the reward through ``rewards``).
+        solution_str: The decoded completion.
+        ground_truth: The row's ``reward_model.ground_truth`` (a JSON string or a value).
+        extra_info: The row's ``extra_info`` (``reward``, ``image_size``,
+            ``reward_params``...).
+        **kwargs: veRL's ``reward_kwargs`` (above).
+
+    Returns:
+        ``{"score": ..., <component>: ..., "applicable": 1.0 or 0.0}``, the same keys
+        for every sample of a run.
     """
     return DEFAULT_SCORER(data_source, solution_str, ground_truth, extra_info, **kwargs)
 
 
 # -- data preparation --------------------------------------------------------------
 def _image_entry(image: Any) -> Any:
-    """An image as a parquet cell: path strings stay paths, bytes become ``{"bytes": ...}``,
-    PIL images are PNG-encoded.
+    """An image as a parquet cell.
+
+    Path strings stay paths, bytes become ``{"bytes": ...}``, PIL images are PNG-encoded.
     """
     if isinstance(image, str):
         return image
@@ -417,6 +475,31 @@ def make_row(
     original ``image_size`` ``[width, height]``, the Qwen2.5-VL ``resized_size`` and
     ``resize_scale`` ``[sx, sy]`` (processed / original, when ``min_pixels`` or
     ``max_pixels`` is given), ``min_pixels`` / ``max_pixels``, and ``reward_params`` (JSON).
+
+    Args:
+        prompt: The user prompt text.
+        ground_truth: The row's ground truth (boxes, class names, counts...).
+        reward: The registered reward name that scores the row.
+        images: Image paths, bytes, dicts or PIL images.
+        image_size: The original ``[width, height]``, or None.
+        data_source: veRL's ``data_source`` (default: the reward name).
+        ability: veRL's ``ability`` (default: the reward's task).
+        split: Stored in ``extra_info``.
+        index: Stored in ``extra_info``.
+        reward_params: Parameters of the reward, stored as JSON.
+        min_pixels: Qwen2.5-VL processor minimum pixels, or None.
+        max_pixels: Qwen2.5-VL processor maximum pixels, or None.
+        system: A system message put first, or None.
+        extra: Further ``extra_info`` entries.
+
+    Returns:
+        The row: ``data_source``, ``prompt`` (chat messages), ``images``, ``ability``,
+        ``reward_model``, ``extra_info``.
+
+    Raises:
+        KeyError: ``reward`` is not registered.
+        ValueError: the prompt's ``<image>`` placeholders do not match the images, or an
+            image of an unknown kind.
     """
     spec = get_spec(reward)
     images = list(images)
@@ -462,7 +545,18 @@ def make_row(
 
 
 def write_parquet(rows: Iterable[Mapping[str, Any]], path: str) -> str:
-    """Write rows from :func:`make_row` to a parquet file veRL reads (pandas + pyarrow)."""
+    """Write rows from :func:`make_row` to a parquet file veRL reads (pandas + pyarrow).
+
+    Args:
+        rows: Rows from :func:`make_row`.
+        path: The parquet file to write.
+
+    Returns:
+        ``path`` as a string.
+
+    Raises:
+        ValueError: the rows mix image paths and encoded images.
+    """
     import pandas as pd  # lazy: optional dependency
 
     rows = list(rows)

@@ -73,7 +73,14 @@ def _cfg_get(config: Any, *path: str) -> Any:
 
 
 def step_from_batch(data: DataProto) -> int | None:
-    """The training step of a batch (see the module docstring for the sources)."""
+    """The training step of a batch (see the module docstring for the sources).
+
+    Args:
+        data: veRL's batch.
+
+    Returns:
+        The step, or None when the batch carries none.
+    """
     step = _scalar((data.meta_info or {}).get("global_steps"))
     if step is not None:
         return step
@@ -90,7 +97,14 @@ def step_from_batch(data: DataProto) -> int | None:
 
 
 def max_steps_from_config(config: Any) -> int | None:
-    """Total training steps from the trainer configuration, if known."""
+    """Total training steps from the trainer configuration, if known.
+
+    Args:
+        config: veRL's trainer configuration (omegaconf or dict).
+
+    Returns:
+        The total steps, or None.
+    """
     for path in (
         ("reward", "custom_reward_function", "reward_kwargs", "max_steps"),
         ("actor_rollout_ref", "actor", "optim", "total_training_steps"),
@@ -103,8 +117,17 @@ def max_steps_from_config(config: Any) -> int | None:
 
 
 def with_step(data: DataProto, max_steps: int | None) -> DataProto:
-    """The last sample of ``data`` with ``step`` (from the batch) and ``max_steps`` in a
-    copy of its ``extra_info`` (a new DataProto: the caller's is not modified).
+    """The last sample of ``data`` with ``step`` and ``max_steps`` in its ``extra_info``.
+
+    ``step`` comes from the batch; ``extra_info`` is a copy (a new DataProto: the
+    caller's is not modified).
+
+    Args:
+        data: veRL's batch (one sample in the managers' ``run_single``).
+        max_steps: Total training steps, or None (kept when ``extra_info`` has one).
+
+    Returns:
+        A new one-sample DataProto.
     """
     data = data[-1:]  # a new DataProto: its non-tensor dict can be replaced safely
     step = step_from_batch(data)
@@ -123,7 +146,15 @@ def with_step(data: DataProto, max_steps: int | None) -> DataProto:
 
 
 class RewardkitRewardManager(NaiveRewardManager):
-    """veRL's naive reward manager that also puts the training step into ``extra_info``."""
+    """veRL's naive reward manager that also puts the training step into ``extra_info``.
+
+    Args:
+        config: veRL's trainer configuration.
+        tokenizer: The policy's tokenizer.
+        compute_score: The reward function (:func:`rewardkit.adapters.verl.compute_score`).
+        reward_router_address: As in veRL's ``NaiveRewardManager``.
+        reward_model_tokenizer: As in veRL's ``NaiveRewardManager``.
+    """
 
     def __init__(self, config, tokenizer, compute_score, reward_router_address=None, reward_model_tokenizer=None):
         super().__init__(
@@ -140,9 +171,17 @@ class RewardkitRewardManager(NaiveRewardManager):
 
 
 class RewardkitRemoteRewardManager(RemoteRewardManager):
-    """veRL's remote reward manager (scores in separate ``RewardComputeWorker`` processes)
-    that also puts the training step into ``extra_info``. Each compute worker imports
+    """veRL's remote reward manager that also puts the training step into ``extra_info``.
+
+    It scores in separate ``RewardComputeWorker`` processes. Each compute worker imports
     rewardkit once and keeps its bound rewards and prepared ground truths across calls.
+
+    Args:
+        config: veRL's trainer configuration.
+        tokenizer: The policy's tokenizer.
+        compute_score: The reward function (:func:`rewardkit.adapters.verl.compute_score`).
+        reward_router_address: As in veRL's ``RemoteRewardManager``.
+        reward_model_tokenizer: As in veRL's ``RemoteRewardManager``.
     """
 
     def __init__(self, config, tokenizer, compute_score, reward_router_address=None, reward_model_tokenizer=None):

@@ -40,7 +40,14 @@ __all__ = [
 
 
 def load_json(path_or_dict: Any) -> dict[str, Any]:
-    """An annotation dict, or the JSON file it is in (:func:`rewardkit.io.read_json`)."""
+    """An annotation dict, or the JSON file it is in (:func:`rewardkit.io.read_json`).
+
+    Args:
+        path_or_dict: A dict, or the path of a JSON file.
+
+    Returns:
+        The annotation dict (a copy of a dict).
+    """
     if isinstance(path_or_dict, Mapping):
         return dict(path_or_dict)
     return read_json(path_or_dict, "annotations")
@@ -58,8 +65,19 @@ def _norm(name: str) -> str:
 
 
 def resolve_categories(dataset: Mapping[str, Any], categories: Iterable[Any]) -> list[dict[str, Any]]:
-    """Categories of ``dataset`` named by id, name (case, ``_``/``-``/space insensitive)
-    or LVIS synonym; ``KeyError`` names what is missing.
+    """Categories of ``dataset`` named by id, name or LVIS synonym.
+
+    Names match whatever their case and ``_``/``-``/space.
+
+    Args:
+        dataset: A COCO/LVIS annotation dict.
+        categories: Category ids, names or synonyms.
+
+    Returns:
+        The dataset's category dicts, in the order asked.
+
+    Raises:
+        KeyError: categories that are not in the dataset (named in the message).
     """
     cats = dataset["categories"]
     by_id = {c["id"]: c for c in cats}
@@ -81,7 +99,16 @@ def resolve_categories(dataset: Mapping[str, Any], categories: Iterable[Any]) ->
 
 
 def boxes_norm1000(xywh: Sequence[Sequence[float]], width: int, height: int) -> list[list[int]]:
-    """COCO ``xywh`` pixel boxes as Visual-RFT's integer 0..1000 ``xyxy``."""
+    """COCO ``xywh`` pixel boxes as Visual-RFT's integer 0..1000 ``xyxy``.
+
+    Args:
+        xywh: Pixel boxes ``[x, y, w, h]``.
+        width: Image width in pixels.
+        height: Image height in pixels.
+
+    Returns:
+        ``[x1, y1, x2, y2]`` boxes on the 0..1000 grid.
+    """
     out = []
     for x, y, w, h in xywh:
         out.append(
@@ -96,7 +123,14 @@ def boxes_norm1000(xywh: Sequence[Sequence[float]], width: int, height: int) -> 
 
 
 def solution_string(boxes: Sequence[Sequence[int]]) -> str:
-    """The Visual-RFT answer of the boxes (confidence 1), ``No Objects`` when empty."""
+    """The Visual-RFT answer of the boxes (confidence 1), ``No Objects`` when empty.
+
+    Args:
+        boxes: 0..1000 ``xyxy`` boxes.
+
+    Returns:
+        The solution string.
+    """
     if not boxes:
         return "<answer>No Objects</answer>"
     items = ", ".join(f"{{'Position': [{', '.join(str(v) for v in b)}], 'Confidence': 1}}" for b in boxes)
@@ -131,7 +165,14 @@ def _row(im: Mapping[str, Any], cat: Mapping[str, Any], anns: Sequence[Mapping[s
 
 
 def display_name(cat: Mapping[str, Any]) -> str:
-    """The name a prompt uses: LVIS identifiers ``kitchen_table`` -> ``kitchen table``."""
+    """The name a prompt uses: LVIS identifiers ``kitchen_table`` -> ``kitchen table``.
+
+    Args:
+        cat: A category dict.
+
+    Returns:
+        The display name.
+    """
     return str(cat["name"]).replace("_", " ")
 
 
@@ -144,11 +185,29 @@ def few_shot_rows(
     negatives: int = 0,
     allow_fewer: bool = False,
 ) -> list[dict[str, Any]]:
-    """``shots`` images per category (images with at least one non-crowd box of it, drawn
-    with ``random.Random(seed)`` from the sorted image ids), one row per (image, category)
-    with all its boxes; ``negatives`` extra images per category without it ("No Objects").
-    ``allow_fewer`` takes every image of a category that has fewer than ``shots`` (LVIS
-    rare categories: Visual-RFT's "10-shot" holds 1 to 10 images each).
+    """``shots`` images per category, one row per (image, category) with all its boxes.
+
+    The images hold at least one non-crowd box of the category and are drawn with
+    ``random.Random(seed)`` from the sorted image ids; ``negatives`` extra images per
+    category without it ("No Objects"). ``allow_fewer`` takes every image of a category
+    that has fewer than ``shots`` (LVIS rare categories: Visual-RFT's "10-shot" holds 1
+    to 10 images each).
+
+    Args:
+        dataset: A COCO/LVIS annotation dict.
+        categories: Category ids, names or synonyms.
+        shots: Images per category.
+        seed: Seed of the draw.
+        negatives: Extra images per category without it.
+        allow_fewer: Take every image of a category with fewer than ``shots``.
+
+    Returns:
+        The training rows.
+
+    Raises:
+        ValueError: ``shots < 1``, or a category with fewer images than ``shots``
+            (without ``allow_fewer``).
+        KeyError: categories that are not in the dataset.
     """
     if shots < 1:
         raise ValueError(f"Expected shots >= 1, but got {shots}")
@@ -182,6 +241,19 @@ def eval_rows(
     whether the category is present, then asks for boxes; this is the oracle version of that
     first step). ``federated=True`` (LVIS) keeps the pairs LVIS evaluates: the category is
     present or in the image's ``neg_category_ids``.
+
+    Args:
+        dataset: A COCO/LVIS annotation dict.
+        categories: Category ids, names or synonyms.
+        image_ids: The images to use (default: every image).
+        only_present: Keep the pairs where the category has a box.
+        federated: Keep the pairs LVIS evaluates.
+
+    Returns:
+        The evaluation rows.
+
+    Raises:
+        KeyError: categories that are not in the dataset.
     """
     images, anns = _index(dataset)
     ids = sorted(images) if image_ids is None else list(image_ids)
@@ -206,10 +278,21 @@ def coco_results(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """COCO results from the protocols' completion rows, through the one converter
+    """COCO results from the protocols' completion rows.
+
+    The rows go through the one converter
     :func:`rewardkit.metrics.results.completions_to_results` (the model's confidences as
-    they are, a box without one at 1.0; image sizes from the dataset). Returns
-    ``(results, counts)`` with ``rows``, ``boxes``, ``unreadable``.
+    they are, a box without one at 1.0; image sizes from the dataset).
+
+    Args:
+        predictions: Completion rows of the protocol.
+        dataset: The COCO/LVIS annotation dict (image sizes, categories).
+        pred_frame: Frame of the predicted boxes.
+        min_pixels: Qwen2.5-VL processor minimum pixels, or None.
+        max_pixels: Qwen2.5-VL processor maximum pixels, or None.
+
+    Returns:
+        ``(results, counts)`` with ``rows``, ``boxes``, ``unreadable``.
     """
     from rewardkit.metrics.results import completions_to_results
 
@@ -220,7 +303,16 @@ def coco_results(
 
 
 def format_rows(title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A small text table (values x 100 with one decimal, as the papers print AP)."""
+    """A small text table (values x 100 with one decimal, as the papers print AP).
+
+    Args:
+        title: The first line.
+        header: Column names.
+        rows: The rows' values.
+
+    Returns:
+        The table text.
+    """
     def cell(v: Any) -> str:
         if isinstance(v, float):
             return "nan" if v != v else f"{100 * v:.1f}"

@@ -51,7 +51,11 @@ __all__ = [
 
 
 def available_lists() -> list[str]:
-    """Names of the category lists shipped in ``rewardkit.eval`` data."""
+    """Names of the category lists shipped in ``rewardkit.eval`` data.
+
+    Returns:
+        The list names, sorted.
+    """
     root = resources.files("rewardkit.eval") / "data"
     return sorted(p.name[: -len(".json")] for p in root.iterdir() if p.name.endswith(".json"))
 
@@ -65,17 +69,47 @@ def _load(name: str) -> str:
 
 
 def load_category_list(name: str) -> dict[str, Any]:
-    """The JSON document of a list: ``{"name", "description", "categories": [...]}``."""
+    """The JSON document of a list: ``{"name", "description", "categories": [...]}``.
+
+    Args:
+        name: A list name (:func:`available_lists`).
+
+    Returns:
+        The document.
+
+    Raises:
+        KeyError: an unknown list.
+    """
     return json.loads(_load(name))
 
 
 def category_names(name: str) -> list[str]:
-    """Category names of a list (LVIS identifiers for LVIS lists)."""
+    """Category names of a list (LVIS identifiers for LVIS lists).
+
+    Args:
+        name: A list name.
+
+    Returns:
+        The category names.
+
+    Raises:
+        KeyError: an unknown list.
+    """
     return [c["name"] for c in load_category_list(name)["categories"]]
 
 
 def category_ids(name: str) -> list[int]:
-    """COCO category ids of a COCO list (LVIS lists have no fixed ids: resolve by name)."""
+    """COCO category ids of a COCO list (LVIS lists have no fixed ids: resolve by name).
+
+    Args:
+        name: A COCO list name.
+
+    Returns:
+        The category ids.
+
+    Raises:
+        KeyError: an unknown list, or an LVIS list.
+    """
     cats = load_category_list(name)["categories"]
     if any("id" not in c for c in cats):
         raise KeyError(f"List {name!r} has no fixed ids (LVIS versions differ); use category_names()")
@@ -98,8 +132,19 @@ def subset_table(
     ``missing="skip"``: categories absent from the evaluation are left out (listed in
     ``"not_evaluated"``) instead of raising ``KeyError``.
 
-    Returns ``{"categories": [...ids...], "n": ..., "AP": ..., "AP50": ..., "AP75": ...,
-    "per_category": [{id, name, AP, AP50, AP75}], "no_gt": [...]}``.
+    Args:
+        result: A COCO/LVIS evaluation result with per-category precision.
+        categories: Category ids, names, or the name of a list.
+        metrics: The metrics averaged.
+        gt_categories: The ground truth's categories (to resolve LVIS synonyms).
+        missing: ``"raise"`` or ``"skip"``.
+
+    Returns:
+        ``{"categories": [...ids...], "n": ..., "AP": ..., "AP50": ..., "AP75": ...,
+        "per_category": [{id, name, AP, AP50, AP75}], "no_gt": [...]}``.
+
+    Raises:
+        KeyError: categories absent from the evaluation (``missing="raise"``).
     """
     from rewardkit.metrics.coco import category_subset_ap
 
@@ -127,7 +172,14 @@ def subset_table(
 
 
 def visual_rft_coco_table(result: Mapping[str, Any]) -> dict[str, Any]:
-    """Visual-RFT few-shot COCO: mean per-category AP (and AP50/AP75) over its 8 categories."""
+    """Visual-RFT few-shot COCO: mean per-category AP (and AP50/AP75) over its 8 categories.
+
+    Args:
+        result: A COCO evaluation result.
+
+    Returns:
+        :func:`subset_table`'s dict.
+    """
     return subset_table(result, category_names("visual_rft_coco8"))
 
 
@@ -135,6 +187,13 @@ def visual_rft_lvis_table(result: Mapping[str, Any], gt_categories: list[Mapping
     """Visual-RFT few-shot LVIS: mean per-category AP over its 6 rare categories.
 
     Pass the ground truth's ``categories`` to resolve LVIS synonyms as well as names.
+
+    Args:
+        result: An LVIS evaluation result.
+        gt_categories: The ground truth's categories, or None.
+
+    Returns:
+        :func:`subset_table`'s dict.
     """
     return subset_table(result, category_names("visual_rft_lvis_rare6"), gt_categories=gt_categories)
 
@@ -144,6 +203,13 @@ def ov_coco_table(result: Mapping[str, Any]) -> dict[str, Any]:
 
     Each is the mean of per-category AP50 (``precision[iou=0.5, :, k, all, -1]`` > -1)
     over the split's categories present in the evaluation.
+
+    Args:
+        result: A COCO evaluation result.
+
+    Returns:
+        ``{"nAP50", "bAP50", "AP50", "n_novel", "n_base", "novel", ...}`` (the
+        per-category rows of each split).
     """
     novel = subset_table(result, category_ids("ov_coco_novel17"), ("AP50",), missing="skip")
     base = subset_table(result, category_ids("ov_coco_base48"), ("AP50",), missing="skip")
@@ -162,9 +228,18 @@ def ov_coco_table(result: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def lvis_rare_table(result: Mapping[str, Any], gt_categories: list[Mapping[str, Any]] | None = None) -> dict[str, Any]:
-    """LVIS rare subsets: mean per-category AP over all rare categories with ground truth
-    (``APr_mean``; lvis-api's APr pools the precision entries instead) and over
-    Visual-RFT's 6 (``visual_rft_rare6``).
+    """LVIS rare subsets: mean per-category AP over the rare categories.
+
+    Over all rare categories with ground truth (``APr_mean``; lvis-api's APr pools the
+    precision entries instead) and over Visual-RFT's 6 (``visual_rft_rare6``).
+
+    Args:
+        result: An LVIS evaluation result.
+        gt_categories: The ground truth's categories, or None.
+
+    Returns:
+        ``{"APr_mean", "n_rare", "visual_rft_rare6", "visual_rft_rare6_n",
+        "per_category"}``.
     """
     rare = [r["id"] for r in result["per_category"] if r.get("frequency") == "r"]
     all_rare = subset_table(result, rare, ("AP",)) if rare else {"AP": float("nan"), "n": 0}

@@ -34,8 +34,16 @@ TABLE2_DATASETS = ("flower102", "pets37", "aircraft", "cars196")
 
 
 def read_class_list(path: str) -> list[str]:
-    """Class names, one per line (blank lines and ``#`` comments skipped; an optional
-    leading ``<index> `` or ``<index>:`` is dropped).
+    """Class names, one per line.
+
+    Blank lines and ``#`` comments are skipped; an optional leading ``<index> `` or
+    ``<index>:`` is dropped.
+
+    Args:
+        path: The class list file.
+
+    Returns:
+        The class names, in file order.
     """
     names = []
     with open(path, encoding="utf-8") as f:
@@ -55,7 +63,20 @@ def _key(name: str) -> str:
 
 
 def scan_folder(root: str, classes: Sequence[str] | None = None, *, folders_by_order: bool = False) -> dict[str, list[str]]:
-    """``{class name: [image paths relative to root]}`` from ``ROOT/<class folder>/...``."""
+    """``{class name: [image paths relative to root]}`` from ``ROOT/<class folder>/...``.
+
+    Args:
+        root: The image folder.
+        classes: Class names (default: the folder names).
+        folders_by_order: Match the sorted folders to ``classes`` by position, not name.
+
+    Returns:
+        The image paths of each class.
+
+    Raises:
+        ValueError: as many folders as classes are needed with ``folders_by_order``, or
+            folders match no class name.
+    """
     folders = sorted(d for d in os.listdir(root) if os.path.isdir(os.path.join(root, d)))
     if classes is None:
         mapping = {d: d.replace("_", " ") for d in folders}
@@ -85,8 +106,26 @@ def build_set(
     dataset: str = "flower102",
     folders_by_order: bool = False,
 ) -> list[dict[str, Any]]:
-    """Rows ``{"image", "label", "dataset", "prompt", "solution"}``: ``shots`` images per
-    class (``random.Random(seed)`` over the sorted file names), or all of them.
+    """Rows ``{"image", "label", "dataset", "prompt", "solution"}``.
+
+    ``shots`` images per class (``random.Random(seed)`` over the sorted file names), or
+    all of them.
+
+    Args:
+        root: The image folder (``ROOT/<class folder>/...``).
+        classes: Class names, or the path of a class list file (default: the folders).
+        shots: Images per class, or None for all.
+        seed: Seed of the draw.
+        dataset: Dataset name stored in each row; a Table 2 dataset picks the prompt's
+            wording (:func:`rewardkit.eval.prompts.classification_prompt`), others get a
+            generic one.
+        folders_by_order: As in :func:`scan_folder`.
+
+    Returns:
+        The rows.
+
+    Raises:
+        ValueError: a class with fewer images than ``shots``, or as :func:`scan_folder`.
     """
     if isinstance(classes, str):
         classes = read_class_list(classes)
@@ -105,8 +144,14 @@ def build_set(
 
 
 def evaluate(predictions: Sequence[Mapping[str, Any]] | str, *, synonyms: Mapping[str, Iterable[str]] | None = None) -> dict[str, Any]:
-    """Accuracy per dataset and their mean (Table 2's Average):
-    ``{"average", "per_dataset": {name: accuracy}, "n": {name: count}}``.
+    """Accuracy per dataset and their mean (Table 2's Average).
+
+    Args:
+        predictions: Rows with ``completion``, ``label`` and ``dataset``, or a JSONL path.
+        synonyms: Extra accepted names per class.
+
+    Returns:
+        ``{"average", "per_dataset": {name: accuracy}, "n": {name: count}}``.
     """
     from rewardkit.registry import get_reward
 

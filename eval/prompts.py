@@ -76,15 +76,38 @@ _GROUNDING = (
 
 
 def detection_prompt(category: str) -> str:
-    """Visual-RFT's detection prompt (Table 1) for one category."""
+    """Visual-RFT's detection prompt (Table 1) for one category.
+
+    Args:
+        category: The category name.
+
+    Returns:
+        The prompt.
+
+    Raises:
+        ValueError: a category that is not a non-empty string.
+    """
     if not isinstance(category, str) or not category.strip():
         raise ValueError(f"Expected a category name, but got {category!r}")
     return _DETECTION.format(category=category.strip())
 
 
 def classification_prompt(dataset: str = "flower102", *, subject: str | None = None, target: str | None = None) -> str:
-    """Visual-RFT's classification prompt (Table 1); ``dataset`` picks the wording
-    (``flower102``, ``pets37``, ``aircraft``, ``cars196``) or pass ``subject``/``target``.
+    """Visual-RFT's classification prompt (Table 1).
+
+    ``dataset`` picks the wording (``flower102``, ``pets37``, ``aircraft``, ``cars196``)
+    or pass ``subject``/``target``.
+
+    Args:
+        dataset: The dataset whose wording is used.
+        subject: The image's subject, in place of the dataset's.
+        target: What is asked, in place of the dataset's.
+
+    Returns:
+        The prompt.
+
+    Raises:
+        ValueError: an unknown ``dataset``.
     """
     if subject is None or target is None:
         try:
@@ -98,15 +121,36 @@ def classification_prompt(dataset: str = "flower102", *, subject: str | None = N
 
 
 def vision_r1_prompt(category: str) -> str:
-    """A Vision-R1-style localization prompt (Qwen2.5-VL JSON boxes)."""
+    """A Vision-R1-style localization prompt (Qwen2.5-VL JSON boxes).
+
+    Args:
+        category: The category name.
+
+    Returns:
+        The prompt.
+    """
     return _VISION_R1.format(category=category)
 
 
 def seg_r1_prompt(expression: str) -> str:
-    """A Seg-R1-style prompt: box and point prompts on the 768 x 768 image."""
+    """A Seg-R1-style prompt: box and point prompts on the 768 x 768 image.
+
+    Args:
+        expression: The referring expression.
+
+    Returns:
+        The prompt.
+    """
     return _SEG_R1.format(expression=expression)
 
 
 def grounding_prompt(expression: str) -> str:
-    """A reasoning-grounding prompt (one box, norm1000), as Visual-RFT's LISA runs."""
+    """A reasoning-grounding prompt (one box, norm1000), as Visual-RFT's LISA runs.
+
+    Args:
+        expression: The referring (reasoning) expression.
+
+    Returns:
+        The prompt.
+    """
     return _GROUNDING.format(expression=expression)

@@ -30,9 +30,21 @@ PROTOCOLS = ("coco-fewshot", "lvis-rare", "ov-coco", "classification", "lisa", "
 
 
 def vision_r1_table(annotations: Any, predictions: Sequence[Mapping[str, Any]] | str, *, pred_frame: str = "qwen25vl", min_pixels: int | None = None, max_pixels: int | None = None) -> dict[str, Any]:
-    """COCO val2017 AP50 / AP75 / mAP of Vision-R1's Table 1 from per-(image, category)
-    completions (Qwen2.5-VL JSON boxes in ``pred_frame``; the processed-image frame
-    ``qwen25vl`` needs the min/max pixels the processor used, defaults of Qwen2.5-VL).
+    """COCO val2017 AP50 / AP75 / mAP of Vision-R1's Table 1.
+
+    Computed from per-(image, category) completions (Qwen2.5-VL JSON boxes in
+    ``pred_frame``; the processed-image frame ``qwen25vl`` needs the min/max pixels the
+    processor used, defaults of Qwen2.5-VL).
+
+    Args:
+        annotations: The COCO annotation dict or its JSON file.
+        predictions: Completion rows, or a JSONL path.
+        pred_frame: Frame of the predicted boxes.
+        min_pixels: Qwen2.5-VL processor minimum pixels, or None (its default).
+        max_pixels: Qwen2.5-VL processor maximum pixels, or None (its default).
+
+    Returns:
+        ``{"AP50", "AP75", "mAP", "counts"}``.
     """
     from rewardkit.metrics.coco import coco_evaluate
 

@@ -66,6 +66,10 @@ def register_dialect_writer(name: str, writer: Any) -> None:
     A reward bound with ``dialect=name`` then gets its quality-audit answers from
     ``writer``; without a writer for its dialect, the default format above is written
     (the readers of every dialect also read it).
+
+    Args:
+        name: The dialect name.
+        writer: ``writer(answer, fmt, image_size) -> payload``.
     """
     _DIALECT_WRITERS.register(str(name), writer)
 
@@ -96,9 +100,10 @@ class Answer:
 
 @dataclass(frozen=True)
 class AnswerFormat:
-    """How one reward reads answers: the kind, the prediction frame and the resize
-    arguments of the ``qwen25vl`` frame. ``dialect`` is reserved for VLM output grammars
-    (None: the default format above).
+    """How one reward reads answers.
+
+    The kind, the prediction frame and the resize arguments of the ``qwen25vl`` frame.
+    ``dialect`` is reserved for VLM output grammars (None: the default format above).
     """
 
     kind: str
@@ -109,7 +114,16 @@ class AnswerFormat:
 
 
 def answer_format(kind: str, spec: Any, params: Mapping[str, Any] | None = None) -> AnswerFormat:
-    """The :class:`AnswerFormat` of a registered reward bound to ``params``."""
+    """The :class:`AnswerFormat` of a registered reward bound to ``params``.
+
+    Args:
+        kind: The answer kind (:func:`~rewardkit.auditing.quality_data.kind_of`).
+        spec: The reward's spec.
+        params: The parameters the reward is bound to.
+
+    Returns:
+        The answer format.
+    """
     params = dict(params or {})
     defaults = dict(getattr(spec, "params", {}) or {})
     frame = params.get("pred_frame", defaults.get("pred_frame"))
@@ -160,7 +174,19 @@ def _joint(row: Sequence[float], frame: str) -> Any:
 
 
 def format_payload(answer: Answer, fmt: AnswerFormat, image_size: Any = None) -> str:
-    """The text inside ``<answer>`` for ``answer`` in the format ``fmt``."""
+    """The text inside ``<answer>`` for ``answer`` in the format ``fmt``.
+
+    Args:
+        answer: The answer.
+        fmt: The reward's answer format.
+        image_size: ``(width, height)`` for pixel frames, or None.
+
+    Returns:
+        The payload text.
+
+    Raises:
+        ValueError: an unknown answer kind.
+    """
     if fmt.dialect is not None and fmt.dialect in _DIALECT_WRITERS:
         return str(_DIALECT_WRITERS[fmt.dialect](answer, fmt, image_size))
     kind = fmt.kind
@@ -275,10 +301,22 @@ fmt, image_size)`` returns the whole completion, or None for kinds it does not c
 def format_completion(answer: Answer, fmt: AnswerFormat, image_size: Any = None) -> str:
     """A whole completion: a think block, then ``answer`` in an answer block.
 
-    >>> import numpy as np
-    >>> fmt = AnswerFormat("boxes", "norm1000")
-    >>> format_completion(Answer(boxes=np.array([[0.1, 0.2, 0.5, 0.6]]), labels=("cat",)), fmt)
-    '<think>Let me look at the image carefully.</think><answer>[{"bbox_2d": [100, 200, 500, 600], "label": "cat"}]</answer>'
+    Args:
+        answer: The answer.
+        fmt: The reward's answer format.
+        image_size: ``(width, height)`` for pixel frames, or None.
+
+    Returns:
+        The completion text.
+
+    Raises:
+        ValueError: an unknown answer kind.
+
+    Example:
+        >>> import numpy as np
+        >>> fmt = AnswerFormat("boxes", "norm1000")
+        >>> format_completion(Answer(boxes=np.array([[0.1, 0.2, 0.5, 0.6]]), labels=("cat",)), fmt)
+        '<think>Let me look at the image carefully.</think><answer>[{"bbox_2d": [100, 200, 500, 600], "label": "cat"}]</answer>'
     """
     if fmt.compat in COMPAT_STYLES and (fmt.dialect is None or fmt.dialect not in _DIALECT_WRITERS):
         text = COMPAT_STYLES[fmt.compat](answer, fmt, image_size)

@@ -49,7 +49,15 @@ __all__ = ["Ladder", "ladders", "exact_answer", "box_at_iou", "box_iou_rows"]
 
 
 def box_iou_rows(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of each row of ``a`` with the same row of ``b`` (xyxy)."""
+    """IoU of each row of ``a`` with the same row of ``b`` (xyxy).
+
+    Args:
+        a: ``N x 4`` boxes.
+        b: ``N x 4`` boxes.
+
+    Returns:
+        ``N`` IoUs.
+    """
     iw = np.maximum(np.minimum(a[:, 2], b[:, 2]) - np.maximum(a[:, 0], b[:, 0]), 0.0)
     ih = np.maximum(np.minimum(a[:, 3], b[:, 3]) - np.maximum(a[:, 1], b[:, 1]), 0.0)
     inter = iw * ih
@@ -81,10 +89,19 @@ def box_at_iou(gt: np.ndarray, target: np.ndarray, directions: np.ndarray) -> np
     are skipped). IoU is invariant to scaling x and y, so working in the normalized frame
     gives the IoU of every frame.
 
-    >>> gt = np.array([[0.2, 0.2, 0.6, 0.6]])
-    >>> box = box_at_iou(gt, np.array([0.5]), np.array([[[1.0, 0.0, 0.0, 0.0]]]))
-    >>> round(float(box_iou_rows(box, gt)[0]), 6)
-    0.5
+    Args:
+        gt: ``N x 4`` ground-truth boxes.
+        target: ``N`` target IoUs.
+        directions: ``N x C x 4`` candidate ray directions.
+
+    Returns:
+        ``N x 4`` boxes.
+
+    Example:
+        >>> gt = np.array([[0.2, 0.2, 0.6, 0.6]])
+        >>> box = box_at_iou(gt, np.array([0.5]), np.array([[[1.0, 0.0, 0.0, 0.0]]]))
+        >>> round(float(box_iou_rows(box, gt)[0]), 6)
+        0.5
     """
     gt = np.asarray(gt, dtype=np.float64).reshape(-1, 4)
     n = len(gt)
@@ -128,9 +145,10 @@ def _directions(g: np.random.Generator, n: int, candidates: int = 6, dims: int =
 
 @dataclass(frozen=True)
 class Ladder:
-    """A graded honest policy: ``generate(row, gens)`` returns, for each generator (one per
-    completion of the group), one answer per level; each completion draws its random
-    numbers once for all levels (common random numbers).
+    """A graded honest policy: ``generate(row, gens)`` gives one answer per level.
+
+    One list of answers per generator (one per completion of the group); each completion
+    draws its random numbers once for all levels (common random numbers).
     """
 
     name: str
@@ -142,16 +160,18 @@ class Ladder:
 
 
 def _box_draws(row: QualityRow, g: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """The random numbers of one completion's noisy boxes: a Beta quantile and candidate
-    ray directions per box.
+    """The random numbers of one completion's noisy boxes.
+
+    A Beta quantile and candidate ray directions per box.
     """
     n = len(row.boxes)
     return g.random(n), _directions(g, n)
 
 
 def _noisy_boxes(row: QualityRow, qs: Sequence[float], draws: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
-    """``[completion][level]`` -> (noisy boxes, IoU reached); every completion and level
-    solved in one vectorized bisection.
+    """``[completion][level]`` -> (noisy boxes, IoU reached).
+
+    Every completion and level is solved in one vectorized bisection.
     """
     gt = row.boxes
     n = len(gt)
@@ -215,7 +235,18 @@ def _mask_answer(kind: str, row: QualityRow, box: np.ndarray) -> Answer:
 
 
 def exact_answer(kind: str, row: QualityRow) -> Answer:
-    """The ground truth itself, as an answer (the perfect policy)."""
+    """The ground truth itself, as an answer (the perfect policy).
+
+    Args:
+        kind: The answer kind.
+        row: The quality row.
+
+    Returns:
+        The answer.
+
+    Raises:
+        ValueError: an unknown answer kind.
+    """
     if kind in ("boxes", "box"):
         return Answer(boxes=row.boxes, labels=row.labels, scores=tuple([1.0] * len(row.boxes)) if kind == "boxes" else None)
     if kind == "points":
@@ -423,7 +454,15 @@ def _pose_ladders(kind: str, priors: Priors) -> list[Ladder]:
 
 
 def ladders(kind: str, priors: Priors) -> list[Ladder]:
-    """The graded honest policies of an answer kind (the primary ladder first)."""
+    """The graded honest policies of an answer kind (the primary ladder first).
+
+    Args:
+        kind: The answer kind.
+        priors: Priors of the training split (wrong-label vocabulary).
+
+    Returns:
+        The ladders.
+    """
     levels = QUALITY_LEVELS
     if kind in ("boxes", "box", "points", "seg_boxes", "polygons"):
         return _box_ladders(kind, priors)

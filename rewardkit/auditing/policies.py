@@ -68,8 +68,17 @@ def _hash(*parts: Any) -> int:
 
 
 def row_rng(seed: int, *parts: Any) -> np.random.Generator:
-    """A generator seeded by ``seed`` and a stable hash of ``parts`` (not Python's
-    randomized ``hash``), so results do not depend on evaluation order.
+    """A generator seeded by ``seed`` and a stable hash of ``parts``.
+
+    The hash is not Python's randomized ``hash``, so results do not depend on evaluation
+    order.
+
+    Args:
+        seed: The run's seed.
+        *parts: Values naming the draw (row id, policy...).
+
+    Returns:
+        The generator.
     """
     return np.random.default_rng([int(seed) & 0xFFFFFFFF, _hash(*parts)])
 
@@ -138,8 +147,18 @@ def _root(xyz: np.ndarray) -> np.ndarray:
 
 
 def build_priors(kind: str, train: Sequence[QualityRow], everything: Sequence[QualityRow]) -> Priors:
-    """Priors of the blind policies, from the training split only (the vocabulary of wrong
-    labels of the graded policies comes from every row: it is the class set).
+    """Priors of the blind policies, from the training split only.
+
+    The vocabulary of wrong labels of the graded policies comes from every row: it is
+    the class set.
+
+    Args:
+        kind: The answer kind.
+        train: The training split.
+        everything: Every row (the class vocabulary).
+
+    Returns:
+        The priors.
     """
     boxes = [r.boxes for r in train if r.boxes is not None and len(r.boxes)]
     all_boxes = np.concatenate(boxes) if boxes else np.zeros((0, 4))
@@ -207,8 +226,22 @@ def _fill(p: np.ndarray, mean_shape: np.ndarray) -> np.ndarray:
 
 
 def kmeans(x: np.ndarray, k: int, seed: int = 0, iterations: int = 50) -> tuple[np.ndarray, np.ndarray]:
-    """Centres and cluster sizes of ``k``-means on the rows of ``x`` (k-means++ seeding,
-    Lloyd iterations), sorted by size (largest first). Deterministic for a seed.
+    """Centres and cluster sizes of ``k``-means on the rows of ``x``.
+
+    k-means++ seeding, Lloyd iterations, sorted by size (largest first). Deterministic
+    for a seed.
+
+    Args:
+        x: ``N x D`` points.
+        k: Clusters (at most ``N``).
+        seed: Seed of the k-means++ seeding.
+        iterations: Most Lloyd iterations.
+
+    Returns:
+        ``(centres, sizes)``.
+
+    Raises:
+        ValueError: no points.
     """
     x = np.asarray(x, dtype=np.float64)
     n = len(x)
@@ -267,7 +300,17 @@ class BlindPolicy:
 
 
 def boxes_answer(kind: str, boxes: np.ndarray, scores: np.ndarray | None, label: str | None) -> Answer:
-    """An answer of ``boxes`` for a box-like kind (points: their centres)."""
+    """An answer of ``boxes`` for a box-like kind (points: their centres).
+
+    Args:
+        kind: The answer kind.
+        boxes: ``N x 4`` normalized xyxy boxes.
+        scores: ``N`` confidences, or None.
+        label: The label of every box, or None.
+
+    Returns:
+        The answer.
+    """
     boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
     if kind in ("points", "mask_points"):
         return Answer(points=(boxes[:, :2] + boxes[:, 2:]) / 2)
@@ -279,7 +322,16 @@ def boxes_answer(kind: str, boxes: np.ndarray, scores: np.ndarray | None, label:
 
 
 def template_answer(kind: str, template: np.ndarray, view: BlindView) -> Answer:
-    """Pose / person templates (normalized to the image; 3-D: root-relative) as an answer."""
+    """Pose / person templates (normalized to the image; 3-D: root-relative) as an answer.
+
+    Args:
+        kind: ``pose``, ``pose3d`` or ``persons``.
+        template: The template keypoints.
+        view: What the blind policy sees (the image size scales the template).
+
+    Returns:
+        The answer.
+    """
     size = np.array(view.image_size if view.image_size is not None else (1, 1), dtype=np.float64)
     if kind == "pose3d":
         kp = np.concatenate([template, np.full((len(template), 1), 2.0)], axis=1)
@@ -295,7 +347,16 @@ BOX_KINDS = ("boxes", "box", "points", "mask_points", "seg_boxes", "polygons")
 
 
 def blind_policies(kind: str, priors: Priors, seed: int) -> list[BlindPolicy]:
-    """The blind policies of an answer kind (see the module docstring)."""
+    """The blind policies of an answer kind (see the module docstring).
+
+    Args:
+        kind: The answer kind.
+        priors: Priors of the training split.
+        seed: The run's seed.
+
+    Returns:
+        The policies.
+    """
     out: list[BlindPolicy] = [BlindPolicy("empty", "the empty answer", lambda v: Answer())]
     if kind == "count":
         out.append(BlindPolicy("modal", "the training split's most frequent count for the prompt (global mode for an unseen prompt)",

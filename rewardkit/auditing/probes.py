@@ -137,8 +137,9 @@ def _whole_image(s: Sample) -> str | None:
 
 
 def _junk_persons(s: Sample, n: int) -> list[list[tuple[float, float]]]:
-    """``n`` copies of the first person, shrunk to a quarter and moved onto a grid
-    along the top of the image, away from every person.
+    """``n`` copies of the first person, shrunk to a quarter and moved onto a grid.
+
+    The grid runs along the top of the image, away from every person.
     """
     first = s.persons[0]
     cx = sum(x for x, _ in first) / len(first)
@@ -272,8 +273,18 @@ def _accepts(spec: Any, name: str) -> bool:
 def audit(reward_name: str, *, sample: Sample | None = None, **params: Any) -> list[dict[str, Any]]:
     """Run every probe against the reward ``reward_name`` (bound to ``params``).
 
-    Returns one row per probe (plus a first ``honest`` row with the honest answer's
-    score); see the module docstring for the columns and criteria.
+    See the module docstring for the columns and criteria.
+
+    Args:
+        reward_name: A registered reward name.
+        sample: The sample the probes are built from (default: the task's built-in one).
+        **params: Parameters the reward is bound to.
+
+    Returns:
+        One row per probe, plus a first ``honest`` row with the honest answer's score.
+
+    Raises:
+        KeyError: an unknown reward name.
     """
     from rewardkit.registry import Reward, get_spec
 
@@ -344,7 +355,15 @@ def _judge(criterion: str, score: float | None, lo: float, hi: float, honest: fl
 
 
 def audit_many(names: Iterable[str] | None = None, **params: Any) -> list[dict[str, Any]]:
-    """Rows of :func:`audit` for several rewards (all registered ones by default)."""
+    """Rows of :func:`audit` for several rewards (all registered ones by default).
+
+    Args:
+        names: Reward names, or None for every registered one.
+        **params: Parameters given to every reward.
+
+    Returns:
+        The rows of every reward.
+    """
     from rewardkit.registry import list_rewards
 
     out: list[dict[str, Any]] = []
@@ -354,5 +373,12 @@ def audit_many(names: Iterable[str] | None = None, **params: Any) -> list[dict[s
 
 
 def paid_rows(rows: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
-    """The applicable rows whose probe was paid."""
+    """The applicable rows whose probe was paid.
+
+    Args:
+        rows: Rows of :func:`audit`.
+
+    Returns:
+        The paid rows.
+    """
     return [r for r in rows if r.get("applicable") and r.get("paid")]

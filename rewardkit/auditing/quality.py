@@ -207,6 +207,24 @@ def quality_report(
     ``rows`` given directly; the shipped default dataset when both are None.
     ``max_rows`` caps each split (a seeded choice); ``search_evals`` bounds the blind
     search (each evaluation scores the training split once); ``group_size`` is G.
+
+    Args:
+        name: A registered reward name.
+        data: A JSONL file of rows, or None.
+        rows: Rows given directly, or None.
+        seed: The run's seed (splits, policies, search).
+        group_size: Completions per group (G, at least 2).
+        max_rows: Most rows per split, or None for all.
+        search_evals: Most evaluations of the blind search.
+        **params: Parameters the reward is bound to.
+
+    Returns:
+        The report (JSON-ready).
+
+    Raises:
+        ValueError: ``group_size < 2``, ``search_evals < 0``, ``max_rows < 1``, or a
+            bad data file.
+        KeyError: an unknown reward name.
     """
     from rewardkit.registry import get_spec
 
@@ -309,7 +327,15 @@ def quality_report(
 
 
 def quality_many(names: Iterable[str] | None = None, **kwargs: Any) -> list[dict[str, Any]]:
-    """:func:`quality_report` for several rewards (every registered one by default)."""
+    """:func:`quality_report` for several rewards (every registered one by default).
+
+    Args:
+        names: Reward names, or None for every registered one.
+        **kwargs: :func:`quality_report`'s keywords.
+
+    Returns:
+        One report per reward.
+    """
     from rewardkit.registry import list_rewards
 
     return [quality_report(n, **kwargs) for n in (names or list_rewards())]
@@ -333,7 +359,14 @@ def _pct(v: float | None) -> str:
 
 
 def format_report(rep: Mapping[str, Any]) -> str:
-    """A plain-text rendering of one report (what ``rewardkit audit --quality`` prints)."""
+    """A plain-text rendering of one report (what ``rewardkit audit --quality`` prints).
+
+    Args:
+        rep: A report from :func:`quality_report`.
+
+    Returns:
+        The text.
+    """
     lines = [f"== {rep['reward']}" + (f" {json.dumps(rep['params'])}" if rep.get("params") else "")]
     if not rep.get("applicable"):
         lines.append(f"   not applicable: {rep.get('reason')}")
@@ -365,7 +398,14 @@ def format_report(rep: Mapping[str, Any]) -> str:
 
 
 def summary_row(rep: Mapping[str, Any]) -> dict[str, Any]:
-    """The headline numbers of a report (one row of the docs table)."""
+    """The headline numbers of a report (one row of the docs table).
+
+    Args:
+        rep: A report from :func:`quality_report`.
+
+    Returns:
+        The row.
+    """
     if not rep.get("applicable"):
         return {"reward": rep["reward"], "applicable": False, "reason": rep.get("reason")}
     primary = next(ld for ld in rep["ladders"] if ld["primary"])
@@ -412,8 +452,17 @@ def _drops_text(s: Mapping[str, Any]) -> str:
 
 
 def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = False) -> str:
-    """One markdown row per report: blind ceiling, its share of the graded honest policy,
-    the best blind policy, the signal of the primary ladder, Spearman, non-monotone steps.
+    """One markdown row per report.
+
+    The columns: blind ceiling, its share of the graded honest policy, the best blind
+    policy, the signal of the primary ladder, Spearman, non-monotone steps.
+
+    Args:
+        reports: Reports from :func:`quality_report`.
+        with_params: Add each report's parameters to the reward name.
+
+    Returns:
+        The markdown table.
     """
     head = ("| reward | blind ceiling (perfect) | blind / honest @0.5 · 0.75 · 0.9 | best blind policy "
             "| signal @0.3 · 0.5 · 0.75 · 0.9 | Spearman (other ladders: min) | non-monotone |")
@@ -433,7 +482,15 @@ def markdown_table(reports: Sequence[Mapping[str, Any]], *, with_params: bool = 
 
 
 def markdown_examples(reports: Sequence[Mapping[str, Any]], width: int = 180) -> str:
-    """The best blind answer of each report (the completion on the first test row)."""
+    """The best blind answer of each report (the completion on the first test row).
+
+    Args:
+        reports: Reports from :func:`quality_report`.
+        width: Most characters of a completion.
+
+    Returns:
+        The markdown text.
+    """
     lines = ["| reward | policy | answer (first test row) |", "| --- | --- | --- |"]
     for rep in reports:
         if not rep.get("applicable"):
@@ -446,10 +503,20 @@ def markdown_examples(reports: Sequence[Mapping[str, Any]], width: int = 180) ->
 
 
 def headlines(reports: Sequence[Mapping[str, Any]], *, high: float = 0.5, low: float = 0.5) -> list[str]:
-    """Generated findings: rewards whose blind ceiling is at least ``high`` of the honest
-    policy at quality 0.75 (from the reward's minimum and from the empty answer), whose
-    signal is below ``low`` early (quality 0.3) or late (0.9), that are not monotone, or
-    whose Spearman is weak.
+    """Generated findings about the rewards of ``reports``.
+
+    Rewards whose blind ceiling is at least ``high`` of the honest policy at quality
+    0.75 (from the reward's minimum and from the empty answer), whose signal is below
+    ``low`` early (quality 0.3) or late (0.9), that are not monotone, or whose Spearman
+    is weak.
+
+    Args:
+        reports: Reports from :func:`quality_report`.
+        high: Share of the honest score that makes a blind ceiling a finding.
+        low: Signal below which a ladder is a finding.
+
+    Returns:
+        One sentence per finding.
     """
     rows = []
     for rep in reports:

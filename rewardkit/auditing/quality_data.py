@@ -71,6 +71,13 @@ def kind_of(spec: Any, params: Mapping[str, Any] | None = None) -> str | None:
     style rewards (``pred_frame="seg_r1"``) segmenter box prompts, other segmentation
     rewards polygons, pose rewards keypoints (3-D when tagged ``3d``), multi-person pose
     lists of persons.
+
+    Args:
+        spec: The reward's spec.
+        params: The parameters the reward is bound to.
+
+    Returns:
+        The answer kind, or None.
     """
     params = dict(params or {})
     task = spec.task
@@ -95,15 +102,29 @@ def kind_of(spec: Any, params: Mapping[str, Any] | None = None) -> str | None:
 
 
 def data_task(kind: str) -> str:
-    """The ``task`` of the default dataset's rows a kind reads."""
+    """The ``task`` of the default dataset's rows a kind reads.
+
+    Args:
+        kind: The answer kind.
+
+    Returns:
+        The task name.
+    """
     return KINDS[kind]
 
 
 def load_rows(path: str | Path | None = None) -> list[dict[str, Any]]:
     """Rows of a JSONL file (the default dataset when ``path`` is None).
 
-    Raises ``ValueError`` naming the line of a row that is not a JSON object with a
-    ``ground_truth`` key.
+    Args:
+        path: The JSONL file, or None.
+
+    Returns:
+        The rows.
+
+    Raises:
+        ValueError: no such file, an empty file, or a line that is not a JSON object
+            with a ``ground_truth`` key (the message names the line).
     """
     p = DEFAULT_DATA if path is None else Path(path)
     if not p.is_file():
@@ -240,11 +261,20 @@ def _read_one(kind: str, row: Mapping[str, Any], params: Mapping[str, Any], spli
 
 
 def read_rows(rows: Iterable[Mapping[str, Any]], kind: str, params: Mapping[str, Any] | None = None, *, seed: int = 0) -> tuple[list[QualityRow], list[tuple[str, str]]]:
-    """Read the rows that suit ``kind``; returns ``(rows, skipped)`` where ``skipped`` lists
-    ``(id, reason)`` of rows whose ground truth could not be read for it.
+    """Read the rows that suit ``kind``.
 
     Rows with a ``task`` field are kept only when it is the kind's data task; rows without
     a ``split`` get one from a seeded half/half split (stable for a given seed and id).
+
+    Args:
+        rows: The raw rows.
+        kind: The answer kind.
+        params: The parameters the reward is bound to (its frame).
+        seed: Seed of the split of rows without one.
+
+    Returns:
+        ``(rows, skipped)`` where ``skipped`` lists ``(id, reason)`` of rows whose
+        ground truth could not be read for it.
     """
     params = dict(params or {})
     want = data_task(kind)
@@ -274,6 +304,14 @@ def split_rows(rows: Sequence[QualityRow], max_rows: int | None, seed: int) -> t
 
     When one split is empty, the rows are dealt alternately into both (a dataset of test
     rows only still gets a training split for the priors).
+
+    Args:
+        rows: The quality rows.
+        max_rows: Most rows per split, or None for all.
+        seed: Seed of the choice.
+
+    Returns:
+        ``(train, test)``.
     """
     train = [r for r in rows if r.split == "train"]
     test = [r for r in rows if r.split == "test"]

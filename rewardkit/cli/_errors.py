@@ -12,7 +12,12 @@ __all__ = ["CliError", "run_command", "fail", "OneLineParser", "pop_debug"]
 
 
 class CliError(Exception):
-    """A user's mistake: printed as ``rewardkit: error: <message>``; exit ``code`` (2)."""
+    """A user's mistake: printed as ``rewardkit: error: <message>``; exit ``code`` (2).
+
+    Args:
+        message: The one-line message.
+        code: The exit status.
+    """
 
     def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
@@ -20,13 +25,23 @@ class CliError(Exception):
 
 
 def fail(message: str, code: int = 2) -> CliError:
-    """A :class:`CliError` with ``message`` and exit ``code``, for ``raise`` at the call site."""
+    """A :class:`CliError` with ``message`` and exit ``code``, for ``raise`` at the call site.
+
+    Args:
+        message: The one-line message.
+        code: The exit status.
+
+    Returns:
+        The error (not raised).
+    """
     return CliError(message, code)
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose mistakes are one :class:`CliError` line (exit 2), not a
-    usage block; ``--help`` still prints the usage.
+    """An argument parser whose mistakes are one :class:`CliError` line (exit 2).
+
+    Not a usage block; ``--help`` still prints the usage. Takes
+    :class:`argparse.ArgumentParser`'s arguments.
     """
 
     def error(self, message: str) -> NoReturn:
@@ -34,8 +49,15 @@ class OneLineParser(argparse.ArgumentParser):
 
 
 def pop_debug(argv: list[str]) -> tuple[list[str], bool]:
-    """Remove ``--debug`` wherever it stands (before ``--``): ``rewardkit eval coco ...
-    --debug`` works as ``rewardkit --debug eval coco ...``.
+    """Remove ``--debug`` wherever it stands (before ``--``).
+
+    ``rewardkit eval coco ... --debug`` works as ``rewardkit --debug eval coco ...``.
+
+    Args:
+        argv: The command line arguments.
+
+    Returns:
+        ``(argv without --debug, whether it was there)``.
     """
     try:
         end = argv.index("--")
@@ -54,7 +76,16 @@ def _one_line(exc: BaseException) -> str:
 
 
 def run_command(func: Callable[[argparse.Namespace], int | None], args: argparse.Namespace, *, debug: bool = False) -> int:
-    """Run a command; turn errors into one line on stderr and a non-zero exit."""
+    """Run a command; turn errors into one line on stderr and a non-zero exit.
+
+    Args:
+        func: The command.
+        args: Its parsed arguments.
+        debug: Also print the traceback of an error.
+
+    Returns:
+        The exit status (2 for a mistake, 130 for an interrupt).
+    """
     try:
         return int(func(args) or 0)
     except CliError as exc:

@@ -1,5 +1,6 @@
-"""``--param KEY=VALUE``: the one parser for every command, and the up-front check of the
-names and values against the registry (before any row is read).
+"""``--param KEY=VALUE``: the one parser for every command, and the up-front check.
+
+The names and values are checked against the registry before any row is read.
 """
 
 from __future__ import annotations
@@ -16,8 +17,18 @@ __all__ = ["parse_param", "check_params"]
 
 
 def parse_param(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE`` with a JSON value (``iou_threshold=0.7``, ``image_size=[640,480]``);
-    a value that is not JSON is a string (``pred_frame=pixel``).
+    """``KEY=VALUE`` with a JSON value (``iou_threshold=0.7``, ``image_size=[640,480]``).
+
+    A value that is not JSON is a string (``pred_frame=pixel``).
+
+    Args:
+        text: The ``--param`` argument.
+
+    Returns:
+        ``(key, value)``.
+
+    Raises:
+        argparse.ArgumentTypeError: no ``=`` or an empty key.
     """
     key, sep, raw = text.partition("=")
     key = key.strip()
@@ -30,9 +41,18 @@ def parse_param(text: str) -> tuple[str, Any]:
 
 
 def check_params(params: Mapping[str, Any], rewards: Iterable[str] | None) -> None:
-    """Check ``params`` against the named rewards (``rewards=None``: against every
-    registered reward, the name must belong to at least one and a value must be allowed
-    by at least one); a mistake is a :class:`CliError` with a "did you mean".
+    """Check ``params`` against the named rewards.
+
+    With ``rewards=None`` they are checked against every registered reward: the name
+    must belong to at least one and a value must be allowed by at least one. A mistake
+    is a :class:`CliError` with a "did you mean".
+
+    Args:
+        params: The ``--param`` values.
+        rewards: The reward names of the run, or None.
+
+    Raises:
+        CliError: an unknown parameter or a value no reward allows.
     """
     from rewardkit.registry import check_param_values, describe_params, get_spec, list_rewards
 

@@ -1,5 +1,6 @@
-"""``rewardkit audit [REWARD ...]``: run the reward-hacking probes of
-:mod:`rewardkit.auditing` and print one row per probe; with ``--quality``, measure the
+"""``rewardkit audit [REWARD ...]``: run the reward-hacking probes, one row per probe.
+
+The probes are those of :mod:`rewardkit.auditing`; with ``--quality``, measure the
 blind ceiling, learning signal and monotonicity of each reward
 (:mod:`rewardkit.auditing.quality`) on ``--data ROWS.jsonl`` or the shipped default
 dataset.
@@ -18,8 +19,16 @@ __all__ = ["register", "format_rows"]
 
 
 def format_rows(rows: list[dict[str, Any]], show_all: bool = False) -> str:
-    """A fixed-width table: reward, probe, score, max, paid (not applicable rows hidden
-    unless ``show_all``).
+    """A fixed-width table: reward, probe, score, max, paid.
+
+    Not applicable rows are hidden unless ``show_all``.
+
+    Args:
+        rows: The audit rows.
+        show_all: Also show the rows where the reward does not apply.
+
+    Returns:
+        The table text.
     """
     shown = [r for r in rows if show_all or r["applicable"]]
     wr = max((len(r["reward"]) for r in shown), default=6)
@@ -93,7 +102,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``audit`` command (called by :mod:`rewardkit.cli`)."""
+    """Add the ``audit`` command (called by :mod:`rewardkit.cli`).
+
+    Args:
+        subparsers: The ``add_subparsers()`` object of the ``rewardkit`` parser.
+    """
     p = subparsers.add_parser(
         "audit",
         help="run reward-hacking probes against rewards",

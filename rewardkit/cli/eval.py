@@ -65,8 +65,14 @@ def _print_table(keys: list[str], values: dict[str, Any], title: str | None = No
 
 
 def write_json(path: str, payload: dict[str, Any], arrays: dict[str, Any] | None = None) -> None:
-    """``--json FILE`` of every eval kind: every number as JSON (``-``: standard output);
-    arrays go to ``FILE.npz`` beside it.
+    """``--json FILE`` of every eval kind: every number as JSON (``-``: standard output).
+
+    Arrays go to ``FILE.npz`` beside it.
+
+    Args:
+        path: The JSON file, or ``-``.
+        payload: The numbers.
+        arrays: Named numpy arrays, or None.
     """
     text = json.dumps(to_jsonable(payload), indent=2)
     if path == "-":
@@ -89,8 +95,15 @@ _JSON_STREAM: list[Any] = []
 
 
 def json_to_stdout(func: Any) -> Any:
-    """Wrap a command: with ``--json -`` the JSON goes to standard output and the tables
-    to standard error, so the output can be piped.
+    """Wrap a command so that ``--json -`` output can be piped.
+
+    With ``--json -`` the JSON goes to standard output and the tables to standard error.
+
+    Args:
+        func: The command (``func(args) -> exit status``).
+
+    Returns:
+        The wrapped command.
     """
 
     @functools.wraps(func)
@@ -108,8 +121,9 @@ def json_to_stdout(func: Any) -> Any:
 
 
 def _plot(target: str, result: dict[str, Any], kind: str) -> None:
-    """``--plot DIR``: every figure of this kind into DIR (:func:`rewardkit.plot.save_eval_plots`);
-    a path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form).
+    """``--plot DIR``: every figure of this kind into DIR (:func:`rewardkit.plot.save_eval_plots`).
+
+    A path ending in .png/.svg/.pdf gets the precision-recall curves alone (the old form).
     """
     from rewardkit.viz._deps import require_matplotlib
 
@@ -162,9 +176,22 @@ def _subset(result: dict[str, Any], spec: str, gt_categories: list[dict[str, Any
 
 
 def load_annotations(path: str, kind: str = "coco") -> dict[str, Any]:
-    """The one loader of ``--gt`` annotation files (COCO or LVIS JSON, plain or gzip,
-    ``-`` for standard input), with a one-line message for the usual mistakes: a results
-    list given as ``--gt`` (swapped arguments), a COCO file given to ``eval lvis``.
+    """The one loader of ``--gt`` annotation files.
+
+    COCO or LVIS JSON, plain or gzip, ``-`` for standard input, with a one-line message
+    for the usual mistakes: a results list given as ``--gt`` (swapped arguments), a COCO
+    file given to ``eval lvis``.
+
+    Args:
+        path: The annotation file, or ``-``.
+        kind: ``coco`` or ``lvis`` (what the command needs).
+
+    Returns:
+        The annotation dict.
+
+    Raises:
+        CliError: a list, a file without ``images`` and ``categories``, or a COCO file
+            for LVIS.
     """
     data = read_json(path, "--gt")
     if isinstance(data, list):
@@ -262,8 +289,9 @@ def _cmd_coco(args: argparse.Namespace) -> int:
 
 
 def _coco_sharded(args: argparse.Namespace, gt: dict[str, Any], res: list[Any], params: dict[str, Any]) -> dict[str, Any]:
-    """Images cut into ``--shards`` matched apart (Ray tasks with ``--engine ray``) and
-    accumulated once: the numbers of one pass.
+    """Images cut into ``--shards`` matched apart and accumulated once.
+
+    The shards run as Ray tasks with ``--engine ray``; the numbers are those of one pass.
     """
     from rewardkit.metrics.coco.shards import coco_evaluate_sharded
 
@@ -316,8 +344,10 @@ _EXTRA_GT_FIELDS = ("bbox", "box", "label", "count")
 
 
 def _rows_of(path: str) -> tuple[list[Any], list[Any], list[dict[str, Any]]]:
-    """Completions, ground truths and rows of a JSONL file (the column names of
-    ``rewardkit score``, plus ``bbox`` / ``box`` / ``label`` / ``count``).
+    """Completions, ground truths and rows of a JSONL file.
+
+    The column names are those of ``rewardkit score``, plus ``bbox`` / ``box`` /
+    ``label`` / ``count``.
     """
     rows = read_jsonl(path, "--pred")
     if not rows:
@@ -422,8 +452,12 @@ def _add_detection(p: argparse.ArgumentParser) -> None:
 
 
 def register(subparsers: Any) -> None:
-    """Add ``eval`` with kinds ``coco``, ``lvis``, ``refcoco``, ``classification``
-    (and ``lisa``, ``sod`` from :mod:`rewardkit.cli.eval_masks`).
+    """Add ``eval`` with kinds ``coco``, ``lvis``, ``refcoco``, ``classification``.
+
+    And ``lisa``, ``sod`` from :mod:`rewardkit.cli.eval_masks`.
+
+    Args:
+        subparsers: The ``add_subparsers()`` object of the ``rewardkit`` parser.
     """
     ev = subparsers.add_parser("eval", help="dataset metrics from files (COCO, LVIS, RefCOCO, classification, ...)",
                                description="Compute dataset-level metrics and print the table a paper would print.")  # fmt: skip

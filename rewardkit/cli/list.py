@@ -1,5 +1,6 @@
-"""``rewardkit list``: the registry, one reward per line with its description and its
-parameters (``--json`` for tools, with JSON values).
+"""``rewardkit list``: the registry, one reward per line.
+
+Each with its description and its parameters (``--json`` for tools, with JSON values).
 """
 
 from __future__ import annotations
@@ -61,7 +62,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``list`` command."""
+    """Add the ``list`` command.
+
+    Args:
+        subparsers: The ``add_subparsers()`` object of the ``rewardkit`` parser.
+    """
     p = subparsers.add_parser("list", help="list registered rewards with their parameters")
     p.add_argument("--task", help="only rewards of this task")
     p.add_argument("--json", action="store_true", help="machine-readable output (JSON values)")

@@ -1,5 +1,6 @@
-"""``rewardkit report FILE -o report.html``: one self-contained HTML page about a scored
-file or a training run (veRL rollout dumps, TRL completion tables, ``rewardkit score``
+"""``rewardkit report FILE -o report.html``: one self-contained HTML page.
+
+The page is about a scored file or a training run (veRL rollout dumps, TRL completion tables, ``rewardkit score``
 output, or raw completions, scored first).
 
     rewardkit report preds.jsonl -o report.html
@@ -51,7 +52,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``report`` command."""
+    """Add the ``report`` command.
+
+    Args:
+        subparsers: The ``add_subparsers()`` object of the ``rewardkit`` parser.
+    """
     from rewardkit.cli._params import parse_param
 
     p = subparsers.add_parser("report", help="a self-contained HTML report of a scored file or a training run", description=(

@@ -21,7 +21,15 @@ REASON_CHARS = 300
 
 
 def shorten(text: str, limit: int = REASON_CHARS) -> str:
-    """``text`` cut to at most ``limit`` characters at a separator (never inside a name)."""
+    """``text`` cut to at most ``limit`` characters at a separator (never inside a name).
+
+    Args:
+        text: The text (a reason message).
+        limit: Most characters.
+
+    Returns:
+        The shortened text.
+    """
     text = " ".join(str(text).split())
     if len(text) <= limit:
         return text
@@ -47,12 +55,17 @@ def _registered(name: str) -> bool:
 
 
 class RowScorer:
-    """Scores one input row into one output row (picklable for worker processes):
+    """Scores one input row into one output row (picklable for worker processes).
+
     ``RowScorer(default_reward, params)(InputRow) -> output row``.
 
     Nothing a row holds ends the run: a bad ground truth gives ``bad_ground_truth``, bad
     parameters ``bad_params``, anything else ``internal_error:<Type>``; every row gets an
     output row.
+
+    Args:
+        default_reward: The reward of rows that name none, or None.
+        params: ``--param`` values given to every reward that accepts them.
     """
 
     def __init__(self, default_reward: str | None, params: dict[str, Any]) -> None:
@@ -200,8 +213,12 @@ class _Stats:
 
 
 class Summary:
-    """Per reward: stats of the score and of each component, and failure reasons (with
-    the first full message of each).
+    """Per reward: stats of the score and of each component, and failure reasons.
+
+    The first full message of each reason is kept.
+
+    Args:
+        keep_scores: Also keep every score (for plots).
     """
 
     def __init__(self, keep_scores: bool = False) -> None:
@@ -284,8 +301,15 @@ class Summary:
         return "\n".join(lines)
 
     def check_readings(self, sample: list[Any], params: dict[str, Any], file: str, limit: int = 100) -> None:
-        """Add a warning per reward whose current reading is clearly worse than another
-        (:func:`rewardkit.doctor.diagnose` on the first rows with ground truth).
+        """Add a warning per reward whose current reading is clearly worse than another.
+
+        It runs :func:`rewardkit.doctor.diagnose` on the first rows with ground truth.
+
+        Args:
+            sample: The first rows with ground truth.
+            params: The run's ``--param`` values.
+            file: The input file (named in the warning).
+            limit: Most rows diagnosed.
         """
         from rewardkit.doctor import diagnose
         from rewardkit.registry import get_spec

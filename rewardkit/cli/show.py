@@ -23,8 +23,21 @@ __all__ = ["register", "find_row"]
 
 
 def find_row(path: Path, line: int | None = None, row_id: str | None = None) -> tuple[int, dict[str, Any]]:
-    """``(line, row)``: the row at physical ``line``, the first with ``id == row_id``, or
-    the first JSON object of the file. ``CliError`` when there is none.
+    """``(line, row)``: the row at ``line``, the one with ``id == row_id``, or the first.
+
+    ``line`` is a physical line; without ``line`` or ``row_id``, the first JSON object
+    of the file.
+
+    Args:
+        path: The JSONL file.
+        line: A physical line number, or None.
+        row_id: A row id, or None.
+
+    Returns:
+        ``(line, row)``.
+
+    Raises:
+        CliError: no such row, or the line is not a JSON object.
     """
     from rewardkit.io import iter_jsonl
 
@@ -77,7 +90,11 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``show`` command."""
+    """Add the ``show`` command.
+
+    Args:
+        subparsers: The ``add_subparsers()`` object of the ``rewardkit`` parser.
+    """
     from rewardkit.cli._params import parse_param
 
     p = subparsers.add_parser("show", help="draw what the reward saw on one row (PNG)", description=(

@@ -23,7 +23,14 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class InputRow:
-    """One input line: its number, the parsed row (None when unreadable) and the error."""
+    """One input line: its number, the parsed row (None when unreadable) and the error.
+
+    Attributes:
+        line: The 1-based line number (a row number for Parquet and Arrow).
+        data: The parsed row, or None when unreadable.
+        error: Why the line is unreadable, or None.
+        n_bytes: Bytes the row consumed (blank lines before it included).
+    """
 
     line: int
     data: dict[str, Any] | None
@@ -39,9 +46,21 @@ def _is_stdin(path: str | Path) -> bool:
 
 
 def open_binary(path: str | Path) -> IO[bytes]:
-    """A binary stream of ``path`` (``-``: standard input), gunzipped when the content
-    starts with the gzip magic, whatever the file's name. Missing files and folders raise
-    ``FileNotFoundError`` / ``IsADirectoryError`` with a one-line message.
+    """A binary stream of ``path`` (``-``: standard input).
+
+    The stream is gunzipped when the content starts with the gzip magic, whatever the
+    file's name. Missing files and folders raise ``FileNotFoundError`` /
+    ``IsADirectoryError`` with a one-line message.
+
+    Args:
+        path: The file, or ``-``.
+
+    Returns:
+        The binary stream (the caller closes it).
+
+    Raises:
+        FileNotFoundError: no such file.
+        IsADirectoryError: ``path`` is a folder.
     """
     if _is_stdin(path):
         try:
@@ -65,15 +84,31 @@ def open_binary(path: str | Path) -> IO[bytes]:
 
 
 def open_text(path: str | Path) -> IO[str]:
-    r"""Text of ``path`` (gzip detected by content, BOM skipped, invalid UTF-8 replaced);
-    lines end at ``\n`` only.
+    r"""Text of ``path`` (gzip detected by content, BOM skipped, invalid UTF-8 replaced).
+
+    Lines end at ``\n`` only.
+
+    Args:
+        path: The file, or ``-``.
+
+    Returns:
+        The text stream (the caller closes it).
+
+    Raises:
+        FileNotFoundError: no such file.
+        IsADirectoryError: ``path`` is a folder.
     """
     return io.TextIOWrapper(open_binary(path), encoding="utf-8-sig", errors="replace", newline="\n")
 
 
 def sniff(head: bytes) -> str | None:
-    """What the first bytes of a file that is not JSONL look like, as a hint for a
-    message, or None.
+    """What the first bytes of a file that is not JSONL look like, as a hint for a message.
+
+    Args:
+        head: The file's first bytes.
+
+    Returns:
+        The hint, or None.
     """
     text = head.lstrip(_BOM).lstrip()
     if not text:
@@ -95,7 +130,15 @@ def sniff(head: bytes) -> str | None:
 
 
 def head_bytes(path: str | Path, n: int = 4096) -> bytes:
-    """The first ``n`` bytes of a file (empty for standard input or an unreadable file)."""
+    """The first ``n`` bytes of a file (empty for standard input or an unreadable file).
+
+    Args:
+        path: The file.
+        n: How many bytes.
+
+    Returns:
+        The bytes.
+    """
     if _is_stdin(path):
         return b""
     try:
@@ -117,14 +160,32 @@ def iter_jsonl(path: str | Path) -> Iterator[InputRow]:
 
     ``n_bytes`` counts the bytes the row consumed, blank lines before it included, so
     a progress bar over the file size reaches 100%.
+
+    Args:
+        path: A JSONL file (plain or gzip), or ``-``.
+
+    Yields:
+        One :class:`InputRow` per non-blank line.
+
+    Raises:
+        FileNotFoundError: no such file.
+        IsADirectoryError: ``path`` is a folder.
     """
     with open_binary(path) as fh:
         yield from iter_jsonl_stream(fh)
 
 
 def iter_jsonl_stream(fh: Iterable[bytes], first_line: int = 1) -> Iterator[InputRow]:
-    """:func:`iter_jsonl` on an open binary stream whose first line is line
-    ``first_line`` (the chunked reader of the Ray engine reads byte ranges with it).
+    """:func:`iter_jsonl` on an open binary stream whose first line is ``first_line``.
+
+    The chunked reader of the Ray engine reads byte ranges with it.
+
+    Args:
+        fh: The binary stream (an iterable of lines).
+        first_line: The number of its first line.
+
+    Yields:
+        One :class:`InputRow` per non-blank line.
     """
     pending = 0
     for lineno, raw in enumerate(fh, start=first_line):
@@ -158,8 +219,19 @@ def _label(what: str, path: str | Path) -> str:
 
 
 def read_jsonl(path: str | Path, what: str = "") -> list[dict[str, Any]]:
-    """All rows of a JSONL file (plain, gzip or ``-``); ``ValueError`` names the file and
-    the first line that is not a JSON object.
+    """All rows of a JSONL file (plain, gzip or ``-``).
+
+    Args:
+        path: The file, or ``-``.
+        what: What the file holds, for messages (``"predictions"``).
+
+    Returns:
+        The rows.
+
+    Raises:
+        ValueError: a line that is not a JSON object (the message names the file and the
+            line).
+        FileNotFoundError: no such file.
     """
     rows = []
     for r in iter_jsonl(path):
@@ -174,7 +246,19 @@ def read_jsonl(path: str | Path, what: str = "") -> list[dict[str, Any]]:
 
 
 def read_json(path: str | Path, what: str = "") -> Any:
-    """A JSON document (plain, gzip or ``-``); ``ValueError`` with a hint when it is not."""
+    """A JSON document (plain, gzip or ``-``).
+
+    Args:
+        path: The file, or ``-``.
+        what: What the file holds, for messages (``"annotations"``).
+
+    Returns:
+        The decoded document.
+
+    Raises:
+        ValueError: the file is not JSON (with a hint of what it looks like).
+        FileNotFoundError: no such file.
+    """
     with open_binary(path) as fh:
         data = fh.read()
     try:
@@ -189,8 +273,22 @@ def read_json(path: str | Path, what: str = "") -> Any:
 
 
 def read_records(path: str | Path, what: str = "") -> Any:
-    """A JSON document, or the rows of a JSONL file (chosen by the ``.jsonl`` /
-    ``.ndjson`` name, else by content: several JSON values one per line).
+    """A JSON document, or the rows of a JSONL file.
+
+    JSONL is chosen by the ``.jsonl`` / ``.ndjson`` name, else by content (several JSON
+    values one per line).
+
+    Args:
+        path: The file, or ``-``.
+        what: What the file holds, for messages.
+
+    Returns:
+        The document, or the list of rows.
+
+    Raises:
+        ValueError: the file is neither JSON nor JSON Lines, or a JSONL line that is not
+            a JSON object.
+        FileNotFoundError: no such file.
     """
     name = str(path).lower()
     if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
@@ -224,8 +322,17 @@ _MISSING = object()
 
 
 def get_field(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None, Any]:
-    """The first of ``names`` present in ``row``; dotted names look into nested dicts
-    (``reward_model.ground_truth``) and also match a flat key with the dot.
+    """The first of ``names`` present in ``row``.
+
+    Dotted names look into nested dicts (``reward_model.ground_truth``) and also match a
+    flat key with the dot.
+
+    Args:
+        row: The row.
+        names: Candidate field names, in order.
+
+    Returns:
+        ``(name, value)``, or ``(None, <missing sentinel>)`` when none is present.
     """
     for name in names:
         if name in row:
@@ -244,8 +351,16 @@ def get_field(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | Non
 
 
 def to_jsonable(value: Any) -> Any:
-    """Plain JSON values: numpy arrays and scalars become lists and numbers, floats that
-    JSON cannot hold (NaN, inf) become ``None``.
+    """Plain JSON values.
+
+    numpy arrays and scalars become lists and numbers, floats that JSON cannot hold
+    (NaN, inf) become ``None``.
+
+    Args:
+        value: Any value.
+
+    Returns:
+        The value as plain JSON values.
     """
     if isinstance(value, float):
         return value if math.isfinite(value) else None
@@ -259,7 +374,14 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dump_row(row: Mapping[str, Any]) -> str:
-    """One JSONL line (UTF-8 text; a lone surrogate read from the input is escaped)."""
+    """One JSONL line (UTF-8 text; a lone surrogate read from the input is escaped).
+
+    Args:
+        row: The row.
+
+    Returns:
+        The line, ending in a newline.
+    """
     text = json.dumps(to_jsonable(row), ensure_ascii=False)
     try:
         text.encode("utf-8")

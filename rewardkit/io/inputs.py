@@ -52,7 +52,12 @@ def _pyarrow(what: str) -> Any:
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file of an input: its path and format (``jsonl``, ``parquet`` or ``arrow``)."""
+    """One file of an input: its path and format (``jsonl``, ``parquet`` or ``arrow``).
+
+    Attributes:
+        path: The file's path.
+        format: ``jsonl``, ``parquet`` or ``arrow``.
+    """
 
     path: str
     format: str
@@ -72,7 +77,14 @@ def _is_glob(text: str) -> bool:
 
 
 def is_gzip(path: str | Path) -> bool:
-    """Whether a file starts with the gzip magic (how :func:`open_binary` decides)."""
+    """Whether a file starts with the gzip magic (how :func:`open_binary` decides).
+
+    Args:
+        path: The file.
+
+    Returns:
+        True for gzip content.
+    """
     return head_bytes(path, 2) == _GZIP_MAGIC
 
 
@@ -85,6 +97,17 @@ def input_files(path: str | Path) -> list[InputFile]:
     ``datasets.Dataset.save_to_disk`` (its ``state.json`` lists the shards), another
     folder (its ``.jsonl``, ``.jsonl.gz``, ``.ndjson``, ``.parquet`` and ``.arrow`` files,
     recursively, sorted by path) or a glob pattern (sorted).
+
+    Args:
+        path: A file, ``-``, a folder or a glob pattern.
+
+    Returns:
+        The files, in reading order.
+
+    Raises:
+        ValueError: a path that does not exist, a glob matching nothing, a folder
+            without data files, or the folder of a whole ``DatasetDict`` (one split is
+            needed).
     """
     text = str(path)
     if _is_stdin(text):
@@ -125,15 +148,29 @@ def input_files(path: str | Path) -> list[InputFile]:
 
 
 def require_readers(files: list[InputFile]) -> None:
-    """Raise the one-line ``ImportError`` naming the extra before any row is read when a
-    file needs pyarrow (Parquet, Arrow) and it is missing.
+    """Raise the one-line ``ImportError`` naming the extra before any row is read.
+
+    It is raised when a file needs pyarrow (Parquet, Arrow) and it is missing.
+
+    Args:
+        files: The input's files.
+
+    Raises:
+        ImportError: pyarrow is needed and missing.
     """
     if any(f.format != "jsonl" for f in files):
         _pyarrow("reading Parquet and Arrow files")
 
 
 def default_output_path(path: str | Path) -> Path:
-    """``preds.jsonl`` -> ``preds.scored.jsonl`` (``.jsonl.gz`` too), next to the input."""
+    """``preds.jsonl`` -> ``preds.scored.jsonl`` (``.jsonl.gz`` too), next to the input.
+
+    Args:
+        path: The input file.
+
+    Returns:
+        The output path.
+    """
     p = Path(path)
     name = p.name
     for suffix in (".jsonl.gz", ".json.gz", ".jsonl", ".json", ".gz"):
@@ -144,9 +181,17 @@ def default_output_path(path: str | Path) -> Path:
 
 
 def default_output_for(path: str | Path) -> Path:
-    """Where ``rewardkit score`` writes without ``-o``: ``x.jsonl`` -> ``x.scored.jsonl``,
-    ``x.parquet`` -> ``x.scored.jsonl``, folder ``d`` -> ``d.scored.jsonl`` next to it, a
-    glob -> ``scored.jsonl`` in the folder of its first part without wildcards.
+    """Where ``rewardkit score`` writes without ``-o``.
+
+    ``x.jsonl`` -> ``x.scored.jsonl``, ``x.parquet`` -> ``x.scored.jsonl``, folder ``d``
+    -> ``d.scored.jsonl`` next to it, a glob -> ``scored.jsonl`` in the folder of its
+    first part without wildcards.
+
+    Args:
+        path: The input (file, folder or glob).
+
+    Returns:
+        The output path.
     """
     text = str(path)
     p = Path(text)
@@ -179,6 +224,12 @@ def normalize_row(data: dict[str, Any]) -> dict[str, Any]:
       (``total_training_steps``) and ``reward_params`` (a dict or a JSON string, under
       the row's own ``params``). ``extra_info.reward`` and ``data_source`` choose the
       reward in the score command.
+
+    Args:
+        data: The row as read.
+
+    Returns:
+        The score row (``data`` itself when nothing changes).
     """
     out: dict[str, Any] | None = None
 
@@ -225,10 +276,17 @@ def normalize_row(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def expand_row(row: InputRow) -> Iterator[InputRow]:
-    """:func:`normalize_row`, and one row per response of a ``responses`` list (veRL's
-    generation output, ``n`` samples per prompt) when the row has no completion column:
-    each keeps the line number and gets the id ``"<id>#<k>"`` (``<id>``: the row's
-    ``id``, else its line number).
+    """:func:`normalize_row`, and one row per response of a ``responses`` list.
+
+    A ``responses`` list (veRL's generation output, ``n`` samples per prompt) is
+    expanded when the row has no completion column: each keeps the line number and gets
+    the id ``"<id>#<k>"`` (``<id>``: the row's ``id``, else its line number).
+
+    Args:
+        row: One input row (unreadable rows pass through).
+
+    Yields:
+        The score rows.
     """
     if row.data is None:
         yield row
@@ -276,8 +334,19 @@ def _arrow_batches(path: str) -> Iterator[Any]:
 
 
 def count_lines(file: InputFile) -> int:
-    r"""Lines (JSONL: physical lines as :func:`iter_jsonl` numbers them, each ending at
-    ``\n``) or rows (Parquet, Arrow) of one file.
+    r"""Lines (JSONL) or rows (Parquet, Arrow) of one file.
+
+    JSONL lines are physical lines as :func:`iter_jsonl` numbers them, each ending at
+    ``\n``.
+
+    Args:
+        file: The input file.
+
+    Returns:
+        The count.
+
+    Raises:
+        ImportError: pyarrow is needed and missing.
     """
     if file.format == "parquet":
         _pyarrow("reading Parquet")
@@ -305,6 +374,16 @@ def iter_rows(path: str | Path) -> Iterator[InputRow]:
 
     Line numbers run on across the files of a folder or glob (JSONL: physical lines; Parquet and
     Arrow: rows, from 1). Memory does not grow with the input.
+
+    Args:
+        path: A file, ``-``, a folder or a glob pattern.
+
+    Yields:
+        One :class:`~rewardkit.io.files.InputRow` per row.
+
+    Raises:
+        ValueError: as :func:`input_files`.
+        ImportError: pyarrow is needed and missing.
     """
     files = input_files(path)
     offset = 0
@@ -330,6 +409,14 @@ class Chunk:
     gzip, recognized by its content); Parquet: rows ``[start, stop)`` of row group ``group``; Arrow: rows
     ``[start, stop)`` of the file. ``first_line``: the number of its first line or row in
     the whole input (as :func:`iter_rows` numbers them).
+
+    Attributes:
+        path: The file.
+        format: ``jsonl``, ``parquet`` or ``arrow``.
+        first_line: The number of its first line or row in the whole input.
+        start: First byte (JSONL) or row.
+        stop: End byte or row (exclusive; ``-1``: the whole file).
+        group: The Parquet row group (``-1`` otherwise).
     """
 
     path: str
@@ -341,10 +428,23 @@ class Chunk:
 
 
 def plan_chunks(path: str | Path, *, chunk_bytes: int = 4 << 20, chunk_rows: int = 20_000) -> list[Chunk]:
-    """Cut an input into chunks of about ``chunk_bytes`` (JSONL) or ``chunk_rows``
-    (Parquet, Arrow): one pass over JSONL bytes on the reading side, metadata only for
-    Parquet. Reading every chunk in order with :func:`read_chunk` gives exactly
+    """Cut an input into chunks of about ``chunk_bytes`` (JSONL) or ``chunk_rows`` rows.
+
+    Rows for Parquet and Arrow; one pass over JSONL bytes on the reading side, metadata
+    only for Parquet. Reading every chunk in order with :func:`read_chunk` gives exactly
     :func:`iter_rows`.
+
+    Args:
+        path: A file, ``-``, a folder or a glob pattern.
+        chunk_bytes: About how many bytes of JSONL per chunk.
+        chunk_rows: About how many rows of Parquet or Arrow per chunk.
+
+    Returns:
+        The chunks, in reading order.
+
+    Raises:
+        ValueError: as :func:`input_files`.
+        ImportError: pyarrow is needed and missing.
     """
     chunks: list[Chunk] = []
     offset = 0
@@ -394,7 +494,14 @@ def _plan_jsonl(path: str, offset: int, chunk_bytes: int, chunks: list[Chunk]) -
 
 
 def read_chunk(chunk: Chunk) -> Iterator[InputRow]:
-    """The rows of one chunk, numbered and expanded as :func:`iter_rows` does."""
+    """The rows of one chunk, numbered and expanded as :func:`iter_rows` does.
+
+    Args:
+        chunk: A chunk from :func:`plan_chunks`.
+
+    Yields:
+        One :class:`~rewardkit.io.files.InputRow` per row.
+    """
     if chunk.format == "parquet":
         _pyarrow("reading Parquet")
         import pyarrow.parquet as pq

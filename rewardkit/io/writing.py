@@ -27,7 +27,15 @@ def _id_text(value: Any) -> str | None:
 
 
 def same_file(a: str | Path, b: str | Path) -> bool:
-    """Whether two paths name the same file (symlinks, ``..`` and hard links resolved)."""
+    """Whether two paths name the same file (symlinks, ``..`` and hard links resolved).
+
+    Args:
+        a: A path (``-`` is standard input or output, never the same file).
+        b: Another path.
+
+    Returns:
+        True when both name one file.
+    """
     if _is_stdin(a) or _is_stdin(b):
         return False
     pa, pb = Path(a), Path(b)
@@ -40,7 +48,14 @@ def same_file(a: str | Path, b: str | Path) -> bool:
 
 
 def open_output(path: str | Path) -> IO[str]:
-    """A text stream writing ``path`` directly (gzip when it ends in ``.gz``)."""
+    """A text stream writing ``path`` directly (gzip when it ends in ``.gz``).
+
+    Args:
+        path: The output file (its folder is made).
+
+    Returns:
+        The text stream (the caller closes it).
+    """
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     if p.suffix == ".gz":
@@ -49,8 +64,10 @@ def open_output(path: str | Path) -> IO[str]:
 
 
 class RowWriter:
-    """Output rows to ``path`` through a temporary file in the same folder: JSONL (gzip
-    when it ends in ``.gz``), or Parquet when it ends in ``.parquet`` / ``.pq``.
+    """Output rows to ``path`` through a temporary file in the same folder.
+
+    JSONL (gzip when it ends in ``.gz``), or Parquet when it ends in ``.parquet`` /
+    ``.pq``.
 
     ``commit()`` renames the temporary file onto ``path`` (atomic on one file system), so
     a previous output is replaced only by a complete one. ``keep_partial()`` renames it
@@ -62,6 +79,13 @@ class RowWriter:
     are, other ids as JSON), ``line`` (int64), ``reward`` (string), ``score`` (float64),
     ``components`` (map string -> float64), ``reason`` (string); a row group per 16,384
     rows.
+
+    Args:
+        path: The output file, or ``-``.
+
+    Raises:
+        PermissionError: the folder is not writable.
+        ImportError: Parquet output and pyarrow is missing.
     """
 
     ROW_GROUP = 16_384
@@ -115,8 +139,11 @@ class RowWriter:
             self._flush()
 
     def write_lines(self, text: str, rows: list[Mapping[str, Any]]) -> None:
-        """Rows already serialized by :func:`dump_row` (``text``: their lines, for JSONL)
-        and the same rows as dicts (for Parquet).
+        """Write rows already serialized by :func:`dump_row`.
+
+        Args:
+            text: Their lines (for JSONL).
+            rows: The same rows as dicts (for Parquet).
         """
         if self._fh is None:
             for row in rows:
@@ -165,7 +192,11 @@ class RowWriter:
         self._tmp = None
 
     def keep_partial(self) -> Path | None:
-        """Close and rename what was written to ``<path>.partial``; None for stdout."""
+        """Close and rename what was written to ``<path>.partial``.
+
+        Returns:
+            The partial file's path; None for stdout.
+        """
         if self._tmp is None:
             return None
         try:

@@ -156,8 +156,22 @@ def _view(scene: Scene) -> tuple[tuple[float, float, float, float], tuple[float,
 
 
 def render(scene: Scene, image: Any = None, *, max_side: int = 768, title: str | None = None) -> Any:
-    """Draw ``scene`` on ``image`` (a PIL image, stretched over the image rectangle of the
-    canvas) or on a blank canvas. ``max_side``: the picture's longer side in pixels.
+    """Draw ``scene`` on ``image`` or on a blank canvas.
+
+    ``image`` is a PIL image, stretched over the image rectangle of the canvas.
+
+    Args:
+        scene: What to draw (:func:`rewardkit.viz.scene.build_scene`).
+        image: A PIL image, or None for a blank canvas.
+        max_side: The picture's longer side in pixels (64 to 4096).
+        title: A first caption line, or None.
+
+    Returns:
+        The PIL image.
+
+    Raises:
+        ValueError: ``max_side`` out of range.
+        ImportError: Pillow is missing (the ``plot`` extra).
     """
     require_pil()
     from PIL import Image, ImageDraw

@@ -1,5 +1,7 @@
-"""Colours of the pictures: the Okabe-Ito palette (Okabe & Ito, "Color Universal
-Design", 2008), distinguishable with the common colour-vision deficiencies.
+"""Colours of the pictures: the Okabe-Ito palette.
+
+Okabe & Ito, "Color Universal Design", 2008, distinguishable with the common
+colour-vision deficiencies.
 
 Colour tells who drew a shape (ground truth or prediction) and whether it was matched;
 line style repeats the status (dashed = not matched), so nothing depends on colour alone.
@@ -45,7 +47,14 @@ def hex_to_rgb(colour: str) -> tuple[int, int, int]:
 
 
 def text_colour(background: str) -> tuple[int, int, int]:
-    """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
+    """Black or white, whichever reads better on ``background`` (WCAG relative luminance).
+
+    Args:
+        background: A ``#rrggbb`` colour.
+
+    Returns:
+        ``(r, g, b)`` of black or white.
+    """
 
     def lin(v: int) -> float:
         s = v / 255.0

@@ -24,8 +24,16 @@ _DASH = "\u2014"
 
 @functools.lru_cache(maxsize=16)
 def font(size: int, bold: bool = False) -> Any:
-    """DejaVu Sans from matplotlib's data when installed (it is in the ``plot`` extra),
-    else Pillow's built-in scalable font.
+    """DejaVu Sans from matplotlib's data when installed, else Pillow's built-in font.
+
+    matplotlib is in the ``plot`` extra; Pillow's built-in font is scalable.
+
+    Args:
+        size: Font size in pixels.
+        bold: The bold face.
+
+    Returns:
+        A PIL font.
     """
     from PIL import ImageFont
 
@@ -174,7 +182,16 @@ class _Labels:
         return r[0] >= 0 and r[1] >= 0 and r[2] <= self.w and r[3] <= self.h
 
     def place(self, anchor: tuple[float, float, float, float], w: int, h: int) -> tuple[tuple[float, float, float, float], bool]:
-        """The label's rectangle and whether it sits away from its anchor."""
+        """The label's rectangle and whether it sits away from its anchor.
+
+        Args:
+            anchor: ``(x1, y1, x2, y2)`` of what the label names.
+            w: Label width in pixels.
+            h: Label height in pixels.
+
+        Returns:
+            ``(rectangle, moved)``.
+        """
         ax1, ay1, ax2, ay2 = anchor
         near = [
             (ax1, ay1 - h - 1), (ax1 + 2, ay1 + 2), (ax1, ay2 + 1), (ax2 - w, ay1 - h - 1),

@@ -56,11 +56,20 @@ from rewardkit.viz.report_stats import (
 __all__ = ["build_report", "ReportStats", "doctor_verdict", "NORMAL"]
 
 def doctor_verdict(path: str | Path, rewards: Sequence[str], *, max_rows: int = 2000) -> str | Sequence[str] | None:
-    """The ``rewardkit doctor`` verdict on ``path`` for the report's header: one line per
-    reward whose current reading (dialect, frames) is clearly worse than another on the
-    file's first rows (:func:`rewardkit.doctor.diagnose`), or ``None`` when every reading
-    fits, the rewards read no coordinates, or the file holds no completions with ground
-    truth (a scored file).
+    """The ``rewardkit doctor`` verdict on ``path`` for the report's header.
+
+    One line per reward whose current reading (dialect, frames) is clearly worse than
+    another on the file's first rows (:func:`rewardkit.doctor.diagnose`), or ``None``
+    when every reading fits, the rewards read no coordinates, or the file holds no
+    completions with ground truth (a scored file).
+
+    Args:
+        path: The JSONL file.
+        rewards: The rewards of the report.
+        max_rows: Most rows read.
+
+    Returns:
+        The verdict lines, or None.
     """
     from itertools import islice
 
@@ -222,8 +231,9 @@ def _reason_table(agg: _RewardAgg) -> str:
 
 
 def _step_series(agg: _RewardAgg) -> tuple[list[float], dict[str, tuple[list[float], list[float]]], dict[str, list[float]]]:
-    """Per step (merged into at most ``_MAX_STEP_POINTS`` bins): mean/std per key and
-    reason shares (the 6 most frequent codes, the rest as ``other``).
+    """Per step (merged into at most ``_MAX_STEP_POINTS`` bins): mean/std and reason shares.
+
+    Mean/std per key; reason shares of the 6 most frequent codes, the rest as ``other``.
     """
     steps = sorted(set(agg.steps) | set(agg.step_reasons))
     if len(steps) > _MAX_STEP_POINTS:
@@ -281,6 +291,24 @@ def build_report(
     ``reward``: the reward of rows that name none (veRL dumps); ``params``: reward
     parameters for every row; ``examples``: rows shown per group (best, median, worst)
     and reward; ``picture_side``: longer side of each picture in pixels.
+
+    Args:
+        path: The JSONL file (scored, a rollout dump or raw completions).
+        output: The HTML file to write.
+        reward: The reward of rows that name none.
+        params: Reward parameters for every row.
+        examples: Rows shown per group and reward (0 to 10).
+        title: The page title, or None.
+        picture_side: Longer side of each picture in pixels.
+        progress: Show a progress bar.
+
+    Returns:
+        What was read and written.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: ``examples`` out of range.
+        ImportError: the ``plot`` extra is missing.
     """
     from rewardkit.viz._deps import require_matplotlib, require_pil
 

@@ -143,8 +143,9 @@ def _step_of(data: Mapping[str, Any]) -> float | None:
 
 
 def _count_boxes(name: str, completion: Any, params: Mapping[str, Any]) -> int | None:
-    """Boxes the answer holds, read as the reward reads it (None: not a box reward or
-    no readable answer).
+    """Boxes the answer holds, read as the reward reads it.
+
+    None: not a box reward or no readable answer.
     """
     from rewardkit.registry import get_spec
 

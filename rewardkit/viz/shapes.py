@@ -74,8 +74,10 @@ class Shape:
 
 @dataclass
 class Link:
-    """A matched pair: prediction ``pred`` and ground truth ``gt`` (indices into the
-    scene's lists), with its overlap written as ``text`` (``IoU 0.82``, ``OKS 0.73``).
+    """A matched pair: prediction ``pred`` and ground truth ``gt``.
+
+    Indices into the scene's lists, with its overlap written as ``text`` (``IoU 0.82``,
+    ``OKS 0.73``).
     """
 
     pred: int

@@ -38,9 +38,18 @@ MAX_IMAGE_BYTES = 64 * 1024 * 1024
 
 
 def load_image(value: Any, base_dir: str | Path | None = None) -> tuple[Any, str | None]:
-    """``(PIL image or None, note)`` from a path (relative to ``base_dir``), a list of
-    them (the first), a PIL image, an ``H x W (x 3)`` array, bytes, or a dict with
-    ``path`` or ``bytes``. Never raises on a missing or broken file: the note says why.
+    """``(PIL image or None, note)`` from an image reference.
+
+    The reference is a path (relative to ``base_dir``), a list of them (the first), a
+    PIL image, an ``H x W (x 3)`` array, bytes, or a dict with ``path`` or ``bytes``.
+    Never raises on a missing or broken file: the note says why.
+
+    Args:
+        value: The image reference.
+        base_dir: Folder of relative paths, or None.
+
+    Returns:
+        ``(image or None, note or None)``.
     """
     require_pil()
     from PIL import Image, UnidentifiedImageError
@@ -106,6 +115,23 @@ def show(
     what to draw on (path, PIL image, array; ``None``: a blank canvas of
     ``image_size``); ``params``: the reward's parameters (``image_size``, frames, ...).
     ``max_side``: the picture's longer side in pixels; ``title``: a first caption line.
+
+    Args:
+        completion: The model's completion.
+        ground_truth: The ground truth.
+        reward: A registered name or a bound reward.
+        image: What to draw on, or None.
+        max_side: The picture's longer side in pixels.
+        title: A first caption line, or None.
+        **params: The reward's parameters.
+
+    Returns:
+        The PIL image.
+
+    Raises:
+        ValueError: parameters the reward does not take.
+        KeyError: an unknown reward name.
+        ImportError: Pillow is missing (the ``plot`` extra).
     """
     require_pil()
     im, note = load_image(image) if image is not None else (None, None)
@@ -157,10 +183,22 @@ def _get(data: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str | None, A
 
 
 def row_inputs(data: Mapping[str, Any], reward: str | None = None, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """What a row gives :func:`show`: ``reward`` name, ``completion``, ``ground_truth``,
-    ``params`` (the row's ``params`` plus ``image_size`` / ``prompt`` / ``step`` /
-    ``max_steps`` where the reward takes them, as ``rewardkit score`` reads them),
-    ``image`` (the reference, unresolved). ``KeyError`` names what is missing.
+    """What a row gives :func:`show`.
+
+    ``reward`` name, ``completion``, ``ground_truth``, ``params`` (the row's ``params``
+    plus ``image_size`` / ``prompt`` / ``step`` / ``max_steps`` where the reward takes
+    them, as ``rewardkit score`` reads them), ``image`` (the reference, unresolved).
+
+    Args:
+        data: The row.
+        reward: The reward of a row that names none, or None.
+        params: Parameters for every row, or None.
+
+    Returns:
+        The inputs of :func:`show`.
+
+    Raises:
+        KeyError: no reward, no completion or no ground truth (named in the message).
     """
     from rewardkit.io import COMPLETION_FIELDS
     from rewardkit.registry import get_spec
@@ -196,7 +234,22 @@ def row_inputs(data: Mapping[str, Any], reward: str | None = None, params: Mappi
 
 def show_row(data: Mapping[str, Any], *, base_dir: str | Path | None = None, reward: str | None = None,
              params: Mapping[str, Any] | None = None, max_side: int = 768, title: str | None = None) -> Any:
-    """:func:`show` of one JSONL row (images relative to ``base_dir``)."""
+    """:func:`show` of one JSONL row (images relative to ``base_dir``).
+
+    Args:
+        data: The row.
+        base_dir: Folder of relative image paths, or None.
+        reward: The reward of a row that names none, or None.
+        params: Parameters for every row, or None.
+        max_side: The picture's longer side in pixels.
+        title: A first caption line, or None.
+
+    Returns:
+        The PIL image.
+
+    Raises:
+        KeyError: as :func:`row_inputs`.
+    """
     require_pil()
     inp = row_inputs(data, reward, params)
     im, note = load_image(inp["image"], base_dir) if inp["image"] is not None else (None, None)
