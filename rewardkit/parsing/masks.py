@@ -47,6 +47,7 @@ report.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -134,7 +135,7 @@ def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
     return a > t
 
 
-def load_mask_image(path: str | Path) -> np.ndarray:
+def load_mask_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as a grey-level array (no binarization).
 
     Needs Pillow (the ``images`` extra) or OpenCV; without either, an ``ImportError``
