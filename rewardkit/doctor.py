@@ -74,7 +74,8 @@ def _sample(rows: Iterable[Any], reward: str | None, limit: int) -> tuple[str | 
             continue
         if name:
             names[name] = names.get(name, 0) + 1
-        params = data.get("params") if isinstance(data.get("params"), Mapping) else {}
+        raw_params = data.get("params")
+        params = raw_params if isinstance(raw_params, Mapping) else {}
         out.append({"completion": completion, "ground_truth": gt, "prompt": data.get("prompt"),
                     "image_size": _row_size(data, gt), "params": dict(params)})
         if len(out) >= limit:

@@ -210,8 +210,7 @@ def _run(ray: Any, chunks: list[Chunk], reward: str | None, params: dict[str, An
          shards_dir: str | Path | None, scorer_cls: type, progress: bool) -> Iterator[tuple[str, list[dict[str, Any]]]]:  # fmt: skip
     if not chunks:
         return
-    import ray.data
-
+    # `ray` is the module from require_ray() (through start_ray), which imported ray.data
     ctx = ray.data.DataContext.get_current()
     ctx.execution_options.preserve_order = True
     ctx.enable_progress_bars = bool(progress)

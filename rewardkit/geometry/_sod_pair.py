@@ -41,6 +41,8 @@ class _Pair:
 
     def joint_hist(self) -> np.ndarray:
         if self.hist2 is None:
+            if self.u8 is None:
+                raise ValueError("Expected a uint8 pair for a joint histogram, but got a float prediction")
             idx = self.gt.astype(np.intp)
             idx <<= 8
             idx += self.u8

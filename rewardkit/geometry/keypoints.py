@@ -12,7 +12,7 @@ pycocotools).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -154,7 +154,7 @@ def keypoint_image_ap(
     lo, hi = AREA_ALL
     gt_ig = crowd | (nk == 0) | (areas < lo) | (areas > hi)
     xy = d[:, :, :2]
-    fin = np.isfinite(xy).all(axis=2)
+    fin = cast(np.ndarray, np.isfinite(xy).all(axis=2))  # numpy's stub: `bool | ndarray` for any axis
     dt_out = np.zeros(n, bool)
     for i in range(n):
         if fin[i].any():

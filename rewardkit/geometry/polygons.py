@@ -111,7 +111,8 @@ def _overlap_pairs(a: Quads, b: Quads) -> tuple[np.ndarray, np.ndarray]:
         & (ba[:, None, 1] < bb[None, :, 3])
         & (bb[None, :, 1] < ba[:, None, 3])
     )
-    return np.nonzero(ov)
+    ia, ib = np.nonzero(ov)
+    return ia, ib
 
 
 def quad_iou(a: Quads, b: Quads) -> np.ndarray:

@@ -124,12 +124,12 @@ def _s_object_hist(counts: np.ndarray, values: np.ndarray, old: bool) -> float:
     return 2 * mean / (mean**2 + 1 + std + EPS)
 
 
-def _s_measure_u8(pair: _Pair, alpha: float, old: bool) -> float:
+def _s_measure_u8(pair: _Pair, u8: np.ndarray, t: np.ndarray, alpha: float, old: bool) -> float:
     """S-measure from per-quadrant joint histograms of (grey level, gt); degenerate
     quadrants (constant prediction, N <= 2, near-zero covariance) use the reference
     arithmetic on the slice so the branch decisions match.
     """
-    pred, gt, u8, t = pair.pred, pair.gt, pair.u8, pair.table
+    pred, gt = pair.pred, pair.gt
     h, w = gt.shape
     area = h * w
     n_fg = int(np.count_nonzero(gt))
@@ -194,8 +194,8 @@ def _s_measure_u8(pair: _Pair, alpha: float, old: bool) -> float:
 
 
 def _s_measure_pair(pair: _Pair, alpha: float, old: bool) -> float:
-    if pair.u8 is not None:
-        return _s_measure_u8(pair, alpha, old)
+    if pair.u8 is not None and pair.table is not None:  # set together (uint8 input)
+        return _s_measure_u8(pair, pair.u8, pair.table, alpha, old)
     return _s_measure(pair.pred, pair.gt, alpha, old)
 
 

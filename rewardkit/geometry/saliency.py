@@ -85,7 +85,7 @@ def _histograms(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return counts[256:], counts[:256]  # pred values inside gt, outside gt
 
 
-def _em_from_counts(fg_fg, fg_bg, gt_fg: int, gt_size: int):
+def _em_from_counts(fg_fg: np.ndarray | int, fg_bg: np.ndarray | int, gt_fg: int, gt_size: int) -> np.ndarray | float:
     """E-measure from counts at one or many thresholds (PySODMetrics arithmetic)."""
     fg_ = fg_fg + fg_bg
     bg_ = gt_size - fg_
@@ -109,7 +109,7 @@ def _em_from_counts(fg_fg, fg_bg, gt_fg: int, gt_size: int):
     return enhanced / (gt_size - 1 + EPS)
 
 
-def _fm_curve(fg_hist: np.ndarray, bg_hist: np.ndarray, n_gt: int, beta: float):
+def _fm_curve(fg_hist: np.ndarray, bg_hist: np.ndarray, n_gt: int, beta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     tps = np.cumsum(fg_hist[::-1])
     ps = tps + np.cumsum(bg_hist[::-1])
     ps[ps == 0] = 1
@@ -139,7 +139,7 @@ def _adaptive(pred: np.ndarray, gt: np.ndarray, gt_fg: int, beta: float) -> tupl
 
 def _pair_histograms(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
     """Histograms of ``(pred * 255).astype(uint8)`` inside / outside the gt."""
-    if pair.u8 is None:
+    if pair.u8 is None or pair.table is None:  # set together (uint8 input)
         return _histograms(pair.pred, pair.gt)
     h2 = pair.joint_hist()
     q = (pair.table * 255).astype(np.uint8)
@@ -149,7 +149,7 @@ def _pair_histograms(pair: _Pair) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pair_adaptive(pair: _Pair, gt_fg: int, beta: float) -> tuple[float, float]:
-    if pair.u8 is None:
+    if pair.u8 is None or pair.table is None:  # set together (uint8 input)
         return _adaptive(pair.pred, pair.gt, gt_fg, beta)
     thr = min(2 * pair.pred.mean(), 1)
     h2 = pair.joint_hist()

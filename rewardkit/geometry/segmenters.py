@@ -103,7 +103,7 @@ class BaseSegmenter:
     def prepare(self, image: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def predict(self, state: Any, box=None, points=None, point_labels=None) -> Mask:  # pragma: no cover
+    def predict(self, state: Any, box: Any = None, points: Any = None, point_labels: Any = None) -> Mask:  # pragma: no cover
         raise NotImplementedError
 
     def image_size(self, state: Any) -> tuple[int, int]:  # pragma: no cover

@@ -133,6 +133,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
             raise ValueError("Expected results with a 'bbox' or 'segmentation' field")
     cres = [results[j] for j in cand.tolist()]
     rles = None
+    boxes: np.ndarray | None  # None: segm results evaluated as segm (no boxes needed)
     if branch == "bbox":
         boxes = boxes_array([r["bbox"] for r in cres])
         area = boxes[:, 2] * boxes[:, 3]
@@ -175,6 +176,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
     dt_score = r_score[cand][sel]
     dt_extra = np.isin(key[sel], _keys("not_exhaustive_category_ids"))
     if iou_type == "bbox":
+        assert boxes is not None  # every branch above sets it for iou_type "bbox"
         if branch == "segm":
             dt_geom: Any = np.asarray(
                 [r["bbox"] if "bbox" in r else boxes[j] for j, r in zip(keep, kept)], dtype=np.float64
@@ -183,6 +185,7 @@ def _prepare_lvis(dataset: dict, results: list, iou_type: str, p: CocoParams, ma
             dt_geom = boxes[ka] if ka.size else np.zeros((0, 4))
     else:
         if branch == "segm":
+            assert rles is not None  # set in the segm branch above
             dt_geom = [rles[j] for j in keep]
         else:
             dt_geom = results_to_rles(kept, img_by_id)

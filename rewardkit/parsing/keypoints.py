@@ -142,6 +142,7 @@ def parse_keypoints(
     res = _parse_keypoints(payload, joint_names=joint_names, num_keypoints=num_keypoints, dims=dims)
     if res.ok:
         kp = res.value
+        assert kp.visibility is not None  # Keypoints.__post_init__ always sets it
         used = kp.xy[kp.visibility > 0]
         if used.size and not (np.abs(used) <= MAX_KEYPOINT_ABS).all():
             k = len(joint_names) if num_keypoints is None else int(num_keypoints)

@@ -47,6 +47,7 @@ report.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -134,7 +135,7 @@ def binarize(arr: Any, *, threshold: float | None = None) -> np.ndarray:
     return a > t
 
 
-def load_mask_image(path: str | Path) -> np.ndarray:
+def load_mask_image(path: str | os.PathLike[str]) -> np.ndarray:
     """Read an image file as a grey-level array (no binarization).
 
     Needs Pillow (the ``images`` extra) or OpenCV; without either, an ``ImportError``
@@ -146,8 +147,8 @@ def load_mask_image(path: str | Path) -> np.ndarray:
     try:
         from PIL import Image
     except ImportError:
-        Image = None  # noqa: N806
-    if Image is not None:
+        pass  # OpenCV below
+    else:
         with Image.open(p) as im:
             if im.mode in ("1",):
                 return np.asarray(im, dtype=bool)
@@ -264,7 +265,7 @@ def from_polygons(
         raise MaskError("Expected polygons as a list of [x1, y1, x2, y2, ...] lists")
     if len(polygons) > MAX_POLYGONS:
         raise MaskError(f"Expected at most {MAX_POLYGONS} polygons, but got {len(polygons)}", "too_many_polygons")
-    flat = []
+    flat: list[np.ndarray] = []
     for poly in polygons:
         if _is_shapely(poly):
             out = combine(out, from_polygons(poly, (w, h), rule="union").data)
@@ -277,12 +278,12 @@ def from_polygons(
             raise MaskError(f"Expected a polygon with >= 3 finite (x, y) points, but got {p.size} numbers")
         flat.append(p)
     check_polygon_bounds(flat, (w, h))
-    flat = [p.tolist() for p in flat]
-    if rule == "union" and flat:
-        out |= _raster(flat, h, w)
+    coords: list[list[float]] = [p.tolist() for p in flat]
+    if rule == "union" and coords:
+        out |= _raster(coords, h, w)
     else:
-        for p in flat:
-            out = combine(out, _raster([p], h, w))
+        for c in coords:
+            out = combine(out, _raster([c], h, w))
     return Mask(out)
 
 

@@ -161,7 +161,7 @@ def area_split(result: Mapping[str, Any], *, title: str | None = None) -> Any:
     b1 = ax.bar(x - (w / 2 if has_ar else 0), ap, w, color=COLOURS[0], label="AP")
     ax.bar_label(b1, fmt="%.1f", fontsize=8, padding=2)
     if has_ar:
-        ar = [max(0.0, float(result[a[2]])) * 100 for a in areas]
+        ar = [max(0.0, float(result[a[2]])) * 100 for a in areas if a[2] is not None]  # has_ar: all are set
         b2 = ax.bar(x + w / 2, ar, w, color=COLOURS[1], label="AR")
         ax.bar_label(b2, fmt="%.1f", fontsize=8, padding=2)
         ax.legend(fontsize=8)

@@ -31,7 +31,7 @@ def _fmt(v: float) -> str:
 
 
 def value_histogram(
-    values: Sequence[float] | None = None,
+    values: Sequence[float] | np.ndarray | None = None,
     *,
     counts: Sequence[int] | None = None,
     edges: Sequence[float] | None = None,
@@ -215,7 +215,7 @@ def reason_shares_over_steps(steps: Sequence[float], shares: Mapping[str, Sequen
     palette = [COLOURS[2]] + [c for c in COLOURS if c != COLOURS[2]]
     colours = [palette[i % len(palette)] if k == "(scored normally)" or i else palette[(i + 1) % len(palette)] for i, k in enumerate(keys)]
     if len(x) == 1:  # one step: a single stacked bar
-        bottom = 0.0
+        bottom: float | np.ndarray = 0.0
         for k, y, c in zip(keys, ys, colours):
             ax.bar(x, y, bottom=bottom, color=c, label=k, width=0.6)
             bottom += y

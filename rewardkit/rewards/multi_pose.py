@@ -67,6 +67,7 @@ def _predicted_persons(completion: Any, target: MultiPoseTarget, prompt: str | N
         p = np.array(person.xy[:, :2], dtype=np.float64)
         if pred_frame != "pixel":
             p = convert_points(p, pred_frame, "pixel", image_size=reading.image_size, **reading.resize_kw)
+        assert person.visibility is not None  # Keypoints.__post_init__ always sets it
         present = person.visibility > 0
         xy[i, present] = p[present]
     return xy, persons.scores, None

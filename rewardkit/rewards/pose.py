@@ -109,6 +109,7 @@ def _predicted(completion: Any, target: PoseTarget, prompt: str | None, reading:
     if not parsed.ok:
         return None, None, parsed.reason
     xy = np.array(parsed.value.xy, dtype=np.float64)
+    assert parsed.value.visibility is not None  # Keypoints.__post_init__ always sets it
     present = parsed.value.visibility > 0
     if pred_frame != "pixel" and dims == 2:
         xy = convert_points(xy, pred_frame, "pixel", image_size=reading.image_size, **reading.resize_kw)
@@ -142,7 +143,7 @@ def oks_reward(
     target = read_pose_target(ground_truth, area=area)
     _sigmas_for(target, sigmas)
     xy, present, reason = _predicted(completion, target, prompt, reading)
-    if xy is None:
+    if xy is None or present is None:  # None together
         return RewardResult(0.0, {"oks": 0.0}, reason)
     gt = np.concatenate([target.coords, target.visibility[:, None]], axis=1)
     if target.bbox is None and not (target.visibility > 0).any():
@@ -246,7 +247,7 @@ def recall_weighted_reward(
     sig = _sigmas_for(target, sigmas)
     xy, present, reason = _predicted(completion, target, prompt, reading)
     comps = ("similarity", "missed", "false")
-    if xy is None:
+    if xy is None or present is None:  # None together
         return RewardResult(0.0, dict.fromkeys(comps, 0.0), reason)
     lab = target.visibility > 0
     n_lab, n_unl = int(lab.sum()), int((~lab).sum())
@@ -319,6 +320,7 @@ def plausibility_reward(
     parsed = parse_keypoints(ans.text, num_keypoints=prof.num_keypoints, dims=dims)
     if not parsed.ok:
         return RewardResult(0.0, dict.fromkeys(comps, 0.0), parsed.reason)
+    assert parsed.value.visibility is not None  # Keypoints.__post_init__ always sets it
     res = plausibility_scores(np.asarray(parsed.value.xy), parsed.value.visibility > 0, prof, margin=margin)
     vals = [res[c] for c in comps if not np.isnan(res[c])]
     if not vals:
@@ -361,6 +363,7 @@ def mpjpe_reward(
     lab = target.visibility > 0
     if not lab.any():
         raise BadGroundTruth("MPJPE needs labelled ground-truth joints")
+    assert parsed.value.visibility is not None  # Keypoints.__post_init__ always sets it
     if not (parsed.value.visibility[lab] > 0).all():
         return RewardResult(0.0, {"mpjpe_score": 0.0}, "missing_joints")
     r = root if root is not None else ((11, 12) if target.k == 17 else 0)

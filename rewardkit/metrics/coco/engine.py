@@ -278,7 +278,7 @@ def accumulate(
         if N == 0:
             rec_m[:] = 0.0
             prec_m[:] = 0.0
-            if want_scores:
+            if score_m is not None:  # want_scores
                 score_m[:] = 0.0
             if progress is not None:
                 progress(C)
@@ -327,7 +327,7 @@ def accumulate(
                 # need grows with the recall threshold: once unreached, unreached after
                 bm[~reach] = 0.0
                 prec_m[c0:c1] = np.maximum.accumulate(bm[:, :, ::-1], axis=2)[:, :, ::-1]
-                if want_scores:
+                if score_m is not None:  # want_scores
                     # the score at that position; need 0: the category's first detection
                     at = cols[np.minimum(first, cols.size - 1)] if cols.size else np.zeros_like(first)
                     pos = np.where(need == 0, start_v, at)
@@ -338,12 +338,12 @@ def accumulate(
         if invalid is not None:  # (category, area range) pairs without ground truth: -1
             np.copyto(rec_m, -1.0, where=invalid)
             np.copyto(prec_m, -1.0, where=invalid[:, :, None])
-            if want_scores:
+            if score_m is not None:  # want_scores
                 np.copyto(score_m, -1.0, where=invalid[:, :, None])
         # [a * T + t, j, r] -> [t, r, kv[j], a]
         _put(precision[..., m], prec_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
         _put(recall[..., m], rec_m.reshape(A, T, Kv).transpose(1, 2, 0), kv, all_k, 1)
-        if want_scores:
+        if score_m is not None:  # want_scores
             _put(scores[..., m], score_m.reshape(A, T, Kv, R).transpose(1, 3, 2, 0), kv, all_k, 2)
     return precision, recall, scores
 

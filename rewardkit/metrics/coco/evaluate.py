@@ -55,6 +55,8 @@ def match_prepared(P: Prepared, p: CocoParams, per_group_cap: bool = True) -> Ma
         # detections by their index in P (keep[e_dt]): no list of the kept RLEs is built
         e_iou = pair_iou_segm(P.dt_geom, P.gt_geom, P.gt_crowd, P.dt_img, keep[e_dt], e_gt, P.dt_cat, P.gt_cat)
     else:
+        if P.gt_bbox is None:  # prepare() sets it for keypoints
+            raise ValueError("Expected the ground-truth boxes of a keypoints evaluation (Prepared.gt_bbox), but got None")
         e_iou = pair_oks(P.dt_geom[keep], P.gt_geom, P.gt_bbox, P.gt_area, p.kpt_oks_sigmas, e_dt, e_gt)
     rng = np.asarray(p.areaRng, dtype=np.float64).reshape(-1, 2)
     gt_out = (P.gt_area[:, None] < rng[None, :, 0]) | (P.gt_area[:, None] > rng[None, :, 1])

@@ -127,6 +127,7 @@ def prepare(
     gt_id_nonzero = np.asarray([a.get("id", 1) != 0 for a in gts], dtype=bool)
 
     gt_bbox = None
+    gt_geom: Any  # boxes, RLEs (segm) or keypoints, as Prepared.gt_geom
     if iou_type == "bbox":
         gt_geom = boxes_array([a["bbox"] for a in gts])
     elif iou_type == "segm":

@@ -145,7 +145,7 @@ def merge_shards(
     *,
     compat: Literal["pycocotools"] | None = None,
     progress: bool = False,
-    map: Callable[..., Iterable[dict[str, np.ndarray]]] | None = None,  # noqa: A002 - the map protocol
+    map: Callable[..., Iterable[Any]] | None = None,  # noqa: A002 - the map protocol
     blocks: int | None = None,
     **params: Any,
 ) -> dict[str, Any]:
@@ -238,7 +238,7 @@ def coco_evaluate_sharded(
     iou_type: IouType = "bbox",
     *,
     shards: int = 4,
-    map: Callable[..., Iterable[MatchedShard]] | None = None,  # noqa: A002 - the map protocol
+    map: Callable[..., Iterable[Any]] | None = None,  # noqa: A002 - the map protocol
     compat: Literal["pycocotools"] | None = None,
     progress: bool = False,
     **params: Any,

@@ -107,7 +107,7 @@ def per_category_table(
     precision: np.ndarray,
     cat_ids: Sequence,
     cat_names: Sequence[str],
-    iou_thrs: Sequence[float],
+    iou_thrs: Sequence[float] | np.ndarray,
     area_idx: int = 0,
     max_det_idx: int = -1,
 ) -> list[dict[str, Any]]:

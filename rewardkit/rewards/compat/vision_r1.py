@@ -115,6 +115,7 @@ def localization(completion: Any, ground_truth: Any, *, pred_frame: str, gt_fram
     except OverflowError:
         return public_raises(comps, **details)
     if resize:
+        assert target.image_size is not None  # None raised above
         w, h = target.image_size
         in_w, in_h = qwen25vl_resize(w, h, **resize_kwargs(min_pixels, max_pixels))
         pred[:, 0::2] = pred[:, 0::2] / _F(in_w) * _F(w)

@@ -89,6 +89,7 @@ def iou_and_confidence(content: str, solution: str) -> tuple[float, float]:
                 unique.append(it)
         taken: set[int] = set()
         results: list[tuple[Any, Any]] = []
+        best: float  # an IoU (or the 0 start)
         for it in sorted(unique, key=lambda d: d["Confidence"], reverse=True):
             best, j = 0, -1
             for i, g in enumerate(gt):

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -86,9 +87,10 @@ def rec_iou(completion: Any, ground_truth: Any, *, pred_frame: str, gt_frame: st
     value = 0.0
     answer = read.rec_answer(content)
     try:
-        box = read.rec_box(answer) if answer is not None else None
+        box: Sequence[float] | None = read.rec_box(answer) if answer is not None else None
         if box is not None:
             if resize:
+                assert target.image_size is not None  # None raised above
                 w, h = target.image_size
                 in_w, in_h = qwen25vl_resize(w, h, **resize_kwargs(min_pixels, max_pixels))
                 box = [box[0] / in_w * w, box[1] / in_h * h, box[2] / in_w * w, box[3] / in_h * h]
@@ -245,6 +247,7 @@ def weighted_sum(completion: Any, ground_truth: Any, *, iou_threshold: float, al
     matches: list[tuple[float, bool]] = []
     pred_label: Any = _UNSET
     gt_label: Any = ""
+    best: float  # an IoU from `ious` (or the -1 start)
     while free_p and free_g:
         best, bp, bg = -1, -1, -1
         for i in free_p:
