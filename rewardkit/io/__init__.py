@@ -25,6 +25,7 @@ Every command that reads rows goes through this module:
 
 from __future__ import annotations
 
+from rewardkit.io.chunks import Chunk, plan_chunks, read_chunk
 from rewardkit.io.files import (
     COMPLETION_FIELDS,
     GROUND_TRUTH_FIELDS,
@@ -43,7 +44,6 @@ from rewardkit.io.files import (
     to_jsonable,
 )
 from rewardkit.io.inputs import (
-    Chunk,
     InputFile,
     count_lines,
     default_output_for,
@@ -53,8 +53,6 @@ from rewardkit.io.inputs import (
     is_gzip,
     iter_rows,
     normalize_row,
-    plan_chunks,
-    read_chunk,
     require_readers,
 )
 from rewardkit.io.writing import (
