@@ -32,8 +32,20 @@ def _is_size(image: Any) -> bool:
 
 
 def swap_channels(image: Any) -> Any:
-    """The image with its first three channels reversed (RGB <-> BGR); a size
-    ``(width, height)`` or a single-channel image is returned unchanged.
+    """The image with its first three channels reversed (RGB <-> BGR).
+
+    A size ``(width, height)`` or a single-channel image is returned unchanged.
+
+    Args:
+        image: An image array, PIL image or path, or a ``(width, height)`` size.
+
+    Returns:
+        A new ``H x W x C`` array with the channels swapped, or ``image`` (a size) or its
+        array (a single-channel image) unchanged.
+
+    Raises:
+        ValueError: ``image`` is none of an array, PIL image, path or size.
+        ImportError: ``image`` is a path and Pillow is not installed.
     """
     if _is_size(image):
         return image
@@ -46,7 +58,18 @@ def swap_channels(image: Any) -> Any:
 
 
 def image_hw(image: Any) -> tuple[int, int]:
-    """``(height, width)`` of an image array / PIL image / path, or of a ``(width, height)`` size."""
+    """``(height, width)`` of an image array / PIL image / path, or of a ``(width, height)`` size.
+
+    Args:
+        image: An image array, PIL image or path, or a ``(width, height)`` size.
+
+    Returns:
+        ``(height, width)`` in pixels.
+
+    Raises:
+        ValueError: ``image`` is none of an array, PIL image, path or size.
+        ImportError: ``image`` is a path and Pillow is not installed.
+    """
     if isinstance(image, tuple | list) and len(image) == 2 and all(np.isscalar(v) for v in image):
         return int(image[1]), int(image[0])
     arr = _as_array(image)
@@ -54,7 +77,18 @@ def image_hw(image: Any) -> tuple[int, int]:
 
 
 def image_key(image: Any) -> Hashable:
-    """A content key for the state cache (path string, or shape + dtype + blake2b digest)."""
+    """A content key for the state cache (path string, or shape + dtype + blake2b digest).
+
+    Args:
+        image: An image array, PIL image or path, or a ``(width, height)`` size.
+
+    Returns:
+        ``("path", path)``, ``("size", width, height)`` or ``("array", shape, dtype,
+        digest)``: equal for equal content.
+
+    Raises:
+        ValueError: ``image`` is none of an array, PIL image, path or size.
+    """
     if isinstance(image, str) or hasattr(image, "__fspath__"):
         return ("path", str(image))
     if isinstance(image, tuple | list) and len(image) == 2 and all(np.isscalar(v) for v in image):

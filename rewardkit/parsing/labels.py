@@ -34,7 +34,14 @@ MAX_LABEL_CHARS = _MAX_LABEL_CHARS  # re-exported from rewardkit.limits
 
 @lru_cache(maxsize=65536)
 def normalize_label(text: str) -> str:
-    """Canonical form of a class name (see the module docstring)."""
+    """Canonical form of a class name (see the module docstring).
+
+    Args:
+        text: A class name (cut to ``MAX_LABEL_CHARS`` characters).
+
+    Returns:
+        The normalized name, e.g. ``"black footed albatross"``.
+    """
     t = unicodedata.normalize("NFKC", str(text)[:MAX_LABEL_CHARS]).lower()
     t = t.replace("_", " ").replace("-", " ")
     t = _PUNCT.sub(" ", t)
@@ -54,7 +61,17 @@ def _synonym_set(gt: str, synonyms: Synonyms | None) -> frozenset[str]:
 
 
 def labels_match(pred: str, gt: str, synonyms: Synonyms | None = None) -> bool:
-    """True when ``pred`` names the class ``gt`` (normalized exact match or synonym)."""
+    """True when ``pred`` names the class ``gt`` (normalized exact match or synonym).
+
+    Args:
+        pred: The predicted class name.
+        gt: The ground-truth class name.
+        synonyms: Optional ``{"canonical name": ["other name", ...]}`` table.
+
+    Returns:
+        Whether the normalized ``pred`` is ``gt`` or one of its synonyms (an empty
+        prediction never matches).
+    """
     p = normalize_label(pred)
     if not p:
         return False
@@ -62,8 +79,17 @@ def labels_match(pred: str, gt: str, synonyms: Synonyms | None = None) -> bool:
 
 
 def substring_match(pred: str, gt: str) -> bool:
-    """The public Visual-RFT rule: ``gt in ans or ans in gt`` after removing spaces and
-    underscores and lowercasing. Hackable (the empty answer matches); compat only.
+    """The public Visual-RFT rule: ``gt in ans or ans in gt``.
+
+    Compared after removing spaces and underscores and lowercasing. Hackable (the empty
+    answer matches); compat only.
+
+    Args:
+        pred: The predicted class name.
+        gt: The ground-truth class name.
+
+    Returns:
+        Whether either string contains the other.
     """
     p = pred.strip().replace(" ", "").replace("_", "").lower()
     g = gt.strip().replace(" ", "").replace("_", "").lower()
@@ -71,7 +97,14 @@ def substring_match(pred: str, gt: str) -> bool:
 
 
 def is_multi_answer(text: str) -> bool:
-    """True for answers that name several classes (``"A or B"``, ``"A/B"``, ``"A, B"``)."""
+    """True for answers that name several classes (``"A or B"``, ``"A/B"``, ``"A, B"``).
+
+    Args:
+        text: The answer text.
+
+    Returns:
+        Whether a separator of several names occurs in it.
+    """
     return bool(_MULTI.search(text.strip()))
 
 
@@ -79,6 +112,13 @@ def parse_label(payload: Any) -> ParseResult[str]:
     """The class name in an answer: stripped text, surrounding quotes and a final period removed.
 
     ``details["multi"]`` flags answers that name several classes.
+
+    Args:
+        payload: The answer text (None when there is none).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the name, or ``ok=False`` and reason
+        ``no_answer``, ``too_long`` or ``empty_answer``.
     """
     if payload is None:
         return ParseResult("", False, "no_answer", {})

@@ -29,7 +29,15 @@ MAX_CHARS = MAX_NUMBER_CHARS  # old name
 
 
 def parse_number(payload: Any) -> ParseResult[float]:
-    """A single number in the answer (digits only)."""
+    """A single number in the answer (digits only).
+
+    Args:
+        payload: The answer text (None when there is none).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the number, or ``ok=False`` and reason
+        ``no_answer``, ``unparseable`` or ``ambiguous`` (several different numbers).
+    """
     if payload is None:
         return ParseResult(0.0, False, "no_answer", {})
     text = str(payload).strip()[:MAX_CHARS]
@@ -42,7 +50,16 @@ def parse_number(payload: Any) -> ParseResult[float]:
 
 
 def parse_count(payload: Any) -> ParseResult[int]:
-    """A non-negative integer count (digits or words zero..twenty)."""
+    """A non-negative integer count (digits or words zero..twenty).
+
+    Args:
+        payload: The answer text (None when there is none).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the count, or ``ok=False`` and reason
+        ``no_answer``, ``empty_answer``, ``too_long``, ``unparseable``, ``ambiguous`` or
+        ``not_a_count``.
+    """
     if payload is None:
         return ParseResult(0, False, "no_answer", {})
     text = str(payload).strip()
@@ -63,12 +80,23 @@ def parse_count(payload: Any) -> ParseResult[int]:
 
 
 def read_count_target(ground_truth: Any) -> int:
-    """A counting ground truth: a non-negative ``int``, or text / a record that
-    :func:`parse_count` reads (``"3"``, ``"three"``, ``{"answer": "3"}``). Raises
-    :class:`~rewardkit.errors.BadGroundTruth`.
+    """A counting ground truth as an ``int``.
 
-    >>> read_count_target("three"), read_count_target(4)
-    (3, 4)
+    A non-negative ``int``, or text / a record that :func:`parse_count` reads (``"3"``,
+    ``"three"``, ``{"answer": "3"}``).
+
+    Args:
+        ground_truth: The ground truth.
+
+    Returns:
+        The count.
+
+    Raises:
+        BadGroundTruth: a negative ``int``, or text that is not one count.
+
+    Example:
+        >>> read_count_target("three"), read_count_target(4)
+        (3, 4)
     """
     from rewardkit.errors import BadGroundTruth
     from rewardkit.parsing.ground_truth import read_text_target

@@ -82,7 +82,12 @@ POLYGON_KEYS = ("polygon", "polygons", "segmentation", "points", "contour", "coo
 
 @dataclass(frozen=True)
 class Ring:
-    """One polygon: an exterior ring ``K x 2`` and its holes (each ``K x 2``)."""
+    """One polygon: an exterior ring ``K x 2`` and its holes (each ``K x 2``).
+
+    Args:
+        exterior: The exterior ring, ``K x 2`` points.
+        holes: The holes, each ``K x 2`` points.
+    """
 
     exterior: np.ndarray
     holes: tuple[np.ndarray, ...] = ()
@@ -153,6 +158,12 @@ def polygon_rings(value: Any) -> list[Ring] | None:
     """The polygons held by a loaded structure (see the module doc), or ``None`` when it is not polygon-shaped.
 
     Coordinates are read as written (not bounded yet).
+
+    Args:
+        value: A loaded structure (lists, tuples, dicts of numbers).
+
+    Returns:
+        The :class:`Ring` s, or None when ``value`` is not polygon-shaped.
     """
     if isinstance(value, Mapping):
         if "type" in value and "coordinates" in value:
@@ -206,6 +217,19 @@ def validate_polygons(
     ``geometry`` is a shapely (Multi)Polygon (empty on failure); ``reason`` is a failure
     code (``self_intersecting``, ``degenerate_polygon``) when the geometry is empty, else
     ``None`` or a note (``repaired_polygon``, ``dropped_degenerate_rings``).
+
+    Args:
+        rings: The polygons, already bounded (step 1).
+        invalid: ``"repair"`` (shapely's ``make_valid``) or ``"refuse"`` self-intersecting
+            polygons.
+        rule: ``"union"`` or ``"evenodd"`` combination of the polygons.
+
+    Returns:
+        ``(geometry, reason, details)``; ``details`` counts ``n_polygons``,
+        ``repeated_points``, ``dropped_rings`` and ``repaired``.
+
+    Raises:
+        ValueError: an unknown ``invalid`` or ``rule``.
     """
     if invalid not in ("repair", "refuse"):
         raise ValueError(f"Expected `invalid` 'repair' or 'refuse', but got {invalid!r}")
@@ -295,6 +319,24 @@ def parse_polygons(
     Never raises on model output. ``image_size`` ``(width, height)`` of the original image
     bounds the coordinates (after converting them from ``frame`` to pixels). The value is a
     shapely geometry (an empty ``MultiPolygon`` on failure).
+
+    Args:
+        payload: The answer text, or a loaded structure (None when there is none).
+        image_size: ``(width, height)`` of the original image, or None (coordinates are
+            then bounded by :data:`~rewardkit.limits.MAX_ABS_COORD`).
+        frame: The coordinate frame of the answer (``"pixel"`` by default).
+        invalid: ``"repair"`` or ``"refuse"`` self-intersecting polygons.
+        rule: ``"union"`` or ``"evenodd"`` combination of the polygons.
+        min_pixels: The resizer's ``min_pixels`` for a resized frame (its default when None).
+        max_pixels: The resizer's ``max_pixels`` for a resized frame (its default when None).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the geometry, a note or failure code
+        in ``reason`` and the counts of :func:`validate_polygons` in ``details``.
+
+    Raises:
+        ValueError: an unknown ``frame``, ``invalid`` or ``rule``, or a bad
+            ``image_size``.
     """
     from shapely.geometry import MultiPolygon
 
@@ -328,7 +370,24 @@ def validate_rings(
     min_pixels: int | None = None,
     max_pixels: int | None = None,
 ) -> ParseResult[Any]:
-    """Frame conversion, bounds and :func:`validate_polygons` for rings already read."""
+    """Frame conversion, bounds and :func:`validate_polygons` for rings already read.
+
+    Args:
+        rings: The polygons, as :func:`polygon_rings` reads them.
+        image_size: ``(width, height)`` of the original image, or None.
+        frame: The coordinate frame of the rings (``"pixel"`` by default).
+        invalid: ``"repair"`` or ``"refuse"`` self-intersecting polygons.
+        rule: ``"union"`` or ``"evenodd"`` combination of the polygons.
+        min_pixels: The resizer's ``min_pixels`` for a resized frame (its default when None).
+        max_pixels: The resizer's ``max_pixels`` for a resized frame (its default when None).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` as :func:`parse_polygons` gives it.
+
+    Raises:
+        ValueError: an unknown ``frame``, ``invalid`` or ``rule``, or a bad
+            ``image_size``.
+    """
     from shapely.geometry import MultiPolygon
 
     from rewardkit.parsing.frames import check_frame, convert_points
@@ -368,9 +427,22 @@ def _check_without_size(rings: Sequence[Ring]) -> None:
 
 
 def read_polygon_ground_truth(value: Any, *, image_size: Any = None, rule: PolygonRule = "union") -> Any:
-    """A ground-truth polygon set as a shapely geometry (repaired like an answer with
-    ``invalid="repair"``); :class:`BadGroundTruth` when unreadable, out of bounds or
-    entirely degenerate. Shapely geometries are accepted as they are (when valid).
+    """A ground-truth polygon set as a shapely geometry.
+
+    Repaired like an answer with ``invalid="repair"``. Shapely geometries are accepted as
+    they are (when valid).
+
+    Args:
+        value: The ground-truth polygons (any form :func:`polygon_rings` reads) or a
+            shapely geometry.
+        image_size: ``(width, height)`` of the image, or None.
+        rule: ``"union"`` or ``"evenodd"`` combination of the polygons.
+
+    Returns:
+        The shapely geometry.
+
+    Raises:
+        BadGroundTruth: polygons unreadable, out of bounds or entirely degenerate.
     """
     if type(value).__module__.startswith("shapely"):
         if not value.is_valid:

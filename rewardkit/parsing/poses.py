@@ -23,7 +23,14 @@ __all__ = ["PoseTarget", "read_pose_target", "pose_area", "MultiPoseTarget", "re
 
 @dataclass(frozen=True, eq=False)
 class PoseTarget:
-    """A parsed pose ground truth: ``xyv`` (K x 3 for 2-D: x, y, v; K x 4 for 3-D: x, y, z, v)."""
+    """A parsed pose ground truth: ``xyv`` (K x 3 for 2-D: x, y, v; K x 4 for 3-D: x, y, z, v).
+
+    Args:
+        coords: The keypoint coordinates, ``K x 2`` (or ``K x 3`` in 3-D).
+        visibility: The COCO visibility flags ``v`` (0 unlabelled), ``K`` integers.
+        area: The person's area (OKS scale), when known.
+        bbox: The person's COCO bbox ``[x, y, w, h]``, when known.
+    """
 
     coords: np.ndarray
     visibility: np.ndarray
@@ -51,6 +58,18 @@ def read_pose_target(ground_truth: Any, *, area: float | None = None, dims: int 
     Validated: finite keypoints within :data:`~rewardkit.limits.MAX_KEYPOINT_ABS`, an
     ``area`` that is positive and finite (a negative area made OKS exceed 1), a bbox of
     four finite numbers with non-negative width and height.
+
+    Args:
+        ground_truth: The ground truth (or a :class:`PoseTarget`, returned as is).
+        area: The person's area, overriding the annotation's.
+        dims: 2 (``[x, y, v]`` rows) or 3 (``[x, y, z, v]`` rows).
+
+    Returns:
+        The :class:`PoseTarget`.
+
+    Raises:
+        BadGroundTruth: an unreadable or invalid ground truth.
+        ValueError: an ``area`` that is not a positive finite number.
     """
     area = _check_area_param(area)
     if isinstance(ground_truth, PoseTarget):
@@ -109,8 +128,19 @@ def _read_pose_target(ground_truth: Any, area: float | None, dims: int) -> PoseT
 
 
 def pose_area(target: PoseTarget) -> float:
-    """The OKS area of one ground-truth person: its ``area``, else its bbox's, else the
-    extent of its labelled keypoints (two at least; else :class:`BadGroundTruth`).
+    """The OKS area of one ground-truth person.
+
+    Its ``area``, else its bbox's, else the extent of its labelled keypoints (two at
+    least).
+
+    Args:
+        target: The person.
+
+    Returns:
+        The area.
+
+    Raises:
+        BadGroundTruth: no area, no bbox and fewer than two labelled keypoints.
     """
     if target.area is not None:
         return float(target.area)
@@ -127,8 +157,14 @@ def pose_area(target: PoseTarget) -> float:
 
 @dataclass(frozen=True, eq=False)
 class MultiPoseTarget:
-    """Parsed ground-truth persons of one image: ``keypoints`` ``M x K x 3``, ``areas``,
-    ``bboxes`` (``M x 4`` COCO ``xywh``, NaN where absent), ``crowd``, ``num_keypoints``.
+    """Parsed ground-truth persons of one image.
+
+    Args:
+        keypoints: ``M x K x 3`` rows ``[x, y, v]``.
+        areas: ``M`` areas.
+        bboxes: ``M x 4`` COCO ``xywh``, NaN where absent.
+        crowd: ``M`` crowd flags.
+        num_keypoints: ``M`` counts of labelled keypoints.
     """
 
     keypoints: np.ndarray
@@ -160,6 +196,16 @@ def read_multi_pose_target(ground_truth: Any) -> MultiPoseTarget:
     The area of an annotation without ``"area"`` is that of its bbox, else of its labelled
     keypoints' extent; a person without labelled keypoints needs its bbox (COCO's OKS rule).
     Raises :class:`BadGroundTruth`.
+
+    Args:
+        ground_truth: The ground truth (or a :class:`MultiPoseTarget`, returned as is).
+
+    Returns:
+        The :class:`MultiPoseTarget`.
+
+    Raises:
+        BadGroundTruth: an unreadable person, a person without labelled keypoints nor
+            bbox, or persons with different keypoint counts.
     """
     if isinstance(ground_truth, MultiPoseTarget):
         return ground_truth

@@ -43,9 +43,17 @@ QUAD_KEYS = ("quad", "quad_2d", "quads", "polygon", "points", "bbox_2d", "bbox",
 
 
 def read_florence2_quads(text: str) -> tuple[list[list[float]], list[str | None]] | None:
-    """Florence-2 OCR regions ``label<loc_..> x 8`` -> (quads as 8 numbers, labels), or
+    """Florence-2 OCR regions ``label<loc_..> x 8`` -> (quads as 8 numbers, labels).
+
     ``None`` when the text holds no run of location tokens whose length is a multiple
     of 8. A run of 4 tokens (a box) is not a quad. One linear scan.
+
+    Args:
+        text: The answer text.
+
+    Returns:
+        ``(quads, labels)``: each quad 8 location bins as written (``norm1000``), each
+        label the text before its run (None when empty); or None.
     """
     if "<loc_" not in text:
         return None
@@ -108,8 +116,14 @@ def _first_key(d: Mapping[Any, Any], keys: tuple[str, ...]) -> Any:
 
 
 def quads_from_structure(value: Any) -> tuple[list[list[float]], list[float], list[str | None], int] | None:
-    """(quads as 8 numbers, scores (NaN when missing), labels, n_invalid_items) from a
-    loaded structure, or ``None`` when it holds no quad.
+    """The quads of a loaded structure, or ``None`` when it holds no quad.
+
+    Args:
+        value: A loaded structure (a dict, a list of items, or one quad).
+
+    Returns:
+        ``(quads as 8 numbers, scores (NaN when missing), labels, n_invalid_items)``, or
+        None.
     """
     if isinstance(value, Mapping):
         nested = _first_key(value, ("quads", "regions", "objects", "results"))
@@ -164,7 +178,17 @@ _QUAD_TEXT = re.compile(r"\[\s*" + r"\s*,\s*".join([r"([-+]?(?:\d+(?:\.\d*)?|\.\
 
 
 def parse_quads(payload: Any) -> ParseResult[Quads]:
-    """Read quadrilaterals from an answer payload (see the module doc). Never raises."""
+    """Read quadrilaterals from an answer payload (see the module doc). Never raises.
+
+    Args:
+        payload: The answer text (None when there is none).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the :class:`~rewardkit.types.Quads`
+        (empty with ``details["negative"]`` for a negative answer), or ``ok=False`` with
+        a reason code (``no_answer``, ``too_long``, ``empty_answer``, ``too_many_boxes``,
+        ``bad_coordinates``, ``unparseable``).
+    """
     if payload is None:
         return ParseResult(Quads.empty(), False, "no_answer", {})
     text = payload if isinstance(payload, str) else str(payload)
@@ -197,7 +221,13 @@ def parse_quads(payload: Any) -> ParseResult[Quads]:
 
 @dataclass(frozen=True, eq=False)
 class QuadTarget:
-    """Quad ground truth of one sample (parse it once per prompt)."""
+    """Quad ground truth of one sample (parse it once per prompt).
+
+    Args:
+        quads: The ground-truth quads.
+        image_size: ``(width, height)`` of the image, when known.
+        frame: The coordinate frame the ground truth names, if any.
+    """
 
     quads: Quads
     image_size: tuple[int, int] | None = None
@@ -205,9 +235,17 @@ class QuadTarget:
 
 
 def looks_like_quads(ground_truth: Any) -> bool:
-    """True when a ground truth holds quadrilaterals rather than boxes: a :class:`Quads` /
-    :class:`QuadTarget`, a dict with a ``quads`` / ``quad`` key, an 8-number list, four
-    points, or a list of those. A cheap structural test (strings are not parsed).
+    """True when a ground truth holds quadrilaterals rather than boxes.
+
+    That is a :class:`Quads` / :class:`QuadTarget`, a dict with a ``quads`` / ``quad``
+    key, an 8-number list, four points, or a list of those. A cheap structural test
+    (strings are not parsed).
+
+    Args:
+        ground_truth: The ground truth.
+
+    Returns:
+        Whether it is quad-shaped.
     """
     if isinstance(ground_truth, Quads | QuadTarget):
         return True
@@ -224,8 +262,22 @@ def looks_like_quads(ground_truth: Any) -> bool:
 
 
 def read_quad_target(ground_truth: Any, *, image_size: Any = None) -> QuadTarget:
-    """Read quad ground truth (see :func:`looks_like_quads`; strings are read as JSON or as
-    an ``<answer>`` solution). Raises :class:`BadGroundTruth`.
+    """Read quad ground truth.
+
+    The forms of :func:`looks_like_quads`; strings are read as JSON or as an
+    ``<answer>`` solution.
+
+    Args:
+        ground_truth: The ground truth (or a :class:`QuadTarget`, returned as is).
+        image_size: ``(width, height)`` of the image (overrides the ground truth's).
+
+    Returns:
+        The :class:`QuadTarget`.
+
+    Raises:
+        BadGroundTruth: unreadable quads, a label count that differs from the quad
+            count, or non-finite coordinates.
+        ValueError: a bad ``image_size``.
     """
     if isinstance(ground_truth, QuadTarget):
         if image_size is not None and ground_truth.image_size is None:

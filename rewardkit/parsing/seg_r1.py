@@ -37,7 +37,12 @@ MAX_BLOCKS = MAX_SEG_BLOCKS  # old name
 
 @dataclass(frozen=True)
 class SegPrompts:
-    """Box and point prompts: ``boxes`` (xyxy) and ``points`` with labels (1 = positive)."""
+    """Box and point prompts: ``boxes`` (xyxy) and ``points`` with labels (1 = positive).
+
+    Args:
+        boxes: The box prompts (xyxy).
+        points: The point prompts, with labels (1 positive, 0 negative).
+    """
 
     boxes: Boxes = field(default_factory=Boxes.empty)
     points: Points = field(default_factory=Points.empty)
@@ -53,8 +58,9 @@ class SegPrompts:
 
 
 def _blocks(text: str, name: str, limit: int) -> list[str]:
-    """Bodies of ``<name>...</name>`` blocks in linear time (a lazy ``.*?`` regex is
-    quadratic on many unclosed opening tags).
+    """Bodies of ``<name>...</name>`` blocks in linear time.
+
+    A lazy ``.*?`` regex is quadratic on many unclosed opening tags.
     """
     closes = [m.start() for m in _CLOSE[name].finditer(text)]
     out: list[str] = []
@@ -79,7 +85,20 @@ def _fail(reason: str, **details: Any) -> ParseResult[SegPrompts]:
 
 
 def parse_seg_r1(payload: Any) -> ParseResult[SegPrompts]:
-    """Read Seg-R1 prompts from an answer payload. Never raises."""
+    """Read Seg-R1 prompts from an answer payload. Never raises.
+
+    The rules are in the module docstring.
+
+    Args:
+        payload: The answer text (None when there is none).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` with the :class:`SegPrompts` and
+        ``details`` ``n_boxes`` and ``n_points``, or ``ok=False`` with a reason code
+        (``no_answer``, ``too_long``, ``no_prompt_tags``, ``too_many_blocks``,
+        ``bbox_<reason>``, ``points_<reason>``, ``points_labels_mismatch``,
+        ``bad_labels``, ``no_prompts``).
+    """
     if payload is None:
         return _fail("no_answer")
     text = payload if isinstance(payload, str) else str(payload)

@@ -28,7 +28,13 @@ __all__ = ["SegTarget", "read_seg_target", "read_mask_answer"]
 
 @dataclass(frozen=True, eq=False)
 class SegTarget:
-    """A parsed segmentation ground truth: ``masks`` (one or more instances), ``image``."""
+    """A parsed segmentation ground truth: ``masks`` (one or more instances), ``image``.
+
+    Args:
+        masks: The ground-truth masks, all of one size.
+        image: The image, when the ground truth names one (for promptable segmenters).
+        instances: Whether ``masks`` are instance masks (``{"masks": [...]}``).
+    """
 
     masks: tuple[Mask, ...]
     image: Any = None
@@ -49,10 +55,22 @@ class SegTarget:
 
 
 def read_seg_target(ground_truth: Any, *, image: Any = None, image_size: Any = None) -> SegTarget:
-    """Ground truth in any accepted mask form (RLE dict, polygons with size, array, PNG
-    path, COCO annotation), a dict ``{"mask" | "rle" | "segmentation": ..., "image": ...,
-    "image_size": (w, h)}``, or a list of instance masks ``{"masks": [...]}``. Raises
-    :class:`BadGroundTruth`.
+    """Read a segmentation ground truth in any accepted mask form.
+
+    Accepted: RLE dict, polygons with size, array, PNG path, COCO annotation, a dict
+    ``{"mask" | "rle" | "segmentation": ..., "image": ..., "image_size": (w, h)}``, or a
+    list of instance masks ``{"masks": [...]}``.
+
+    Args:
+        ground_truth: The ground truth (or a :class:`SegTarget`, returned as is).
+        image: The image (its size rasterizes polygons); overrides the ground truth's.
+        image_size: ``(width, height)`` to rasterize polygons when no image is given.
+
+    Returns:
+        The :class:`SegTarget`.
+
+    Raises:
+        BadGroundTruth: an unreadable mask, no mask, or instance masks of several sizes.
     """
     if isinstance(ground_truth, SegTarget):
         return ground_truth if image is None else SegTarget(ground_truth.masks, image, ground_truth.instances)
@@ -101,8 +119,9 @@ def read_mask_answer(
     pred_frame: str = "pixel",
     invalid: InvalidPolygons = "repair",
 ) -> tuple[Mask | None, str | None]:
-    """The mask of a structured answer (RLE, polygons, ``[]``) on an ``hw`` image, and a
-    reason (a failure code when the mask is None, else a note such as a repair).
+    """The mask of a structured answer (RLE, polygons, ``[]``) on an ``hw`` image, and a reason.
+
+    The reason is a failure code when the mask is None, else a note such as a repair.
 
     RLE answers must have the ground truth's size (compared before decoding); polygon
     answers are bounded and validated with shapely first
@@ -110,9 +129,20 @@ def read_mask_answer(
     written (pycocotools), a repaired or partly degenerate one from its validated
     geometry. Never raises on the answer.
 
-    >>> mask, reason = read_mask_answer("[[0, 0, 4, 0, 4, 4, 0, 4]]", (8, 8))
-    >>> int(mask.data.sum()), reason
-    (16, None)
+    Args:
+        answer: The answer text.
+        hw: ``(height, width)`` of the ground truth.
+        pred_frame: The coordinate frame of polygon answers (``"pixel"`` by default).
+        invalid: What to do with invalid polygons (``"repair"`` by default; see
+            :func:`rewardkit.parsing.polygons.validate_rings`).
+
+    Returns:
+        ``(mask, reason)``: the mask or None, and a failure code or a note or None.
+
+    Example:
+        >>> mask, reason = read_mask_answer("[[0, 0, 4, 0, 4, 4, 0, 4]]", (8, 8))
+        >>> int(mask.data.sum()), reason
+        (16, None)
     """
     ok, value, _ = load_structured(answer.strip())
     if not ok:

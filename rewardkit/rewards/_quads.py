@@ -33,7 +33,18 @@ _EIGHT = re.compile(r"\[\s*" + r"\s*,\s*".join([_NUM] * 8) + r"\s*\]")
 
 
 def quad_target_or_none(ground_truth: Any, image_size: Any = None) -> QuadTarget | None:
-    """A :class:`QuadTarget` when the ground truth holds quads, else ``None`` (boxes)."""
+    """A :class:`QuadTarget` when the ground truth holds quads, else ``None`` (boxes).
+
+    Args:
+        ground_truth: The ground truth.
+        image_size: ``(width, height)`` of the image, when known.
+
+    Returns:
+        The :class:`QuadTarget`, or None when the ground truth holds boxes.
+
+    Raises:
+        BadGroundTruth: quad-shaped ground truth that cannot be read.
+    """
     if isinstance(ground_truth, QuadTarget) or looks_like_quads(ground_truth):
         return read_quad_target(ground_truth, image_size=image_size)
     if isinstance(ground_truth, str) and ("<loc_" in ground_truth or _EIGHT.search(ground_truth)):
@@ -42,8 +53,17 @@ def quad_target_or_none(ground_truth: Any, image_size: Any = None) -> QuadTarget
 
 
 def read_pred_quads(answer: str, reading: Reading | None = None) -> ParseResult[Quads]:
-    """Quads from an answer; an answer of axis-aligned boxes (read by the reading's
-    dialect) is read as rectangles.
+    """Quads from an answer; an answer of axis-aligned boxes is read as rectangles.
+
+    The boxes are read by the reading's dialect.
+
+    Args:
+        answer: The answer text.
+        reading: How to read the answer (the default :class:`Reading` when None).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Quads`
+        (``details["from_boxes"]`` for boxes), or the quad reader's failure.
     """
     res = parse_quads(answer)
     if res.ok:
@@ -78,8 +98,27 @@ def quad_grounding(
     threshold: float = 0.5,
     comparison: str = ">=",
 ) -> RewardResult:
-    """The grounding rewards on quads: IoU, IoU^2, GIoU + 1 or thresholded accuracy of the
-    predicted quad against the best-overlapping ground-truth quad.
+    """The grounding rewards on quads.
+
+    IoU, IoU^2, GIoU + 1 or thresholded accuracy of the predicted quad against the
+    best-overlapping ground-truth quad.
+
+    Args:
+        kind: ``"iou"``, ``"iou_squared"``, ``"giou_plus_one"``, or another component
+            name for thresholded accuracy.
+        completion: The model's completion.
+        target: The ground-truth quads.
+        reading: How to read the answer.
+        multiple: ``"zero"`` scores an answer of several quads 0; else the first counts.
+        prompt: The prompt (for answer extraction), or None.
+        threshold: The IoU threshold of the accuracy.
+        comparison: ``">="`` or ``">"`` against ``threshold``.
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with one component ``kind``.
+
+    Raises:
+        BadGroundTruth: no ground-truth quad.
     """
     comp = (kind,)
     if len(target.quads) == 0:
@@ -114,7 +153,20 @@ def quad_f1(
     empty_score: float,
     prompt: str | None,
 ) -> RewardResult:
-    """``detection.f1`` on quads: one-to-one Hungarian matching on the exact quad IoU."""
+    """``detection.f1`` on quads: one-to-one Hungarian matching on the exact quad IoU.
+
+    Args:
+        completion: The model's completion.
+        target: The ground-truth quads.
+        reading: How to read the answer.
+        iou_threshold: The IoU of a true positive.
+        inclusive: ``IoU >= iou_threshold`` (True) or ``>`` (False).
+        empty_score: The score when both the answer and the ground truth are empty.
+        prompt: The prompt (for answer extraction), or None.
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with component ``f1``.
+    """
     _, pred, reason = read_answer(completion, prompt, lambda a: read_pred_quads(a, reading), reading.answer)
     if pred is None:
         return zero(("f1",), reason)

@@ -56,8 +56,14 @@ __all__ = ["PolygonTarget", "read_polygon_target", "polygon_iou_reward"]
 
 @dataclass(frozen=True, eq=False)
 class PolygonTarget:
-    """A parsed ground truth: a shapely ``geometry`` (polygons) or a ``mask``, and the
-    image size ``(width, height)`` when known.
+    """A parsed ground truth: a shapely ``geometry`` (polygons) or a ``mask``.
+
+    And the image size ``(width, height)`` when known.
+
+    Args:
+        geometry: The shapely geometry of polygon ground truth, or None.
+        mask: The mask of mask ground truth, or None.
+        image_size: ``(width, height)`` of the image, when known.
     """
 
     geometry: Any = None
@@ -74,11 +80,24 @@ def _size_of(gt: Mapping[str, Any]) -> Any:
 
 
 def read_polygon_target(ground_truth: Any, *, image_size: Any = None) -> PolygonTarget:
-    """Polygons (see :func:`rewardkit.parsing.polygons.polygon_rings`, or shapely) or any
+    """Read a polygon or mask ground truth.
+
+    Polygons (see :func:`rewardkit.parsing.polygons.polygon_rings`, or shapely) or any
     mask form :func:`rewardkit.rewards.segmentation.read_seg_target` reads; a dict may
     carry ``image_size`` (or ``width`` / ``height``) beside ``polygons`` / ``segmentation``
     / ``mask``. Raises :class:`BadGroundTruth` (``ValueError`` for a bad ``image_size``
     parameter).
+
+    Args:
+        ground_truth: The ground truth (or a :class:`PolygonTarget`).
+        image_size: ``(width, height)`` of the image (overrides the ground truth's).
+
+    Returns:
+        The :class:`PolygonTarget`.
+
+    Raises:
+        BadGroundTruth: unreadable polygons or mask.
+        ValueError: a bad ``image_size``.
     """
     size = as_image_size(image_size) if image_size is not None else None
     if isinstance(ground_truth, PolygonTarget):
@@ -133,12 +152,30 @@ def polygon_iou_reward(
     prompt: str | None = None,
     reading: Reading = _PIXEL_READING,
 ) -> RewardResult:
-    """R = area(P & G) / area(P | G) of the answer's polygons and the ground truth's,
-    exact when both are polygons (see the module doc).
+    """R = area(P & G) / area(P | G) of the answer's polygons and the ground truth's.
 
-    >>> gt = {"polygons": [[0, 0, 10, 0, 10, 10, 0, 10]], "image_size": [20, 20]}
-    >>> float(polygon_iou_reward("<answer>[[5, 0, 15, 0, 15, 10, 5, 10]]</answer>", gt))
-    0.3333333333333333
+    Exact when both are polygons (see the module doc).
+
+    Args:
+        completion: The model's completion.
+        ground_truth: Polygons or a mask (see :func:`read_polygon_target`).
+        invalid: ``"repair"`` (default) or ``"refuse"`` self-intersecting answers.
+        empty_score: The score when both regions are empty.
+        prompt: The prompt (for answer extraction), or None.
+        reading: How to read the answer (``pred_frame="pixel"`` by default).
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with component ``iou`` and
+        ``details["method"]`` ``"exact"`` or ``"raster"``.
+
+    Raises:
+        BadGroundTruth: an unreadable ground truth, or no image size.
+        ValueError: an unknown ``invalid``.
+
+    Example:
+        >>> gt = {"polygons": [[0, 0, 10, 0, 10, 10, 0, 10]], "image_size": [20, 20]}
+        >>> float(polygon_iou_reward("<answer>[[5, 0, 15, 0, 15, 10, 5, 10]]</answer>", gt))
+        0.3333333333333333
     """
     check_choice("invalid", invalid, ("repair", "refuse"))
     target = read_polygon_target(ground_truth, image_size=reading.image_size)

@@ -83,12 +83,31 @@ _SEGMENTERS: Registry[Any] = Registry("segmenter", _check_segmenter)
 
 
 def register_segmenter(name: str, segmenter: Any) -> None:
-    """Make ``segmenter`` reachable as ``segmenter=name`` (register it in every worker)."""
+    """Make ``segmenter`` reachable as ``segmenter=name`` (register it in every worker).
+
+    Args:
+        name: The name.
+        segmenter: A segmenter instance (with ``prepare`` and ``predict``).
+
+    Raises:
+        ValueError: ``segmenter`` has no ``prepare`` or ``predict``.
+    """
     _SEGMENTERS.register(str(name), segmenter)
 
 
 def get_segmenter(segmenter: Any) -> Any:
-    """A segmenter instance from an instance or a registered name (``"geometric"`` built in)."""
+    """A segmenter instance from an instance or a registered name (``"geometric"`` built in).
+
+    Args:
+        segmenter: A segmenter instance, a registered name, or None (``"geometric"``).
+
+    Returns:
+        The segmenter instance.
+
+    Raises:
+        KeyError: an unknown name.
+        ValueError: an object that is not a segmenter.
+    """
     if segmenter is None or segmenter == "geometric":
         if "geometric" not in _SEGMENTERS:
             _SEGMENTERS["geometric"] = GeometricSegmenter()
@@ -103,7 +122,19 @@ def get_segmenter(segmenter: Any) -> Any:
 
 
 def prepare_seg_target(ground_truth: Any, **params: Any) -> SegTarget:
-    """Parse the ground truth once per prompt and warm the segmenter's embedding cache."""
+    """Parse the ground truth once per prompt and warm the segmenter's embedding cache.
+
+    Args:
+        ground_truth: The ground truth (see :func:`read_seg_target`).
+        **params: The reward's parameters (``image``, ``segmenter`` are used).
+
+    Returns:
+        The :class:`SegTarget`.
+
+    Raises:
+        BadGroundTruth: an unreadable ground truth.
+        KeyError: an unknown segmenter name.
+    """
     target = read_seg_target(ground_truth, image=params.get("image"))
     seg = get_segmenter(params.get("segmenter", "geometric"))
     if isinstance(seg, BaseSegmenter):
@@ -204,11 +235,35 @@ def seg_r1_mask_reward(
     released reward (see the module docstring; ``details["segmenter_color_order"]``
     reports the channel swap its SAM2 wrapper applies).
 
-    >>> import numpy as np
-    >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
-    >>> c = "<think>t</think><answer><bbox>[200, 100, 500, 300]</bbox></answer>"
-    >>> float(seg_r1_mask_reward(c, gt))
-    2.0
+    Args:
+        completion: The model's completion.
+        ground_truth: The ground-truth mask (see :func:`read_seg_target`).
+        image: The image for the segmenter (else the ground truth's, else its size).
+        segmenter: A segmenter instance or registered name (``"geometric"`` by default).
+        reading: How to read the answer (``pred_frame="seg_r1"`` by default).
+        iou_weight: The weight of the IoU term (0.7).
+        s_weight: The weight of the S-measure term (0.3).
+        alpha: The S-measure's ``alpha`` (0.5).
+        compat: ``"seg_r1"`` for the released reward, or None.
+        empty_score: The IoU when both masks are empty.
+        max_prompts: Most boxes + points an answer may hold.
+        prompt: The prompt (for answer extraction), or None.
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with components ``iou``, ``s_measure``
+        and ``format`` (raw terms; the weights are in ``details["weights"]``).
+
+    Raises:
+        BadGroundTruth: an unreadable ground truth.
+        ValueError: weights outside [0, 1] or summing above 1, or an unknown ``compat``.
+        KeyError: an unknown segmenter name.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((768, 768), bool); gt[100:300, 200:500] = True
+        >>> c = "<think>t</think><answer><bbox>[200, 100, 500, 300]</bbox></answer>"
+        >>> float(seg_r1_mask_reward(c, gt))
+        2.0
     """
     _check_weights(iou_weight, s_weight)
     pred_frame = reading.frame
@@ -244,10 +299,12 @@ def _set_key(prompt_set: Any) -> tuple[bytes | None, ...]:
 
 
 class _GroupSegmenter(BaseSegmenter):
-    """Wraps a segmenter for the group entry point of ``seg_r1.mask``: in ``record`` mode
-    ``predict_many`` only notes the prompt sets (and returns empty masks); :meth:`decode`
-    then decodes every noted set of a state in one ``predict_many`` call; afterwards the
-    wrapper serves those masks and defers anything else to the segmenter.
+    """Wraps a segmenter for the group entry point of ``seg_r1.mask``.
+
+    In ``record`` mode ``predict_many`` only notes the prompt sets (and returns empty
+    masks); :meth:`decode` then decodes every noted set of a state in one
+    ``predict_many`` call; afterwards the wrapper serves those masks and defers anything
+    else to the segmenter.
     """
 
     def __init__(self, segmenter: Any) -> None:
@@ -298,10 +355,12 @@ class _GroupSegmenter(BaseSegmenter):
 
 @register_batch("seg_r1.mask")
 def _seg_r1_mask_batch(completions: list[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
-    """The G completions of one prompt: with a batched segmenter (one that overrides
-    ``predict_many``), their prompt sets are decoded together (one decoder call per set
-    shape instead of one per box and completion); then each completion is scored by
-    ``seg_r1.mask`` itself, served the decoded masks.
+    """The G completions of one prompt, with their prompt sets decoded together.
+
+    With a batched segmenter (one that overrides ``predict_many``), their prompt sets are
+    decoded together (one decoder call per set shape instead of one per box and
+    completion); then each completion is scored by ``seg_r1.mask`` itself, served the
+    decoded masks.
     """
     seg = get_segmenter(params.get("segmenter", "geometric"))
     batched = isinstance(seg, BaseSegmenter) and type(seg).predict_many is not BaseSegmenter.predict_many
@@ -338,6 +397,20 @@ def mask_from_answer(
     (:func:`rewardkit.parsing.polygons.validate_rings`): a valid answer is rasterized as
     written (pycocotools, as before), a repaired or partly degenerate one from its
     validated geometry.
+
+    Args:
+        answer: The answer text (RLE, polygons, ``[]`` or Seg-R1 prompts).
+        target: The ground truth.
+        segmenter: The segmenter for Seg-R1 prompts (instance or registered name).
+        pred_frame: The coordinate frame of the answer.
+        max_prompts: Most boxes + points a prompt answer may hold.
+        invalid: ``"repair"`` or ``"refuse"`` self-intersecting polygons.
+
+    Returns:
+        ``(mask, reason)``: the mask or None, and a failure code or a note or None.
+
+    Raises:
+        KeyError: an unknown segmenter name.
     """
     if "<bbox>" in answer.lower() or "<points>" in answer.lower():
         parsed = parse_seg_r1(answer)
@@ -382,10 +455,29 @@ def mask_iou_reward(
     nothing is left). RLE answers of another size than the ground truth score 0
     (``wrong_mask_size``) without being decoded.
 
-    >>> import numpy as np
-    >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
-    >>> float(mask_iou_reward("<answer>[[0, 0, 5, 0, 5, 5, 0, 5]]</answer>", gt))
-    1.0
+    Args:
+        completion: The model's completion.
+        ground_truth: The ground-truth mask (see :func:`read_seg_target`).
+        image: The image for the segmenter (Seg-R1 prompt answers).
+        segmenter: A segmenter instance or registered name (``"geometric"`` by default).
+        reading: How to read the answer (``pred_frame="pixel"`` by default).
+        empty_score: The IoU when both masks are empty.
+        max_prompts: Most boxes + points a prompt answer may hold.
+        invalid: ``"repair"`` (default) or ``"refuse"`` self-intersecting polygons.
+        prompt: The prompt (for answer extraction), or None.
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with component ``iou``.
+
+    Raises:
+        BadGroundTruth: an unreadable ground truth.
+        ValueError: an unknown ``invalid``.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
+        >>> float(mask_iou_reward("<answer>[[0, 0, 5, 0, 5, 5, 0, 5]]</answer>", gt))
+        1.0
     """
     check_choice("invalid", invalid, ("repair", "refuse"))
     target = read_seg_target(ground_truth, image=image)
@@ -423,10 +515,25 @@ def point_in_mask_reward(
     Instance masks (``{"masks": [...]}``): R = 2 * one-to-one matches / (n_points +
     n_instances). ``empty_score`` when there are no points and the mask is empty (no instances).
 
-    >>> import numpy as np
-    >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
-    >>> float(point_in_mask_reward("<answer>[[2, 2], [8, 8]]</answer>", gt))
-    0.5
+    Args:
+        completion: The model's completion.
+        ground_truth: One mask, or instance masks ``{"masks": [...]}``.
+        reading: How to read the answer (dialect and ``pred_frame``; pixels by default).
+        empty_score: The score with no points and an empty mask.
+        prompt: The prompt (for answer extraction), or None.
+
+    Returns:
+        A :class:`~rewardkit.types.RewardResult` with component ``hit``.
+
+    Raises:
+        BadGroundTruth: an unreadable ground truth.
+        ValueError: a dialect that writes no points.
+
+    Example:
+        >>> import numpy as np
+        >>> gt = np.zeros((10, 10), bool); gt[0:5, 0:5] = True
+        >>> float(point_in_mask_reward("<answer>[[2, 2], [8, 8]]</answer>", gt))
+        0.5
     """
     target = read_seg_target(ground_truth)
     pred_frame = reading.frame

@@ -37,7 +37,12 @@ _MAX_SCORERS = 32
 
 
 class RequestError(Exception):
-    """A request the server refuses: HTTP ``status`` and a one-line message."""
+    """A request the server refuses: HTTP ``status`` and a one-line message.
+
+    Args:
+        status: The HTTP status (413 or 422).
+        message: The one-line message.
+    """
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -46,8 +51,13 @@ class RequestError(Exception):
 
 
 def init_worker(reward: str | None = None, params: Mapping[str, Any] | None = None) -> None:
-    """Worker initializer: the server's defaults; Ctrl-C is the server's to handle (a
-    worker that died of SIGINT would break the pool before a graceful shutdown).
+    """Worker initializer: the server's defaults; Ctrl-C is the server's to handle.
+
+    A worker that died of SIGINT would break the pool before a graceful shutdown.
+
+    Args:
+        reward: The server's default reward (rows and requests that name none), or None.
+        params: The server's default reward parameters.
     """
     global _DEFAULT_REWARD, _DEFAULT_PARAMS
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -57,7 +67,11 @@ def init_worker(reward: str | None = None, params: Mapping[str, Any] | None = No
 
 
 def ping() -> int:
-    """The worker's pid (the server warms its pool with it)."""
+    """The worker's pid (the server warms its pool with it).
+
+    Returns:
+        The process id.
+    """
     return os.getpid()
 
 
@@ -97,6 +111,18 @@ def parse_score_body(body: bytes, content_type: str = "application/json") -> tup
     Accepted: ``{"rows": [...], "reward": NAME, "params": {...}}``, a bare JSON array of
     rows, or JSON lines (``Content-Type: application/x-ndjson``). ``line`` of each
     output row is the row's 1-based position (its line for JSON lines).
+
+    Args:
+        body: The raw request body.
+        content_type: The request's ``Content-Type`` (parameters such as ``charset``
+            are ignored).
+
+    Returns:
+        ``(rows, reward, params)``: the rows (a malformed row carries its error), and the
+        request-level reward and parameters (None when absent).
+
+    Raises:
+        RequestError: 422 for a body that is not valid JSON or not of an accepted shape.
     """
     ctype = (content_type or "").split(";")[0].strip().lower()
     if ctype in NDJSON_TYPES:
@@ -147,7 +173,19 @@ def _dump(out: Mapping[str, Any]) -> str:
 
 
 def score_rows(rows: list[InputRow], reward: str | None, params: Mapping[str, Any]) -> bytes:
-    """The JSON fragment ``row,row,...`` (no brackets) for ``rows``, in order."""
+    """The JSON fragment ``row,row,...`` (no brackets) for ``rows``, in order.
+
+    A row whose scoring raises keeps its place with ``score: null`` and reason
+    ``internal_error:<Type>``.
+
+    Args:
+        rows: The input rows.
+        reward: The reward of rows that name none, or None.
+        params: Parameters given to every reward that accepts them.
+
+    Returns:
+        The UTF-8 JSON fragment.
+    """
     scorer = _scorer(reward, params)
     parts = []
     for row in rows:
@@ -166,8 +204,21 @@ def _merged(reward: str | None, params: Mapping[str, Any] | None) -> tuple[str |
 
 
 def handle_score(body: bytes, content_type: str, max_rows: int, part_rows: int, workers: int = 1) -> tuple[Any, ...]:
-    """``POST /score``: parse, check, and score; a batch of more than ``part_rows`` rows
-    is split into ``workers`` parts (none smaller than ``part_rows``).
+    """``POST /score``: parse, check, and score.
+
+    A batch of more than ``part_rows`` rows is split into ``workers`` parts (none
+    smaller than ``part_rows``).
+
+    Args:
+        body: The raw request body.
+        content_type: The request's ``Content-Type``.
+        max_rows: Most rows per request (413 beyond).
+        part_rows: Most rows scored here; a larger batch is split.
+        workers: The number of worker processes (parts to split into).
+
+    Returns:
+        ``("done", body_bytes)``, ``("split", [part_bytes, ...], reward, params)`` or
+        ``("error", status, message)`` (see the module docstring).
     """
     try:
         rows, reward, params = parse_score_body(body, content_type)
@@ -184,13 +235,32 @@ def handle_score(body: bytes, content_type: str, max_rows: int, part_rows: int, 
 
 
 def score_part(part: bytes, reward: str | None, params: Mapping[str, Any]) -> bytes:
-    """Score one part made by :func:`handle_score`."""
+    """Score one part made by :func:`handle_score`.
+
+    Args:
+        part: The pickled rows of the part (made by this server only).
+        reward: The reward of rows that name none, or None.
+        params: Parameters given to every reward that accepts them.
+
+    Returns:
+        The JSON fragment of :func:`score_rows`.
+    """
     return score_rows(pickle.loads(part), reward, params)  # noqa: S301 - bytes made by handle_score in this server
 
 
 def handle_openrlhf(body: bytes, max_rows: int) -> tuple[Any, ...]:
-    """``POST /openrlhf``: OpenRLHF's remote reward request ``{"query": [...],
-    "prompts": [...], "labels": [...]}`` -> ``{"rewards", "scores", "extra_logs"}``.
+    """``POST /openrlhf``: OpenRLHF's remote reward request.
+
+    ``{"query": [...], "prompts": [...], "labels": [...]}`` -> ``{"rewards", "scores",
+    "extra_logs"}``.
+
+    Args:
+        body: The raw request body.
+        max_rows: Most queries per request (413 beyond).
+
+    Returns:
+        ``("done", body_bytes)`` or ``("error", status, message)``: 422 for a malformed
+        request, an unknown reward or bad parameters, 413 for too many queries.
     """
     try:
         doc = _loads(body, "the request body")

@@ -75,6 +75,19 @@ class Dialect:
     fixes the grid (token bins, ``0..1`` floats), so ``pred_frame`` may not override it.
     ``models`` names the models, ``example`` is one output as the model writes it (the
     docs page and the tests use it) and ``source`` where the format is documented.
+
+    Args:
+        name: The registry name.
+        frame: The coordinate frame the readers return.
+        read_boxes: Payload -> boxes in ``frame``, or None (no boxes).
+        read_points: Payload -> points in ``frame``, or None (no points).
+        fixed_frame: Whether the grammar fixes the grid (``pred_frame`` may not override it).
+        models: The model names.
+        example: One output as the model writes it.
+        source: Where the format is documented.
+
+    Raises:
+        ValueError: an unknown ``frame``.
     """
 
     name: str
@@ -99,18 +112,42 @@ DIALECTS: Registry[Dialect] = Registry("dialect", _check_dialect)
 
 
 def register_dialect(dialect: Dialect) -> Dialect:
-    """Add ``dialect`` to the registry (a name registered twice is replaced)."""
+    """Add ``dialect`` to the registry (a name registered twice is replaced).
+
+    Args:
+        dialect: The dialect.
+
+    Returns:
+        ``dialect``.
+
+    Raises:
+        ValueError: ``dialect`` is not a :class:`Dialect`.
+    """
     _check_dialect(dialect)
     return DIALECTS.register(dialect.name, dialect)
 
 
 def dialect_names() -> list[str]:
-    """Registered dialect names, sorted."""
+    """Registered dialect names, sorted.
+
+    Returns:
+        The names.
+    """
     return DIALECTS.names()
 
 
 def get_dialect(name: Any) -> Dialect:
-    """The dialect registered under ``name``; ``KeyError`` with suggestions."""
+    """The dialect registered under ``name``; ``KeyError`` with suggestions.
+
+    Args:
+        name: A dialect name (or a :class:`Dialect`, returned as is).
+
+    Returns:
+        The :class:`Dialect`.
+
+    Raises:
+        KeyError: an unknown name (the message suggests close names).
+    """
     if isinstance(name, Dialect):
         return name
     return DIALECTS.lookup(name)
@@ -159,10 +196,18 @@ for _d in (
 
 @dataclass(frozen=True)
 class VlmOutput:
-    """What :func:`read_vlm_output` returns: ``boxes`` in pixels of the original image
-    (xyxy float64, labels, scores), ``points`` in pixels (``None`` when the dialect has
-    no points), ``reason`` why nothing could be read (``None`` on success) and the
-    ``frame`` the payload was read in.
+    """What :func:`read_vlm_output` returns.
+
+    ``boxes`` in pixels of the original image (xyxy float64, labels, scores), ``points``
+    in pixels (``None`` when the dialect has no points), ``reason`` why nothing could be
+    read (``None`` on success) and the ``frame`` the payload was read in.
+
+    Args:
+        boxes: The boxes, in pixels of the original image.
+        points: The points, in pixels, or None (the dialect has no points).
+        reason: Why nothing could be read, or None.
+        frame: The frame the payload was read in.
+        point_labels: The labels of the points, when the dialect writes them.
     """
 
     boxes: Boxes
@@ -177,8 +222,7 @@ class VlmOutput:
 
 
 def read_vlm_output(text: Any, dialect: str = "visual_rft", image_size: Any = None, **frame_kwargs: Any) -> VlmOutput:
-    r"""Boxes (and points, where the dialect has them) of a model's output, in pixels of
-    the ORIGINAL image.
+    r"""Boxes (and points, where the dialect has them) of a model's output, in pixels of the ORIGINAL image.
 
     ``text`` may hold think/answer tags (the answer is found with ``answer=``, default
     ``"auto"``); ``image_size=(width, height)`` of the original image is needed unless
@@ -186,10 +230,26 @@ def read_vlm_output(text: Any, dialect: str = "visual_rft", image_size: Any = No
     convention frame), ``min_pixels`` / ``max_pixels`` (Qwen2.5-VL processor bounds),
     ``answer``. Never raises on model output; bad arguments raise ``ValueError``.
 
-    >>> out = read_vlm_output('```json\n[{"bbox_2d": [0, 0, 280, 140], "label": "cat"}]\n```', "qwen2_5_vl",
-    ...                       image_size=(560, 280))
-    >>> out.boxes.xyxy.tolist(), out.boxes.labels
-    ([[0.0, 0.0, 280.0, 140.0]], ('cat',))
+    Args:
+        text: The model's output.
+        dialect: A dialect name (``"visual_rft"`` by default).
+        image_size: ``(width, height)`` of the original image.
+        **frame_kwargs: ``pred_frame``, ``min_pixels``, ``max_pixels``, ``answer`` or
+            ``prompt``.
+
+    Returns:
+        A :class:`VlmOutput`.
+
+    Raises:
+        ValueError: an unknown keyword, frame or answer mode, or no ``image_size`` where
+            the dialect's frame needs it.
+        KeyError: an unknown dialect.
+
+    Example:
+        >>> out = read_vlm_output('```json\n[{"bbox_2d": [0, 0, 280, 140], "label": "cat"}]\n```', "qwen2_5_vl",
+        ...                       image_size=(560, 280))
+        >>> out.boxes.xyxy.tolist(), out.boxes.labels
+        ([[0.0, 0.0, 280.0, 140.0]], ('cat',))
     """
     from rewardkit.parsing.frames import convert_boxes, convert_points
     from rewardkit.parsing.reading import Reading, extract_answer_text

@@ -34,7 +34,15 @@ NUM = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def numbers(body: str, limit: int = 4 * (MAX_BOXES + 1)) -> list[float]:
-    """The numbers of a short body, at most ``limit``."""
+    """The numbers of a short body, at most ``limit``.
+
+    Args:
+        body: The text.
+        limit: Most numbers read.
+
+    Returns:
+        The numbers in order (``inf`` for one beyond float range).
+    """
     out: list[float] = []
     for m in NUM.finditer(body):
         try:
@@ -47,8 +55,18 @@ def numbers(body: str, limit: int = 4 * (MAX_BOXES + 1)) -> list[float]:
 
 
 def blocks(text: str, open_tag: str, close_tag: str, start: int = 0) -> Iterator[tuple[int, int, str]]:
-    """``(open_start, close_end, body)`` of each ``open_tag body close_tag`` block, in
-    order (plain substring search; an unclosed opening tag ends the scan).
+    """``(open_start, close_end, body)`` of each ``open_tag body close_tag`` block, in order.
+
+    Plain substring search; an unclosed opening tag ends the scan.
+
+    Args:
+        text: The text.
+        open_tag: The opening tag.
+        close_tag: The closing tag.
+        start: Where the scan starts.
+
+    Yields:
+        ``(open_start, close_end, body)``, at most ``MAX_BOXES + 1`` blocks.
     """
     pos = start
     n = 0
@@ -66,7 +84,15 @@ def blocks(text: str, open_tag: str, close_tag: str, start: int = 0) -> Iterator
 
 
 def precheck(payload: Any) -> tuple[str, ParseResult[Any] | None]:
-    """``(text, None)`` for a payload worth reading, or ``("", failure)``."""
+    """``(text, None)`` for a payload worth reading, or ``("", failure)``.
+
+    Args:
+        payload: The answer payload (None when there is none).
+
+    Returns:
+        ``(stripped text, None)``, or ``("", failure)`` with reason ``no_answer``,
+        ``too_long`` or ``empty_answer``.
+    """
     if payload is None:
         return "", ParseResult(None, False, "no_answer", {})
     text = payload if isinstance(payload, str) else str(payload)
@@ -93,15 +119,36 @@ def negative_boxes(text: str, fmt: str) -> ParseResult[Boxes] | None:
 
 
 def finish_boxes(coords: list[list[float]], labels: list[str | None], fmt: str, scores: list[float] | None = None) -> ParseResult[Boxes]:
-    """Boxes through the one bad-box rule of :mod:`rewardkit.parsing.boxes` (non-finite or
-    huge dropped, inverted corners reordered, too many fail).
+    """Boxes through the one bad-box rule of :mod:`rewardkit.parsing.boxes`.
+
+    Non-finite or huge boxes are dropped, inverted corners reordered, too many fail.
+
+    Args:
+        coords: The boxes, ``[x1, y1, x2, y2]`` each.
+        labels: One label (or None) per box.
+        fmt: The format name for ``details["format"]``.
+        scores: One score per box (NaN for all when None).
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`.
     """
     sc = scores if scores is not None else [math.nan] * len(coords)
     return _finish(coords, sc, labels, {"format": fmt})
 
 
 def finish_points(pts: list[list[float]], fmt: str, labels: list[str | None] | None = None) -> ParseResult[Points]:
-    """Points with the same rule (non-finite or huge dropped; too many fail)."""
+    """Points with the same rule (non-finite or huge dropped; too many fail).
+
+    Args:
+        pts: The points, ``[x, y]`` each.
+        fmt: The format name for ``details["format"]``.
+        labels: One label (or None) per point, or None.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Points`
+        (labels in ``details["labels"]``), or ``ok=False`` with ``no_points``,
+        ``too_many_points`` or ``bad_coordinates``.
+    """
     if not pts:
         return empty_points("no_points", format=fmt)
     if len(pts) > MAX_BOXES:

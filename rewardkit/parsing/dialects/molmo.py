@@ -1,4 +1,6 @@
-"""Molmo pointing: ``<point x="61.5" y="40.6" alt="cat">cat</point>`` and
+"""Molmo pointing: ``<point>`` and ``<points>`` tags, read into the ``norm1`` frame.
+
+``<point x="61.5" y="40.6" alt="cat">cat</point>`` and
 ``<points x1=".." y1=".." x2=".." y2=".." alt="cats">cats</points>``, coordinates in
 percent of the image width and height (allenai Molmo-7B-D-0924 model card, "pointing";
 allenai/molmo ``olmo/preprocessing/point_formatter.py`` ``LegacyPointFormatting`` and
@@ -22,7 +24,15 @@ _ATTR = re.compile(r'\b([A-Za-z_]{1,16}?)(\d{0,4})[ \t]{0,8}=[ \t]{0,8}"([^"<>]{
 
 
 def read_molmo_points(payload: str) -> ParseResult[Points]:
-    """Molmo points (``norm1`` frame) with the ``alt`` text as label."""
+    """Molmo points (``norm1`` frame) with the ``alt`` text as label.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Points`
+        (labels in ``details["labels"]``), or ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_points(fail.reason or "unparseable")

@@ -36,7 +36,15 @@ __all__ = ["read_qwen2_vl_boxes", "parse_boxes", "parse_points"]
 
 
 def read_qwen2_vl_boxes(payload: str) -> ParseResult[Boxes]:
-    """Boxes of Qwen2-VL's box tokens (labels from the preceding object reference)."""
+    """Boxes of Qwen2-VL's box tokens (labels from the preceding object reference).
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")

@@ -67,7 +67,15 @@ def _ref_det(text: str, ref_open: str, ref_close: str, det_open: str, det_close:
 
 
 def read_internvl_boxes(payload: str) -> ParseResult[Boxes]:
-    """InternVL boxes in the ``norm1000`` frame."""
+    """InternVL boxes in the ``norm1000`` frame.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")
@@ -86,7 +94,15 @@ def read_internvl_boxes(payload: str) -> ParseResult[Boxes]:
 
 
 def read_deepseek_vl2_boxes(payload: str) -> ParseResult[Boxes]:
-    """DeepSeek-VL2 boxes in the ``norm1`` frame (value / 999)."""
+    """DeepSeek-VL2 boxes in the ``norm1`` frame (value / 999).
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")

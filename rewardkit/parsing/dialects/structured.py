@@ -44,7 +44,15 @@ def _load(payload: Any) -> tuple[Any, ParseResult[Any] | None, dict[str, Any]]:
 
 
 def read_gemini_boxes(payload: str) -> ParseResult[Boxes]:
-    """Gemini ``box_2d`` boxes, ``[ymin, xmin, ymax, xmax]`` -> xyxy, ``norm1000`` frame."""
+    """Gemini ``box_2d`` boxes, ``[ymin, xmin, ymax, xmax]`` -> xyxy, ``norm1000`` frame.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     if isinstance(payload, str):
         neg = negative_boxes(payload.strip(), "structured")
         if neg is not None:
@@ -88,7 +96,15 @@ def _yx_points(value: Any, out: list[list[float]], labels: list[str | None]) -> 
 
 
 def read_gemini_points(payload: str) -> ParseResult[Points]:
-    """Gemini points ``[y, x]`` -> ``(x, y)``, ``norm1000`` frame."""
+    """Gemini points ``[y, x]`` -> ``(x, y)``, ``norm1000`` frame.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Points`, or
+        ``ok=False`` with a reason code.
+    """
     value, fail, _ = _load(payload)
     if fail is not None:
         return empty_points(fail.reason or "unparseable")
@@ -110,7 +126,15 @@ def _dict_items(value: Any, key: str) -> list[Any]:
 
 
 def read_moondream_boxes(payload: str) -> ParseResult[Boxes]:
-    """Moondream ``{"objects": [{"x_min", "y_min", "x_max", "y_max"}]}`` -> ``norm1`` boxes."""
+    """Moondream ``{"objects": [{"x_min", "y_min", "x_max", "y_max"}]}`` -> ``norm1`` boxes.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     value, fail, _ = _load(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")
@@ -130,7 +154,15 @@ def read_moondream_boxes(payload: str) -> ParseResult[Boxes]:
 
 
 def read_moondream_points(payload: str) -> ParseResult[Points]:
-    """Moondream ``{"points": [{"x", "y"}]}`` -> ``norm1`` points."""
+    """Moondream ``{"points": [{"x", "y"}]}`` -> ``norm1`` points.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Points`, or
+        ``ok=False`` with a reason code.
+    """
     value, fail, _ = _load(payload)
     if fail is not None:
         return empty_points(fail.reason or "unparseable")

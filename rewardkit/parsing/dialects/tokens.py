@@ -74,7 +74,15 @@ def _tokens(pattern: re.Pattern[str], text: str) -> list[re.Match[str]]:
 
 
 def read_paligemma_boxes(payload: str) -> ParseResult[Boxes]:
-    """PaliGemma boxes (``norm1`` frame) with the label that follows each box."""
+    """PaliGemma boxes (``norm1`` frame) with the label that follows each box.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")
@@ -98,7 +106,15 @@ def read_paligemma_boxes(payload: str) -> ParseResult[Boxes]:
 
 
 def read_florence2_boxes(payload: str) -> ParseResult[Boxes]:
-    """Florence-2 boxes (``norm1`` frame, bin centres) with the phrase before each box."""
+    """Florence-2 boxes (``norm1`` frame, bin centres) with the phrase before each box.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")
@@ -128,8 +144,17 @@ def read_florence2_boxes(payload: str) -> ParseResult[Boxes]:
 
 
 def kosmos2_patch_box(ul: int, lr: int, grid: int = KOSMOS2_GRID) -> list[float]:
-    """``[x1, y1, x2, y2]`` in ``norm1`` of the patch pair ``(ul, lr)`` on a ``grid x grid``
-    layout: cell centres, or outer edges when the cells share a row or a column.
+    """``[x1, y1, x2, y2]`` in ``norm1`` of the patch pair ``(ul, lr)`` on a ``grid x grid`` layout.
+
+    Cell centres, or outer edges when the cells share a row or a column.
+
+    Args:
+        ul: The patch index of the upper-left cell.
+        lr: The patch index of the lower-right cell.
+        grid: Cells per side (32 for Kosmos-2).
+
+    Returns:
+        The box ``[x1, y1, x2, y2]`` in ``norm1``.
     """
     cell = 1.0 / grid
     ux, uy = ul % grid, ul // grid
@@ -140,7 +165,15 @@ def kosmos2_patch_box(ul: int, lr: int, grid: int = KOSMOS2_GRID) -> list[float]
 
 
 def read_kosmos2_boxes(payload: str) -> ParseResult[Boxes]:
-    """Kosmos-2 boxes (``norm1`` frame), labelled with the phrase before each object."""
+    """Kosmos-2 boxes (``norm1`` frame), labelled with the phrase before each object.
+
+    Args:
+        payload: The answer payload.
+
+    Returns:
+        A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
+        ``ok=False`` with a reason code.
+    """
     text, fail = precheck(payload)
     if fail is not None:
         return empty_boxes(fail.reason or "unparseable")
