@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.boxes import boxes_from_items, is_negative_answer
 from rewardkit.parsing.tags import extract_answer
 from rewardkit.types import Boxes, ImageSize, as_image_size
+
+if TYPE_CHECKING:
+    from rewardkit.parsing.frames import Frame
 
 __all__ = ["BoxTarget", "read_box_target", "target_xywh_rows", "as_boxes_gt", "read_text_target", "check_box_extent", "GT_EXTENT_TOLERANCE"]
 
@@ -44,7 +47,7 @@ class BoxTarget:
 
     boxes: Boxes
     image_size: ImageSize | None = None
-    frame: str | None = None
+    frame: Frame | None = None
     checked: Any = None
     """The reading key (ground-truth frame, pixel bounds) its extent was checked under."""
 
@@ -88,7 +91,7 @@ def _fmt_box(row: Any) -> str:
     return "[" + ", ".join(f"{float(v):g}" for v in row) + "]"
 
 
-def check_box_extent(target: BoxTarget, frame: str, resize_kw: Any = None) -> None:
+def check_box_extent(target: BoxTarget, frame: Frame, resize_kw: Any = None) -> None:
     """Raise :class:`BadGroundTruth` when a box of ``target`` lies outside the image in
     ``frame`` (the target's own ``frame`` wins) by more than :data:`GT_EXTENT_TOLERANCE`
     of the image. Without an image size in a pixel frame only the lower bound (0) is

@@ -45,6 +45,7 @@ from typing import Any, Literal
 from rewardkit.parsing.frames import (
     QWEN25VL_MAX_PIXELS,
     QWEN25VL_MIN_PIXELS,
+    Frame,
     check_frame,
 )
 from rewardkit.parsing.tags import (
@@ -108,8 +109,8 @@ class Reading:
 
     answer: str = "auto"
     dialect: str = "visual_rft"
-    pred_frame: str | None = None
-    gt_frame: str = "norm1000"
+    pred_frame: Frame | None = None
+    gt_frame: Frame = "norm1000"
     image_size: ImageSize | None = None
     min_pixels: int | None = None
     max_pixels: int | None = None
@@ -140,13 +141,13 @@ class Reading:
             raise ValueError(f"Expected min_pixels <= max_pixels, but got {lo!r} and {hi!r}")
 
     @property
-    def frame(self) -> str:
+    def frame(self) -> Frame:
         """The frame predictions are read in: ``pred_frame``, else the dialect's frame."""
         if self.pred_frame is not None:
             return self.pred_frame
         from rewardkit.parsing.dialects import get_dialect
 
-        return get_dialect(self.dialect).frame
+        return check_frame(get_dialect(self.dialect).frame)
 
     @property
     def resize_kw(self) -> dict[str, int]:

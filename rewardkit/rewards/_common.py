@@ -26,7 +26,7 @@ from rewardkit.types import ParseResult, RewardResult
 __all__ = [
     "check_unit", "check_choice", "box_target", "prepare_box_target", "boxes_to_gt_frame", "points_to_gt_frame",
     "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "read_answer", "read_boxes",
-    "read_points", "box_reader", "point_reader", "Reading",
+    "read_points", "box_reader", "point_reader", "Reading", "iou_rule", "passes_iou",
 ]
 
 _DEFAULT_READING = Reading()
@@ -37,6 +37,63 @@ def check_unit(name: str, value: float) -> float:
     if not 0.0 <= v <= 1.0:
         raise ParameterError(f"Expected `{name}` in [0, 1], but got {value!r}")
     return v
+
+
+def iou_rule(iou_threshold: Any, inclusive: Any, threshold: Any = None, comparison: Any = None,
+             *, stacklevel: int = 3) -> tuple[float, bool]:
+    """Validate an IoU threshold rule: ``(iou_threshold, inclusive)``.
+
+    The one vocabulary of the grounding reward and metrics (docs/rewards-grounding.md):
+    ``iou_threshold`` in [0, 1] and ``inclusive`` (``True``: IoU >= t, the Qwen-VL /
+    InternVL evaluators; ``False``: IoU > t, VLM-R1 / Griffon). The old keywords
+    ``threshold`` and ``comparison`` (``">="`` / ``">"``) still work, with a
+    :class:`DeprecationWarning`.
+
+    Args:
+        iou_threshold: the IoU a correct box reaches.
+        inclusive: whether an IoU equal to ``iou_threshold`` counts.
+        threshold: deprecated name of ``iou_threshold`` (``None``: not given).
+        comparison: deprecated (``">="`` is ``inclusive=True``, ``">"`` is ``False``).
+        stacklevel: where the warning points, as in :func:`warnings.warn`.
+
+    Returns:
+        ``(iou_threshold, inclusive)`` as a Python ``float`` and ``bool``.
+
+    Raises:
+        ParameterError: a threshold outside [0, 1] (or a bool), an ``inclusive`` that is
+            not a bool, or a ``comparison`` other than ``">="`` / ``">"``.
+
+    Example:
+        >>> iou_rule(0.5, False)
+        (0.5, False)
+    """
+    import warnings
+
+    if threshold is not None:
+        warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=stacklevel)
+        iou_threshold = threshold
+    if comparison is not None:
+        warnings.warn("`comparison` is deprecated: use `inclusive` (True for '>=', False for '>')",
+                      DeprecationWarning, stacklevel=stacklevel)
+        if comparison not in (">=", ">"):
+            raise ParameterError(f"Expected `comparison` to be '>=' or '>', but got {comparison!r}")
+        inclusive = comparison == ">="
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, int | float | np.integer | np.floating) \
+            or not 0.0 <= float(iou_threshold) <= 1.0:
+        raise ParameterError(f"Expected `iou_threshold` in [0, 1], but got {iou_threshold!r}")
+    if not isinstance(inclusive, bool | np.bool_):
+        raise ParameterError(f"Expected `inclusive` to be a bool, but got {inclusive!r}")
+    return float(iou_threshold), bool(inclusive)
+
+
+def passes_iou(iou: float, iou_threshold: float, inclusive: bool) -> bool:
+    """Whether ``iou`` passes the rule: ``iou >= iou_threshold`` if ``inclusive`` else ``>``.
+
+    Example:
+        >>> passes_iou(0.5, 0.5, True), passes_iou(0.5, 0.5, False)
+        (True, False)
+    """
+    return iou >= iou_threshold if inclusive else iou > iou_threshold
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
