@@ -20,6 +20,7 @@ from typing import Any
 
 from rewardkit import rewards as _rewards  # noqa: F401  (populates REWARD_SPECS)
 from rewardkit.errors import BadGroundTruth, ParameterError
+from rewardkit.names import unknown_name
 from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, UnreadableGroundTruth, register_reward
 from rewardkit.types import RewardResult
 
@@ -29,6 +30,8 @@ __all__ = [
     "get_reward",
     "list_rewards",
     "list_tasks",
+    "resolve_task",
+    "TASK_ALIASES",
     "score",
     "score_batch",
     "register_reward",
@@ -43,10 +46,7 @@ def get_spec(name: str) -> RewardSpec:
     try:
         return REWARD_SPECS[name]
     except KeyError:
-        names = sorted(REWARD_SPECS)
-        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
-        hint = f" did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(f"Unknown reward {name!r};{hint} available: {', '.join(names)}") from None
+        raise unknown_name("reward", name, REWARD_SPECS) from None
 
 
 def _check_params(spec: RewardSpec, params: dict[str, Any]) -> None:
@@ -140,9 +140,25 @@ def get_reward(name: str, **params: Any) -> Reward:
     return Reward(name, **params)
 
 
+TASK_ALIASES: dict[str, str] = {"points": "point"}
+"""Other names accepted for a task (``rewardkit list --task points``): the answer kind and
+tag ``points`` names the task ``point``."""
+
+
+def resolve_task(task: str) -> str:
+    """The registered task that ``task`` names (itself, or the task of an alias).
+
+    Example:
+        >>> resolve_task("points"), resolve_task("grounding")
+        ('point', 'grounding')
+    """
+    return TASK_ALIASES.get(task, task)
+
+
 def list_rewards(task: str | None = None, tags: Iterable[str] | None = None) -> list[str]:
     """Registered reward names, optionally filtered by task and tags (all must match)."""
     want = set(tags or ())
+    task = None if task is None else resolve_task(task)
     return sorted(
         n for n, s in REWARD_SPECS.items() if (task is None or s.task == task) and want <= s.tags
     )

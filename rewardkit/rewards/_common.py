@@ -21,6 +21,7 @@ from rewardkit.parsing.frames import (
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.parsing.tags import TagParse
+from rewardkit.rewards.base import zero
 from rewardkit.types import ParseResult, RewardResult
 
 __all__ = [
@@ -169,9 +170,6 @@ def points_to_gt_frame(xy: np.ndarray, reading: Reading, target: BoxTarget) -> n
     return convert_points(xy, pred_frame, gt_frame, target.image_size, **reading.resize_kw)
 
 
-def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
-    """The reward's minimum with every component at 0 and a reason code."""
-    return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
 def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[list[bool], list[bool], list[bool]] | None:

@@ -57,8 +57,7 @@ __all__ = [
     "REWARD_SPECS",
     "BadGroundTruth",
     "UnreadableGroundTruth",
-    "minimum_result",
-    "not_applicable",
+    "zero",
     "bad_ground_truth",
     "new_result",
 ]
@@ -107,12 +106,23 @@ def new_result(score: float | None, components: dict[str, float], reason: str | 
     return obj
 
 
-def minimum_result(spec_range: tuple[float, float], components: tuple[str, ...], reason: str, **details: Any) -> RewardResult:
-    return RewardResult(spec_range[0], {c: 0.0 for c in components}, reason, details)
+def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
+    """The reward's minimum with every component at 0 and a reason code.
 
+    Args:
+        components: the reward's component names.
+        reason: the reason code (``no_answer_tag``, ``internal_error:<Type>``, ...).
+        lo: the minimum of the reward's range.
+        **details: diagnostics kept in ``details``.
 
-def not_applicable(components: tuple[str, ...], reason: str) -> RewardResult:
-    return RewardResult(None, {}, reason)
+    Returns:
+        ``RewardResult(lo, {c: 0.0 ...}, reason, details)``.
+
+    Example:
+        >>> zero(("iou",), "no_boxes").to_dict()["score"]
+        0.0
+    """
+    return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
 def bad_ground_truth(error: Any) -> RewardResult:
@@ -168,7 +178,7 @@ def _checked(result: RewardResult, lo: float, hi: float, components: tuple[str, 
     s = result.score
     if s is None or lo - _RANGE_EPS <= s <= hi + _RANGE_EPS:
         return result
-    return minimum_result((lo, hi), components, "internal_error:out_of_range", value=s, reported_reason=result.reason)
+    return zero(components, "internal_error:out_of_range", lo, value=s, reported_reason=result.reason)
 
 
 def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ...] = READING_FIELDS) -> dict[str, Any]:
@@ -289,7 +299,7 @@ def register_reward(
                     raise
                 if origin == "ground_truth":
                     return bad_ground_truth(exc)
-                return minimum_result((lo, hi), components, f"internal_error:{type(exc).__name__}", error=str(exc)[:200])
+                return zero(components, f"internal_error:{type(exc).__name__}", lo, error=str(exc)[:200])
             if kwargs.get("compat") is not None:
                 return result  # a compat mode reproduces the public code, out-of-range values included
             return _checked(result, lo, hi, components)
@@ -361,7 +371,9 @@ def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], C
             lo, hi = spec.range
             return [_checked(r, lo, hi, spec.components) for r in results]
 
-        REWARD_SPECS[name] = dataclasses.replace(spec, batch=wrapper)
+        new = dataclasses.replace(spec, batch=wrapper)
+        REWARD_SPECS[name] = new
+        spec.fn.reward_spec = new  # type: ignore[attr-defined]  # the registered function's record, kept current
         return wrapper
 
     return decorate

@@ -61,7 +61,8 @@ from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.grounding import GroundingReward
 from rewardkit.types import RewardResult
 
-__all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty"]
+__all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty",
+           "penalty_repetition_reward"]
 
 _TAGS = ("vlm_r1", "paper:VLM-R1", "boxes")
 _READING = Reading()
@@ -428,3 +429,7 @@ def repetition_penalty(
     value = -(1.0 - len(set(items)) / len(items))
     value = 0.0 if value == 0 else value
     return RewardResult(value, {"repetition": value}, None, {"items": len(items), "unique": len(set(items)), "unit": unit})
+
+
+# Registry name ``penalty.repetition`` as a function name; ``repetition_penalty`` stays.
+penalty_repetition_reward = repetition_penalty
