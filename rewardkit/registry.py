@@ -114,7 +114,8 @@ class Reward:
 
     def score_batch(self, completions: Sequence[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
         """Score the G completions of one prompt; the ground truth is parsed once and,
-        where the family has a group entry point, work is shared across the group."""
+        where the family has a group entry point, work is shared across the group.
+        """
         if params:
             _check_params(self.spec, params)
         merged = {**self.params, **params}
@@ -264,7 +265,8 @@ def _literal_args(tp: Any) -> list[Any]:
 
 def _hints(fn: Any) -> dict[str, Any]:
     """Resolved annotations of a reward: its type hints, else the annotations of its
-    signature (callable classes such as the grounding rewards set ``__signature__``)."""
+    signature (callable classes such as the grounding rewards set ``__signature__``).
+    """
     target = inspect.unwrap(fn)
     try:
         return typing.get_type_hints(target)
@@ -280,7 +282,8 @@ def _hints(fn: Any) -> dict[str, Any]:
 
 def _meaning(doc: str, name: str) -> str:
     """The docstring's words on ``name``: its ``Args:`` line, else the first sentence that
-    names it in double backquotes, else the common meaning."""
+    names it in double backquotes, else the common meaning.
+    """
     m = re.search(rf"^\s+{re.escape(name)}(?: \([^)]*\))?:\s*(.+(?:\n\s{{8,}}.+)*)", doc, re.MULTILINE)
     if m:
         return " ".join(m.group(1).split())
@@ -309,7 +312,8 @@ def _clauses(text: str) -> list[str]:
 
 def describe_params(name: str) -> list[ParamInfo]:
     """Name, default, allowed values (from ``Literal`` annotations; the frame names for
-    ``*_frame``) and meaning (from the docstring) of each parameter of reward ``name``."""
+    ``*_frame``) and meaning (from the docstring) of each parameter of reward ``name``.
+    """
     from rewardkit.parsing.frames import FRAMES
 
     spec = get_spec(name)
@@ -325,7 +329,8 @@ def describe_params(name: str) -> list[ParamInfo]:
 
 def check_param_values(name: str, params: Mapping[str, Any]) -> None:
     """``ValueError`` ("did you mean ...?") for an unknown parameter of reward ``name`` or a
-    value outside its allowed values, before any sample is scored."""
+    value outside its allowed values, before any sample is scored.
+    """
     spec = get_spec(name)
     allowed = set(spec.params) | {"strict"} | ({"step", "max_steps"} if spec.scheduled else set())
     for key in params:

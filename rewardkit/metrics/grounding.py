@@ -161,8 +161,6 @@ class GroundingMetrics(MergeableMetric):
             ValueError: a number of completions that differs from the number of ground
                 truths, or a ground truth that is not usable for grounding.
         """
-        from rewardkit.rewards.grounding import grounding_match
-
         if len(preds) != len(target):
             raise ValueError(f"Expected as many completions as ground truths, but got {len(preds)} and {len(target)}")
         n = len(preds)

@@ -55,7 +55,8 @@ class BoxTarget:
 def target_xywh_rows(target: BoxTarget) -> list[list[float]]:
     """The target's boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``: the plain-Python
     IoU kernels' layout), computed once per target (a target is frozen, its arrays
-    read-only) and kept on it."""
+    read-only) and kept on it.
+    """
     rows = target.__dict__.get("_xywh_rows")
     if rows is None:
         rows = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
@@ -95,7 +96,8 @@ def check_box_extent(target: BoxTarget, frame: Frame, resize_kw: Any = None) -> 
     """Raise :class:`BadGroundTruth` when a box of ``target`` lies outside the image in
     ``frame`` (the target's own ``frame`` wins) by more than :data:`GT_EXTENT_TOLERANCE`
     of the image. Without an image size in a pixel frame only the lower bound (0) is
-    checked."""
+    checked.
+    """
     boxes = target.boxes.xyxy
     if boxes.shape[0] == 0:
         return
@@ -146,7 +148,8 @@ def read_box_target(ground_truth: Any, *, image_size: Any = None, reading: Any =
 
     With a :class:`~rewardkit.parsing.reading.Reading`, its ``image_size`` is used when
     ``image_size`` is not given, and the boxes are checked to lie inside the image in
-    its ``gt_frame`` (:func:`check_box_extent`)."""
+    its ``gt_frame`` (:func:`check_box_extent`).
+    """
     if reading is not None and image_size is None:
         image_size = reading.image_size
     target = _read_box_target(ground_truth, image_size)
@@ -204,7 +207,8 @@ def as_boxes_gt(ground_truth: Any) -> Boxes:
 
 def read_text_target(ground_truth: Any) -> str:
     """A textual ground truth (class name, count): plain string, ``<answer>`` solution
-    string, a dict with ``answer``/``label``/``solution``, or a one-element list."""
+    string, a dict with ``answer``/``label``/``solution``, or a one-element list.
+    """
     value = ground_truth
     if isinstance(value, Mapping):
         for k in ("answer", "label", "class", "solution", "count", "ground_truth"):

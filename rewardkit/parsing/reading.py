@@ -174,7 +174,8 @@ class Reading:
 
         Naming a ``dialect`` without a ``pred_frame`` reads in the dialect's frame (a
         reward's default ``pred_frame``, e.g. ``"pixel"``, does not carry over): the
-        user names the model, not the frame."""
+        user names the model, not the frame.
+        """
         if "dialect" in fields and "pred_frame" not in fields:
             fields["pred_frame"] = None
         if reading is None:
@@ -225,7 +226,8 @@ class AnswerText:
 
     ``text`` is ``None`` (with ``reason``) when there is no answer; ``source`` is
     ``"tags"`` (an answer block) or ``"whole"`` (the cleaned whole completion);
-    ``tags`` is the tag parse (for the strict format)."""
+    ``tags`` is the tag parse (for the strict format).
+    """
 
     text: str | None
     tags: TagParse
@@ -242,7 +244,8 @@ _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*")
 def clean_whole(text: str) -> str:
     """The whole completion as an answer: the text after the last ``</think>`` (an
     unclosed ``<think>`` drops the rest), answer-tag tokens (replaced by a space) and code-fence markers
-    removed, stripped. Linear time (single-token regexes, no backtracking)."""
+    removed, stripped. Linear time (single-token regexes, no backtracking).
+    """
     last = None
     m: re.Match[str] | None
     for m in _THINK_CLOSE.finditer(text):
@@ -261,7 +264,8 @@ def clean_whole(text: str) -> str:
 
 def extract_answer_text(completion: Any, prompt: str | None = None, mode: str = "auto") -> AnswerText:
     """The answer payload of ``completion`` under answer ``mode`` (never raises on
-    model output; an unknown ``mode`` is caller input and raises ``ValueError``)."""
+    model output; an unknown ``mode`` is caller input and raises ``ValueError``).
+    """
     if mode != "auto" and mode != "tags":
         mode = _ANSWER_ALIASES.get(mode, mode)
     if mode not in ANSWER_MODES:

@@ -22,7 +22,7 @@ from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.parsing.tags import TagParse
 from rewardkit.rewards.base import zero
-from rewardkit.types import ParseResult, RewardResult
+from rewardkit.types import ParseResult
 
 __all__ = [
     "check_unit", "check_choice", "box_target", "prepare_box_target", "boxes_to_gt_frame", "points_to_gt_frame",
@@ -123,7 +123,8 @@ def box_target(ground_truth: Any, reading: Reading) -> BoxTarget:
     data sets: the same one for the G completions of a prompt, scored one call at a
     time) is read once per (string, reading) and the :class:`BoxTarget` reused: a string
     cannot change, the target is frozen with read-only arrays, and a string that cannot
-    be read raises again on every call (failures are not cached)."""
+    be read raises again on every call (failures are not cached).
+    """
     if type(ground_truth) is str and len(ground_truth) <= GT_CACHE_MAX_CHARS:
         try:
             return _cached_box_target(ground_truth, reading)
@@ -141,7 +142,8 @@ def prepare_box_target(ground_truth: Any, *, reading: Reading = _DEFAULT_READING
     """Parse box ground truth once per prompt (``Reward.score_batch`` calls this); a ground
     truth of quadrilaterals gives a :class:`~rewardkit.parsing.polygons.QuadTarget`
     (``detection.f1`` and the grounding rewards score quads; the others report it as
-    bad ground truth)."""
+    bad ground truth).
+    """
     from rewardkit.rewards._quads import quad_target_or_none
 
     quads = quad_target_or_none(ground_truth, reading.image_size)
@@ -152,7 +154,8 @@ def prepare_box_target(ground_truth: Any, *, reading: Reading = _DEFAULT_READING
 
 def boxes_to_gt_frame(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> np.ndarray:
     """Predicted boxes (in ``reading.frame``) converted into the ground truth's frame
-    (ValueError on a missing image size: caller input)."""
+    (ValueError on a missing image size: caller input).
+    """
     gt_frame = target.frame or reading.gt_frame
     check_frame(gt_frame)
     pred_frame = reading.frame
@@ -174,7 +177,8 @@ def points_to_gt_frame(xy: np.ndarray, reading: Reading, target: BoxTarget) -> n
 
 def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[list[bool], list[bool], list[bool]] | None:
     """Per-box flags for :func:`frame_warning`: (outside the frame by > 2%, every
-    coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown."""
+    coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown.
+    """
     if xyxy.size == 0:
         return None
     extent = _extent(reading, target.image_size)
@@ -201,7 +205,8 @@ def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[
 
 def _extent(reading: Reading, image_size: Any) -> tuple[float, float] | None:
     """``frame_extent`` of the reading's prediction frame, ``None`` when unknown;
-    cached per (reading, image size)."""
+    cached per (reading, image size).
+    """
     try:
         return _cached_extent(reading, image_size)
     except TypeError:  # unhashable image size: not cached
@@ -243,7 +248,8 @@ def read_answer(completion: Any, prompt: str | None, parse: Callable[[str], Pars
     ``(tags, value or None, reason)``.
 
     ``value`` is ``None`` (with the reason) when there is no answer or the payload
-    cannot be read; callers then return their minimum with that reason."""
+    cannot be read; callers then return their minimum with that reason.
+    """
     ans = extract_answer_text(completion, prompt, answer)
     if ans.text is None:
         return ans.tags, None, ans.reason

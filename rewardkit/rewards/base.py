@@ -5,7 +5,7 @@ A reward is a pure function ``(completion: str, ground_truth, **params) -> Rewar
 in this layer; :mod:`rewardkit.registry` (a surface) looks names up and builds picklable
 callables from them.
 
-Two error channels (see DESIGN.md):
+Two error channels (docs/guarantees.md):
 
 * bad caller input (unknown parameter value, wrong shapes) raises ``ValueError``;
 * bad model output never raises: the reward returns its minimum with a ``reason``.
@@ -100,7 +100,8 @@ def new_result(score: float | None, components: dict[str, float], reason: str | 
     ``__init__`` and its conversions, for the rewards' hot paths: the caller passes a
     Python ``float`` (or ``None``) score, a FRESH dict of ``str`` keys and Python
     ``float`` values, and a fresh ``details`` dict, so the result equals (and reprs,
-    pickles and compares as) the one the constructor builds."""
+    pickles and compares as) the one the constructor builds.
+    """
     obj = object.__new__(RewardResult)
     obj.__dict__.update(score=score, components=MappingProxyType(components), reason=reason, details=MappingProxyType(details))
     return obj
@@ -135,7 +136,8 @@ def bad_ground_truth(error: Any) -> RewardResult:
 class UnreadableGroundTruth:
     """What :meth:`rewardkit.registry.Reward.prepare` returns for a ground truth that
     cannot be read: every completion of the prompt then gets ``bad_ground_truth``
-    (``strict=True`` raises :class:`BadGroundTruth`) without reading it again."""
+    (``strict=True`` raises :class:`BadGroundTruth`) without reading it again.
+    """
 
     error: str
 
@@ -186,7 +188,8 @@ def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ..
     (``pred_frame=``, ``dialect=``, ...) folded into one ``reading`` value: the given
     ``reading`` (or the reward's ``default``) with the keyword fields applied on top
     (:meth:`Reading.resolve`: naming a ``dialect`` without a ``pred_frame`` reads in the
-    dialect's frame)."""
+    dialect's frame).
+    """
     if not kwargs:
         return {"reading": default}
     if "reading" not in kwargs and not any(k in kwargs for k in fields):
@@ -215,7 +218,7 @@ def register_reward(
     name: str,
     *,
     task: str,
-    range: tuple[float, float],  # noqa: A002 - the public name DESIGN.md gives
+    range: tuple[float, float],  # noqa: A002 - the public name (docs/architecture.md)
     components: tuple[str, ...] = (),
     tags: tuple[str, ...] | frozenset[str] = (),
     scheduled: bool = False,

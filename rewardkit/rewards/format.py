@@ -1,4 +1,4 @@
-"""Format rewards (SPEC 2.1).
+"""Format rewards (docs/rewards-format.md).
 
 * ``format.think_answer``: 1 if the completion is exactly one ``<think>`` block followed
   by exactly one ``<answer>`` block with nothing else but whitespace (DeepSeek-R1 style),
