@@ -20,6 +20,7 @@ from typing import Any
 
 from rewardkit import rewards as _rewards  # noqa: F401  (populates REWARD_SPECS)
 from rewardkit.errors import BadGroundTruth, ParameterError
+from rewardkit.names import unknown_name
 from rewardkit.rewards.base import REWARD_SPECS, RewardSpec, UnreadableGroundTruth, register_reward
 from rewardkit.types import RewardResult
 
@@ -29,6 +30,8 @@ __all__ = [
     "get_reward",
     "list_rewards",
     "list_tasks",
+    "resolve_task",
+    "TASK_ALIASES",
     "score",
     "score_batch",
     "register_reward",
@@ -43,10 +46,7 @@ def get_spec(name: str) -> RewardSpec:
     try:
         return REWARD_SPECS[name]
     except KeyError:
-        names = sorted(REWARD_SPECS)
-        close = difflib.get_close_matches(str(name), names, n=3, cutoff=0.5)
-        hint = f" did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise KeyError(f"Unknown reward {name!r};{hint} available: {', '.join(names)}") from None
+        raise unknown_name("reward", name, REWARD_SPECS) from None
 
 
 def _check_params(spec: RewardSpec, params: dict[str, Any]) -> None:
@@ -114,7 +114,8 @@ class Reward:
 
     def score_batch(self, completions: Sequence[Any], ground_truth: Any, **params: Any) -> list[RewardResult]:
         """Score the G completions of one prompt; the ground truth is parsed once and,
-        where the family has a group entry point, work is shared across the group."""
+        where the family has a group entry point, work is shared across the group.
+        """
         if params:
             _check_params(self.spec, params)
         merged = {**self.params, **params}
@@ -140,9 +141,25 @@ def get_reward(name: str, **params: Any) -> Reward:
     return Reward(name, **params)
 
 
+TASK_ALIASES: dict[str, str] = {"points": "point"}
+"""Other names accepted for a task (``rewardkit list --task points``): the answer kind and
+tag ``points`` names the task ``point``."""
+
+
+def resolve_task(task: str) -> str:
+    """The registered task that ``task`` names (itself, or the task of an alias).
+
+    Example:
+        >>> resolve_task("points"), resolve_task("grounding")
+        ('point', 'grounding')
+    """
+    return TASK_ALIASES.get(task, task)
+
+
 def list_rewards(task: str | None = None, tags: Iterable[str] | None = None) -> list[str]:
     """Registered reward names, optionally filtered by task and tags (all must match)."""
     want = set(tags or ())
+    task = None if task is None else resolve_task(task)
     return sorted(
         n for n, s in REWARD_SPECS.items() if (task is None or s.task == task) and want <= s.tags
     )
@@ -248,7 +265,8 @@ def _literal_args(tp: Any) -> list[Any]:
 
 def _hints(fn: Any) -> dict[str, Any]:
     """Resolved annotations of a reward: its type hints, else the annotations of its
-    signature (callable classes such as the grounding rewards set ``__signature__``)."""
+    signature (callable classes such as the grounding rewards set ``__signature__``).
+    """
     target = inspect.unwrap(fn)
     try:
         return typing.get_type_hints(target)
@@ -264,7 +282,8 @@ def _hints(fn: Any) -> dict[str, Any]:
 
 def _meaning(doc: str, name: str) -> str:
     """The docstring's words on ``name``: its ``Args:`` line, else the first sentence that
-    names it in double backquotes, else the common meaning."""
+    names it in double backquotes, else the common meaning.
+    """
     m = re.search(rf"^\s+{re.escape(name)}(?: \([^)]*\))?:\s*(.+(?:\n\s{{8,}}.+)*)", doc, re.MULTILINE)
     if m:
         return " ".join(m.group(1).split())
@@ -293,7 +312,8 @@ def _clauses(text: str) -> list[str]:
 
 def describe_params(name: str) -> list[ParamInfo]:
     """Name, default, allowed values (from ``Literal`` annotations; the frame names for
-    ``*_frame``) and meaning (from the docstring) of each parameter of reward ``name``."""
+    ``*_frame``) and meaning (from the docstring) of each parameter of reward ``name``.
+    """
     from rewardkit.parsing.frames import FRAMES
 
     spec = get_spec(name)
@@ -309,7 +329,8 @@ def describe_params(name: str) -> list[ParamInfo]:
 
 def check_param_values(name: str, params: Mapping[str, Any]) -> None:
     """``ValueError`` ("did you mean ...?") for an unknown parameter of reward ``name`` or a
-    value outside its allowed values, before any sample is scored."""
+    value outside its allowed values, before any sample is scored.
+    """
     spec = get_spec(name)
     allowed = set(spec.params) | {"strict"} | ({"step", "max_steps"} if spec.scheduled else set())
     for key in params:

@@ -26,9 +26,9 @@ def _value(v: Any) -> Any:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from rewardkit.registry import describe_params, get_spec, list_rewards, list_tasks
+    from rewardkit.registry import describe_params, get_spec, list_rewards, list_tasks, resolve_task
 
-    if args.task is not None and args.task not in list_tasks():
+    if args.task is not None and resolve_task(args.task) not in list_tasks():
         raise CliError(f"Unknown task {args.task!r}; the tasks are: {', '.join(list_tasks())}")
     names = list_rewards(task=args.task)
     if args.json:

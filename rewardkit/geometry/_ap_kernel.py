@@ -52,7 +52,8 @@ def _recall_columns(npig: int) -> np.ndarray:
 
 def _score_order(dt_scores: list[float] | None, n_pred: int, max_dets: int) -> tuple[list[int] | None, int]:
     """pycocotools' order of the predictions (stable sort by ``-score``, mergesort; NaN
-    last) cut at ``max_dets``: the indices (``None``: the given order) and their count."""
+    last) cut at ``max_dets``: the indices (``None``: the given order) and their count.
+    """
     if dt_scores is not None:
         if any(v != v for v in dt_scores):  # NaN: numpy's order (NaN last)
             order = np.argsort(-np.asarray(dt_scores), kind="mergesort")[:max_dets].tolist()
@@ -73,7 +74,8 @@ def _rows_pre(
     :func:`~rewardkit.geometry.ap.image_ap_batch` computes them for a group; the same
     branches as ``_precision_table`` (its ``_SMALL`` and ``_VECTOR_MIN_D`` passed as
     ``small`` and ``vector_min_d``: plain-Python matcher, or the vectorized one when it
-    applies) on the same values."""
+    applies) on the same values.
+    """
     if D * n_gt > small and D >= vector_min_d:
         mo = m[:D] if order is None else m[order]
         ok = mo >= _T0
@@ -86,7 +88,8 @@ def _rows_pre(
 def _sum10(a: list[float]) -> float:
     """``np.add.reduce`` of 10 float64 values: numpy's pairwise summation (8 partial sums
     combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7)), then the rest in
-    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it."""
+    order), in plain Python. The parity test (AR@100 == pycocotools' stats[8]) guards it.
+    """
     return (((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))) + a[8] + a[9]
 
 
@@ -124,7 +127,8 @@ def _one_to_one(cands: list[list[tuple[int, float]]]) -> list[float] | None:
     """Per prediction the IoU of its only candidate (-1.0 without one), when no two
     predictions share a candidate and none has two; else ``None``. Then no prediction
     ever competes for a ground truth: at threshold ``t`` the true positives are exactly
-    the predictions whose IoU is ``>= t`` (what the greedy matching gives)."""
+    the predictions whose IoU is ``>= t`` (what the greedy matching gives).
+    """
     seen: set[int] = set()
     vs: list[float] = []
     for c in cands:
@@ -153,7 +157,8 @@ def _one_to_one_tables(vs_list: list[list[float]], npig: int) -> tuple[np.ndarra
     eps)`` (the same conversions and operations, elementwise), made monotone from the
     right over the true positives.
     Padding a shorter prediction list with predictions that never match changes no
-    precision (they come after its last true positive)."""
+    precision (they come after its last true positive).
+    """
     B = len(vs_list)
     width = max(len(v) for v in vs_list)
     V = np.array([v + [-1.0] * (width - len(v)) for v in vs_list], dtype=np.float64).reshape(B, width)
@@ -266,7 +271,8 @@ def _one_threshold_crowd(
     """pycocotools' evaluateImg matching at one threshold (a crowd ground truth may be
     matched again; a prediction matched to an ignored one, or unmatched and outside the
     area range, is ignored) and the monotone precision at each true positive, padded
-    with 0 to ``npig``, as :func:`_one_threshold` returns it."""
+    with 0 to ``npig``, as :func:`_one_threshold` returns it.
+    """
     G = len(gt_ig)
     taken = [False] * G
     tp = 0

@@ -88,7 +88,8 @@ class ImageAP(NamedTuple):
 def _rows_xywh(value: Any, fmt: str) -> tuple[list[list[float]], list[float] | None, np.ndarray]:
     """Boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``, the same float operation as
     numpy's), the scores a :class:`Boxes` carries, and the array as given (``xyxy`` for
-    :class:`Boxes`)."""
+    :class:`Boxes`).
+    """
     scores = None
     if isinstance(value, Boxes):
         arr = value.xyxy
@@ -167,7 +168,8 @@ def image_ap(
 
 def _stats(q: np.ndarray, n_tp: list[int], npig: int, n_pred: int, n_gt: int) -> ImageAP:
     """AP, AP50, AP75 and AR@100 of one precision table (``T x R``) and the true
-    positives per threshold."""
+    positives per threshold.
+    """
     # np.mean(x) is np.add.reduce(x) / x.size: the same bits without its overhead. The
     # reductions run over the same contiguous memory as pycocotools' 1-D arrays
     # (s[s > -1]), so numpy's pairwise summation groups the terms identically.
@@ -359,7 +361,8 @@ def _precision_table(
 ) -> tuple[np.ndarray, list[int]]:
     """pycocotools' ``precision[:, :, k, area=all, maxDets=100]`` of one image and one
     category (``T x R``, C-contiguous) and the true positives per threshold. Needs at
-    least one prediction and ``npig >= 1``."""
+    least one prediction and ``npig >= 1``.
+    """
     lo, hi = AREA_ALL
     n_pred, n_gt = len(dt_l), len(gt_l)
     # predictions: stable sort by -score (pycocotools: mergesort), keep max_dets

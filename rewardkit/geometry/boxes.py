@@ -125,7 +125,8 @@ def box_iou_rows(dt: list[list[float]], gt: list[list[float]]) -> list[list[floa
     :func:`rewardkit.geometry.boxes.box_iou_xywh` (pycocotools' ``bbIou``: right edge =
     w + x, union = (da + ga) - inter, 0 unless both overlaps are > 0) on Python floats,
     which avoids numpy's per-call overhead for the few boxes of one completion. Tested
-    bit-identical to ``box_iou_xywh`` and ``pycocotools.mask.iou``."""
+    bit-identical to ``box_iou_xywh`` and ``pycocotools.mask.iou``.
+    """
     out = []
     for dx, dy, dw, dh in dt:
         da = dw * dh
@@ -154,7 +155,8 @@ def box_iou_candidates(
 ) -> list[list[tuple[int, float]]]:
     """For each prediction, ``(g, IoU)`` of the ground truths with IoU >= ``t0`` (``>``
     when not ``inclusive``), ascending ``g``: the values of :func:`box_iou_rows` (same
-    operations), without building the full matrix."""
+    operations), without building the full matrix.
+    """
     out = []
     for dx, dy, dw, dh in dt:
         da = dw * dh

@@ -23,7 +23,6 @@ Two entry points:
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -31,6 +30,7 @@ import numpy as np
 
 from rewardkit.metrics._state import MergeableMetric, exact_mean
 from rewardkit.parsing.frames import Frame
+from rewardkit.rewards._common import iou_rule
 
 __all__ = ["GroundingMetrics", "grounding_scores", "grounding_evaluate", "refcoco_accuracy"]
 
@@ -40,22 +40,11 @@ Comparison = Literal[">=", ">"]
 def _check(iou_threshold: float, inclusive: bool, threshold: float | None = None, comparison: str | None = None) -> tuple[float, bool]:
     """The one validation of :class:`GroundingMetrics` and the grounding functions.
 
-    Returns ``(iou_threshold, inclusive)``. The old keywords ``threshold`` and
+    The rule of the ``grounding.accuracy`` reward (:func:`rewardkit.rewards._common.iou_rule`):
+    returns ``(iou_threshold, inclusive)``; the old keywords ``threshold`` and
     ``comparison`` (``">="`` / ``">"``) still work, with a :class:`DeprecationWarning`.
     """
-    if threshold is not None:
-        warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=3)
-        iou_threshold = threshold
-    if comparison is not None:
-        warnings.warn("`comparison` is deprecated: use `inclusive` (True for '>=', False for '>')", DeprecationWarning, stacklevel=3)
-        if comparison not in (">=", ">"):
-            raise ValueError(f"Expected `comparison` to be '>=' or '>', but got {comparison!r}")
-        inclusive = comparison == ">="
-    if isinstance(iou_threshold, bool) or not 0.0 <= float(iou_threshold) <= 1.0:
-        raise ValueError(f"Expected `iou_threshold` in [0, 1], but got {iou_threshold!r}")
-    if not isinstance(inclusive, bool | np.bool_):
-        raise ValueError(f"Expected `inclusive` to be a bool, but got {inclusive!r}")
-    return float(iou_threshold), bool(inclusive)
+    return iou_rule(iou_threshold, inclusive, threshold, comparison, stacklevel=4)
 
 
 def _summary(ious: np.ndarray, iou_threshold: float, inclusive: bool, n_unreadable: int) -> dict[str, Any]:
@@ -172,8 +161,6 @@ class GroundingMetrics(MergeableMetric):
             ValueError: a number of completions that differs from the number of ground
                 truths, or a ground truth that is not usable for grounding.
         """
-        from rewardkit.rewards.grounding import grounding_reward
-
         if len(preds) != len(target):
             raise ValueError(f"Expected as many completions as ground truths, but got {len(preds)} and {len(target)}")
         n = len(preds)
@@ -186,18 +173,37 @@ class GroundingMetrics(MergeableMetric):
             pairs = tqdm(pairs, total=n, desc="grounding", unit="expr")
         base = len(self._ious)
         for i, (c, g) in enumerate(pairs):
-            r = grounding_reward(c, g, reading=self._reading, image_size=sizes[i], multiple=self.multiple, prompt=prompts_[i])
-            if r.score is None:
-                why = (r.details or {}).get("error", r.reason)
-                raise ValueError(f"Ground truth {base + i} is not usable for grounding: {why}")
-            iou = r.details.get("iou") if r.details else None
+            reading = self._reading if sizes[i] is None else self._reading.replace(image_size=sizes[i])
+            iou, reason = self._match(c, g, reading, prompts_[i], base + i)
             if iou is None:
                 self._unreadable += 1
-                key = r.reason or "unreadable"
+                key = reason or "unreadable"
                 self._reasons[key] = self._reasons.get(key, 0) + 1
                 self._ious.append(0.0)
                 continue
-            self._ious.append(float(iou))
+            self._ious.append(iou)
+
+    def _match(self, completion: Any, ground_truth: Any, reading: Any, prompt: str | None, index: int) -> tuple[float | None, str | None]:
+        """``(IoU or None, reason)`` of one expression, through the rewards' :func:`grounding_match`.
+
+        A ground truth that cannot be read raises ``ValueError``; any other failure that
+        needs the completion (the same safety net as the rewards') makes it unreadable
+        with reason ``internal_error:<Type>``.
+        """
+        from rewardkit.errors import ParameterError
+        from rewardkit.rewards.grounding import grounding_match
+
+        try:
+            m = grounding_match(completion, ground_truth, reading=reading, multiple=self.multiple, prompt=prompt)
+        except (ParameterError, ImportError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - blamed below, as the rewards' safety net does
+            try:
+                grounding_match("", ground_truth, reading=reading, multiple=self.multiple)
+            except Exception:  # noqa: BLE001 - fails without the completion: the ground truth's
+                raise ValueError(f"Ground truth {index} is not usable for grounding: {type(exc).__name__}: {str(exc)[:200]}") from exc
+            return None, f"internal_error:{type(exc).__name__}"
+        return m.iou, m.reason
 
     def update_boxes(self, pred_xyxy: Any, gt_xyxy: Any) -> None:
         """Add expressions given as boxes in one frame.

@@ -145,13 +145,13 @@ def completions_to_results(
             size.
     """
     from rewardkit.parsing.dialects import get_dialect
-    from rewardkit.parsing.frames import convert_boxes
+    from rewardkit.parsing.frames import check_frame, convert_boxes
     from rewardkit.parsing.labels import normalize_label
     from rewardkit.parsing.reading import Reading, extract_answer_text
 
     if score_policy not in ("model", "constant", "rank"):
         raise ValueError(f"Expected `score_policy` in ('model', 'constant', 'rank'), but got {score_policy!r}")
-    reading = Reading(answer=answer, dialect=dialect, pred_frame=frame, min_pixels=min_pixels, max_pixels=max_pixels)
+    reading = Reading(answer=answer, dialect=dialect, pred_frame=None if frame is None else check_frame(frame), min_pixels=min_pixels, max_pixels=max_pixels)
     read_boxes = get_dialect(reading.dialect).read_boxes
     if read_boxes is None:
         raise ValueError(f"Expected a dialect that writes boxes, but dialect {dialect!r} writes points only")

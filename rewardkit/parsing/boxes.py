@@ -1,6 +1,6 @@
 """Box payloads of model answers -> :class:`~rewardkit.types.Boxes`.
 
-Formats read (SPEC section 1), tried in this order:
+Formats read (docs/parsing.md), tried in this order:
 
 1. Negatives: ``No Objects``, ``none``, ``[]``, ... -> zero boxes, ``ok=True``
    (``details["negative"] = True``).
@@ -270,7 +270,8 @@ _SCORE_LIM = 1e300  # a confidence beyond this (or an int too large for a float)
 
 def _new_parse_result(value: Any, details: dict[str, Any]) -> ParseResult[Any]:
     """``ParseResult(value, True, None, details)`` without the frozen dataclass'
-    ``__init__`` (equal to it: ``details`` is wrapped in a read-only mapping the same way)."""
+    ``__init__`` (equal to it: ``details`` is wrapped in a read-only mapping the same way).
+    """
     obj = object.__new__(ParseResult)
     obj.__dict__.update(value=value, ok=True, reason=None, details=MappingProxyType(details))
     return obj
@@ -297,7 +298,8 @@ def _fast_parse_boxes(stripped: str) -> ParseResult[Boxes] | None:
     comparison, and booleans (which compare as 0 and 1) cannot occur because a payload
     spelling ``true`` or ``false`` anywhere goes to the general reader. ``np.array``
     then converts the ints exactly as ``float()`` does (every accepted value is within
-    :data:`MAX_ABS_COORD`)."""
+    :data:`MAX_ABS_COORD`).
+    """
     body = stripped
     details: dict[str, Any] = {}
     if body[0] == "`":

@@ -23,7 +23,7 @@ Image sizes are ``(width, height)``.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import numpy as np
 
@@ -54,10 +54,10 @@ QWEN25VL_MAX_PIXELS = 12845056
 SEG_R1_SIZE = 768
 
 
-def check_frame(frame: str) -> str:
+def check_frame(frame: str) -> Frame:
     if frame not in FRAMES:
         raise ParameterError(f"Expected frame to be one of {list(FRAMES)}, but got {frame!r}")
-    return frame
+    return cast(Frame, frame)
 
 
 def qwen25vl_resize(

@@ -21,7 +21,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -30,6 +30,9 @@ from rewardkit.parsing._structured import load_structured
 from rewardkit.parsing.boxes import boxes_from_items, is_negative_answer
 from rewardkit.parsing.tags import extract_answer
 from rewardkit.types import Boxes, ImageSize, as_image_size
+
+if TYPE_CHECKING:
+    from rewardkit.parsing.frames import Frame
 
 __all__ = ["BoxTarget", "read_box_target", "target_xywh_rows", "as_boxes_gt", "read_text_target", "check_box_extent", "GT_EXTENT_TOLERANCE"]
 
@@ -44,7 +47,7 @@ class BoxTarget:
 
     boxes: Boxes
     image_size: ImageSize | None = None
-    frame: str | None = None
+    frame: Frame | None = None
     checked: Any = None
     """The reading key (ground-truth frame, pixel bounds) its extent was checked under."""
 
@@ -52,7 +55,8 @@ class BoxTarget:
 def target_xywh_rows(target: BoxTarget) -> list[list[float]]:
     """The target's boxes as Python rows ``[x, y, w, h]`` (``w = x2 - x1``: the plain-Python
     IoU kernels' layout), computed once per target (a target is frozen, its arrays
-    read-only) and kept on it."""
+    read-only) and kept on it.
+    """
     rows = target.__dict__.get("_xywh_rows")
     if rows is None:
         rows = [[a, b, c - a, d - b] for a, b, c, d in target.boxes.xyxy.tolist()]
@@ -88,11 +92,12 @@ def _fmt_box(row: Any) -> str:
     return "[" + ", ".join(f"{float(v):g}" for v in row) + "]"
 
 
-def check_box_extent(target: BoxTarget, frame: str, resize_kw: Any = None) -> None:
+def check_box_extent(target: BoxTarget, frame: Frame, resize_kw: Any = None) -> None:
     """Raise :class:`BadGroundTruth` when a box of ``target`` lies outside the image in
     ``frame`` (the target's own ``frame`` wins) by more than :data:`GT_EXTENT_TOLERANCE`
     of the image. Without an image size in a pixel frame only the lower bound (0) is
-    checked."""
+    checked.
+    """
     boxes = target.boxes.xyxy
     if boxes.shape[0] == 0:
         return
@@ -143,7 +148,8 @@ def read_box_target(ground_truth: Any, *, image_size: Any = None, reading: Any =
 
     With a :class:`~rewardkit.parsing.reading.Reading`, its ``image_size`` is used when
     ``image_size`` is not given, and the boxes are checked to lie inside the image in
-    its ``gt_frame`` (:func:`check_box_extent`)."""
+    its ``gt_frame`` (:func:`check_box_extent`).
+    """
     if reading is not None and image_size is None:
         image_size = reading.image_size
     target = _read_box_target(ground_truth, image_size)
@@ -201,7 +207,8 @@ def as_boxes_gt(ground_truth: Any) -> Boxes:
 
 def read_text_target(ground_truth: Any) -> str:
     """A textual ground truth (class name, count): plain string, ``<answer>`` solution
-    string, a dict with ``answer``/``label``/``solution``, or a one-element list."""
+    string, a dict with ``answer``/``label``/``solution``, or a one-element list.
+    """
     value = ground_truth
     if isinstance(value, Mapping):
         for k in ("answer", "label", "class", "solution", "count", "ground_truth"):

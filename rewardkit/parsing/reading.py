@@ -45,6 +45,7 @@ from typing import Any, Literal
 from rewardkit.parsing.frames import (
     QWEN25VL_MAX_PIXELS,
     QWEN25VL_MIN_PIXELS,
+    Frame,
     check_frame,
 )
 from rewardkit.parsing.tags import (
@@ -108,8 +109,8 @@ class Reading:
 
     answer: str = "auto"
     dialect: str = "visual_rft"
-    pred_frame: str | None = None
-    gt_frame: str = "norm1000"
+    pred_frame: Frame | None = None
+    gt_frame: Frame = "norm1000"
     image_size: ImageSize | None = None
     min_pixels: int | None = None
     max_pixels: int | None = None
@@ -140,13 +141,13 @@ class Reading:
             raise ValueError(f"Expected min_pixels <= max_pixels, but got {lo!r} and {hi!r}")
 
     @property
-    def frame(self) -> str:
+    def frame(self) -> Frame:
         """The frame predictions are read in: ``pred_frame``, else the dialect's frame."""
         if self.pred_frame is not None:
             return self.pred_frame
         from rewardkit.parsing.dialects import get_dialect
 
-        return get_dialect(self.dialect).frame
+        return check_frame(get_dialect(self.dialect).frame)
 
     @property
     def resize_kw(self) -> dict[str, int]:
@@ -173,7 +174,8 @@ class Reading:
 
         Naming a ``dialect`` without a ``pred_frame`` reads in the dialect's frame (a
         reward's default ``pred_frame``, e.g. ``"pixel"``, does not carry over): the
-        user names the model, not the frame."""
+        user names the model, not the frame.
+        """
         if "dialect" in fields and "pred_frame" not in fields:
             fields["pred_frame"] = None
         if reading is None:
@@ -224,7 +226,8 @@ class AnswerText:
 
     ``text`` is ``None`` (with ``reason``) when there is no answer; ``source`` is
     ``"tags"`` (an answer block) or ``"whole"`` (the cleaned whole completion);
-    ``tags`` is the tag parse (for the strict format)."""
+    ``tags`` is the tag parse (for the strict format).
+    """
 
     text: str | None
     tags: TagParse
@@ -241,7 +244,8 @@ _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*")
 def clean_whole(text: str) -> str:
     """The whole completion as an answer: the text after the last ``</think>`` (an
     unclosed ``<think>`` drops the rest), answer-tag tokens (replaced by a space) and code-fence markers
-    removed, stripped. Linear time (single-token regexes, no backtracking)."""
+    removed, stripped. Linear time (single-token regexes, no backtracking).
+    """
     last = None
     m: re.Match[str] | None
     for m in _THINK_CLOSE.finditer(text):
@@ -260,7 +264,8 @@ def clean_whole(text: str) -> str:
 
 def extract_answer_text(completion: Any, prompt: str | None = None, mode: str = "auto") -> AnswerText:
     """The answer payload of ``completion`` under answer ``mode`` (never raises on
-    model output; an unknown ``mode`` is caller input and raises ``ValueError``)."""
+    model output; an unknown ``mode`` is caller input and raises ``ValueError``).
+    """
     if mode != "auto" and mode != "tags":
         mode = _ANSWER_ALIASES.get(mode, mode)
     if mode not in ANSWER_MODES:

@@ -3,7 +3,7 @@
 The scan is a single linear pass over tag tokens (no backtracking regex over the whole
 completion), so a megabyte of unclosed ``<answer>`` tags costs linear time.
 
-Rules (SPEC section 1):
+Rules (docs/parsing.md):
 
 * Tags match across newlines, are case-insensitive and tolerate whitespace inside the
   brackets (``< answer >``, ``</ answer>``).
@@ -56,7 +56,8 @@ class TagParse:
 
 def completion_text(completion: Any) -> str:
     """The text of a completion given as a string, UTF-8 bytes, or a TRL conversational
-    message list."""
+    message list.
+    """
     if isinstance(completion, str):
         return completion
     if isinstance(completion, bytes | bytearray | memoryview):
@@ -99,7 +100,8 @@ _STRICT_COUNTS = {"<think>": 1, "</think>": 1, "<answer>": 1, "</answer>": 1}
 
 def _new_tag_parse(fields: dict[str, Any]) -> TagParse:
     """A :class:`TagParse` from already checked fields, without the frozen dataclass'
-    ``__init__`` (one ``object.__setattr__`` per field); equal to ``TagParse(**fields)``."""
+    ``__init__`` (one ``object.__setattr__`` per field); equal to ``TagParse(**fields)``.
+    """
     obj = object.__new__(TagParse)
     obj.__dict__.update(fields)
     return obj
@@ -109,7 +111,8 @@ def _strict_fast(text: str) -> TagParse | None:
     """The usual shape, ``<think>T</think><answer>A</answer>`` with only whitespace around
     and between the blocks and no other tag token anywhere, read with four ``str.find``
     calls; ``None`` for anything else (the general scan then reads it). Returns exactly
-    what the general scan returns for such a text."""
+    what the general scan returns for such a text.
+    """
     i = text.find("<think>")
     if i < 0:
         return None

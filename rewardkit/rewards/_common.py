@@ -21,12 +21,13 @@ from rewardkit.parsing.frames import (
 from rewardkit.parsing.ground_truth import BoxTarget, read_box_target
 from rewardkit.parsing.reading import Reading, extract_answer_text
 from rewardkit.parsing.tags import TagParse
-from rewardkit.types import ParseResult, RewardResult
+from rewardkit.rewards.base import zero
+from rewardkit.types import ParseResult
 
 __all__ = [
     "check_unit", "check_choice", "box_target", "prepare_box_target", "boxes_to_gt_frame", "points_to_gt_frame",
     "zero", "frame_warning", "frame_flags", "reduce_frame_flags", "resize_kwargs", "read_answer", "read_boxes",
-    "read_points", "box_reader", "point_reader", "Reading",
+    "read_points", "box_reader", "point_reader", "Reading", "iou_rule", "passes_iou",
 ]
 
 _DEFAULT_READING = Reading()
@@ -37,6 +38,63 @@ def check_unit(name: str, value: float) -> float:
     if not 0.0 <= v <= 1.0:
         raise ParameterError(f"Expected `{name}` in [0, 1], but got {value!r}")
     return v
+
+
+def iou_rule(iou_threshold: Any, inclusive: Any, threshold: Any = None, comparison: Any = None,
+             *, stacklevel: int = 3) -> tuple[float, bool]:
+    """Validate an IoU threshold rule: ``(iou_threshold, inclusive)``.
+
+    The one vocabulary of the grounding reward and metrics (docs/rewards-grounding.md):
+    ``iou_threshold`` in [0, 1] and ``inclusive`` (``True``: IoU >= t, the Qwen-VL /
+    InternVL evaluators; ``False``: IoU > t, VLM-R1 / Griffon). The old keywords
+    ``threshold`` and ``comparison`` (``">="`` / ``">"``) still work, with a
+    :class:`DeprecationWarning`.
+
+    Args:
+        iou_threshold: the IoU a correct box reaches.
+        inclusive: whether an IoU equal to ``iou_threshold`` counts.
+        threshold: deprecated name of ``iou_threshold`` (``None``: not given).
+        comparison: deprecated (``">="`` is ``inclusive=True``, ``">"`` is ``False``).
+        stacklevel: where the warning points, as in :func:`warnings.warn`.
+
+    Returns:
+        ``(iou_threshold, inclusive)`` as a Python ``float`` and ``bool``.
+
+    Raises:
+        ParameterError: a threshold outside [0, 1] (or a bool), an ``inclusive`` that is
+            not a bool, or a ``comparison`` other than ``">="`` / ``">"``.
+
+    Example:
+        >>> iou_rule(0.5, False)
+        (0.5, False)
+    """
+    import warnings
+
+    if threshold is not None:
+        warnings.warn("`threshold` is deprecated: use `iou_threshold`", DeprecationWarning, stacklevel=stacklevel)
+        iou_threshold = threshold
+    if comparison is not None:
+        warnings.warn("`comparison` is deprecated: use `inclusive` (True for '>=', False for '>')",
+                      DeprecationWarning, stacklevel=stacklevel)
+        if comparison not in (">=", ">"):
+            raise ParameterError(f"Expected `comparison` to be '>=' or '>', but got {comparison!r}")
+        inclusive = comparison == ">="
+    if isinstance(iou_threshold, bool) or not isinstance(iou_threshold, int | float | np.integer | np.floating) \
+            or not 0.0 <= float(iou_threshold) <= 1.0:
+        raise ParameterError(f"Expected `iou_threshold` in [0, 1], but got {iou_threshold!r}")
+    if not isinstance(inclusive, bool | np.bool_):
+        raise ParameterError(f"Expected `inclusive` to be a bool, but got {inclusive!r}")
+    return float(iou_threshold), bool(inclusive)
+
+
+def passes_iou(iou: float, iou_threshold: float, inclusive: bool) -> bool:
+    """Whether ``iou`` passes the rule: ``iou >= iou_threshold`` if ``inclusive`` else ``>``.
+
+    Example:
+        >>> passes_iou(0.5, 0.5, True), passes_iou(0.5, 0.5, False)
+        (True, False)
+    """
+    return iou >= iou_threshold if inclusive else iou > iou_threshold
 
 
 def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> Any:
@@ -65,7 +123,8 @@ def box_target(ground_truth: Any, reading: Reading) -> BoxTarget:
     data sets: the same one for the G completions of a prompt, scored one call at a
     time) is read once per (string, reading) and the :class:`BoxTarget` reused: a string
     cannot change, the target is frozen with read-only arrays, and a string that cannot
-    be read raises again on every call (failures are not cached)."""
+    be read raises again on every call (failures are not cached).
+    """
     if type(ground_truth) is str and len(ground_truth) <= GT_CACHE_MAX_CHARS:
         try:
             return _cached_box_target(ground_truth, reading)
@@ -83,7 +142,8 @@ def prepare_box_target(ground_truth: Any, *, reading: Reading = _DEFAULT_READING
     """Parse box ground truth once per prompt (``Reward.score_batch`` calls this); a ground
     truth of quadrilaterals gives a :class:`~rewardkit.parsing.polygons.QuadTarget`
     (``detection.f1`` and the grounding rewards score quads; the others report it as
-    bad ground truth)."""
+    bad ground truth).
+    """
     from rewardkit.rewards._quads import quad_target_or_none
 
     quads = quad_target_or_none(ground_truth, reading.image_size)
@@ -94,7 +154,8 @@ def prepare_box_target(ground_truth: Any, *, reading: Reading = _DEFAULT_READING
 
 def boxes_to_gt_frame(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> np.ndarray:
     """Predicted boxes (in ``reading.frame``) converted into the ground truth's frame
-    (ValueError on a missing image size: caller input)."""
+    (ValueError on a missing image size: caller input).
+    """
     gt_frame = target.frame or reading.gt_frame
     check_frame(gt_frame)
     pred_frame = reading.frame
@@ -112,14 +173,12 @@ def points_to_gt_frame(xy: np.ndarray, reading: Reading, target: BoxTarget) -> n
     return convert_points(xy, pred_frame, gt_frame, target.image_size, **reading.resize_kw)
 
 
-def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
-    """The reward's minimum with every component at 0 and a reason code."""
-    return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
 def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[list[bool], list[bool], list[bool]] | None:
     """Per-box flags for :func:`frame_warning`: (outside the frame by > 2%, every
-    coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown."""
+    coordinate <= 1, some coordinate > 0). ``None`` when the frame extent is unknown.
+    """
     if xyxy.size == 0:
         return None
     extent = _extent(reading, target.image_size)
@@ -146,7 +205,8 @@ def frame_flags(xyxy: np.ndarray, reading: Reading, target: BoxTarget) -> tuple[
 
 def _extent(reading: Reading, image_size: Any) -> tuple[float, float] | None:
     """``frame_extent`` of the reading's prediction frame, ``None`` when unknown;
-    cached per (reading, image size)."""
+    cached per (reading, image size).
+    """
     try:
         return _cached_extent(reading, image_size)
     except TypeError:  # unhashable image size: not cached
@@ -188,7 +248,8 @@ def read_answer(completion: Any, prompt: str | None, parse: Callable[[str], Pars
     ``(tags, value or None, reason)``.
 
     ``value`` is ``None`` (with the reason) when there is no answer or the payload
-    cannot be read; callers then return their minimum with that reason."""
+    cannot be read; callers then return their minimum with that reason.
+    """
     ans = extract_answer_text(completion, prompt, answer)
     if ans.text is None:
         return ans.tags, None, ans.reason

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal, Protocol, TypeVar
 
+from rewardkit.parsing.frames import Frame
 from rewardkit.parsing.reading import Reading
 from rewardkit.types import RewardResult
 
@@ -78,8 +79,8 @@ class DetectionRewardSignature(Protocol):
         reading: Reading = ...,
         answer: str = "auto",
         dialect: str = "visual_rft",
-        pred_frame: str | None = None,
-        gt_frame: str = "norm1000",
+        pred_frame: Frame | None = None,
+        gt_frame: Frame = "norm1000",
         image_size: Sequence[int] | None = None,
         min_pixels: int | None = None,
         max_pixels: int | None = None,
@@ -117,8 +118,8 @@ class GroundingRewardSignature(Protocol):
         reading: Reading = ...,
         answer: str = "auto",
         dialect: str = "visual_rft",
-        pred_frame: str | None = None,
-        gt_frame: str = "norm1000",
+        pred_frame: Frame | None = None,
+        gt_frame: Frame = "norm1000",
         image_size: Sequence[int] | None = None,
         min_pixels: int | None = None,
         max_pixels: int | None = None,

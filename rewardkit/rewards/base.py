@@ -5,7 +5,7 @@ A reward is a pure function ``(completion: str, ground_truth, **params) -> Rewar
 in this layer; :mod:`rewardkit.registry` (a surface) looks names up and builds picklable
 callables from them.
 
-Two error channels (see DESIGN.md):
+Two error channels (docs/guarantees.md):
 
 * bad caller input (unknown parameter value, wrong shapes) raises ``ValueError``;
 * bad model output never raises: the reward returns its minimum with a ``reason``.
@@ -57,8 +57,7 @@ __all__ = [
     "REWARD_SPECS",
     "BadGroundTruth",
     "UnreadableGroundTruth",
-    "minimum_result",
-    "not_applicable",
+    "zero",
     "bad_ground_truth",
     "new_result",
 ]
@@ -101,18 +100,30 @@ def new_result(score: float | None, components: dict[str, float], reason: str | 
     ``__init__`` and its conversions, for the rewards' hot paths: the caller passes a
     Python ``float`` (or ``None``) score, a FRESH dict of ``str`` keys and Python
     ``float`` values, and a fresh ``details`` dict, so the result equals (and reprs,
-    pickles and compares as) the one the constructor builds."""
+    pickles and compares as) the one the constructor builds.
+    """
     obj = object.__new__(RewardResult)
     obj.__dict__.update(score=score, components=MappingProxyType(components), reason=reason, details=MappingProxyType(details))
     return obj
 
 
-def minimum_result(spec_range: tuple[float, float], components: tuple[str, ...], reason: str, **details: Any) -> RewardResult:
-    return RewardResult(spec_range[0], {c: 0.0 for c in components}, reason, details)
+def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
+    """The reward's minimum with every component at 0 and a reason code.
 
+    Args:
+        components: the reward's component names.
+        reason: the reason code (``no_answer_tag``, ``internal_error:<Type>``, ...).
+        lo: the minimum of the reward's range.
+        **details: diagnostics kept in ``details``.
 
-def not_applicable(components: tuple[str, ...], reason: str) -> RewardResult:
-    return RewardResult(None, {}, reason)
+    Returns:
+        ``RewardResult(lo, {c: 0.0 ...}, reason, details)``.
+
+    Example:
+        >>> zero(("iou",), "no_boxes").to_dict()["score"]
+        0.0
+    """
+    return RewardResult(lo, {c: 0.0 for c in components}, reason, details)
 
 
 def bad_ground_truth(error: Any) -> RewardResult:
@@ -125,7 +136,8 @@ def bad_ground_truth(error: Any) -> RewardResult:
 class UnreadableGroundTruth:
     """What :meth:`rewardkit.registry.Reward.prepare` returns for a ground truth that
     cannot be read: every completion of the prompt then gets ``bad_ground_truth``
-    (``strict=True`` raises :class:`BadGroundTruth`) without reading it again."""
+    (``strict=True`` raises :class:`BadGroundTruth`) without reading it again.
+    """
 
     error: str
 
@@ -168,7 +180,7 @@ def _checked(result: RewardResult, lo: float, hi: float, components: tuple[str, 
     s = result.score
     if s is None or lo - _RANGE_EPS <= s <= hi + _RANGE_EPS:
         return result
-    return minimum_result((lo, hi), components, "internal_error:out_of_range", value=s, reported_reason=result.reason)
+    return zero(components, "internal_error:out_of_range", lo, value=s, reported_reason=result.reason)
 
 
 def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ...] = READING_FIELDS) -> dict[str, Any]:
@@ -176,7 +188,8 @@ def fold_reading(kwargs: dict[str, Any], default: Reading, fields: tuple[str, ..
     (``pred_frame=``, ``dialect=``, ...) folded into one ``reading`` value: the given
     ``reading`` (or the reward's ``default``) with the keyword fields applied on top
     (:meth:`Reading.resolve`: naming a ``dialect`` without a ``pred_frame`` reads in the
-    dialect's frame)."""
+    dialect's frame).
+    """
     if not kwargs:
         return {"reading": default}
     if "reading" not in kwargs and not any(k in kwargs for k in fields):
@@ -205,7 +218,7 @@ def register_reward(
     name: str,
     *,
     task: str,
-    range: tuple[float, float],  # noqa: A002 - the public name DESIGN.md gives
+    range: tuple[float, float],  # noqa: A002 - the public name (docs/architecture.md)
     components: tuple[str, ...] = (),
     tags: tuple[str, ...] | frozenset[str] = (),
     scheduled: bool = False,
@@ -289,7 +302,7 @@ def register_reward(
                     raise
                 if origin == "ground_truth":
                     return bad_ground_truth(exc)
-                return minimum_result((lo, hi), components, f"internal_error:{type(exc).__name__}", error=str(exc)[:200])
+                return zero(components, f"internal_error:{type(exc).__name__}", lo, error=str(exc)[:200])
             if kwargs.get("compat") is not None:
                 return result  # a compat mode reproduces the public code, out-of-range values included
             return _checked(result, lo, hi, components)
@@ -361,7 +374,9 @@ def register_batch(name: str) -> Callable[[Callable[..., list[RewardResult]]], C
             lo, hi = spec.range
             return [_checked(r, lo, hi, spec.components) for r in results]
 
-        REWARD_SPECS[name] = dataclasses.replace(spec, batch=wrapper)
+        new = dataclasses.replace(spec, batch=wrapper)
+        REWARD_SPECS[name] = new
+        spec.fn.reward_spec = new  # type: ignore[attr-defined]  # the registered function's record, kept current
         return wrapper
 
     return decorate

@@ -192,7 +192,8 @@ def _detection_one(
     reading: Reading,
 ) -> RewardResult:
     """:func:`_detection_batch_impl` of one completion (the same steps, without the
-    group's stacking and slicing)."""
+    group's stacking and slicing).
+    """
     _check_detection_params(iou_threshold, normalize, default_confidence)
     target = box_target(ground_truth, reading)
     n_gt = target.boxes.xyxy.shape[0]

@@ -1,4 +1,4 @@
-"""Format rewards (SPEC 2.1).
+"""Format rewards (docs/rewards-format.md).
 
 * ``format.think_answer``: 1 if the completion is exactly one ``<think>`` block followed
   by exactly one ``<answer>`` block with nothing else but whitespace (DeepSeek-R1 style),
@@ -17,7 +17,7 @@ from rewardkit.rewards.base import new_result, register_reward
 from rewardkit.rewards.compat import resolve_compat
 from rewardkit.types import RewardResult
 
-__all__ = ["format_reward", "tag_count_reward"]
+__all__ = ["format_reward", "format_think_answer_reward", "tag_count_reward"]
 
 
 @typed_as(FormatRewardSignature)  # the full signature for type checkers (rewards/_signatures.py)
@@ -60,3 +60,7 @@ def tag_count_reward(completion: Any, ground_truth: Any = None, *, prompt: str |
     tp = parse_completion(completion, prompt)
     value = 0.25 * sum(1 for n in tp.details["counts"].values() if n == 1)
     return new_result(value, {"tag_count": value}, None if value == 1.0 else "bad_format", {})
+
+
+# Registry name ``format.think_answer`` as a function name; ``format_reward`` stays.
+format_think_answer_reward = format_reward

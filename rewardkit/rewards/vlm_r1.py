@@ -1,5 +1,5 @@
 """VLM-R1's localization rewards (Shen et al., 2025, "VLM-R1: A Stable and Generalizable
-R1-style Large Vision-Language Model"; om-ai-lab/VLM-R1). SPEC 2.6.
+R1-style Large Vision-Language Model"; om-ai-lab/VLM-R1); docs/rewards-localization.md.
 
 * ``vlm_r1.rec_iou``: IoU of the answer's box with the referred object (REC).
 * ``vlm_r1.od_ap`` / ``vlm_r1.od_ap50``: COCO AP@[.5:.95] / AP50 of this completion's
@@ -22,7 +22,7 @@ R1-style Large Vision-Language Model"; om-ai-lab/VLM-R1). SPEC 2.6.
 * ``penalty.repetition``: ``-(1 - unique / total)`` over the answer's boxes (box and
   label), or over word 6-grams of the text when the answer holds no box list.
 
-Differences from the public code, all deliberate (SPEC: fix known defects by default):
+Differences from the public code, all deliberate (docs/rewards-localization.md: known defects of the public code are fixed by default):
 one IoU convention (continuous coordinates; the public REC/weighted-sum IoU computes the
 same continuous intersection, its ``-1`` and ``+1`` cancel, except that an overlap of
 1 pixel or less in width or height counts as no overlap); frames are explicit; class-agnostic AP (the public
@@ -61,7 +61,8 @@ from rewardkit.rewards.compat import resolve_compat
 from rewardkit.rewards.grounding import GroundingReward
 from rewardkit.types import RewardResult
 
-__all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty"]
+__all__ = ["rec_iou_reward", "od_ap_reward", "od_ap50_reward", "od_length_reward", "weighted_sum_reward", "repetition_penalty",
+           "penalty_repetition_reward"]
 
 _TAGS = ("vlm_r1", "paper:VLM-R1", "boxes")
 _READING = Reading()
@@ -119,7 +120,8 @@ def _ap(completion: Any, ground_truth: Any, *, which: str, length: bool, both_em
 
 def _ap_scores(pred: Any) -> list[float] | None:
     """The answer's confidences (a missing or non-finite one ranks as 1.0), or ``None``
-    when it gives none (every box then scores 1.0: file order breaks the ties)."""
+    when it gives none (every box then scores 1.0: file order breaks the ties).
+    """
     if pred.scores is None or not len(pred):
         return None
     inf = math.inf
@@ -133,7 +135,8 @@ def _ap_group(completions: list[Any], ground_truth: Any, *, which: str, length: 
               prompt: str | None, reading: Reading) -> list[RewardResult]:
     """AP rewards of the completions of one prompt: the ground truth read once, frame
     checks on all boxes at once, and (for a group) one IoU matrix (:func:`image_ap_batch`);
-    each result is what the reward returns for that completion alone."""
+    each result is what the reward returns for that completion alone.
+    """
     comps = ("ap", "length") if length else (which,)
     target = box_target(ground_truth, reading)
     reads = [read_boxes(c, prompt, reading) for c in completions]
@@ -428,3 +431,7 @@ def repetition_penalty(
     value = -(1.0 - len(set(items)) / len(items))
     value = 0.0 if value == 0 else value
     return RewardResult(value, {"repetition": value}, None, {"items": len(items), "unique": len(set(items)), "unit": unit})
+
+
+# Registry name ``penalty.repetition`` as a function name; ``repetition_penalty`` stays.
+penalty_repetition_reward = repetition_penalty

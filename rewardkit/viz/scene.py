@@ -97,9 +97,10 @@ def _box_matching(name: str, p: Mapping[str, Any], result: RewardResult, iou: np
         g = int(np.argmax(iou[0]))
         v = float(iou[0, g])
         if name == "grounding.accuracy":
-            thr = float(p.get("threshold", 0.5))
-            passed = v >= thr if p.get("comparison", ">=") == ">=" else v > thr
-            desc = f"first box against the best ground truth, IoU {p.get('comparison', '>=')} {thr:g}"
+            thr = float(p["threshold"] if p.get("threshold") is not None else p.get("iou_threshold", 0.5))
+            inclusive = p["comparison"] == ">=" if p.get("comparison") is not None else bool(p.get("inclusive", True))
+            passed = v >= thr if inclusive else v > thr
+            desc = f"first box against the best ground truth, IoU {'>=' if inclusive else '>'} {thr:g}"
         else:
             passed = v > 0
             desc = "first box against the best-overlapping ground truth"

@@ -73,3 +73,31 @@ def test_old_threshold_and_comparison_keywords_warn_and_agree():
     assert old["iou_threshold"] == old["threshold"] == 0.4 and old["inclusive"] is True
     with pytest.raises(ValueError, match="inclusive"):
         grounding_scores(pred, gt, inclusive=">")
+
+
+def test_metric_reads_the_typed_iou_not_details():
+    """The metric's per-expression IoU is :class:`GroundingMatch.iou` (the rewards' typed
+    home of the IoU), not ``RewardResult.details``: equal on read, unreadable, converted
+    and quadrilateral answers, and the module never reads ``details``."""
+    import inspect
+
+    import rewardkit.metrics.grounding as mod
+    from rewardkit.metrics.grounding import GroundingMetrics
+    from rewardkit.parsing.reading import Reading
+    from rewardkit.rewards.grounding import grounding_match
+
+    comps = ["<answer>[0, 0, 500, 500]</answer>", "no box", "<answer>[[0, 0, 1, 1], [0, 0, 2, 2]]</answer>",
+             "<answer>[100, 100, 900, 700]</answer>", "<answer>[[0, 0], [500, 0], [500, 500], [0, 500]]</answer>"]
+    gts = [[0, 0, 320, 240], [0, 0, 10, 10], [0, 0, 10, 10], [0, 0, 1000, 1000],
+           {"quad": [[0, 0], [1000, 0], [1000, 1000], [0, 1000]]}]
+    sizes = [(640, 480), None, None, None, None]
+    m = GroundingMetrics(gt_frame="pixel", multiple="zero")
+    m2 = GroundingMetrics(multiple="zero")
+    m.update(comps[:1], gts[:1], image_sizes=sizes[:1])
+    m2.update(comps[1:], gts[1:])
+    want = [grounding_match(comps[0], gts[0], reading=Reading(gt_frame="pixel", image_size=(640, 480))).iou]
+    want += [grounding_match(c, g, multiple="zero").iou or 0.0 for c, g in zip(comps[1:], gts[1:])]
+    assert want[0] == 1.0 and want[1] == want[2] == 0.0 and want[3] == pytest.approx(0.48)
+    assert m.compute()["ious"].tolist() + m2.compute()["ious"].tolist() == want
+    assert m2.compute()["reasons"] == {"unparseable": 1, "multiple_boxes": 1}
+    assert ".details" not in inspect.getsource(mod)

@@ -1,4 +1,4 @@
-"""Grounding rewards (SPEC 2.4): IoU, IoU^2, GIoU + 1, thresholded accuracy; hand cases."""
+"""Grounding rewards (docs/rewards-grounding.md): IoU, IoU^2, GIoU + 1, thresholded accuracy; hand cases."""
 
 from __future__ import annotations
 
@@ -34,9 +34,9 @@ HAND = [
     P("giou_plus_one", c("[2, 0, 3, 1]"), [0, 0, 1, 1], {}, 2 / 3, id="giou-disjoint"),
     P("iou", c("[2, 0, 3, 1]"), [0, 0, 1, 1], {}, 0.0, id="iou-disjoint"),
     P("accuracy", c("[0, 0, 100, 50]"), GT, {}, 1.0, id="accuracy-ge-at-exactly-half"),
-    P("accuracy", c("[0, 0, 100, 50]"), GT, {"comparison": ">"}, 0.0, id="accuracy-gt-at-exactly-half"),
-    P("accuracy", c("[0, 0, 100, 50]"), GT, {"threshold": 0.6}, 0.0, id="accuracy-threshold-0.6"),
-    P("accuracy", c("[0, 0, 100, 80]"), GT, {"comparison": ">"}, 1.0, id="accuracy-gt-0.8"),
+    P("accuracy", c("[0, 0, 100, 50]"), GT, {"inclusive": False}, 0.0, id="accuracy-gt-at-exactly-half"),
+    P("accuracy", c("[0, 0, 100, 50]"), GT, {"iou_threshold": 0.6}, 0.0, id="accuracy-threshold-0.6"),
+    P("accuracy", c("[0, 0, 100, 80]"), GT, {"inclusive": False}, 1.0, id="accuracy-gt-0.8"),
     P("iou", c("[100, 50, 0, 0]"), GT, {}, 0.5, id="inverted-corners-reordered"),
     P("iou", c('```json\n[{"bbox_2d": [0, 0, 100, 50], "label": "man"}]\n```'), GT, {}, 0.5, id="qwen-json"),
     P("iou", c("<|object_ref_start|>man<|object_ref_end|><|box_start|>(0,0),(100,50)<|box_end|>"), GT, {}, 0.5,
@@ -98,8 +98,8 @@ def test_grounding_bad_ground_truth(name, gt):
 
 
 @pytest.mark.parametrize(("name", "params"), [
-    ("accuracy", {"threshold": 1.2}),
-    ("accuracy", {"comparison": "=>"}),
+    ("accuracy", {"iou_threshold": 1.2}),
+    ("accuracy", {"inclusive": "yes"}),
     ("iou", {"multiple": "all"}),
     ("iou", {"pred_frame": "normalized"}),
     ("giou_plus_one", {"gt_frame": "pixel"}),  # no image size
@@ -111,9 +111,54 @@ def test_grounding_bad_parameter(name, params):
 
 def test_grounding_reward_is_iou_and_pickles():
     assert grounding_reward(c("[0, 0, 100, 50]"), GT).score == 0.5
-    r = get_reward("grounding.accuracy", comparison=">", threshold=0.4)
+    r = get_reward("grounding.accuracy", inclusive=False, iou_threshold=0.4)
     r2 = pickle.loads(pickle.dumps(r))
-    assert r2.__name__ == "grounding.accuracy" and r2.params == {"comparison": ">", "threshold": 0.4}
+    assert r2.__name__ == "grounding.accuracy" and r2.params == {"inclusive": False, "iou_threshold": 0.4}
     comps = [c("[0, 0, 100, 50]"), c("[0, 0, 100, 30]"), c("x"), c("[[0, 0, 100, 100]]")]
     assert [x.to_dict() for x in r2.score_batch(comps, GT)] == [r(x, GT).to_dict() for x in comps]
     assert [x.score for x in score_batch(comps, GT, reward="grounding.iou")] == [0.5, pytest.approx(0.3), 0.0, 1.0]
+
+
+def test_accuracy_old_keywords_warn_and_agree():
+    """``threshold`` / ``comparison`` (the old vocabulary) still work, with a DeprecationWarning."""
+    for comp in (c("[0, 0, 100, 50]"), c("[0, 0, 100, 80]"), c("[0, 0, 100, 30]")):
+        with pytest.warns(DeprecationWarning, match="comparison"):
+            old = g("accuracy", comp, GT, comparison=">")
+        assert old.to_dict() == g("accuracy", comp, GT, inclusive=False).to_dict()
+        with pytest.warns(DeprecationWarning, match="threshold"):
+            old = g("accuracy", comp, GT, threshold=0.6)
+        assert old.to_dict() == g("accuracy", comp, GT, iou_threshold=0.6).to_dict()
+    with pytest.raises(ValueError, match="comparison"), pytest.warns(DeprecationWarning):
+        g("accuracy", c("[0, 0, 1, 1]"), GT, comparison="=>")
+    with pytest.warns(DeprecationWarning):
+        r = score(c("[0, 0, 100, 50]"), GT, reward="grounding.accuracy", threshold=0.5, comparison=">")
+    assert r.score == 0.0
+
+
+def test_registry_names_match_function_names():
+    """``grounding.<kind>`` is importable as ``grounding_<kind>_reward``; the old names stay."""
+    from rewardkit.rewards import grounding as mod
+    from rewardkit.rewards.base import REWARD_SPECS
+
+    for name in ("iou", "iou_squared", "giou_plus_one", "accuracy"):
+        fn = getattr(mod, f"grounding_{name}_reward")
+        assert REWARD_SPECS[f"grounding.{name}"].fn is fn
+    assert mod.grounding_reward is mod.grounding_iou_reward
+    assert mod.grounding_giou_reward is mod.grounding_giou_plus_one_reward
+
+
+def test_grounding_match_is_the_rewards_iou():
+    """The typed IoU the metrics read (GroundingMatch.iou) is what the rewards score."""
+    from rewardkit.rewards.grounding import GroundingMatch, grounding_match
+
+    m = grounding_match(c("[0, 0, 100, 50]"), GT)
+    assert m == GroundingMatch(0.5, None, 1, 0.5)
+    assert grounding_match("no box here", GT) == GroundingMatch(None, "unparseable")
+    assert grounding_match(c("[[0, 0, 1, 1], [0, 0, 2, 2]]"), GT).reason == "multiple_boxes"
+    assert grounding_match(c("[[0, 0, 100, 50], [0, 0, 2, 2]]"), GT, multiple="first").iou == 0.5
+    for comp in (c("[0, 0, 100, 50]"), c("[10, 10, 60, 90]"), c("[0, 0, 100, 100]")):
+        m = grounding_match(comp, GT)
+        assert g("iou", comp, GT).score == m.iou
+        assert g("giou_plus_one", comp, GT).score == pytest.approx(m.giou + 1.0)
+    with pytest.raises(BadGroundTruth):
+        grounding_match(c("[0, 0, 1, 1]"), [])
