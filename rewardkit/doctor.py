@@ -96,7 +96,7 @@ def _candidates(spec: Any, current: Reading, sizes_known: bool) -> list[Reading]
     pred_frames: list[str | None] = [None] if "pred_frame" in fields else [current.pred_frame]
     if "pred_frame" in fields:
         pred_frames += [f for f in (*_PRED_FRAMES, current.pred_frame) if f is not None and f not in pred_frames]
-    gt_frames = [current.gt_frame]
+    gt_frames: list[str] = [current.gt_frame]
     if "gt_frame" in fields:
         gt_frames += [f for f in _GT_FRAMES if f not in gt_frames]
     out: list[Reading] = []
