@@ -160,6 +160,9 @@ def test_row12_interrupted_run_keeps_partial_and_previous_output(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "rewardkit.cli", "score", "-", "-o", str(out), "-q", "--reward", "grounding.iou"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT,
+        # a shell's background job (`pytest ... &`) ignores SIGINT, and the child would
+        # inherit that (Python keeps an ignored SIGINT ignored): give it the default back
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     assert proc.stdin is not None
     for i in range(3):
