@@ -1,4 +1,5 @@
-"""Category subsets: ids from names, and the mean per-category AP over a subset
+"""Category subsets: ids from names, and the mean per-category AP over a subset.
+
 (Visual-RFT's few-shot tables, OV-COCO nAP50 / bAP50).
 """
 
@@ -23,6 +24,18 @@ def resolve_category_ids(
     ``"fire_hydrant"``, ``"Fire hydrant"`` and ``"fire-hydrant"`` agree) against each
     category's ``name`` and its ``synonyms`` (LVIS). Raises ``KeyError`` naming the
     unknown entries and close matches.
+
+    Args:
+        categories: category ids, or names (strings of digits are read as ids).
+        gt_categories: the ground truth's category records (``id``, ``name``, optional
+            ``synonyms``).
+        missing: ``"raise"`` raises on unknown entries; ``"skip"`` leaves them out.
+
+    Returns:
+        The category ids, in the order of ``categories``.
+
+    Raises:
+        KeyError: unknown entries with ``missing="raise"``.
     """
     from difflib import get_close_matches
 
@@ -73,6 +86,22 @@ def category_subset_ap(
     ``gt_categories`` (default: the names in ``result["per_category"]``);
     ``missing="skip"`` leaves out categories the evaluation does not know (reported in
     ``"not_evaluated"``) instead of raising.
+
+    Args:
+        result: an evaluation result with a ``"per_category"`` table.
+        categories: category ids or names.
+        metric: the per-category column to average: ``"AP"``, ``"AP50"`` or ``"AP75"``.
+        gt_categories: category records to resolve names against (default: the names in
+            ``result["per_category"]``).
+        missing: ``"raise"`` or ``"skip"``, as above.
+
+    Returns:
+        A dict with ``metric``, ``mean`` (NaN when no category has ground truth), ``n``,
+        ``category_ids``, ``no_gt``, ``not_evaluated`` and ``per_category``.
+
+    Raises:
+        KeyError: an unknown category, or one not in the result's per-category table,
+            with ``missing="raise"``.
     """
     rows = {row["id"]: row for row in result["per_category"]}
     cats = gt_categories if gt_categories is not None else [

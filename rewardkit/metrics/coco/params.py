@@ -141,7 +141,16 @@ BACKENDS = ("native", "pycocotools", "faster_coco_eval")
 
 
 def validate_args(iou_type: Any, compat: Any, backend: Any) -> None:
-    """The one validation of ``coco_evaluate`` and ``CocoEvaluator`` arguments."""
+    """The one validation of ``coco_evaluate`` and ``CocoEvaluator`` arguments.
+
+    Args:
+        iou_type: ``"bbox"``, ``"segm"`` or ``"keypoints"``.
+        compat: ``None`` or ``"pycocotools"``.
+        backend: one of ``"native"``, ``"pycocotools"``, ``"faster_coco_eval"``.
+
+    Raises:
+        ValueError: an argument outside its accepted values.
+    """
     if iou_type not in ("bbox", "segm", "keypoints"):
         raise ValueError(f"Expected `iou_type` in ('bbox', 'segm', 'keypoints'), but got {iou_type!r}")
     if compat not in (None, "pycocotools"):
@@ -151,8 +160,15 @@ def validate_args(iou_type: Any, compat: Any, backend: Any) -> None:
 
 
 def params_to_dict(p: CocoParams) -> dict[str, Any]:
-    """Every parameter as plain Python values (``as_dict`` plus the OKS sigmas), the
-    form kept in a metric's state configuration.
+    """Every parameter as plain Python values (``as_dict`` plus the OKS sigmas).
+
+    The form kept in a metric's state configuration.
+
+    Args:
+        p: the parameters.
+
+    Returns:
+        The ``as_dict`` values without ``iouType``, plus ``kpt_oks_sigmas`` as floats.
     """
     out = p.as_dict()
     out.pop("iouType")
@@ -161,5 +177,12 @@ def params_to_dict(p: CocoParams) -> dict[str, Any]:
 
 
 def params_from_dict(d: Mapping[str, Any]) -> dict[str, Any]:
-    """Keyword arguments of ``make_params`` from :func:`params_to_dict`'s output."""
+    """Keyword arguments of ``make_params`` from :func:`params_to_dict`'s output.
+
+    Args:
+        d: a :func:`params_to_dict` output.
+
+    Returns:
+        Its items, less any ``iouType``.
+    """
     return {k: v for k, v in d.items() if k != "iouType"}

@@ -32,8 +32,10 @@ def _summarize_one(ev, p: CocoParams, ap: int = 1, iouThr=None, areaRng="all", m
 
 
 def _last_two(s: np.ndarray, aind: list[int], mind: list[int]) -> np.ndarray:
-    """``s[..., aind, mind]`` as pycocotools indexes it; a single (area, maxDets) pair is a
-    view (same elements in the same order, without copying the array first).
+    """``s[..., aind, mind]`` as pycocotools indexes it.
+
+    A single (area, maxDets) pair is a view (same elements in the same order, without
+    copying the array first).
     """
     if len(aind) == 1 and len(mind) == 1:
         a, m = aind[0], mind[0]
@@ -115,6 +117,17 @@ def per_category_table(
 
     This is the per-category number of Detectron2 / Visual-RFT tables (a category
     without ground truth gives NaN).
+
+    Args:
+        precision: pycocotools' ``precision`` array ``[T, R, K, A, M]``.
+        cat_ids: the ``K`` category ids.
+        cat_names: the ``K`` category names.
+        iou_thrs: the ``T`` IoU thresholds (AP50 / AP75 read the 0.5 / 0.75 rows).
+        area_idx: the area range index ``A``.
+        max_det_idx: the maxDets index ``M``.
+
+    Returns:
+        One dict per category: ``id``, ``name``, ``AP``, ``AP50``, ``AP75``.
     """
     thrs = np.asarray(iou_thrs)
     t50 = np.where(0.5 == thrs)[0]
