@@ -58,6 +58,14 @@ def group_sort(
 
     Returns ``(keep, rank)``: ``keep`` the indices of the kept detections in that order
     (those with rank < ``cap`` when ``cap`` is given) and ``rank`` their rank.
+
+    Args:
+        group: ``(D,)`` group id per detection.
+        score: ``(D,)`` score per detection.
+        cap: keep the detections of rank < ``cap`` in each group (``None``: keep all).
+
+    Returns:
+        ``(keep, rank)`` as above, both ``int64``.
     """
     n = group.shape[0]
     if n == 0:
@@ -81,6 +89,13 @@ def candidate_pairs(
 
     Detections are visited in the given order, ground truths of a group in ascending index
     (file) order, so the pairs of one group read like a row-major ``D x G`` matrix.
+
+    Args:
+        dt_group: group id per detection.
+        gt_group: group id per ground truth.
+
+    Returns:
+        ``(dt_idx, gt_idx)``: the index arrays of the pairs.
     """
     if dt_group.size == 0 or gt_group.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -101,8 +116,10 @@ def candidate_pairs(
 
 @dataclass
 class Matched:
-    """Per detection, area range and threshold: matched (to a ground truth of nonzero id)
-    and ignored (``dtIgnore`` before the unmatched-outside-area rule).
+    """Per detection, area range and threshold: the matched and ignored flags.
+
+    Matched (to a ground truth of nonzero id) and ignored (``dtIgnore`` before the
+    unmatched-outside-area rule).
     """
 
     matched: np.ndarray  # (D, A, T) bool: dtMatches != 0
@@ -125,6 +142,20 @@ def match(
     ``e_dt, e_gt, e_iou``: candidate pairs (detection index, ground truth index, IoU);
     ``gt_ignore``: ``(G, A)`` ignore flag per area range (crowd / ignore / outside range);
     ``gt_crowd``: crowd ground truths stay available after a match.
+
+    Args:
+        n_dt: number of detections ``D``.
+        dt_rank: rank of each detection in its group (the matching order).
+        e_dt: candidate pairs' detection indices.
+        e_gt: candidate pairs' ground truth indices.
+        e_iou: candidate pairs' IoU.
+        gt_crowd: ``(G,)`` crowd flag per ground truth.
+        gt_ignore: ``(G, A)`` ignore flag per area range.
+        gt_id_nonzero: ``(G,)`` whether the ground truth's id is nonzero.
+        iou_thrs: the ``T`` IoU thresholds.
+
+    Returns:
+        The ``(D, A, T)`` matched and ignored flags.
     """
     A = gt_ignore.shape[1]
     T = len(iou_thrs)
@@ -239,6 +270,23 @@ def accumulate(
       between the sampled true positives (``np.maximum.reduceat``) followed by a running
       maximum over the recall points;
     - categories without a non-ignored ground truth in an area range keep -1.
+
+    Args:
+        n_cat: number of categories ``K``.
+        dt_cat: ``(D,)`` category position per detection.
+        dt_img: ``(D,)`` image position per detection (orders equal scores).
+        dt_rank: ``(D,)`` rank in its (image, category) group.
+        dt_score: ``(D,)`` score per detection.
+        tps: see above.
+        fps: see above.
+        npig: see above.
+        rec_thrs: the ``R`` recall thresholds.
+        max_dets: see above.
+        progress: called with progress counts while accumulating.
+        want_scores: whether the scores array is computed (otherwise an empty array).
+
+    Returns:
+        ``(precision, recall, scores)``.
     """
     D, A, T = tps.shape
     R = rec_thrs.shape[0]
@@ -357,7 +405,14 @@ def _put(dst: np.ndarray, src: np.ndarray, kv: np.ndarray, all_k: bool, axis: in
 
 
 def summarize_mean(s: np.ndarray) -> float:
-    """``np.mean(s[s > -1])`` or -1 when empty (pycocotools ``_summarize``)."""
+    """``np.mean(s[s > -1])`` or -1 when empty (pycocotools ``_summarize``).
+
+    Args:
+        s: a slice of the precision or recall array.
+
+    Returns:
+        The mean of its entries > -1, or -1.
+    """
     v = s[s > -1]
     if len(v) == 0:
         return -1.0

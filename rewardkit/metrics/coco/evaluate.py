@@ -37,9 +37,22 @@ class MatchedDets:
 
 
 def match_prepared(P: Prepared, p: CocoParams, per_group_cap: bool = True) -> MatchedDets:
-    """Match detections to ground truths (pycocotools ``evaluateImg`` for every image,
-    category, area range and threshold at once). ``per_group_cap=False`` (LVIS): no
-    maxDets cap per (image, category) and a single M entry.
+    """Match detections to ground truths.
+
+    (pycocotools ``evaluateImg`` for every image, category, area range and threshold at
+    once). ``per_group_cap=False`` (LVIS): no maxDets cap per (image, category) and a
+    single M entry.
+
+    Args:
+        P: the prepared detections and ground truths.
+        p: the evaluation parameters.
+        per_group_cap: cap the detections of each (image, category) at the largest maxDets.
+
+    Returns:
+        The kept detections with their true / false positive flags.
+
+    Raises:
+        ValueError: a keypoints evaluation without ground-truth boxes (``P.gt_bbox``).
     """
     K = len(P.cat_ids)
     A = len(p.areaRng)
@@ -84,7 +97,17 @@ def accumulate_matched(
     progress: Callable[[int], None] | None = None,
     want_scores: bool = True,
 ) -> dict[str, np.ndarray]:
-    """pycocotools ``accumulate``: precision, recall and scores arrays."""
+    """pycocotools ``accumulate``: precision, recall and scores arrays.
+
+    Args:
+        m: the matched detections.
+        p: the evaluation parameters (``recThrs``).
+        progress: called with progress counts while accumulating.
+        want_scores: whether the scores array is computed.
+
+    Returns:
+        ``{"precision": ..., "recall": ..., "scores": ...}``.
+    """
     precision, recall, scores = engine.accumulate(
         m.n_cat,
         m.dt_cat,
@@ -103,8 +126,20 @@ def accumulate_matched(
 
 
 def concat_matched(parts: Sequence[MatchedDets]) -> MatchedDets:
-    """Detections of several shards of images as one (their ``dt_img`` must be positions
-    in one common list of image ids, and the shards must not share an image).
+    """Detections of several shards of images as one.
+
+    (their ``dt_img`` must be positions in one common list of image ids, and the shards
+    must not share an image).
+
+    Args:
+        parts: the matched shards, in image order.
+
+    Returns:
+        One :class:`MatchedDets` holding every shard's detections.
+
+    Raises:
+        ValueError: no shard, or shards of different evaluations (categories, area ranges,
+            maxDets).
     """
     if not parts:
         raise ValueError("Expected at least one matched shard, but got none")
@@ -136,5 +171,15 @@ def evaluate_prepared(
     """Match and accumulate.
 
     ``per_group_cap=False`` (LVIS): no maxDets cap per (image, category) and a single M entry.
+
+    Args:
+        P: the prepared detections and ground truths.
+        p: the evaluation parameters.
+        progress: called with progress counts while accumulating.
+        per_group_cap: see above.
+        want_scores: whether the scores array is computed.
+
+    Returns:
+        The precision, recall and scores arrays of :func:`accumulate_matched`.
     """
     return accumulate_matched(match_prepared(P, p, per_group_cap), p, progress, want_scores)
