@@ -71,17 +71,37 @@ class MatchedShard:
 
 
 def evaluated_image_ids(dataset: dict, p: CocoParams) -> list:
-    """The image ids an evaluation covers, in pycocotools' order (sorted, unique)."""
+    """The image ids an evaluation covers, in pycocotools' order (sorted, unique).
+
+    Args:
+        dataset: the ground-truth dataset dict.
+        p: the evaluation parameters (``imgIds``; empty means every image).
+
+    Returns:
+        The image ids.
+    """
     if len(p.imgIds):
         return ids_list(np.unique(p.imgIds))
     return sorted(img["id"] for img in dataset.get("images", []))
 
 
 def split_by_image(results: Sequence[dict], image_ids: Sequence[Any], shards: int) -> list[tuple[list, list]]:
-    """Cut ``image_ids`` into ``shards`` contiguous, balanced groups and give each the
-    results of its images, in file order: ``[(image_ids, results), ...]``. Results of
-    images outside ``image_ids`` go with the first shard (they take no part, as in one
-    pass, but their image ids are still checked against the ground truth).
+    """Cut ``image_ids`` into ``shards`` contiguous, balanced groups with their results.
+
+    Each group gets the results of its images, in file order: ``[(image_ids, results),
+    ...]``. Results of images outside ``image_ids`` go with the first shard (they take no
+    part, as in one pass, but their image ids are still checked against the ground truth).
+
+    Args:
+        results: the detection results.
+        image_ids: the evaluated image ids, in order.
+        shards: the number of groups.
+
+    Returns:
+        ``[(image_ids, results), ...]``, one pair per shard.
+
+    Raises:
+        ValueError: ``shards`` < 1.
     """
     if shards < 1:
         raise ValueError(f"Expected `shards` >= 1, but got {shards!r}")
@@ -104,8 +124,24 @@ def match_shard(
     compat: Literal["pycocotools"] | None = None,
     **params: Any,
 ) -> MatchedShard:
-    """Match the detections of the images ``image_ids`` (a shard of the evaluated images;
-    ``results`` must hold every detection of those images, in file order).
+    """Match the detections of the images ``image_ids``.
+
+    (a shard of the evaluated images; ``results`` must hold every detection of those
+    images, in file order).
+
+    Args:
+        gt: the ground truth (as :func:`coco_evaluate` takes it).
+        results: the detection results.
+        iou_type: ``"bbox"``, ``"segm"`` or ``"keypoints"``.
+        image_ids: the shard's image ids.
+        compat: ``None`` or ``"pycocotools"``.
+        **params: COCO parameters (:class:`CocoParams` names or their snake-case aliases).
+
+    Returns:
+        The shard's matched detections, for :func:`merge_shards`.
+
+    Raises:
+        ValueError: invalid arguments or malformed inputs.
     """
     validate_args(iou_type, compat, "native")
     dataset = load_gt(gt)
@@ -149,12 +185,30 @@ def merge_shards(
     blocks: int | None = None,
     **params: Any,
 ) -> dict[str, Any]:
-    """Accumulate matched shards into :func:`coco_evaluate`'s result dict (give the same
-    ``iou_type``, ``compat`` and parameters as to :func:`match_shard`).
+    """Accumulate matched shards into :func:`coco_evaluate`'s result dict.
+
+    (give the same ``iou_type``, ``compat`` and parameters as to :func:`match_shard`).
 
     Accumulation is independent per category: with ``map``, the categories are cut into
     ``blocks`` contiguous groups (default: as many as shards) accumulated through ``map``
     and put back in place, the same arrays as one accumulation.
+
+    Args:
+        shards: the :func:`match_shard` outputs.
+        iou_type: as given to :func:`match_shard`.
+        compat: as given to :func:`match_shard`.
+        progress: show a tqdm progress bar (without ``map``).
+        map: a ``map(fn, iterable)`` to accumulate category blocks through.
+        blocks: the number of category blocks with ``map`` (default: the number of shards).
+        **params: as given to :func:`match_shard`.
+
+    Returns:
+        :func:`coco_evaluate`'s result dict.
+
+    Raises:
+        ValueError: no shard, or shards matched with another ``iou_type``, ``compat`` or
+            categories.
+        IndexError: no result at all with ``compat="pycocotools"`` (as pycocotools).
     """
     validate_args(iou_type, compat, "native")
     shards = list(shards)
@@ -187,7 +241,15 @@ def merge_shards(
 
 
 def category_block(m: MatchedDets, cats: np.ndarray) -> MatchedDets:
-    """The detections of the categories ``cats`` (positions), renumbered from 0."""
+    """The detections of the categories ``cats`` (positions), renumbered from 0.
+
+    Args:
+        m: the matched detections.
+        cats: category positions.
+
+    Returns:
+        The matched detections of those categories only.
+    """
     sel = np.isin(m.dt_cat, cats)
     remap = np.full(m.n_cat, -1, dtype=np.int64)
     remap[cats] = np.arange(cats.size)
@@ -198,8 +260,15 @@ def category_block(m: MatchedDets, cats: np.ndarray) -> MatchedDets:
 
 
 def accumulate_job(job: tuple[MatchedDets, CocoParams]) -> dict[str, np.ndarray]:
-    """:func:`~rewardkit.metrics.coco.evaluate.accumulate_matched` of one category block
+    """:func:`~rewardkit.metrics.coco.evaluate.accumulate_matched` of one category block.
+
     (a picklable top-level function for process pools and Ray tasks).
+
+    Args:
+        job: ``(matched detections, parameters)``.
+
+    Returns:
+        The precision, recall and scores arrays.
     """
     m, p = job
     return accumulate_matched(m, p)
@@ -223,8 +292,9 @@ def _accumulate_blocks(m: MatchedDets, p: CocoParams, run: Callable[..., Iterabl
 
 
 def _refuse_malformed(dataset: dict, results: list, iou_type: str) -> None:
-    """Malformed inputs raise ``ValueError`` naming the first offender, as in
-    :func:`~rewardkit.metrics.coco.coco_evaluate` (the sharded path has no pycocotools
+    """Malformed inputs raise ``ValueError`` naming the first offender.
+
+    As in :func:`~rewardkit.metrics.coco.coco_evaluate` (the sharded path has no pycocotools
     fallback: ``coco_evaluate(..., compat="pycocotools")`` reproduces pycocotools).
     """
     problem = validate_coco_inputs(dataset, results, iou_type)
@@ -243,9 +313,26 @@ def coco_evaluate_sharded(
     progress: bool = False,
     **params: Any,
 ) -> dict[str, Any]:
-    """:func:`coco_evaluate` with the images cut into ``shards`` matched through ``map``
+    """:func:`coco_evaluate` with the images cut into ``shards`` matched through ``map``.
+
     (``map(fn, iterable)``; default the built-in) and accumulated once (with ``map``: in
     ``shards`` blocks of categories through ``map`` too). ``==`` the one-pass result.
+
+    Args:
+        gt: the ground truth (as :func:`coco_evaluate` takes it).
+        results: the detection results.
+        iou_type: ``"bbox"``, ``"segm"`` or ``"keypoints"``.
+        shards: the number of image shards.
+        map: a ``map(fn, iterable)`` (default the built-in).
+        compat: ``None`` or ``"pycocotools"``.
+        progress: show a tqdm progress bar (without ``map``).
+        **params: COCO parameters (:class:`CocoParams` names or their snake-case aliases).
+
+    Returns:
+        :func:`coco_evaluate`'s result dict.
+
+    Raises:
+        ValueError: invalid arguments or malformed inputs.
     """
     validate_args(iou_type, compat, "native")
     dataset = load_gt(gt)
@@ -260,8 +347,16 @@ def coco_evaluate_sharded(
 
 
 def match_job(job: tuple[Any, Any, str, Sequence[Any], str | None, dict[str, Any]]) -> MatchedShard:
-    """:func:`match_shard` on one ``(gt, results, iou_type, image_ids, compat, params)``
-    tuple (a picklable top-level function for process pools and Ray tasks).
+    """:func:`match_shard` on one job tuple.
+
+    The tuple is ``(gt, results, iou_type, image_ids, compat, params)`` (a picklable
+    top-level function for process pools and Ray tasks).
+
+    Args:
+        job: the tuple above.
+
+    Returns:
+        The shard's matched detections.
     """
     gt, results, iou_type, image_ids, compat, params = job
     return match_shard(gt, results, iou_type, image_ids=image_ids, compat=compat, **params)  # type: ignore[arg-type]  # params is the CocoParams keywords dict of the job tuple, typed dict[str, Any] for pickling
