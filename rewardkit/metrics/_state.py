@@ -44,6 +44,12 @@ def exact_mean(values: Iterable[float]) -> float:
 
     NaN and infinities propagate as in ``np.mean`` (also independent of the order). An
     empty input gives NaN.
+
+    Args:
+        values: the numbers.
+
+    Returns:
+        Their mean.
     """
     arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=np.float64).reshape(-1)
     if arr.size == 0:
@@ -54,7 +60,17 @@ def exact_mean(values: Iterable[float]) -> float:
 
 
 def exact_column_means(rows: Any) -> np.ndarray:
-    """:func:`exact_mean` of each column of an ``N x C`` array (``N >= 1``)."""
+    """:func:`exact_mean` of each column of an ``N x C`` array (``N >= 1``).
+
+    Args:
+        rows: the ``N x C`` array.
+
+    Returns:
+        The ``C`` column means.
+
+    Raises:
+        ValueError: not a 2-D array, or no row.
+    """
     arr = np.asarray(rows, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[0] == 0:
         raise ValueError(f"Expected a non-empty N x C array, but got shape {arr.shape}")
@@ -62,9 +78,16 @@ def exact_column_means(rows: Any) -> np.ndarray:
 
 
 def dataset_fingerprint(dataset: Mapping[str, Any]) -> str:
-    """A short fingerprint of a COCO / LVIS annotation set (counts and a CRC of the image,
-    annotation and category ids): states of evaluators on different ground truths do
-    not merge.
+    """A short fingerprint of a COCO / LVIS annotation set.
+
+    (counts and a CRC of the image, annotation and category ids): states of evaluators on
+    different ground truths do not merge.
+
+    Args:
+        dataset: the annotation set (``images``, ``annotations``, ``categories``).
+
+    Returns:
+        ``"<images>i/<annotations>a/<categories>c/<crc>"``.
     """
     import json
     import zlib
@@ -90,6 +113,19 @@ def update_args(
 
     ``old_names`` are the deprecated keyword names of ``(preds, target)`` (for example
     ``("pred", "gt")``); passing them works and emits a ``DeprecationWarning``.
+
+    Args:
+        where: the caller's name, for the messages.
+        preds: the ``preds`` argument (``MISSING`` when not given).
+        target: the ``target`` argument (``MISSING`` when not given).
+        legacy: the other keyword arguments given.
+        old_names: see above.
+
+    Returns:
+        ``(preds, target)``.
+
+    Raises:
+        TypeError: an unknown keyword, a value given under both names, or a missing one.
     """
     unknown = sorted(set(legacy) - set(old_names))
     if unknown:
@@ -144,15 +180,29 @@ class MergeableMetric:
         return {"metric": self._KIND, "version": STATE_VERSION, "config": self._config(), "state": self._get_state()}
 
     def merge(self: M, other: MergeableMetric | Mapping[str, Any]) -> M:
-        """Add the samples of ``other`` (a metric of the same class and configuration, or
-        its :meth:`state_dict`) to this one; returns ``self``.
+        """Add the samples of ``other`` to this one; returns ``self``.
+
+        ``other``: a metric of the same class and configuration, or its :meth:`state_dict`.
+
+        Args:
+            other: see above.
+
+        Returns:
+            ``self``.
         """
         state = other.state_dict() if isinstance(other, MergeableMetric) else other
         self._merge_state(self._check(state))
         return self
 
     def merge_all(self: M, states: Iterable[MergeableMetric | Mapping[str, Any]]) -> M:
-        """:meth:`merge` each of ``states`` in turn; returns ``self``."""
+        """:meth:`merge` each of ``states`` in turn; returns ``self``.
+
+        Args:
+            states: metrics or their state dicts.
+
+        Returns:
+            ``self``.
+        """
         for s in states:
             self.merge(s)
         return self
@@ -168,6 +218,14 @@ class MergeableMetric:
         ``args`` / ``kwargs`` build the empty metric (``CocoEvaluator.from_states(states,
         gt)``); without them the configuration of the first state is used (metrics
         without ground truth held outside their state).
+
+        Args:
+            states: metrics or their state dicts.
+            *args: the empty metric's positional arguments.
+            **kwargs: the empty metric's keyword arguments.
+
+        Returns:
+            The metric holding every state's samples.
         """
         states = list(states)
         if args or kwargs:

@@ -43,16 +43,26 @@ _UNREADABLE = ("no_answer", "empty_answer", "unparseable")
 
 
 class ClassificationAccuracy(MergeableMetric):
-    """Streaming classification accuracy: ``update(preds, target)`` with completions and
-    class names, ``compute()`` gives :func:`classification_accuracy`'s dict.
+    """Streaming classification accuracy.
+
+    ``update(preds, target)`` with completions and class names, ``compute()`` gives
+    :func:`classification_accuracy`'s dict.
 
     Counts are integers, so merged shards (:meth:`merge`) give ``==`` the one-pass
     numbers.
 
-    >>> a, b = ClassificationAccuracy(), ClassificationAccuracy()
-    >>> a.update(["<answer>Cat</answer>"], ["cat"]); b.update(["<answer>dog</answer>"], ["cat"])
-    >>> ClassificationAccuracy.from_states([a.state_dict(), b.state_dict()]).compute()["accuracy"]
-    0.5
+    Args:
+        synonyms: extra accepted names per ground-truth label.
+        compat: ``"visual_rft"`` or ``"substring"`` for the public code's matching
+            (``None``: rewardkit's).
+        per_class: also give the accuracy per ground-truth label.
+        answer: how the answer is read from a completion (``"auto"`` by default).
+
+    Example:
+        >>> a, b = ClassificationAccuracy(), ClassificationAccuracy()
+        >>> a.update(["<answer>Cat</answer>"], ["cat"]); b.update(["<answer>dog</answer>"], ["cat"])
+        >>> ClassificationAccuracy.from_states([a.state_dict(), b.state_dict()]).compute()["accuracy"]
+        0.5
     """
 
     _KIND = "classification_accuracy"
@@ -154,13 +164,20 @@ class ClassificationAccuracy(MergeableMetric):
 
 
 class CountingAccuracy(MergeableMetric):
-    """Streaming counting accuracy (``|n_pred - n_gt| <= tolerance``) and mean absolute
-    error over the readable answers: ``update(preds, target)``, ``compute()``.
+    """Streaming counting accuracy and mean absolute error.
 
-    >>> m = CountingAccuracy()
-    >>> m.update(["<answer>3</answer>", "<answer>five</answer>"], [3, 4])
-    >>> m.compute()["accuracy"]
-    0.5
+    Counting accuracy (``|n_pred - n_gt| <= tolerance``) and mean absolute error over the
+    readable answers: ``update(preds, target)``, ``compute()``.
+
+    Args:
+        tolerance: the largest accepted ``|n_pred - n_gt|``.
+        answer: how the answer is read from a completion (``"auto"`` by default).
+
+    Example:
+        >>> m = CountingAccuracy()
+        >>> m.update(["<answer>3</answer>", "<answer>five</answer>"], [3, 4])
+        >>> m.compute()["accuracy"]
+        0.5
     """
 
     _KIND = "counting_accuracy"
@@ -254,6 +271,23 @@ def classification_accuracy(
     (fraction of completions in the strict think/answer format) and, with
     ``per_class``, ``per_class`` accuracy keyed by ground-truth label. The streaming
     form is :class:`ClassificationAccuracy`.
+
+    Args:
+        completions: the model completions.
+        ground_truths: the ground-truth class names, one per completion.
+        synonyms: extra accepted names per ground-truth label.
+        compat: ``"visual_rft"`` or ``"substring"`` for the public code's matching
+            (``None``: rewardkit's).
+        prompts: the prompts, one per completion (optional).
+        per_class: also give the accuracy per ground-truth label.
+        answer: how the answer is read from a completion (``"auto"`` by default).
+        progress: show a progress bar.
+
+    Returns:
+        The dict described above.
+
+    Raises:
+        ValueError: a ground truth that is not a usable class name, or lengths that differ.
     """
     m = ClassificationAccuracy(synonyms=synonyms, compat=compat, per_class=per_class, answer=answer)
     m.update(completions, ground_truths, prompts=prompts, progress=progress)
@@ -269,9 +303,25 @@ def counting_accuracy(
     answer: str = "auto",
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error
-    over the readable answers (``mae``; NaN when none is readable). The streaming form
-    is :class:`CountingAccuracy`.
+    """Counting accuracy (``|n_pred - n_gt| <= tolerance``) and the mean absolute error.
+
+    The mean absolute error is over the readable answers (``mae``; NaN when none is
+    readable). The streaming form is :class:`CountingAccuracy`.
+
+    Args:
+        completions: the model completions.
+        ground_truths: the ground-truth counts, one per completion.
+        tolerance: the largest accepted ``|n_pred - n_gt|``.
+        prompts: the prompts, one per completion (optional).
+        answer: how the answer is read from a completion (``"auto"`` by default).
+        progress: show a progress bar.
+
+    Returns:
+        ``accuracy``, ``n``, ``n_correct``, ``n_unreadable``, ``mae``, ``tolerance`` and
+        ``correct`` (per completion).
+
+    Raises:
+        ValueError: a ground truth that is not a usable count, or lengths that differ.
     """
     m = CountingAccuracy(tolerance=tolerance, answer=answer)
     m.update(completions, ground_truths, prompts=prompts, progress=progress)

@@ -479,8 +479,21 @@ class LvisEvaluator(MergeableMetric):
 
     @classmethod
     def from_states(cls, states: Iterable[Any], gt: Any = None, **kwargs: Any) -> LvisEvaluator:
-        """An evaluator on ``gt`` holding the results of every state (its configuration
-        is the first state's unless ``kwargs`` give one).
+        """An evaluator on ``gt`` holding the results of every state.
+
+        (its configuration is the first state's unless ``kwargs`` give one).
+
+        Args:
+            states: states (``state_dict()`` outputs) or metrics to merge.
+            gt: the ground truth (required: it is not part of a state).
+            **kwargs: the evaluator's arguments (default: the first state's configuration).
+
+        Returns:
+            The evaluator holding every state's results.
+
+        Raises:
+            TypeError: ``gt`` not given.
+            ValueError: neither a state nor ``kwargs``.
         """
         states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
         if gt is None:
