@@ -116,8 +116,10 @@ def keypoint_image_ap(
     both_empty: float = 1.0,
     no_gt: float = 0.0,
 ) -> Any:
-    """COCO keypoint AP of one image: pycocotools' ``COCOeval(iouType="keypoints")`` on a
-    one-image, one-category evaluation, computed directly.
+    """COCO keypoint AP of one image, computed directly.
+
+    pycocotools' ``COCOeval(iouType="keypoints")`` on a one-image, one-category
+    evaluation, computed directly.
 
     ``dt``: ``N x K x 2`` predicted keypoints (missing ones as ``inf``: similarity 0);
     ``gt``: ``M x K x 3`` with visibility; ``gt_areas``: ``M`` (the annotations'
@@ -131,6 +133,22 @@ def keypoint_image_ap(
     :class:`~rewardkit.geometry.ap.ImageAP` (``ap`` = ``stats[0]``, ``ap50`` =
     ``stats[1]``, ``ap75`` = ``stats[2]``, ``ar100`` = the recall at 20 detections,
     ``stats[5]``).
+
+    Args:
+        dt: see above.
+        gt: see above.
+        gt_areas: see above.
+        scores: the predictions' scores (``N``).
+        gt_bboxes: see above.
+        gt_crowd: see above.
+        gt_num_keypoints: see above.
+        sigmas: the per-keypoint OKS sigmas (see :func:`compute_oks`).
+        max_dets: see above.
+        both_empty: the AP when there is neither a prediction nor a ground truth.
+        no_gt: the AP when there are predictions and no ground truth.
+
+    Returns:
+        :class:`~rewardkit.geometry.ap.ImageAP`, as above.
     """
     from rewardkit.geometry.ap import AREA_ALL, similarity_ap
 
@@ -188,9 +206,23 @@ def oks(pred_xy: Any, gt_xyv: Any, area: float, bbox: Sequence[float] | None = N
 
 
 def pck(pred_xy: Any, gt_xy: Any, *, scale: float, threshold: float = 0.2, visible: Any = None) -> float:
-    """Percentage of correct keypoints: mean over labelled keypoints of
-    ``||p - g|| <= threshold * scale`` (``scale``: e.g. the bbox size or head length).
-    NaN when no keypoint is labelled.
+    """Percentage of correct keypoints.
+
+    Mean over labelled keypoints of ``||p - g|| <= threshold * scale`` (``scale``: e.g.
+    the bbox size or head length). NaN when no keypoint is labelled.
+
+    Args:
+        pred_xy: ``K x D`` predicted keypoints.
+        gt_xy: ``K x D`` ground-truth keypoints.
+        scale: see above (positive).
+        threshold: see above.
+        visible: per-keypoint labelled flags (> 0; default: all labelled).
+
+    Returns:
+        The fraction of labelled keypoints within the distance, or NaN.
+
+    Raises:
+        ValueError: different keypoint counts, or a scale that is not positive.
     """
     p = np.asarray(pred_xy, dtype=np.float64)
     g = np.asarray(gt_xy, dtype=np.float64)
@@ -207,8 +239,16 @@ def pck(pred_xy: Any, gt_xy: Any, *, scale: float, threshold: float = 0.2, visib
 
 
 def procrustes_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """``pred`` moved onto ``gt`` by the best similarity transform (scale, rotation without
-    reflection, translation; Umeyama 1991), as in PA-MPJPE.
+    """``pred`` moved onto ``gt`` by the best similarity transform, as in PA-MPJPE.
+
+    (scale, rotation without reflection, translation; Umeyama 1991).
+
+    Args:
+        pred: ``K x D`` points.
+        gt: ``K x D`` points.
+
+    Returns:
+        ``pred`` aligned onto ``gt``.
     """
     mu_p, mu_g = pred.mean(axis=0), gt.mean(axis=0)
     p0, g0 = pred - mu_p, gt - mu_g

@@ -29,8 +29,18 @@ def _check_score(value: float, lo: float, hi: float, margin: float) -> float:
 
 
 def plausibility_scores(coords: np.ndarray, present: np.ndarray, profile: BodyProfile, *, margin: float = 0.5) -> dict[str, Any]:
-    """Component scores ``bones``, ``symmetry``, ``angles`` (each NaN when nothing could be
-    checked) and the per-check details, for one pose (``K x 2`` or ``K x 3``).
+    """Component scores ``bones``, ``symmetry``, ``angles`` and the per-check details.
+
+    (each NaN when nothing could be checked) for one pose (``K x 2`` or ``K x 3``).
+
+    Args:
+        coords: the pose's ``K x 2`` or ``K x 3`` keypoints.
+        present: ``K`` flags of the keypoints given.
+        profile: the body profile (bones, torso, ...) to check against.
+        margin: outside its range a check scores ``max(0, 1 - excess / margin)``.
+
+    Returns:
+        ``{"bones": ..., "symmetry": ..., "angles": ..., "checks": {...}}``.
     """
     dims = coords.shape[1]
     out: dict[str, Any] = {"checks": {}}

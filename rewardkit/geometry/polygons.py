@@ -43,8 +43,19 @@ def n_vertices(geom: Any) -> int:
 
 
 def polygon_iou_details(a: Any, b: Any, *, image_size: Any = None, empty_value: float = 0.0) -> tuple[float, str]:
-    """``(IoU, method)`` of two shapely geometries; ``method`` is ``"exact"`` or ``"raster"``
-    (see the module doc; the raster needs ``image_size``, without it the IoU stays exact).
+    """``(IoU, method)`` of two shapely geometries.
+
+    ``method`` is ``"exact"`` or ``"raster"`` (see the module doc; the raster needs
+    ``image_size``, without it the IoU stays exact).
+
+    Args:
+        a: a shapely geometry.
+        b: a shapely geometry.
+        image_size: the image size for the raster path (``None``: always exact).
+        empty_value: the IoU of two empty geometries.
+
+    Returns:
+        ``(IoU, method)``.
     """
     if a.is_empty and b.is_empty:
         return float(empty_value), "exact"
@@ -86,8 +97,16 @@ def polygon_giou(a: Any, b: Any) -> float:
 
 
 def quad_polygons(quads: Quads) -> np.ndarray:
-    """One shapely polygon per quad, as an object array (convex hull when the written ring
-    is not simple; an empty polygon when the quad has no area).
+    """One shapely polygon per quad, as an object array.
+
+    (convex hull when the written ring is not simple; an empty polygon when the quad has
+    no area).
+
+    Args:
+        quads: the quads.
+
+    Returns:
+        An object array of shapely polygons.
     """
     import shapely
 
@@ -116,8 +135,16 @@ def _overlap_pairs(a: Quads, b: Quads) -> tuple[np.ndarray, np.ndarray]:
 
 
 def quad_iou(a: Quads, b: Quads) -> np.ndarray:
-    """Exact IoU matrix ``N x M`` between two sets of quads (shapely, vectorized over the
-    pairs whose bounding boxes overlap).
+    """Exact IoU matrix ``N x M`` between two sets of quads.
+
+    (shapely, vectorized over the pairs whose bounding boxes overlap).
+
+    Args:
+        a: ``N`` quads.
+        b: ``M`` quads.
+
+    Returns:
+        The ``N x M`` IoU matrix.
     """
     import shapely
 
