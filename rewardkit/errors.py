@@ -15,8 +15,10 @@ class BadGroundTruth(ValueError):
 
 
 class ParameterError(ValueError):
-    """A caller's parameter is wrong (unknown frame, a frame conversion without the image
-    size, a threshold outside [0, 1]...). The rewards' safety net always re-raises it,
+    """A caller's parameter is wrong.
+
+    (unknown frame, a frame conversion without the image size, a threshold outside
+    [0, 1]...). The rewards' safety net always re-raises it,
     even when it shows only for some completions (a frame converted only when the
     answer holds boxes), so a misconfigured run fails at once instead of scoring.
     """
