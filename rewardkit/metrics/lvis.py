@@ -27,7 +27,6 @@ The returned keys are lvis-api's: ``AP``, ``AP50``, ``AP75``, ``APs``, ``APm``, 
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections import defaultdict
 from collections.abc import Iterable
@@ -49,6 +48,7 @@ from rewardkit.metrics.coco.loading import (
 from rewardkit.metrics.coco.params import CocoParams, make_params, params_from_dict, params_to_dict
 from rewardkit.metrics.coco.prepare import Prepared, boxes_array, ids_list, index_of
 from rewardkit.metrics.coco.summary import per_category_table
+from rewardkit.metrics.lvis_reference import run_lvis_api
 
 __all__ = ["lvis_evaluate", "LvisEvaluator", "limit_dets_per_image", "LVIS_RESULT_KEYS"]
 
@@ -320,7 +320,7 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
     if problem is not None and (backend != "lvis" or not problem[1]):
         raise ValueError(problem[0])  # lvis-api itself (backend="lvis") runs on data it can read
     if backend == "lvis":
-        return _run_lvis_api(state)
+        return run_lvis_api(state)
     P, meta = _prepare_lvis(state.dataset, state.results, state.iou_type, p, state.max_dets)
     bar = None
     if progress:
@@ -346,47 +346,6 @@ def _compute(state: _LvisState, *, backend: str = "native", progress: bool = Fal
     out["params"] = {**p.as_dict(), "catIds": list(P.cat_ids), "maxDets": [state.max_dets]}
     out["iou_type"] = state.iou_type
     out["backend"] = "native"
-    return out
-
-
-def _run_lvis_api(state: _LvisState) -> dict[str, Any]:
-    """lvis-api on copies of the inputs, with ``np.float`` restored for the call."""
-    import logging
-
-    try:
-        from lvis import LVIS, LVISEval, LVISResults
-    except ImportError as exc:  # pragma: no cover - optional extra
-        raise ImportError("backend='lvis' needs `pip install rewardkit[lvis]`") from exc
-    had = hasattr(np, "float")
-    if not had:
-        np.float = float  # type: ignore[attr-defined]  # lvis 0.5.3 still reads np.float (removed in numpy 1.24); restored only around its call
-    try:
-        logging.getLogger("lvis").setLevel(logging.ERROR)
-        gt = LVIS.__new__(LVIS)
-        gt.logger = logging.getLogger("lvis.lvis")
-        gt.dataset = copy.deepcopy(state.dataset)
-        gt._create_index()
-        dt = LVISResults(gt, copy.deepcopy(state.results), max_dets=state.max_dets)
-        E = LVISEval(gt, dt, state.iou_type)
-        p = state.params
-        E.params.iou_thrs = np.asarray(p.iouThrs)
-        E.params.rec_thrs = np.asarray(p.recThrs)
-        E.params.area_rng = [list(a) for a in p.areaRng]
-        E.params.area_rng_lbl = list(p.areaRngLbl)
-        E.params.max_dets = state.max_dets
-        if p.imgIds:
-            E.params.img_ids = list(p.imgIds)
-        if p.catIds:
-            E.params.cat_ids = list(p.catIds)
-        E.run()
-    finally:
-        if not had:
-            del np.float  # type: ignore[attr-defined]  # undo the shim above
-    out: dict[str, Any] = {k: float(v) for k, v in E.results.items()}
-    out["precision"] = np.asarray(E.eval["precision"])
-    out["recall"] = np.asarray(E.eval["recall"])
-    out["iou_type"] = state.iou_type
-    out["backend"] = "lvis"
     return out
 
 
