@@ -118,6 +118,27 @@ def negative_boxes(text: str, fmt: str) -> ParseResult[Boxes] | None:
     return None
 
 
+def start_boxes(payload: Any, fmt: str) -> tuple[str, ParseResult[Boxes] | None]:
+    """The common start of a box reader: the payload's text, or the result to return now.
+
+    Args:
+        payload: The answer payload (None when there is none).
+        fmt: The format name of a negative answer's ``details["format"]``.
+
+    Returns:
+        ``(text, None)`` when the payload is worth reading; ``("", result)`` when it is
+        missing, too long or empty (a failure, :func:`precheck`'s reason) or says there
+        is nothing to find (:func:`negative_boxes`: no boxes, ``ok=True``).
+    """
+    text, fail = precheck(payload)
+    if fail is not None:
+        return "", empty_boxes(fail.reason or "unparseable")
+    neg = negative_boxes(text, fmt)
+    if neg is not None:
+        return "", neg
+    return text, None
+
+
 def finish_boxes(coords: list[list[float]], labels: list[str | None], fmt: str, scores: list[float] | None = None) -> ParseResult[Boxes]:
     """Boxes through the one bad-box rule of :mod:`rewardkit.parsing.boxes`.
 

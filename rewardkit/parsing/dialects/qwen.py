@@ -25,9 +25,8 @@ from rewardkit.parsing.boxes import MAX_BOXES, _box_tokens, parse_boxes
 from rewardkit.parsing.dialects._scan import (
     empty_boxes,
     finish_boxes,
-    negative_boxes,
     numbers,
-    precheck,
+    start_boxes,
 )
 from rewardkit.parsing.points import parse_points
 from rewardkit.types import Boxes, ParseResult
@@ -45,12 +44,9 @@ def read_qwen2_vl_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "box_tokens")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "box_tokens")
+    if early is not None:
+        return early
     coords: list[list[float]] = []
     labels: list[str | None] = []
     for lab, body in _box_tokens(text):

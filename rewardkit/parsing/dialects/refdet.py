@@ -19,9 +19,8 @@ from rewardkit.parsing.dialects._scan import (
     blocks,
     empty_boxes,
     finish_boxes,
-    negative_boxes,
     numbers,
-    precheck,
+    start_boxes,
 )
 from rewardkit.types import Boxes, ParseResult
 
@@ -76,12 +75,9 @@ def read_internvl_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "ref_box")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "ref_box")
+    if early is not None:
+        return early
     if "<box>" in text:
         return _ref_det(text, "<ref>", "</ref>", "<box>", "</box>", 1.0, "ref_box")
     if text.startswith("["):
@@ -103,10 +99,7 @@ def read_deepseek_vl2_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "ref_det")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "ref_det")
+    if early is not None:
+        return early
     return _ref_det(text, "<|ref|>", "<|/ref|>", "<|det|>", "<|/det|>", 999.0, "ref_det")

@@ -29,8 +29,7 @@ from rewardkit.parsing.dialects._scan import (
     blocks,
     empty_boxes,
     finish_boxes,
-    negative_boxes,
-    precheck,
+    start_boxes,
 )
 from rewardkit.types import Boxes, ParseResult
 
@@ -83,12 +82,9 @@ def read_paligemma_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "loc_tokens")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "loc_tokens")
+    if early is not None:
+        return early
     runs = _runs(_tokens(_PALI_LOC, text), text)
     coords: list[list[float]] = []
     labels: list[str | None] = []
@@ -115,12 +111,9 @@ def read_florence2_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "florence_loc")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "florence_loc")
+    if early is not None:
+        return early
     runs = _runs(_tokens(_FLORENCE_LOC, text), text)
     coords: list[list[float]] = []
     labels: list[str | None] = []
@@ -174,12 +167,9 @@ def read_kosmos2_boxes(payload: str) -> ParseResult[Boxes]:
         A :class:`~rewardkit.types.ParseResult` of :class:`~rewardkit.types.Boxes`, or
         ``ok=False`` with a reason code.
     """
-    text, fail = precheck(payload)
-    if fail is not None:
-        return empty_boxes(fail.reason or "unparseable")
-    neg = negative_boxes(text, "patch_index")
-    if neg is not None:
-        return neg
+    text, early = start_boxes(payload, "patch_index")
+    if early is not None:
+        return early
     coords: list[list[float]] = []
     labels: list[str | None] = []
     prev_end = 0
