@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -149,6 +149,35 @@ def update_args(
     if preds is MISSING or target is MISSING:
         raise TypeError(f"{where}() missing argument(s): expected `preds` and `target`")
     return preds, target
+
+
+def from_states_on_gt(
+    cls: type[M], states: Iterable[Any], gt: Any, kwargs: dict[str, Any], kwargs_of: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> M:
+    """``from_states`` of a metric whose ground truth is held outside its state (COCO, LVIS).
+
+    Args:
+        cls: The metric class (its constructor takes the ground truth first).
+        states: metrics or their state dicts.
+        gt: the ground truth (required).
+        kwargs: the constructor's keyword arguments; empty: built from the first state.
+        kwargs_of: a state's ``config`` -> the constructor's keyword arguments.
+
+    Returns:
+        The metric on ``gt`` holding every state's samples.
+
+    Raises:
+        TypeError: ``gt`` not given.
+        ValueError: neither a state nor ``kwargs``.
+    """
+    states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
+    if gt is None:
+        raise TypeError(f"{cls.__name__}.from_states(states, gt): the ground truth is not part of a state")
+    if not kwargs:
+        if not states:
+            raise ValueError("Expected at least one state, or the evaluator's arguments, but got neither")
+        kwargs = kwargs_of(cls._check_kind(states[0])["config"])
+    return cls(gt, **kwargs).merge_all(states)  # type: ignore[call-arg]  # the subclasses that use this take the ground truth first
 
 
 class MergeableMetric:

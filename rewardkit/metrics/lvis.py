@@ -34,7 +34,12 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rewardkit.metrics._state import MISSING, MergeableMetric, dataset_fingerprint
+from rewardkit.metrics._state import (
+    MISSING,
+    MergeableMetric,
+    dataset_fingerprint,
+    from_states_on_gt,
+)
 from rewardkit.metrics.coco import engine
 from rewardkit.metrics.coco.evaluate import evaluate_prepared
 from rewardkit.metrics.coco.loading import (
@@ -454,12 +459,4 @@ class LvisEvaluator(MergeableMetric):
             TypeError: ``gt`` not given.
             ValueError: neither a state nor ``kwargs``.
         """
-        states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
-        if gt is None:
-            raise TypeError("LvisEvaluator.from_states(states, gt): the ground truth is not part of a state")
-        if not kwargs:
-            if not states:
-                raise ValueError("Expected at least one state, or the evaluator's arguments, but got neither")
-            cfg = cls._check_kind(states[0])["config"]
-            kwargs = {"iou_type": cfg["iou_type"], "max_dets": cfg["max_dets"], "backend": cfg["backend"], **params_from_dict(cfg["params"])}
-        return cls(gt, **kwargs).merge_all(states)
+        return from_states_on_gt(cls, states, gt, kwargs, lambda cfg: {"iou_type": cfg["iou_type"], "max_dets": cfg["max_dets"], "backend": cfg["backend"], **params_from_dict(cfg["params"])})

@@ -58,7 +58,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from rewardkit.metrics._state import MISSING, MergeableMetric, dataset_fingerprint
+from rewardkit.metrics._state import (
+    MISSING,
+    MergeableMetric,
+    dataset_fingerprint,
+    from_states_on_gt,
+)
 from rewardkit.metrics.coco.categories import category_subset_ap, resolve_category_ids
 from rewardkit.metrics.coco.evaluate import evaluate_prepared
 from rewardkit.metrics.coco.loading import load_gt, load_results, validate_coco_inputs
@@ -317,12 +322,4 @@ class CocoEvaluator(MergeableMetric):
             TypeError: ``gt`` not given.
             ValueError: neither a state nor ``kwargs``.
         """
-        states = [s.state_dict() if isinstance(s, MergeableMetric) else s for s in states]
-        if gt is None:
-            raise TypeError("CocoEvaluator.from_states(states, gt): the ground truth is not part of a state")
-        if not kwargs:
-            if not states:
-                raise ValueError("Expected at least one state, or the evaluator's arguments, but got neither")
-            cfg = cls._check_kind(states[0])["config"]
-            kwargs = {"iou_type": cfg["iou_type"], "compat": cfg["compat"], "backend": cfg["backend"], **params_from_dict(cfg["params"])}
-        return cls(gt, **kwargs).merge_all(states)
+        return from_states_on_gt(cls, states, gt, kwargs, lambda cfg: {"iou_type": cfg["iou_type"], "compat": cfg["compat"], "backend": cfg["backend"], **params_from_dict(cfg["params"])})
