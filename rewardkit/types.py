@@ -52,6 +52,20 @@ def _frozen_array(value: Any, dtype: Any, name: str, shape_tail: tuple[int, ...]
     return arr
 
 
+def _check_scores_labels(obj: Any, n: int) -> None:
+    """Validate and freeze the optional ``scores`` (n floats) and ``labels`` (n names) of ``obj``."""
+    if obj.scores is not None:
+        scores = _frozen_array(obj.scores, np.float64, "scores", ())
+        if scores.shape[0] != n:
+            raise ValueError(f"Expected {n} scores, but got {scores.shape[0]}")
+        object.__setattr__(obj, "scores", scores)
+    if obj.labels is not None:
+        labels = tuple(None if lab is None else str(lab) for lab in obj.labels)
+        if len(labels) != n:
+            raise ValueError(f"Expected {n} labels, but got {len(labels)}")
+        object.__setattr__(obj, "labels", labels)
+
+
 @dataclass(frozen=True, eq=False)
 class Boxes:
     """Axis-aligned boxes in ``xyxy`` order (float64, ``N x 4``).
@@ -71,16 +85,7 @@ class Boxes:
             raise ValueError("Expected `xyxy` to hold finite coordinates, but got NaN or inf")
         object.__setattr__(self, "xyxy", xyxy)
         n = xyxy.shape[0]
-        if self.scores is not None:
-            scores = _frozen_array(self.scores, np.float64, "scores", ())
-            if scores.shape[0] != n:
-                raise ValueError(f"Expected {n} scores, but got {scores.shape[0]}")
-            object.__setattr__(self, "scores", scores)
-        if self.labels is not None:
-            labels = tuple(None if lab is None else str(lab) for lab in self.labels)
-            if len(labels) != n:
-                raise ValueError(f"Expected {n} labels, but got {len(labels)}")
-            object.__setattr__(self, "labels", labels)
+        _check_scores_labels(self, n)
 
     def __len__(self) -> int:
         return int(self.xyxy.shape[0])
@@ -152,16 +157,7 @@ class Quads:
             raise ValueError("Expected `corners` to hold finite coordinates, but got NaN or inf")
         object.__setattr__(self, "corners", corners)
         n = corners.shape[0]
-        if self.scores is not None:
-            scores = _frozen_array(self.scores, np.float64, "scores", ())
-            if scores.shape[0] != n:
-                raise ValueError(f"Expected {n} scores, but got {scores.shape[0]}")
-            object.__setattr__(self, "scores", scores)
-        if self.labels is not None:
-            labels = tuple(None if lab is None else str(lab) for lab in self.labels)
-            if len(labels) != n:
-                raise ValueError(f"Expected {n} labels, but got {len(labels)}")
-            object.__setattr__(self, "labels", labels)
+        _check_scores_labels(self, n)
 
     def __len__(self) -> int:
         return int(self.corners.shape[0])
