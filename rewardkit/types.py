@@ -52,6 +52,27 @@ def _frozen_array(value: Any, dtype: Any, name: str, shape_tail: tuple[int, ...]
     return arr
 
 
+def trusted(cls: type[T], **fields: Any) -> T:
+    """An instance of a frozen dataclass from fields that are already checked and converted.
+
+    The hot paths (the fast tag scan and payload reader, reward results) build their
+    frozen results with this instead of the dataclass' ``__init__`` (one
+    ``object.__setattr__`` per field plus the ``__post_init__`` checks). The caller
+    passes exactly what ``__post_init__`` would have stored (frozen arrays, read-only
+    mappings), so the instance equals, reprs and pickles as the constructed one.
+
+    Args:
+        cls: The dataclass.
+        **fields: Every field, already in its final form.
+
+    Returns:
+        The instance.
+    """
+    obj = object.__new__(cls)
+    obj.__dict__.update(fields)
+    return obj
+
+
 def _check_scores_labels(obj: Any, n: int) -> None:
     """Validate and freeze the optional ``scores`` (n floats) and ``labels`` (n names) of ``obj``."""
     if obj.scores is not None:
@@ -100,14 +121,10 @@ class Boxes:
         """Build without validation from arrays a parser has already checked
         (float64 ``N x 4`` finite, float64 ``N``, ``N`` labels). Internal fast path.
         """
-        obj = object.__new__(cls)
         xyxy.setflags(write=False)
-        object.__setattr__(obj, "xyxy", xyxy)
         if scores is not None:
             scores.setflags(write=False)
-        object.__setattr__(obj, "scores", scores)
-        object.__setattr__(obj, "labels", labels)
-        return obj
+        return trusted(cls, xyxy=xyxy, scores=scores, labels=labels)
 
     @classmethod
     def from_xywh(cls, xywh: Any, scores: Any = None, labels: Any = None) -> Boxes:

@@ -48,7 +48,7 @@ import numpy as np
 from rewardkit.limits import MAX_ABS_COORD, MAX_BOXES, MAX_PAYLOAD_CHARS
 from rewardkit.parsing._structured import _FENCE as _FENCE_OPEN
 from rewardkit.parsing._structured import load_structured
-from rewardkit.types import Boxes, ParseResult
+from rewardkit.types import Boxes, ParseResult, trusted
 
 __all__ = ["parse_boxes", "is_negative_answer", "boxes_from_items", "MAX_BOXES", "MAX_ABS_COORD", "BOX_KEYS", "SCORE_KEYS", "LABEL_KEYS"]
 
@@ -272,9 +272,7 @@ def _new_parse_result(value: Any, details: dict[str, Any]) -> ParseResult[Any]:
     """``ParseResult(value, True, None, details)`` without the frozen dataclass'
     ``__init__`` (equal to it: ``details`` is wrapped in a read-only mapping the same way).
     """
-    obj = object.__new__(ParseResult)
-    obj.__dict__.update(value=value, ok=True, reason=None, details=MappingProxyType(details))
-    return obj
+    return trusted(ParseResult, value=value, ok=True, reason=None, details=MappingProxyType(details))
 
 
 def _fast_parse_boxes(stripped: str) -> ParseResult[Boxes] | None:
@@ -366,12 +364,7 @@ def _fast_parse_boxes(stripped: str) -> ParseResult[Boxes] | None:
         return None
     details["format"] = "structured"
     details["invalid_items"] = 0
-    arr = np.array(coords, dtype=np.float64)
-    arr.setflags(write=False)
-    sc.setflags(write=False)
-    out = object.__new__(Boxes)  # Boxes._trusted, without its three object.__setattr__ calls
-    out.__dict__.update(xyxy=arr, scores=sc, labels=labels)
-    return _new_parse_result(out, details)
+    return _new_parse_result(Boxes._trusted(np.array(coords, dtype=np.float64), sc, labels), details)
 
 
 def parse_boxes(payload: Any) -> ParseResult[Boxes]:

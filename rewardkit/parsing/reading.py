@@ -55,7 +55,7 @@ from rewardkit.parsing.tags import (
     parse_completion,
     strip_prompt,
 )
-from rewardkit.types import ImageSize, as_image_size
+from rewardkit.types import ImageSize, as_image_size, trusted
 
 __all__ = [
     "Reading",
@@ -274,9 +274,7 @@ def extract_answer_text(completion: Any, prompt: str | None = None, mode: str = 
     if mode == "tags" or (mode == "auto" and tp.n_answer > 0):
         if tp.answer is None:
             return AnswerText(None, tp, tp.reason or "no_answer_tag", "tags")
-        answer = object.__new__(AnswerText)  # AnswerText(tp.answer, tp, None, "tags") without the frozen __init__
-        answer.__dict__.update(text=tp.answer, tags=tp, reason=None, source="tags")
-        return answer
+        return trusted(AnswerText, text=tp.answer, tags=tp, reason=None, source="tags")  # AnswerText(tp.answer, tp, None, "tags")
     text = strip_prompt(completion_text(completion), prompt if isinstance(prompt, str) else None)
     if len(text) > MAX_COMPLETION_CHARS:
         text = text[:MAX_COMPLETION_CHARS]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewardkit.limits import MAX_COMPLETION_CHARS  # re-exported under its old name
+from rewardkit.types import trusted
 
 __all__ = ["TagParse", "parse_completion", "extract_answer", "strip_prompt", "completion_text", "MAX_COMPLETION_CHARS"]
 
@@ -102,9 +103,7 @@ def _new_tag_parse(fields: dict[str, Any]) -> TagParse:
     """A :class:`TagParse` from already checked fields, without the frozen dataclass'
     ``__init__`` (one ``object.__setattr__`` per field); equal to ``TagParse(**fields)``.
     """
-    obj = object.__new__(TagParse)
-    obj.__dict__.update(fields)
-    return obj
+    return trusted(TagParse, **fields)
 
 
 def _strict_fast(text: str) -> TagParse | None:

@@ -47,7 +47,7 @@ from typing import Any
 
 from rewardkit.errors import BadGroundTruth, ParameterError
 from rewardkit.parsing.reading import READING_FIELDS, Reading
-from rewardkit.types import RewardResult
+from rewardkit.types import RewardResult, trusted
 
 __all__ = [
     "RewardSpec",
@@ -102,9 +102,7 @@ def new_result(score: float | None, components: dict[str, float], reason: str | 
     ``float`` values, and a fresh ``details`` dict, so the result equals (and reprs,
     pickles and compares as) the one the constructor builds.
     """
-    obj = object.__new__(RewardResult)
-    obj.__dict__.update(score=score, components=MappingProxyType(components), reason=reason, details=MappingProxyType(details))
-    return obj
+    return trusted(RewardResult, score=score, components=MappingProxyType(components), reason=reason, details=MappingProxyType(details))
 
 
 def zero(components: tuple[str, ...], reason: str | None, lo: float = 0.0, **details: Any) -> RewardResult:
