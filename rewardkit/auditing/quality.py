@@ -47,6 +47,13 @@ from rewardkit.auditing.policies import (
     row_rng,
 )
 from rewardkit.auditing.quality_data import QualityRow, kind_of, load_rows, read_rows, split_rows
+from rewardkit.auditing.quality_text import (  # noqa: F401  (the text renderings; importable from here too)
+    format_report,
+    headlines,
+    markdown_examples,
+    markdown_table,
+    summary_row,
+)
 from rewardkit.auditing.search import describe, search_boxes, search_constant
 
 __all__ = [
@@ -338,13 +345,3 @@ def quality_many(names: Iterable[str] | None = None, **kwargs: Any) -> list[dict
     from rewardkit.registry import list_rewards
 
     return [quality_report(n, **kwargs) for n in (names or list_rewards())]
-
-
-# the text renderings live in quality_text.py; their names stay importable from here
-from rewardkit.auditing.quality_text import (  # noqa: E402, F401
-    format_report,
-    headlines,
-    markdown_examples,
-    markdown_table,
-    summary_row,
-)
